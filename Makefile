@@ -1,0 +1,112 @@
+# fsbridge - one non-recursive Makefile.
+#
+#   make            build build/fsbridge (generated protobuf-c code in build/gen)
+#   make deps       install the Debian packages the project needs (root)
+#   make test       deps + build + every test
+#   make asan       the same tests under address and undefined sanitizers
+#   make clean
+#
+# BUILD selects the output tree, so the sanitizer build lives beside the
+# normal one (build/asan) and never mixes objects with it.
+
+VERSION  := 0.1.0
+BUILD    ?= build
+GEN      := $(BUILD)/gen
+CC       ?= cc
+
+# Debian packages of DESIGN.md section 10, plus the JSON library and
+# pkg-config that the build uses.
+DEB_PACKAGES := build-essential pkg-config \
+	libprotobuf-c-dev protobuf-c-compiler libjansson-dev \
+	libmbedtls-dev libpaho-mqtt-dev liblmdb-dev \
+	libcriterion-dev mosquitto mosquitto-clients
+
+PKGS     := libprotobuf-c jansson
+WARN     := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2
+ifneq ($(CI),)
+WARN     += -Werror
+endif
+ifneq ($(SAN),)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+OPT      := -O1 -g
+else
+OPT      := -O2 -g
+endif
+
+CPPFLAGS := -D_POSIX_C_SOURCE=200809L -DFSB_VERSION='"$(VERSION)"' \
+	-Ibridge -I$(GEN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS   := $(OPT) $(WARN) $(SANFLAGS) -MMD -MP
+LDFLAGS  := $(SANFLAGS)
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+PROTOS   := $(wildcard schemas/foodsafety/v1/*.proto)
+GEN_C    := $(patsubst schemas/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
+GEN_H    := $(GEN_C:.c=.h)
+
+LIB_SRC  := $(filter-out bridge/main.c,$(wildcard bridge/*.c))
+LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) \
+	$(patsubst $(GEN)/%.c,$(GEN)/%.o,$(GEN_C))
+BIN      := $(BUILD)/fsbridge
+
+TEST_SRC := $(wildcard tests/unit/*.c)
+TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
+TEST_BIN := $(BUILD)/tests/unit_tests
+TEST_CPPFLAGS := -DFSB_TOP_DIR='"$(CURDIR)"' -DFSB_BIN='"$(CURDIR)/$(BIN)"' \
+	$(shell pkg-config --cflags criterion 2>/dev/null)
+TEST_LDLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
+
+.PHONY: all deps test asan clean check-run
+# Generated sources are kept, not deleted as intermediates.
+.SECONDARY: $(GEN_C) $(GEN_H)
+all: $(BIN)
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
+	    || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "make deps: missing Debian packages:$$missing (run 'make deps' as root)" >&2; exit 1; fi; \
+	echo "make deps: installing$$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
+
+$(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: schemas/%.proto
+	@mkdir -p $(GEN)
+	protoc-c --c_out=$(GEN) -Ischemas $<
+
+# Generated code is not ours to fix: keep the warnings, never fail on them.
+$(GEN)/%.o: $(GEN)/%.c | $(GEN_H)
+	$(CC) $(CPPFLAGS) $(OPT) $(SANFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: %.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/%.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(TEST_CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BIN): $(BUILD)/bridge/main.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(TEST_BIN): $(TEST_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)
+
+# Runs every test of this build tree. The unit binary also drives the CLI
+# (build/fsbridge), so both are built first.
+check-run: $(BIN) $(TEST_BIN)
+	$(TEST_BIN) --jobs=2
+
+test: deps
+	@$(MAKE) --no-print-directory check-run
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 check-run
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/bridge/main.d

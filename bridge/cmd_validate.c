@@ -1,0 +1,132 @@
+/* cmd_validate.c - `fsbridge validate`: the schema check of JSON messages.
+ *
+ * Runs exactly what a submission goes through before it is signed: JSON
+ * mapping, content rules (header fields that the node stamps may be absent),
+ * and the packed-size cap. Prints "FILE: OK …" per valid file on stdout and
+ * "FILE: field.path: problem" per problem on stderr.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+
+#include "cli.h"
+#include "codec.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: fsbridge validate [--kind KIND] FILE.json...|-\n"
+		"\n"
+		"Checks JSON messages against the schema and the content rules.\n"
+		"The kind is read from the document ({\"recall\": {...}}); with --kind the\n"
+		"document must be of that kind, or may be the bare body of that kind.\n"
+		"KIND is surveillance, quarantine, recall or followup.\n"
+		"Exit status: 0 all valid, 1 a file is invalid or unreadable, 2 usage.\n");
+}
+
+static void print_errors(const char *file, const struct fsb_errlist *errs)
+{
+	for (size_t i = 0; i < errs->n; i++) {
+		const struct fsb_fielderr *e = &errs->items[i];
+		if (e->path[0])
+			fprintf(stderr, "%s: %s: %s\n", file, e->path, e->msg);
+		else
+			fprintf(stderr, "%s: %s\n", file, e->msg);
+	}
+	if (errs->dropped)
+		fprintf(stderr, "%s: ... and %zu more problems\n", file, errs->dropped);
+}
+
+/* Validates one file; returns 1 when it is valid. */
+static int validate_file(const char *file, enum fsb_kind kind)
+{
+	const char *name = strcmp(file, "-") == 0 ? "<stdin>" : file;
+	char *text = NULL;
+	size_t len = 0;
+	int rc = fsb_read_file(file, FSB_CODEC_JSON_MAX_BYTES, &text, &len);
+	if (rc == FSB_ETOOBIG) {
+		fprintf(stderr, "%s: larger than the cap of %u bytes for a JSON message\n", name,
+			FSB_CODEC_JSON_MAX_BYTES);
+		return 0;
+	}
+	if (rc) {
+		fprintf(stderr, "%s: cannot read: %s\n", name,
+			rc == FSB_EIO ? strerror(errno) : fsb_strerror(rc));
+		return 0;
+	}
+	struct fsb_errlist *errs = malloc(sizeof *errs);
+	struct fsb_message *m = NULL;
+	uint8_t *packed = NULL;
+	size_t packed_len = 0;
+	int ok = 0;
+	if (!errs) {
+		fprintf(stderr, "%s: %s\n", name, fsb_strerror(FSB_ENOMEM));
+		goto out;
+	}
+	fsb_errlist_init(errs);
+	rc = fsb_message_from_json(text, len, kind, &m, errs);
+	if (rc == 0)
+		rc = fsb_message_validate(m, 0, errs);
+	if (rc == 0 && (rc = fsb_message_pack(m, &packed, &packed_len)) == 0 &&
+	    packed_len > FSB_CODEC_DEFAULT_MAX_BYTES) {
+		fsb_errlist_add(errs, "", "packed message of %zu bytes exceeds the cap of %u bytes",
+				packed_len, FSB_CODEC_DEFAULT_MAX_BYTES);
+		rc = FSB_ETOOBIG;
+	}
+	if (rc) {
+		if (fsb_errlist_count(errs) == 0)
+			fsb_errlist_add(errs, "", "%s", fsb_strerror(rc));
+		print_errors(name, errs);
+		goto out;
+	}
+	printf("%s: OK (%s, %zu bytes packed)\n", name, fsb_kind_name(fsb_message_kind(m)),
+	       packed_len);
+	ok = 1;
+out:
+	free(packed);
+	fsb_message_free(m);
+	free(errs);
+	free(text);
+	return ok;
+}
+
+int fsb_cmd_validate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"kind", required_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	enum fsb_kind kind = FSB_KIND_NONE;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			kind = fsb_kind_parse(optarg);
+			if (kind == FSB_KIND_NONE) {
+				fprintf(stderr, "fsbridge validate: unknown kind \"%s\" (surveillance, quarantine, recall or followup)\n",
+					optarg);
+				return FSB_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return FSB_EXIT_OK;
+		default:
+			usage(stderr);
+			return FSB_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "fsbridge validate: no file given (use - for standard input)\n");
+		usage(stderr);
+		return FSB_EXIT_USAGE;
+	}
+	int all_ok = 1;
+	for (int i = optind; i < argc; i++)
+		all_ok &= validate_file(argv[i], kind);
+	return all_ok ? FSB_EXIT_OK : FSB_EXIT_FAIL;
+}

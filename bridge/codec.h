@@ -1,0 +1,162 @@
+/* codec.h - the wire and JSON forms of fsbridge messages, and their rules.
+ *
+ * The codec is the only module that sees the protobuf-c generated code. It
+ * turns bytes or JSON into an opaque struct fsb_message, checks it against
+ * the content rules of DESIGN.md section 3, and turns it back into bytes or
+ * JSON. Other modules see only this header.
+ *
+ * Decoding is split from validation on purpose (DESIGN.md section 5, point
+ * 7): a payload that decodes is a message, even if its content breaks a rule;
+ * the caller decides whether a rule violation rejects it (a submission) or
+ * is stored as a warning (a signed message from another province).
+ *
+ * Ownership: every `out` object is owned by the caller and released with its
+ * matching free function; strings returned through `out` are malloc'd and
+ * freed with free(). A struct fsb_header view points into its message and
+ * is valid until the message is changed or freed.
+ */
+#ifndef FSB_CODEC_H
+#define FSB_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "format.h"
+
+/* Default cap on an envelope or payload, bytes (configurable per call). */
+#define FSB_CODEC_DEFAULT_MAX_BYTES (256u * 1024u)
+/* Cap on a JSON document, bytes: a JSON message is several times larger
+ * than its protobuf form. */
+#define FSB_CODEC_JSON_MAX_BYTES (4u * 1024u * 1024u)
+
+#define FSB_HASH_LEN 32         /* SHA-256 */
+#define FSB_MESSAGE_ID_MAX 53   /* "{origin}:{seq}": 32 + 1 + 20 digits */
+#define FSB_SCHEMA_VERSION 1
+
+/* The message's kind: the body it carries, and the topic's third level. */
+enum fsb_kind {
+	FSB_KIND_NONE = 0,
+	FSB_KIND_SURVEILLANCE,
+	FSB_KIND_QUARANTINE,
+	FSB_KIND_RECALL,
+	FSB_KIND_FOLLOWUP,
+};
+
+/* "surveillance", "quarantine", "recall", "followup"; NULL for NONE. */
+const char *fsb_kind_name(enum fsb_kind kind);
+
+/* Parses a kind name; returns FSB_KIND_NONE for anything else. */
+enum fsb_kind fsb_kind_parse(const char *name);
+
+struct fsb_message; /* opaque: one decoded foodsafety.v1.Message */
+
+/* Decodes a serialized Message. Fails with FSB_ETOOBIG when len exceeds
+ * max_bytes (checked before any decoding) and FSB_EDECODE when the bytes are
+ * not a well-formed Message; errs (if not NULL) then gets one line saying
+ * why. Strings that are not valid UTF-8 do not fail decoding: they are kept
+ * and reported by fsb_message_validate(). */
+int fsb_message_unpack(const uint8_t *buf, size_t len, size_t max_bytes,
+		       struct fsb_message **out, struct fsb_errlist *errs);
+
+/* Serializes a message into a malloc'd buffer *buf of *len bytes. */
+int fsb_message_pack(const struct fsb_message *m, uint8_t **buf, size_t *len);
+
+/* Parses a JSON document (proto3 JSON mapping) of len bytes.
+ *
+ * The document is a Message, {"header": {…}, "<kind>": {…}}. When `kind` is
+ * not FSB_KIND_NONE, the document must be of that kind, or may be just the
+ * body of that kind. Strict: unknown fields, wrong JSON types, bad enum
+ * names, bad base64 and out-of-range numbers are errors, each with its path
+ * in errs, and the call fails with FSB_EDECODE (FSB_ETOOBIG over
+ * FSB_CODEC_JSON_MAX_BYTES). Content rules are not checked here. */
+int fsb_message_from_json(const char *text, size_t len, enum fsb_kind kind,
+			  struct fsb_message **out, struct fsb_errlist *errs);
+
+enum {
+	FSB_JSON_PRETTY = 1 << 0, /* indent by two spaces; default is one line */
+};
+
+/* Renders a message as JSON (proto3 JSON mapping: lowerCamelCase names,
+ * enums by name, 64-bit integers as strings, bytes as base64, defaults
+ * omitted) into a malloc'd NUL-terminated string. */
+int fsb_message_to_json(const struct fsb_message *m, unsigned flags, char **out);
+
+enum {
+	/* The message must carry the header fields the node stamps when it
+	 * seals (origin, seq, prev_hash, message_id, issued_at,
+	 * schema_version), consistent with each other. Without this flag they
+	 * may be absent (a submission), and are checked only where present. */
+	FSB_VALIDATE_SEALED = 1 << 0,
+};
+
+/* Checks the content rules: required fields per kind, enum values known,
+ * UTF-8, length bounds, dates and times, decimals, GS1 keys, Digital Link,
+ * slugs, cross-field consistency. Returns 0 when valid, FSB_EINVALID with
+ * every problem in errs otherwise. */
+int fsb_message_validate(const struct fsb_message *m, unsigned flags,
+			 struct fsb_errlist *errs);
+
+/* The body's kind; FSB_KIND_NONE when the message has no body. */
+enum fsb_kind fsb_message_kind(const struct fsb_message *m);
+
+#define FSB_CATEGORY_MAX 32 /* bytes in a category slug */
+
+/* Writes the topic slug of the header's category ("aquatic", "crop" …) into
+ * buf and returns buf; NULL when the category is unset or unknown to this
+ * schema version. */
+const char *fsb_message_category(const struct fsb_message *m, char buf[FSB_CATEGORY_MAX + 1]);
+
+/* A read-only view of the header; strings point into the message. */
+struct fsb_header {
+	const char *origin;     /* "" when unset */
+	uint64_t seq;
+	const uint8_t *prev_hash; /* NULL when unset, else FSB_HASH_LEN bytes */
+	const char *message_id; /* "" when unset */
+	const char *issued_at;  /* "" when unset */
+	uint32_t schema_version;
+};
+
+/* Fills *h from the message; fields absent from the message read as empty. */
+void fsb_message_header(const struct fsb_message *m, struct fsb_header *h);
+
+/* What the node writes into a header when it seals a message. */
+struct fsb_stamp {
+	const char *origin;                /* copied */
+	uint64_t seq;                      /* >= 1 */
+	uint8_t prev_hash[FSB_HASH_LEN];   /* zeros for seq 1 */
+	const char *issued_at;             /* RFC 3339 UTC, copied */
+};
+
+/* Sets origin, seq, prev_hash, issued_at, schema_version and the derived
+ * message_id ("{origin}:{seq}") in the header, creating it if absent. */
+int fsb_message_stamp(struct fsb_message *m, const struct fsb_stamp *stamp);
+
+/* Releases a message; NULL is allowed. */
+void fsb_message_free(struct fsb_message *m);
+
+/* A SignedEnvelope. After fsb_envelope_unpack() the three buffers are
+ * malloc'd copies owned by the struct; release them with
+ * fsb_envelope_clear(). For fsb_envelope_pack() they are borrowed. */
+struct fsb_envelope {
+	uint8_t *payload;
+	size_t payload_len;
+	uint8_t *signature;
+	size_t signature_len;
+	uint8_t *signer_cert;
+	size_t signer_cert_len;
+};
+
+/* Serializes an envelope into a malloc'd buffer *buf of *len bytes. */
+int fsb_envelope_pack(const struct fsb_envelope *e, uint8_t **buf, size_t *len);
+
+/* Decodes a SignedEnvelope: FSB_ETOOBIG over max_bytes (checked first),
+ * FSB_EDECODE when malformed or when payload, signature or certificate is
+ * missing; errs (if not NULL) gets the reason. */
+int fsb_envelope_unpack(const uint8_t *buf, size_t len, size_t max_bytes,
+			struct fsb_envelope *out, struct fsb_errlist *errs);
+
+/* Frees the buffers of an unpacked envelope and zeroes it. */
+void fsb_envelope_clear(struct fsb_envelope *e);
+
+#endif

@@ -1,0 +1,100 @@
+/* codec_wire.c - a scan of serialized protobuf for bad strings.
+ *
+ * protobuf-c copies string fields without checking UTF-8, and exposes them as
+ * NUL-terminated C strings, so a string with an embedded NUL would reach the
+ * rest of the program cut short while the signed bytes say more. This scan
+ * reads the wire format alongside the descriptors, finds every string field
+ * (in nested messages too) and reports those that are not clean UTF-8, with
+ * their field path. It reads only within the buffer and stops quietly at the
+ * first framing error: well-formedness is protobuf-c's job, and it runs
+ * after this scan.
+ */
+#include "codec_internal.h"
+
+#include <stdlib.h>
+
+/* Deeper than any schema nests; guards against descriptors changing. */
+#define MAX_DEPTH 32
+
+static int read_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *out)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; shift < 64 && *off < len; shift += 7) {
+		uint8_t b = p[(*off)++];
+		v |= (uint64_t)(b & 0x7F) << shift;
+		if (!(b & 0x80)) {
+			*out = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void scan(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t len,
+		 struct fsb_path *path, struct fsb_errlist *errs, unsigned depth)
+{
+	if (depth > MAX_DEPTH)
+		return;
+	/* Occurrences seen so far per field, to name repeated elements. */
+	size_t *seen = calloc(d->n_fields ? d->n_fields : 1, sizeof *seen);
+	if (!seen)
+		return;
+	size_t off = 0;
+	while (off < len) {
+		uint64_t tag, n;
+		if (read_varint(p, len, &off, &tag))
+			break;
+		switch (tag & 7) {
+		case 0:
+			if (read_varint(p, len, &off, &n))
+				goto out;
+			continue;
+		case 1:
+			if (len - off < 8)
+				goto out;
+			off += 8;
+			continue;
+		case 5:
+			if (len - off < 4)
+				goto out;
+			off += 4;
+			continue;
+		case 2:
+			break;
+		default:
+			goto out;
+		}
+		if (read_varint(p, len, &off, &n) || n > len - off)
+			goto out;
+		const uint8_t *val = p + off;
+		off += n;
+		if (tag >> 3 > INT32_MAX)
+			continue;
+		const ProtobufCFieldDescriptor *f =
+			protobuf_c_message_descriptor_get_field(d, (int)(tag >> 3));
+		if (!f || (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE))
+			continue;
+		char name[FSB_JSON_NAME_MAX];
+		fsb_pb_json_name(f, name);
+		size_t mark = fsb_path_push(path, name);
+		if (f->label == PROTOBUF_C_LABEL_REPEATED)
+			fsb_path_push_index(path, seen[f - d->fields]++);
+		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			scan(f->descriptor, val, n, path, errs, depth + 1);
+		} else {
+			size_t at;
+			const char *why = fsb_fmt_utf8(val, n, &at);
+			if (why)
+				fsb_errlist_add(errs, path->s, "%s (byte %zu)", why, at);
+		}
+		fsb_path_pop(path, mark);
+	}
+out:
+	free(seen);
+}
+
+void fsb_pbwire_check_strings(const ProtobufCMessageDescriptor *d, const uint8_t *buf,
+			      size_t len, struct fsb_path *path, struct fsb_errlist *errs)
+{
+	scan(d, buf, len, path, errs, 0);
+}

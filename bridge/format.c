@@ -1,0 +1,407 @@
+/* format.c - syntax checks for the text formats carried in messages.
+ *
+ * Every check walks its input once and never reads past the terminating NUL.
+ * They accept exactly the documented grammar: a value that another
+ * implementation might read differently (an exponent in a decimal, a leap
+ * second, a lower-case 'z') is refused rather than guessed at.
+ */
+#include "format.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+const char *fsb_fmt_utf8(const uint8_t *s, size_t len, size_t *bad_at)
+{
+	size_t i = 0;
+	while (i < len) {
+		uint8_t c = s[i];
+		size_t n;
+		uint32_t cp, min;
+		if (c == 0) {
+			if (bad_at)
+				*bad_at = i;
+			return "contains a NUL byte";
+		}
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if ((c & 0xE0) == 0xC0) {
+			n = 1, cp = c & 0x1F, min = 0x80;
+		} else if ((c & 0xF0) == 0xE0) {
+			n = 2, cp = c & 0x0F, min = 0x800;
+		} else if ((c & 0xF8) == 0xF0) {
+			n = 3, cp = c & 0x07, min = 0x10000;
+		} else {
+			goto bad;
+		}
+		if (len - i <= n)
+			goto bad;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				goto bad;
+			cp = (cp << 6) | (s[i + k] & 0x3F);
+		}
+		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			goto bad;
+		i += n + 1;
+	}
+	return NULL;
+bad:
+	if (bad_at)
+		*bad_at = i;
+	return "not valid UTF-8";
+}
+
+const char *fsb_fmt_slug(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++) {
+		char c = s[n];
+		if (!((c >= 'a' && c <= 'z') || is_digit(c) || c == '-'))
+			return "must be 1 to 32 characters of a-z, 0-9 and '-'";
+	}
+	if (n == 0 || n > FSB_ORIGIN_MAX)
+		return "must be 1 to 32 characters of a-z, 0-9 and '-'";
+	return NULL;
+}
+
+const char *fsb_fmt_decimal(const char *s, int *negative)
+{
+	const char *p = s;
+	int neg = 0;
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (!is_digit(*p))
+		return "not a decimal number (expected digits such as \"0.25\")";
+	if (*p == '0' && is_digit(p[1]))
+		return "not a decimal number (leading zero)";
+	int nonzero = 0;
+	while (is_digit(*p))
+		nonzero |= *p++ != '0';
+	if (*p == '.') {
+		p++;
+		if (!is_digit(*p))
+			return "not a decimal number (digits must follow '.')";
+		while (is_digit(*p))
+			nonzero |= *p++ != '0';
+	}
+	if (*p != '\0')
+		return "not a decimal number (only digits, one '.' and a leading '-')";
+	if ((size_t)(p - s) > FSB_DECIMAL_MAX)
+		return "decimal number too long";
+	if (negative)
+		*negative = neg && nonzero;
+	return NULL;
+}
+
+/* Reads exactly n digits. */
+static int read_num(const char *s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!is_digit(s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 ? 28 + leap : days[m - 1];
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
+ * (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static const char *parse_date(const char *s, int *y, int *m, int *d)
+{
+	if (read_num(s, 4, y) || s[4] != '-' || read_num(s + 5, 2, m) || s[7] != '-' ||
+	    read_num(s + 8, 2, d))
+		return "not a date (expected YYYY-MM-DD)";
+	if (*y < 1900)
+		return "date before 1900";
+	if (*m < 1 || *m > 12)
+		return "month out of range";
+	if (*d < 1 || *d > days_in_month(*y, *m))
+		return "day out of range for the month";
+	return NULL;
+}
+
+const char *fsb_fmt_date(const char *s)
+{
+	int y, m, d;
+	const char *why = parse_date(s, &y, &m, &d);
+	if (why)
+		return why;
+	if (s[10] != '\0')
+		return "not a date (expected YYYY-MM-DD)";
+	return NULL;
+}
+
+const char *fsb_fmt_timestamp(const char *s, int64_t *unix_ms)
+{
+	static const char *const form =
+		"not an RFC 3339 time (expected e.g. 2025-06-02T09:15:00+07:00)";
+	int y, mo, d, h, mi, sec, ms = 0;
+	if (strlen(s) < 20)
+		return form;
+	const char *why = parse_date(s, &y, &mo, &d);
+	if (why)
+		return why;
+	if (s[10] != 'T' || read_num(s + 11, 2, &h) || s[13] != ':' ||
+	    read_num(s + 14, 2, &mi) || s[16] != ':' || read_num(s + 17, 2, &sec))
+		return form;
+	if (h > 23 || mi > 59 || sec > 59)
+		return "time of day out of range";
+	const char *p = s + 19;
+	if (*p == '.') {
+		int digits = 0;
+		for (p++; is_digit(*p); p++, digits++)
+			if (digits < 3)
+				ms = ms * 10 + (*p - '0');
+		if (digits == 0 || digits > 9)
+			return "fraction of a second must have 1 to 9 digits";
+		for (; digits < 3; digits++)
+			ms *= 10;
+	}
+	int offset_min = 0;
+	if (*p == 'Z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int oh, om;
+		if (read_num(p + 1, 2, &oh) || p[3] != ':' || read_num(p + 4, 2, &om))
+			return "bad UTC offset (expected Z or +HH:MM)";
+		if (oh > 23 || om > 59)
+			return "UTC offset out of range";
+		offset_min = (oh * 60 + om) * (*p == '-' ? -1 : 1);
+		p += 6;
+	} else {
+		return "missing UTC offset (add Z or +HH:MM)";
+	}
+	if (*p != '\0')
+		return form;
+	if (unix_ms) {
+		int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+			       (int64_t)offset_min * 60;
+		*unix_ms = secs * 1000 + ms;
+	}
+	return NULL;
+}
+
+/* GS1 mod-10 check over n digits, the last being the check digit. */
+static int gs1_check_ok(const char *s, size_t n)
+{
+	int sum = 0;
+	for (size_t i = 0; i + 1 < n; i++) {
+		int v = s[n - 2 - i] - '0';
+		sum += (i % 2 == 0) ? v * 3 : v;
+	}
+	return (10 - sum % 10) % 10 == s[n - 1] - '0';
+}
+
+static size_t digit_run(const char *s)
+{
+	size_t n = 0;
+	while (is_digit(s[n]))
+		n++;
+	return n;
+}
+
+/* GTIN of n digits at s (not necessarily NUL-terminated). */
+static const char *check_gtin_digits(const char *s, size_t n, char *gtin14)
+{
+	if (n != 8 && n != 12 && n != 13 && n != 14)
+		return "GTIN must be 8, 12, 13 or 14 digits";
+	if (!gs1_check_ok(s, n))
+		return "check digit mismatch";
+	if (gtin14) {
+		memset(gtin14, '0', FSB_GTIN14_LEN - n);
+		memcpy(gtin14 + FSB_GTIN14_LEN - n, s, n);
+		gtin14[FSB_GTIN14_LEN] = '\0';
+	}
+	return NULL;
+}
+
+const char *fsb_fmt_gtin(const char *s, char gtin14[FSB_GTIN14_LEN + 1])
+{
+	size_t n = digit_run(s);
+	if (s[n] != '\0')
+		return "GTIN must contain digits only";
+	return check_gtin_digits(s, n, gtin14);
+}
+
+static const char *check_fixed_key(const char *s, size_t len, const char *what)
+{
+	size_t n = digit_run(s);
+	if (s[n] != '\0' || n != len)
+		return what;
+	if (!gs1_check_ok(s, n))
+		return "check digit mismatch";
+	return NULL;
+}
+
+const char *fsb_fmt_gln(const char *s)
+{
+	return check_fixed_key(s, 13, "GLN must be 13 digits");
+}
+
+const char *fsb_fmt_sscc(const char *s)
+{
+	return check_fixed_key(s, 18, "SSCC must be 18 digits");
+}
+
+static int is_hex(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* A path segment of a Digital Link: unreserved characters, sub-delimiters
+ * allowed in a path, or %XX escapes; returns its length, 0 when empty or
+ * malformed. */
+static size_t dl_segment(const char *s)
+{
+	size_t n = 0;
+	for (;;) {
+		char c = s[n];
+		if (c == '%') {
+			if (!is_hex(s[n + 1]) || !is_hex(s[n + 2]))
+				return 0;
+			n += 3;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
+			   strchr("-._~!$&'()*+,;=:@", c) != NULL) {
+			if (c == '\0')
+				break;
+			n++;
+		} else {
+			break;
+		}
+	}
+	return n;
+}
+
+const char *fsb_fmt_digital_link(const char *s, char gtin14[FSB_GTIN14_LEN + 1])
+{
+	const char *p;
+	if (strncmp(s, "https://", 8) == 0)
+		p = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		p = s + 7;
+	else
+		return "Digital Link must start with https:// or http://";
+	size_t host = 0;
+	while (p[host] && p[host] != '/' && p[host] != '?' && p[host] != '#') {
+		char c = p[host];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
+		      c == '.' || c == '-' || c == ':'))
+			return "Digital Link host name contains invalid characters";
+		host++;
+	}
+	if (host == 0)
+		return "Digital Link has no host name";
+	p += host;
+	/* Find the "/01/" primary key; anything before it is a path prefix. */
+	const char *key = NULL;
+	for (const char *q = p; *q && *q != '?' && *q != '#'; q++)
+		if (strncmp(q, "/01/", 4) == 0) {
+			key = q;
+			break;
+		}
+	if (!key)
+		return "Digital Link has no /01/{GTIN} primary key";
+	for (const char *q = p; q < key; q++)
+		if (*q != '/' && !dl_segment(q))
+			return "Digital Link path prefix is malformed";
+	p = key + 4;
+	size_t n = digit_run(p);
+	if (p[n] != '\0' && p[n] != '/' && p[n] != '?')
+		return "Digital Link GTIN must contain digits only";
+	const char *why = check_gtin_digits(p, n, gtin14);
+	if (why)
+		return why;
+	p += n;
+	/* Key qualifiers, each at most once, in the order 22, 10, 21. */
+	static const char *const quals[] = {"22", "10", "21"};
+	size_t next = 0;
+	while (*p == '/') {
+		size_t q;
+		for (q = next; q < 3; q++)
+			if (strncmp(p + 1, quals[q], 2) == 0 && p[3] == '/')
+				break;
+		if (q == 3)
+			return "Digital Link qualifier must be /22/, /10/ or /21/, in that order";
+		p += 4;
+		size_t seg = dl_segment(p);
+		if (seg == 0)
+			return "Digital Link qualifier value is empty or badly escaped";
+		p += seg;
+		next = q + 1;
+	}
+	if (*p == '?') {
+		for (p++; *p && *p != '#'; p++)
+			if (*p == '%' ? !(is_hex(p[1]) && is_hex(p[2])) : (unsigned char)*p <= ' ')
+				return "Digital Link query string is malformed";
+	}
+	if (*p == '#')
+		return "Digital Link must not carry a fragment";
+	if (*p != '\0')
+		return "Digital Link has unexpected characters after the GTIN";
+	return NULL;
+}
+
+const char *fsb_fmt_country(const char *s)
+{
+	if (!(s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && s[2] == '\0'))
+		return "country must be an ISO 3166-1 alpha-2 code such as \"VN\"";
+	return NULL;
+}
+
+const char *fsb_fmt_message_id(const char *s, char origin[FSB_ORIGIN_MAX + 1],
+			       uint64_t *seq)
+{
+	static const char *const form = "message id must be \"{origin}:{seq}\", e.g. \"longan:42\"";
+	const char *colon = strchr(s, ':');
+	if (!colon || colon == s || colon - s > FSB_ORIGIN_MAX)
+		return form;
+	char slug[FSB_ORIGIN_MAX + 1];
+	memcpy(slug, s, (size_t)(colon - s));
+	slug[colon - s] = '\0';
+	if (fsb_fmt_slug(slug))
+		return form;
+	const char *p = colon + 1;
+	size_t n = digit_run(p);
+	if (n == 0 || p[n] != '\0' || p[0] == '0' || n > 20)
+		return form;
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t d = (uint64_t)(p[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return form;
+		v = v * 10 + d;
+	}
+	if (origin)
+		memcpy(origin, slug, sizeof slug);
+	if (seq)
+		*seq = v;
+	return NULL;
+}

@@ -1,0 +1,65 @@
+/* format.h - syntax checks for the text formats carried in messages.
+ *
+ * A pure module: no I/O, no allocation, no global state. Each check returns
+ * NULL when its input is well-formed, or a static, lower-case description of
+ * the first problem ("check digit mismatch") that a caller prefixes with the
+ * field path. Inputs are NUL-terminated strings unless a length is given.
+ */
+#ifndef FSB_FORMAT_H
+#define FSB_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FSB_ORIGIN_MAX 32      /* bytes in an origin slug */
+#define FSB_DECIMAL_MAX 40     /* characters in a decimal string */
+#define FSB_GTIN14_LEN 14
+
+/* UTF-8 well-formedness over len bytes (no overlong forms, no surrogates,
+ * nothing past U+10FFFF) and no NUL byte. On a problem, *bad_at (if not NULL)
+ * receives the offset of the first offending byte. */
+const char *fsb_fmt_utf8(const uint8_t *s, size_t len, size_t *bad_at);
+
+/* Origin slug: [a-z0-9-]{1,32}. */
+const char *fsb_fmt_slug(const char *s);
+
+/* Decimal string: -?(0|[1-9][0-9]*)(\.[0-9]+)?, at most FSB_DECIMAL_MAX
+ * characters; no exponent, no '+', no spaces. *negative (if not NULL) is set
+ * to 1 when the value is below zero. */
+const char *fsb_fmt_decimal(const char *s, int *negative);
+
+/* Calendar date "YYYY-MM-DD", a real day of the Gregorian calendar, year
+ * 1900 to 9999. */
+const char *fsb_fmt_date(const char *s);
+
+/* RFC 3339 instant "YYYY-MM-DDTHH:MM:SS[.fraction]" followed by "Z" or
+ * "+HH:MM"/"-HH:MM"; year 1900 to 9999, seconds 00 to 59. *unix_ms (if not
+ * NULL) receives milliseconds since 1970-01-01T00:00:00Z (fraction
+ * truncated). */
+const char *fsb_fmt_timestamp(const char *s, int64_t *unix_ms);
+
+/* GS1 GTIN-8, -12, -13 or -14 with a valid check digit. gtin14 (if not NULL)
+ * receives the GTIN left-padded with zeros to 14 digits, NUL-terminated. */
+const char *fsb_fmt_gtin(const char *s, char gtin14[FSB_GTIN14_LEN + 1]);
+
+/* GS1 Global Location Number: 13 digits with a valid check digit. */
+const char *fsb_fmt_gln(const char *s);
+
+/* GS1 Serial Shipping Container Code: 18 digits with a valid check digit. */
+const char *fsb_fmt_sscc(const char *s);
+
+/* GS1 Digital Link URI, uncompressed form, for a trade item:
+ * http(s)://host[:port][/prefix…]/01/{gtin}[/22/{cpv}][/10/{lot}][/21/{serial}][?query]
+ * with a valid GTIN and percent-encoded, non-empty qualifier values.
+ * gtin14 (if not NULL) receives the item's GTIN padded to 14 digits. */
+const char *fsb_fmt_digital_link(const char *s, char gtin14[FSB_GTIN14_LEN + 1]);
+
+/* ISO 3166-1 alpha-2 form: two upper-case ASCII letters. */
+const char *fsb_fmt_country(const char *s);
+
+/* Message id "{origin}:{seq}" with a valid slug and a decimal seq >= 1 without
+ * leading zeros. origin (if not NULL) receives the slug, *seq the number. */
+const char *fsb_fmt_message_id(const char *s, char origin[FSB_ORIGIN_MAX + 1],
+			       uint64_t *seq);
+
+#endif

@@ -1,0 +1,52 @@
+/* main.c - the fsbridge binary: git-style subcommands.
+ *
+ * Only dispatch lives here; each subcommand is its own cmd_*.c. The table
+ * lists the subcommands that exist, and `--help` prints exactly that table.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *synopsis;
+	const char *summary;
+} commands[] = {
+	{"validate", fsb_cmd_validate, "validate [--kind K] FILE.json...|-",
+	 "schema check of JSON messages; errors name the field path"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: fsbridge [--help] [--version] COMMAND [ARGS]\n\n"
+		     "Signed exchange of food-safety alerts between provincial nodes.\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  fsbridge %-36s %s\n", commands[i].synopsis, commands[i].summary);
+	fprintf(out, "\n'fsbridge COMMAND --help' describes one command.\n"
+		     "Exit status: 0 ok, 1 failure, 2 usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return FSB_EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return FSB_EXIT_OK;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("fsbridge %s\n", FSB_VERSION);
+		return FSB_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "fsbridge: unknown command \"%s\" (see 'fsbridge --help')\n", cmd);
+	return FSB_EXIT_USAGE;
+}
