@@ -4,6 +4,7 @@
 #   make deps       install the Debian packages the project needs (root)
 #   make test       deps + build + every test
 #   make asan       the same tests under address and undefined sanitizers
+#   make demo       what fsbridge does so far, shown on the example messages
 #   make clean
 #
 # BUILD selects the output tree, so the sanitizer build lives beside the
@@ -57,7 +58,7 @@ TEST_CPPFLAGS := -DFSB_TOP_DIR='"$(CURDIR)"' -DFSB_BIN='"$(CURDIR)/$(BIN)"' \
 	$(shell pkg-config --cflags criterion 2>/dev/null)
 TEST_LDLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
-.PHONY: all deps test asan clean check-run
+.PHONY: all deps test asan demo clean check-run
 # Generated sources are kept, not deleted as intermediates.
 .SECONDARY: $(GEN_C) $(GEN_H)
 all: $(BIN)
@@ -105,6 +106,10 @@ test: deps
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 check-run
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@tests/demo/demo.sh $(BIN)
 
 clean:
 	rm -rf build

@@ -143,6 +143,7 @@ int fsb_message_from_json(const char *text, size_t len, enum fsb_kind kind,
 		fsb_errlist_add(errs, "", "expected a JSON object");
 		goto out;
 	}
+	size_t before = fsb_errlist_count(errs);
 	if (kind != FSB_KIND_NONE) {
 		const char *name = fsb_kind_name(kind);
 		if (!looks_like_message(root)) {
@@ -161,7 +162,6 @@ int fsb_message_from_json(const char *text, size_t len, enum fsb_kind kind,
 							kinds[i].name, name);
 		}
 	}
-	size_t before = fsb_errlist_count(errs);
 	ProtobufCMessage *pb =
 		fsb_pbjson_decode(&foodsafety__v1__message__descriptor, doc, &path, errs);
 	if (!pb || fsb_errlist_count(errs) != before) {

@@ -134,11 +134,12 @@ static int64_t days_from_civil(int y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-static const char *parse_date(const char *s, int *y, int *m, int *d)
+/* Reads "YYYY-MM-DD" at s; `form` is the complaint when it is not there. */
+static const char *parse_date(const char *s, const char *form, int *y, int *m, int *d)
 {
 	if (read_num(s, 4, y) || s[4] != '-' || read_num(s + 5, 2, m) || s[7] != '-' ||
 	    read_num(s + 8, 2, d))
-		return "not a date (expected YYYY-MM-DD)";
+		return form;
 	if (*y < 1900)
 		return "date before 1900";
 	if (*m < 1 || *m > 12)
@@ -150,12 +151,13 @@ static const char *parse_date(const char *s, int *y, int *m, int *d)
 
 const char *fsb_fmt_date(const char *s)
 {
+	static const char *const form = "not a date (expected YYYY-MM-DD)";
 	int y, m, d;
-	const char *why = parse_date(s, &y, &m, &d);
+	const char *why = parse_date(s, form, &y, &m, &d);
 	if (why)
 		return why;
 	if (s[10] != '\0')
-		return "not a date (expected YYYY-MM-DD)";
+		return form;
 	return NULL;
 }
 
@@ -164,9 +166,9 @@ const char *fsb_fmt_timestamp(const char *s, int64_t *unix_ms)
 	static const char *const form =
 		"not an RFC 3339 time (expected e.g. 2025-06-02T09:15:00+07:00)";
 	int y, mo, d, h, mi, sec, ms = 0;
-	if (strlen(s) < 20)
-		return form;
-	const char *why = parse_date(s, &y, &mo, &d);
+	/* Each character is checked before the next is read, so a short
+	 * string stops at its NUL. */
+	const char *why = parse_date(s, form, &y, &mo, &d);
 	if (why)
 		return why;
 	if (s[10] != 'T' || read_num(s + 11, 2, &h) || s[13] != ':' ||
@@ -334,7 +336,7 @@ const char *fsb_fmt_digital_link(const char *s, char gtin14[FSB_GTIN14_LEN + 1])
 			return "Digital Link path prefix is malformed";
 	p = key + 4;
 	size_t n = digit_run(p);
-	if (p[n] != '\0' && p[n] != '/' && p[n] != '?')
+	if (p[n] != '\0' && p[n] != '/' && p[n] != '?' && p[n] != '#')
 		return "Digital Link GTIN must contain digits only";
 	const char *why = check_gtin_digits(p, n, gtin14);
 	if (why)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# demo.sh - what `make demo` shows at this stage of the project: the message
+# model and its validation. The two-node exchange replaces it when the node
+# lands (see README "What works so far").
+set -u
+bin=$(realpath "${1:-build/fsbridge}")
+cd "$(dirname "$0")/../.." || exit 1
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "fsbridge $("$bin" --version | cut -d' ' -f2): example messages from Long An and Cần Thơ"
+"$bin" validate schemas/examples/*.json 2>&1 || exit 1
+
+say "A recall with mistakes: every problem, with its field path (exit status 1)"
+"$bin" validate tests/demo/broken-recall.json 2>&1
+status=$?
+echo "exit status: $status"
+[ "$status" -eq 1 ] || exit 1
+
+say "A follow-up given as a bare body, its kind on the command line"
+"$bin" validate --kind followup - 2>&1 <<'JSON'
+{"type": "FOLLOW_UP_TYPE_CLOSURE", "refMessageId": "longan:3", "reason": "Đã tiêu hủy toàn bộ"}
+JSON
+echo "(a bare body has no header: the issuing unit and category are required)"
+exit 0

@@ -1,0 +1,106 @@
+/* helpers.c - shared test helpers. */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+char *th_read(const char *path, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	int rc = fsb_read_file(path, 64u << 20, &buf, &n);
+	cr_assert_eq(rc, 0, "cannot read %s", path);
+	if (len)
+		*len = n;
+	return buf;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **th_examples(size_t *n)
+{
+	DIR *d = opendir(EXAMPLES_DIR);
+	cr_assert_not_null(d, "cannot open %s", EXAMPLES_DIR);
+	char **list = calloc(256, sizeof *list);
+	size_t k = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && k < 255) {
+		size_t len = strlen(e->d_name);
+		if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0)
+			list[k++] = strdup(e->d_name);
+	}
+	closedir(d);
+	qsort(list, k, sizeof *list, cmp);
+	*n = k;
+	return list;
+}
+
+void th_free_list(char **list)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		free(list[i]);
+	free(list);
+}
+
+static void free_params(struct criterion_test_params *p)
+{
+	cr_free(p->params);
+}
+
+struct criterion_test_params th_example_params(void)
+{
+	size_t n;
+	char **list = th_examples(&n);
+	struct th_example *ex = cr_malloc(n * sizeof *ex);
+	for (size_t i = 0; i < n; i++)
+		snprintf(ex[i].name, sizeof ex[i].name, "%s", list[i]);
+	th_free_list(list);
+	return cr_make_param_array(struct th_example, ex, n, free_params);
+}
+
+struct fsb_message *th_load_example(const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", EXAMPLES_DIR, name);
+	size_t len;
+	char *text = th_read(path, &len);
+	struct fsb_errlist errs;
+	fsb_errlist_init(&errs);
+	struct fsb_message *m = NULL;
+	int rc = fsb_message_from_json(text, len, FSB_KIND_NONE, &m, &errs);
+	free(text);
+	if (rc)
+		th_dump_errors(&errs);
+	cr_assert_eq(rc, 0, "%s does not parse", name);
+	return m;
+}
+
+int th_has_error(const struct fsb_errlist *errs, const char *path, const char *msg)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		if (strcmp(errs->items[i].path, path) == 0 && strstr(errs->items[i].msg, msg))
+			return 1;
+	return 0;
+}
+
+void th_dump_errors(const struct fsb_errlist *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		fprintf(stderr, "  %s: %s\n", errs->items[i].path, errs->items[i].msg);
+}
+
+uint64_t th_rand(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}

@@ -1,0 +1,41 @@
+/* helpers.h - what the unit tests share: example files and small runners. */
+#ifndef FSB_TEST_HELPERS_H
+#define FSB_TEST_HELPERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <criterion/parameterized.h>
+
+#include "codec.h"
+
+#define EXAMPLES_DIR FSB_TOP_DIR "/schemas/examples"
+
+/* Reads a file into a malloc'd NUL-terminated buffer; fails the test if it
+ * cannot. */
+char *th_read(const char *path, size_t *len);
+
+/* Sorted example file names (no directory), NULL-terminated, malloc'd. */
+char **th_examples(size_t *n);
+void th_free_list(char **list);
+
+/* Criterion parameters: one struct th_example per example file. */
+struct th_example {
+	char name[128];
+};
+struct criterion_test_params th_example_params(void);
+
+/* Parses an example (or fails the test); the caller frees. */
+struct fsb_message *th_load_example(const char *name);
+
+/* Whether errs holds an entry with exactly `path` whose message contains
+ * `msg`. */
+int th_has_error(const struct fsb_errlist *errs, const char *path, const char *msg);
+
+/* Prints every entry of errs to stderr (for failing tests). */
+void th_dump_errors(const struct fsb_errlist *errs);
+
+/* A deterministic pseudo-random generator (xorshift64*). */
+uint64_t th_rand(uint64_t *state);
+
+#endif

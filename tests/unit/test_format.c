@@ -1,0 +1,163 @@
+/* test_format.c - the pure format checks, table-driven. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <string.h>
+
+#include "format.h"
+
+typedef const char *(*check_fn)(const char *);
+
+struct fcase {
+	char input[160];
+	char why[96]; /* "" when the input is valid, else a substring of the reason */
+};
+
+static const char *gtin(const char *s) { return fsb_fmt_gtin(s, NULL); }
+static const char *dlink(const char *s) { return fsb_fmt_digital_link(s, NULL); }
+static const char *ts(const char *s) { return fsb_fmt_timestamp(s, NULL); }
+static const char *dec(const char *s) { return fsb_fmt_decimal(s, NULL); }
+static const char *mid(const char *s) { return fsb_fmt_message_id(s, NULL, NULL); }
+
+static void expect(check_fn fn, const struct fcase *c)
+{
+	const char *why = fn(c->input);
+	if (c->why[0] == '\0')
+		cr_expect_null(why, "\"%s\" should be valid, got: %s", c->input, why);
+	else
+		cr_expect(why && strstr(why, c->why), "\"%s\": expected \"%s\", got \"%s\"", c->input,
+			  c->why, why ? why : "(valid)");
+}
+
+#define TABLE_TEST(name, fn, ...)                                                      \
+	static struct fcase name##_cases[] = {__VA_ARGS__};                            \
+	ParameterizedTestParameters(format, name)                                      \
+	{                                                                              \
+		return cr_make_param_array(struct fcase, name##_cases,                 \
+					   sizeof name##_cases / sizeof name##_cases[0]); \
+	}                                                                              \
+	ParameterizedTest(struct fcase *c, format, name)                               \
+	{                                                                              \
+		expect(fn, c);                                                         \
+	}
+
+TABLE_TEST(slug, fsb_fmt_slug,
+	   {"longan", ""}, {"an-giang", ""}, {"x", ""}, {"abcdefghijklmnopqrstuvwxyz012345", ""},
+	   {"", "1 to 32"}, {"abcdefghijklmnopqrstuvwxyz0123456", "1 to 32"},
+	   {"LongAn", "a-z"}, {"long an", "a-z"}, {"cần-thơ", "a-z"}, {"long_an", "a-z"})
+
+TABLE_TEST(decimal, dec,
+	   {"0", ""}, {"12", ""}, {"0.25", ""}, {"-1.5", ""}, {"245.3", ""}, {"100000", ""},
+	   {"", "digits"}, {"1.", "digits must follow"}, {".5", "digits"}, {"1e3", "only digits"},
+	   {"+1", "digits"}, {"01", "leading zero"}, {"1,5", "only digits"}, {"NaN", "digits"},
+	   {" 1", "digits"}, {"1.2.3", "only digits"},
+	   {"12345678901234567890123456789012345678901", "too long"})
+
+TABLE_TEST(date, fsb_fmt_date,
+	   {"2025-06-02", ""}, {"2024-02-29", ""}, {"2000-02-29", ""},
+	   {"2025-02-29", "day out of range"}, {"1900-02-29", "day out of range"},
+	   {"2025-13-01", "month"}, {"2025-00-10", "month"}, {"2025-04-31", "day out of range"},
+	   {"2025-6-2", "YYYY-MM-DD"}, {"02/06/2025", "YYYY-MM-DD"}, {"2025-06-02T00:00:00Z", "YYYY-MM-DD"},
+	   {"1899-12-31", "before 1900"}, {"", "YYYY-MM-DD"})
+
+TABLE_TEST(timestamp, ts,
+	   {"2025-06-02T09:15:00+07:00", ""}, {"2025-06-02T02:15:00Z", ""},
+	   {"2025-06-02T09:15:00.123456789-03:30", ""}, {"2025-06-02T09:15:00.5Z", ""},
+	   {"2025-06-02 09:15:00+07:00", "RFC 3339"}, {"2025-06-02T09:15:00", "missing UTC offset"},
+	   {"2025-06-02T24:00:00Z", "out of range"}, {"2025-06-02T09:60:00Z", "out of range"},
+	   {"2025-06-02T09:15:60Z", "out of range"}, {"2025-06-02T09:15:00+7:00", "offset"},
+	   {"2025-06-02T09:15:00.Z", "fraction"}, {"2025-06-02T09:15:00.1234567890Z", "fraction"},
+	   {"2025-06-02T09:15:00z", "missing UTC offset"}, {"2025-02-30T09:15:00Z", "day out of range"},
+	   {"2025-06-02T09:15:00Z ", "RFC 3339"})
+
+TABLE_TEST(gtin, gtin,
+	   {"8936045123454", ""}, {"08936045123454", ""}, {"96385074", ""}, {"036000291452", ""},
+	   {"8936045123455", "check digit mismatch"}, {"893604512345", "check digit mismatch"},
+	   {"893604512345411", "8, 12, 13 or 14"}, {"12345", "8, 12, 13 or 14"},
+	   {"893604512345A", "digits only"}, {"", "8, 12, 13 or 14"})
+
+TABLE_TEST(gln, fsb_fmt_gln, {"8930000000019", ""}, {"8930000000018", "check digit"},
+	   {"893000000001", "13 digits"}, {"893000000001x", "13 digits"})
+
+TABLE_TEST(sscc, fsb_fmt_sscc, {"008936045123000010", ""}, {"008936045123000011", "check digit"},
+	   {"8936045123000010", "18 digits"})
+
+TABLE_TEST(digital_link, dlink,
+	   {"https://id.gs1.org/01/08936045123454", ""},
+	   {"https://id.gs1.org/01/08936045123454/10/LX250901", ""},
+	   {"https://example.vn/qr/v1/01/8936045123454/22/2A/10/AB%2F12/21/0001?exp=251001", ""},
+	   {"http://localhost:8080/01/96385074", ""},
+	   {"ftp://id.gs1.org/01/08936045123454", "https://"},
+	   {"https:///01/08936045123454", "no host"},
+	   {"https://id.gs1.org/gtin/08936045123454", "no /01/"},
+	   {"https://id.gs1.org/01/08936045123455", "check digit mismatch"},
+	   {"https://id.gs1.org/01/0893604512345X", "digits only"},
+	   {"https://id.gs1.org/01/08936045123454/10/", "empty"},
+	   {"https://id.gs1.org/01/08936045123454/21/1/10/A", "in that order"},
+	   {"https://id.gs1.org/01/08936045123454/99/1", "in that order"},
+	   {"https://id.gs1.org/01/08936045123454/10/A%G1", "empty or badly escaped"},
+	   {"https://id.gs1.org/01/08936045123454#top", "fragment"},
+	   {"https://id gs1.org/01/08936045123454", "invalid characters"},
+	   {"https://id.gs1.org/01/08936045123454/10/A B", "unexpected characters"})
+
+TABLE_TEST(country, fsb_fmt_country, {"VN", ""}, {"KH", ""}, {"vn", "alpha-2"}, {"VNM", "alpha-2"},
+	   {"", "alpha-2"})
+
+TABLE_TEST(message_id, mid, {"longan:1", ""}, {"an-giang:18446744073709551615", ""},
+	   {"longan:0", "{origin}:{seq}"}, {"longan:01", "{origin}:{seq}"},
+	   {"longan:18446744073709551616", "{origin}:{seq}"}, {"longan", "{origin}:{seq}"},
+	   {":5", "{origin}:{seq}"}, {"Long An:5", "{origin}:{seq}"}, {"longan:5x", "{origin}:{seq}"})
+
+Test(format, message_id_parts)
+{
+	char origin[FSB_ORIGIN_MAX + 1];
+	uint64_t seq = 0;
+	cr_assert_null(fsb_fmt_message_id("cantho:42", origin, &seq));
+	cr_expect_str_eq(origin, "cantho");
+	cr_expect_eq(seq, 42);
+}
+
+Test(format, gtin_padding)
+{
+	char g[FSB_GTIN14_LEN + 1];
+	cr_assert_null(fsb_fmt_gtin("96385074", g));
+	cr_expect_str_eq(g, "00000096385074");
+	cr_assert_null(fsb_fmt_digital_link("https://id.gs1.org/01/8936045123454/10/A", g));
+	cr_expect_str_eq(g, "08936045123454");
+}
+
+Test(format, timestamp_value)
+{
+	int64_t ms = 0;
+	cr_assert_null(fsb_fmt_timestamp("1970-01-01T00:00:00Z", &ms));
+	cr_expect_eq(ms, 0);
+	cr_assert_null(fsb_fmt_timestamp("2025-06-02T09:15:00.250+07:00", &ms));
+	cr_expect_eq(ms, 1748830500250LL); /* 2025-06-02T02:15:00.250Z */
+	cr_assert_null(fsb_fmt_timestamp("2024-02-29T23:59:59-01:00", &ms));
+	cr_expect_eq(ms, 1709254799000LL); /* 2024-03-01T00:59:59Z */
+}
+
+Test(format, utf8)
+{
+	size_t at = 99;
+	const char *ok = "Cần Thơ – 🐟";
+	cr_expect_null(fsb_fmt_utf8((const uint8_t *)ok, strlen(ok), NULL));
+	static const struct {
+		const char *bytes;
+		size_t len;
+		size_t at;
+		const char *why;
+	} bad[] = {
+		{"ab\0c", 4, 2, "NUL"},
+		{"a\xC3", 2, 1, "UTF-8"},              /* truncated sequence */
+		{"\xC0\xAF", 2, 0, "UTF-8"},           /* overlong '/' */
+		{"x\xED\xA0\x80", 4, 1, "UTF-8"},      /* surrogate */
+		{"\xF4\x90\x80\x80", 4, 0, "UTF-8"},   /* above U+10FFFF */
+		{"ok\x80", 3, 2, "UTF-8"},             /* stray continuation */
+		{"\xFF", 1, 0, "UTF-8"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *why = fsb_fmt_utf8((const uint8_t *)bad[i].bytes, bad[i].len, &at);
+		cr_expect(why && strstr(why, bad[i].why), "case %zu", i);
+		cr_expect_eq(at, bad[i].at, "case %zu: offset %zu", i, at);
+	}
+}
