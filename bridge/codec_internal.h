@@ -23,6 +23,9 @@ struct fsb_message {
 /* The proto3 JSON name of a field: lowerCamelCase of its proto name. */
 void fsb_pb_json_name(const ProtobufCFieldDescriptor *f, char out[FSB_JSON_NAME_MAX]);
 
+/* Size of one element of a repeated field in its C array. */
+size_t fsb_pb_element_size(const ProtobufCFieldDescriptor *f);
+
 /* Builds a message of type d from a JSON object, reporting every problem
  * under `path` in errs. Returns the message (caller frees it with
  * protobuf_c_message_free_unpacked(m, NULL)) or NULL when any problem was

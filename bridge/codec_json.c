@@ -337,8 +337,7 @@ static void decode_value(struct decoder *dc, const ProtobufCFieldDescriptor *f, 
 	}
 }
 
-/* Size of one element of a repeated field in its C array. */
-static size_t element_size(const ProtobufCFieldDescriptor *f)
+size_t fsb_pb_element_size(const ProtobufCFieldDescriptor *f)
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_INT32:
@@ -395,7 +394,7 @@ static void decode_field(struct decoder *dc, const ProtobufCMessageDescriptor *d
 		size_t n = json_array_size(v);
 		if (n == 0)
 			return;
-		size_t es = element_size(f);
+		size_t es = fsb_pb_element_size(f);
 		char *arr = calloc(n, es);
 		if (!arr) {
 			derr(dc, "out of memory");
@@ -607,7 +606,7 @@ json_t *fsb_pbjson_encode(const ProtobufCMessage *m)
 			if (n == 0)
 				continue;
 			const char *arr = *(char *const *)slot;
-			size_t es = element_size(f);
+			size_t es = fsb_pb_element_size(f);
 			v = json_array();
 			for (size_t k = 0; v && k < n; k++)
 				if (json_array_append_new(v, encode_value(f, arr + k * es))) {

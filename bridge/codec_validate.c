@@ -165,17 +165,6 @@ static void check_value(struct vctx *v, const ProtobufCFieldDescriptor *f, const
 	}
 }
 
-static size_t element_size(const ProtobufCFieldDescriptor *f)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_STRING: return sizeof(char *);
-	case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_MESSAGE: return sizeof(ProtobufCMessage *);
-	case PROTOBUF_C_TYPE_ENUM: return sizeof(int);
-	default: return 0; /* other scalars carry no convention */
-	}
-}
-
 static void walk(struct vctx *v, const ProtobufCMessage *m)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
@@ -190,11 +179,11 @@ static void walk(struct vctx *v, const ProtobufCMessage *m)
 		size_t mark = fsb_path_push(&v->path, name);
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			size_t n = *(const size_t *)(base + f->quantifier_offset);
-			size_t es = element_size(f);
+			size_t es = fsb_pb_element_size(f);
 			if (n > LIST_MAX_ENTRIES)
 				verr(v, NULL, "too many entries (%zu, at most %d)", n, LIST_MAX_ENTRIES);
 			const char *arr = *(char *const *)(base + f->offset);
-			for (size_t k = 0; es && k < n && k < LIST_MAX_ENTRIES; k++) {
+			for (size_t k = 0; k < n && k < LIST_MAX_ENTRIES; k++) {
 				size_t im = fsb_path_push_index(&v->path, k);
 				check_value(v, f, arr + k * es);
 				fsb_path_pop(&v->path, im);

@@ -118,6 +118,28 @@ Test(codec, malformed_protobuf)
 	}
 }
 
+Test(codec, random_garbage)
+{
+	uint64_t rng = 0x9a7ba9e;
+	uint8_t buf[512];
+	size_t refused = 0;
+	for (int round = 0; round < 3000; round++) {
+		size_t len = th_rand(&rng) % sizeof buf;
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (uint8_t)th_rand(&rng);
+		struct fsb_message *m = NULL;
+		int rc = fsb_message_unpack(buf, len, sizeof buf, &m, NULL);
+		cr_assert(rc == 0 || rc == FSB_EDECODE, "rc %d", rc);
+		refused += rc != 0;
+		fsb_message_free(m);
+		struct fsb_envelope e;
+		rc = fsb_envelope_unpack(buf, len, sizeof buf, &e, NULL);
+		cr_assert(rc == 0 || rc == FSB_EDECODE, "rc %d", rc);
+		fsb_envelope_clear(&e);
+	}
+	cr_expect_gt(refused, 2900, "only %zu of 3000 random buffers refused", refused);
+}
+
 Test(codec, nul_in_string_reported_with_path)
 {
 	/* Message{header{origin: "a\0b"}} */
