@@ -15,14 +15,15 @@ BUILD    ?= build
 GEN      := $(BUILD)/gen
 CC       ?= cc
 
-# Debian packages of DESIGN.md section 10, plus the JSON library and
-# pkg-config that the build uses.
+# Debian packages of DESIGN.md section 10, plus what the build and tests
+# use: jansson (JSON), inih (the config file), pkg-config, openssl (the demo
+# PKI) and protoc (the interoperability test).
 DEB_PACKAGES := build-essential pkg-config \
-	libprotobuf-c-dev protobuf-c-compiler libjansson-dev \
+	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libinih-dev \
 	libmbedtls-dev libpaho-mqtt-dev liblmdb-dev \
-	libcriterion-dev mosquitto mosquitto-clients
+	libcriterion-dev mosquitto mosquitto-clients openssl protobuf-compiler
 
-PKGS     := libprotobuf-c jansson
+PKGS     := libprotobuf-c jansson inih
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2
 ifneq ($(CI),)
@@ -36,11 +37,12 @@ else
 OPT      := -O2 -g
 endif
 
-CPPFLAGS := -D_POSIX_C_SOURCE=200809L -DFSB_VERSION='"$(VERSION)"' \
+CPPFLAGS := -D_XOPEN_SOURCE=700 -DFSB_VERSION='"$(VERSION)"' \
 	-Ibridge -I$(GEN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS   := $(OPT) $(WARN) $(SANFLAGS) -MMD -MP
 LDFLAGS  := $(SANFLAGS)
-LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# mbedTLS 2.28 ships no pkg-config file.
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmbedtls -lmbedx509 -lmbedcrypto
 
 PROTOS   := $(wildcard schemas/foodsafety/v1/*.proto)
 GEN_C    := $(patsubst schemas/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))

@@ -20,6 +20,9 @@ enum {
 /* fsbridge validate [--kind K] FILE.json…|- */
 int fsb_cmd_validate(int argc, char **argv);
 
+/* fsbridge check -c FILE */
+int fsb_cmd_check(int argc, char **argv);
+
 /* Reads a whole file ("-" is standard input) into a malloc'd, NUL-terminated
  * buffer. Fails with FSB_ETOOBIG past max_bytes, FSB_EIO (errno set) when
  * it cannot be read. */

@@ -15,6 +15,15 @@ const char *fsb_strerror(int code)
 	case FSB_EDECODE: return "malformed input";
 	case FSB_EINVALID: return "validation failed";
 	case FSB_EIO: return "input/output error";
+	case FSB_ESIGNATURE: return "signature does not verify";
+	case FSB_EUNTRUSTED: return "certificate not issued by a trusted CA";
+	case FSB_EREVOKED: return "certificate revoked";
+	case FSB_EEXPIRED: return "certificate not valid at issued_at";
+	case FSB_EORIGIN: return "origin mismatch";
+	case FSB_EFUTURE: return "issued_at in the future";
+	case FSB_EKEYPERM: return "private key readable by group or others";
+	case FSB_ECERT: return "unusable certificate or key";
+	case FSB_ECONFIG: return "configuration error";
 	}
 	return "unknown error";
 }

@@ -20,6 +20,15 @@ enum {
 	FSB_EDECODE = -4,   /* malformed input (protobuf, JSON, base64) */
 	FSB_EINVALID = -5,  /* decoded, but fails validation: see the errlist */
 	FSB_EIO = -6,       /* read or write failed: see errno */
+	FSB_ESIGNATURE = -7, /* signature does not verify */
+	FSB_EUNTRUSTED = -8, /* certificate does not chain to a trusted CA */
+	FSB_EREVOKED = -9,  /* certificate revoked */
+	FSB_EEXPIRED = -10, /* certificate not valid at the message's issued_at */
+	FSB_EORIGIN = -11,  /* origin differs between certificate, header, topic */
+	FSB_EFUTURE = -12,  /* issued_at too far in the future */
+	FSB_EKEYPERM = -13, /* private key file readable by group or others */
+	FSB_ECERT = -14,    /* certificate or key unusable or mismatched */
+	FSB_ECONFIG = -15,  /* configuration error */
 };
 
 /* Static, human-readable name of an FSB_E* code. */

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static int is_digit(char c)
 {
@@ -203,11 +204,8 @@ const char *fsb_fmt_timestamp(const char *s, int64_t *unix_ms)
 	}
 	if (*p != '\0')
 		return form;
-	if (unix_ms) {
-		int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-			       (int64_t)offset_min * 60;
-		*unix_ms = secs * 1000 + ms;
-	}
+	if (unix_ms)
+		*unix_ms = fsb_time_ms(y, mo, d, h, mi, sec) - (int64_t)offset_min * 60000 + ms;
 	return NULL;
 }
 
@@ -406,4 +404,45 @@ const char *fsb_fmt_message_id(const char *s, char origin[FSB_ORIGIN_MAX + 1],
 	if (seq)
 		*seq = v;
 	return NULL;
+}
+
+int64_t fsb_time_ms(int year, int month, int day, int hour, int min, int sec)
+{
+	return (days_from_civil(year, month, day) * 86400 + hour * 3600 + min * 60 + sec) * 1000;
+}
+
+void fsb_time_format(int64_t unix_ms, char out[FSB_TIME_MAX + 1])
+{
+	/* H. Hinnant's civil_from_days, the inverse of days_from_civil. */
+	int64_t ms = unix_ms % 1000, secs = unix_ms / 1000;
+	if (ms < 0) {
+		ms += 1000;
+		secs--;
+	}
+	int64_t days = secs / 86400, rem = secs % 86400;
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	days += 719468;
+	int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+	int64_t doe = days - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	int64_t y = yoe + era * 400 + (m <= 2);
+	char buf[80]; /* room for any int, to keep the compiler's range check quiet */
+	snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (int)(y % 10000), m, d,
+		 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)ms);
+	memcpy(out, buf, FSB_TIME_MAX);
+	out[FSB_TIME_MAX] = '\0';
+}
+
+int64_t fsb_time_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -1,6 +1,7 @@
 /* format.h - syntax checks for the text formats carried in messages.
  *
- * A pure module: no I/O, no allocation, no global state. Each check returns
+ * A pure module: no I/O, no allocation, no global state (fsb_time_now_ms()
+ * only reads the clock). Each check returns
  * NULL when its input is well-formed, or a static, lower-case description of
  * the first problem ("check digit mismatch") that a caller prefixes with the
  * field path. Inputs are NUL-terminated strings unless a length is given.
@@ -61,5 +62,20 @@ const char *fsb_fmt_country(const char *s);
  * leading zeros. origin (if not NULL) receives the slug, *seq the number. */
 const char *fsb_fmt_message_id(const char *s, char origin[FSB_ORIGIN_MAX + 1],
 			       uint64_t *seq);
+
+/* ---- time --------------------------------------------------------------- */
+
+#define FSB_TIME_MAX 24 /* "2025-06-02T09:15:00.123Z" */
+
+/* Milliseconds since the Unix epoch of a UTC calendar time (proleptic
+ * Gregorian; fields are not range-checked). */
+int64_t fsb_time_ms(int year, int month, int day, int hour, int min, int sec);
+
+/* Formats milliseconds since the epoch as RFC 3339 UTC with milliseconds,
+ * "2025-06-02T02:15:00.250Z". */
+void fsb_time_format(int64_t unix_ms, char out[FSB_TIME_MAX + 1]);
+
+/* The current time, milliseconds since the epoch. */
+int64_t fsb_time_now_ms(void);
 
 #endif

@@ -14,6 +14,8 @@ static const struct {
 	const char *synopsis;
 	const char *summary;
 } commands[] = {
+	{"check", fsb_cmd_check, "check -c FILE",
+	 "validate config, key, certificates; print the effective config"},
 	{"validate", fsb_cmd_validate, "validate [--kind K] FILE.json...|-",
 	 "schema check of JSON messages; errors name the field path"},
 };

@@ -1,0 +1,404 @@
+/* config.c - reading the node configuration with inih.
+ *
+ * Keys are looked up in one table (section, key, kind, where it goes), not a
+ * strcmp chain, so adding a key is adding a row. inih reports the line of
+ * the first handler that refuses a value, which is how every error here
+ * names its line. inih cuts lines at 200 bytes and treats indented lines as
+ * continuations, so both are refused up front rather than misread.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "error.h"
+#include "format.h"
+#include "seal.h"
+
+#define LINE_MAX_BYTES 199 /* inih's INI_MAX_LINE, less the newline */
+
+enum kind { K_SLUG, K_PATH, K_PATHS, K_CRLS, K_URI, K_TEXT, K_TOPIC, K_SECONDS, K_BYTES };
+
+static const struct key {
+	const char *section, *name;
+	enum kind kind;
+	size_t offset;
+	int required;
+} keys[] = {
+	{"node", "origin", K_SLUG, offsetof(struct fsb_config, origin), 1},
+	{"node", "data_dir", K_PATH, offsetof(struct fsb_config, data_dir), 1},
+	{"signing", "key", K_PATH, offsetof(struct fsb_config, key_path), 1},
+	{"signing", "cert", K_PATH, offsetof(struct fsb_config, cert_path), 1},
+	{"trust", "ca", K_PATHS, offsetof(struct fsb_config, ca_files), 1},
+	{"trust", "crl", K_CRLS, offsetof(struct fsb_config, crl_files), 1},
+	{"trust", "max_clock_skew", K_SECONDS, offsetof(struct fsb_config, max_clock_skew_ms), 0},
+	{"exchange", "uri", K_URI, offsetof(struct fsb_config, exchange_uri), 1},
+	{"exchange", "client_id", K_TEXT, offsetof(struct fsb_config, exchange_client_id), 1},
+	{"exchange", "tls_ca", K_PATH, offsetof(struct fsb_config, tls_ca), 0},
+	{"exchange", "tls_cert", K_PATH, offsetof(struct fsb_config, tls_cert), 0},
+	{"exchange", "tls_key", K_PATH, offsetof(struct fsb_config, tls_key), 0},
+	{"local", "uri", K_URI, offsetof(struct fsb_config, local_uri), 1},
+	{"local", "root", K_TOPIC, offsetof(struct fsb_config, local_root), 1},
+	{"limits", "max_message_bytes", K_BYTES, offsetof(struct fsb_config, max_message_bytes), 0},
+};
+#define N_KEYS (sizeof keys / sizeof keys[0])
+
+struct reader {
+	struct fsb_config *c;
+	char dir[PATH_MAX];     /* the config file's directory */
+	char msg[FSB_CONFIG_ERR_MAX];
+	unsigned char seen[N_KEYS];
+};
+
+void fsb_config_init(struct fsb_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->max_clock_skew_ms = FSB_DEFAULT_MAX_SKEW_MS;
+	c->max_message_bytes = FSB_CODEC_DEFAULT_MAX_BYTES;
+}
+
+static void free_list(char **list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+void fsb_config_cleanup(struct fsb_config *c)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		void *field = (char *)c + keys[i].offset;
+		if (keys[i].kind == K_PATHS || keys[i].kind == K_CRLS)
+			free_list(*(char ***)field, keys[i].kind == K_PATHS ? c->n_ca : c->n_crl);
+		else if (keys[i].kind != K_SECONDS && keys[i].kind != K_BYTES)
+			free(*(char **)field);
+	}
+	free(c->path);
+	memset(c, 0, sizeof *c);
+}
+
+static int refuse(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Records the first problem; returning 0 makes inih report the line. */
+static int refuse(struct reader *r, const char *fmt, ...)
+{
+	if (!r->msg[0]) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(r->msg, sizeof r->msg, fmt, ap);
+		va_end(ap);
+	}
+	return 0;
+}
+
+/* Removes "." and "dir/.." components in place; p is absolute. Done on the
+ * text, since data_dir need not exist yet for realpath(). */
+static void tidy_path(char *p)
+{
+	char *out = p;
+	const char *in = p;
+	while (*in) {
+		while (*in == '/')
+			in++;
+		size_t n = strcspn(in, "/");
+		if (n == 0)
+			break;
+		if (n == 1 && in[0] == '.') {
+			/* skip */
+		} else if (n == 2 && in[0] == '.' && in[1] == '.') {
+			while (out > p && *--out != '/')
+				;
+		} else {
+			*out++ = '/';
+			memmove(out, in, n);
+			out += n;
+		}
+		in += n;
+	}
+	if (out == p)
+		*out++ = '/';
+	*out = '\0';
+}
+
+static char *make_path(const struct reader *r, const char *v)
+{
+	size_t n = strlen(r->dir) + strlen(v) + 2;
+	char *p = malloc(n);
+	if (!p)
+		return NULL;
+	if (v[0] == '/')
+		snprintf(p, n, "%s", v);
+	else
+		snprintf(p, n, "%s/%s", r->dir, v);
+	tidy_path(p);
+	return p;
+}
+
+/* Splits a comma-separated value into trimmed, non-empty items. */
+static size_t split(char *v, char **items, size_t max)
+{
+	size_t n = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(v, ",", &save); tok && n < max; tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		char *end = tok + strlen(tok);
+		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		items[n++] = tok;
+	}
+	return n;
+}
+
+static int parse_number(const char *v, long long min, long long max, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long x = strtoll(v, &end, 10);
+	if (errno || end == v || *end || x < min || x > max)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int set_list(struct reader *r, const struct key *k, const char *value, char ***field)
+{
+	char buf[LINE_MAX_BYTES + 1], *items[16];
+	snprintf(buf, sizeof buf, "%s", value);
+	size_t n = split(buf, items, 16);
+	if (n == 0)
+		return refuse(r, "[%s] %s: empty list", k->section, k->name);
+	char **list = calloc(n, sizeof *list);
+	if (!list)
+		return refuse(r, "out of memory");
+	*field = list;
+	if (k->kind == K_PATHS)
+		r->c->n_ca = n;
+	else
+		r->c->n_crl = n;
+	for (size_t i = 0; i < n; i++) {
+		if (k->kind == K_CRLS && strcmp(items[i], "none") == 0)
+			continue; /* NULL: this CA has no CRL, said explicitly */
+		if (!(list[i] = make_path(r, items[i])))
+			return refuse(r, "out of memory");
+	}
+	return 1;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct reader *r = user;
+	const struct key *k = NULL;
+	int section_known = 0;
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (strcmp(keys[i].section, section) != 0)
+			continue;
+		section_known = 1;
+		if (strcmp(keys[i].name, name) == 0)
+			k = &keys[i];
+	}
+	if (!section_known)
+		return refuse(r, section[0] ? "unknown section [%s]" : "key outside any section%s",
+			      section);
+	if (!k)
+		return refuse(r, "unknown key '%s' in [%s]", name, section);
+	if (r->seen[k - keys]++)
+		return refuse(r, "[%s] %s given twice (indented lines continue the one above)",
+			      section, name);
+	if (!value[0])
+		return refuse(r, "[%s] %s: empty value", section, name);
+	void *field = (char *)r->c + k->offset;
+	long long x;
+	const char *why;
+	switch (k->kind) {
+	case K_SLUG:
+		if ((why = fsb_fmt_slug(value)))
+			return refuse(r, "[%s] %s: \"%s\" %s", section, name, value, why);
+		break;
+	case K_URI:
+		if (strncmp(value, "tcp://", 6) && strncmp(value, "ssl://", 6) &&
+		    strncmp(value, "mqtt://", 7) && strncmp(value, "mqtts://", 8))
+			return refuse(r, "[%s] %s: \"%s\" must start with tcp://, ssl://, mqtt:// or mqtts://",
+				      section, name, value);
+		break;
+	case K_TOPIC:
+		if (strpbrk(value, "+#") || value[0] == '/' || value[strlen(value) - 1] == '/')
+			return refuse(r, "[%s] %s: \"%s\" must be a topic without wildcards or leading or trailing '/'",
+				      section, name, value);
+		break;
+	case K_SECONDS:
+		if (parse_number(value, 0, 86400, &x))
+			return refuse(r, "[%s] %s: \"%s\" is not a number of seconds from 0 to 86400",
+				      section, name, value);
+		*(int64_t *)field = x * 1000;
+		return 1;
+	case K_BYTES:
+		if (parse_number(value, 1024, 16 << 20, &x))
+			return refuse(r, "[%s] %s: \"%s\" is not a size from 1024 to 16777216 bytes",
+				      section, name, value);
+		*(size_t *)field = (size_t)x;
+		return 1;
+	case K_PATHS:
+	case K_CRLS:
+		return set_list(r, k, value, field);
+	case K_PATH:
+	case K_TEXT:
+		break;
+	}
+	char *copy = k->kind == K_PATH ? make_path(r, value) : strdup(value);
+	if (!copy)
+		return refuse(r, "out of memory");
+	*(char **)field = copy;
+	return 1;
+}
+
+/* The first line inih would cut or misread, or 0. */
+static int first_bad_line(FILE *f, const char **why)
+{
+	char buf[4096];
+	int line = 1;
+	size_t len = 0;
+	int fresh = 1;
+	while (fgets(buf, sizeof buf, f)) {
+		size_t n = strlen(buf);
+		if (fresh && (buf[0] == ' ' || buf[0] == '\t') && buf[strspn(buf, " \t\r\n")] != '\0' &&
+		    buf[strspn(buf, " \t")] != ';' && buf[strspn(buf, " \t")] != '#') {
+			*why = "indented line (continuation lines are not supported)";
+			return line;
+		}
+		len += n;
+		fresh = n > 0 && buf[n - 1] == '\n';
+		if (fresh) {
+			if (len - 1 > LINE_MAX_BYTES) {
+				*why = "line longer than 199 bytes";
+				return line;
+			}
+			line++;
+			len = 0;
+		}
+	}
+	if (len > LINE_MAX_BYTES) {
+		*why = "line longer than 199 bytes";
+		return line;
+	}
+	return 0;
+}
+
+int fsb_config_read(struct fsb_config *c, const char *path, char *err, size_t errlen)
+{
+	struct reader r = {.c = c};
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		return FSB_EIO;
+	}
+	char abs[PATH_MAX];
+	if (!realpath(path, abs)) {
+		snprintf(err, errlen, "%s: cannot resolve: %s", path, strerror(errno));
+		fclose(f);
+		return FSB_EIO;
+	}
+	free(c->path);
+	c->path = strdup(abs);
+	snprintf(r.dir, sizeof r.dir, "%s", abs);
+	*strrchr(r.dir, '/') = '\0';
+	const char *why = NULL;
+	int line = first_bad_line(f, &why);
+	if (line) {
+		snprintf(err, errlen, "%s:%d: %s", path, line, why);
+		fclose(f);
+		return FSB_ECONFIG;
+	}
+	rewind(f);
+	line = ini_parse_file(f, handler, &r);
+	fclose(f);
+	if (line == -2) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return FSB_ENOMEM;
+	}
+	if (line != 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, line,
+			 r.msg[0] ? r.msg : "syntax error (expected [section] or key = value)");
+		return FSB_ECONFIG;
+	}
+	return 0;
+}
+
+int fsb_config_check(const struct fsb_config *c, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const void *field = (const char *)c + keys[i].offset;
+		if (keys[i].required && !*(void *const *)field) {
+			snprintf(err, errlen, "%s: [%s] %s: required%s", c->path, keys[i].section,
+				 keys[i].name,
+				 keys[i].kind == K_CRLS
+					 ? " (one CRL per CA, or \"none\" said explicitly: without a CRL revoked certificates are accepted)"
+					 : "");
+			return FSB_ECONFIG;
+		}
+	}
+	if (c->n_crl != c->n_ca) {
+		snprintf(err, errlen, "%s: [trust] crl: %zu CA file%s but %zu CRL entr%s; give one CRL per CA, or \"none\"",
+			 c->path, c->n_ca, c->n_ca == 1 ? "" : "s", c->n_crl, c->n_crl == 1 ? "y" : "ies");
+		return FSB_ECONFIG;
+	}
+	if (!!c->tls_cert != !!c->tls_key) {
+		snprintf(err, errlen, "%s: [exchange] %s: required with %s", c->path,
+			 c->tls_cert ? "tls_key" : "tls_cert", c->tls_cert ? "tls_cert" : "tls_key");
+		return FSB_ECONFIG;
+	}
+	int tls = strncmp(c->exchange_uri, "ssl://", 6) == 0 || strncmp(c->exchange_uri, "mqtts://", 8) == 0;
+	if (tls && !c->tls_ca) {
+		snprintf(err, errlen, "%s: [exchange] tls_ca: required for %s", c->path, c->exchange_uri);
+		return FSB_ECONFIG;
+	}
+	return 0;
+}
+
+static void print_value(FILE *out, const char *name, const char *v)
+{
+	if (v)
+		fprintf(out, "%-17s = %s\n", name, v);
+}
+
+void fsb_config_print(const struct fsb_config *c, FILE *out)
+{
+	fprintf(out, "; effective configuration of %s\n", c->path);
+	const char *section = "";
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key *k = &keys[i];
+		const void *field = (const char *)c + k->offset;
+		if (strcmp(section, k->section) != 0) {
+			fprintf(out, "%s[%s]\n", section[0] ? "\n" : "", k->section);
+			section = k->section;
+		}
+		switch (k->kind) {
+		case K_SECONDS:
+			fprintf(out, "%-17s = %lld\n", k->name, (long long)(*(const int64_t *)field / 1000));
+			break;
+		case K_BYTES:
+			fprintf(out, "%-17s = %zu\n", k->name, *(const size_t *)field);
+			break;
+		case K_PATHS:
+		case K_CRLS: {
+			char *const *list = *(char **const *)field;
+			size_t n = k->kind == K_PATHS ? c->n_ca : c->n_crl;
+			if (!list)
+				break;
+			fprintf(out, "%-17s = ", k->name);
+			for (size_t j = 0; j < n; j++)
+				fprintf(out, "%s%s", j ? ", " : "", list[j] ? list[j] : "none");
+			fputc('\n', out);
+			break;
+		}
+		default:
+			print_value(out, k->name, *(char *const *)field);
+			break;
+		}
+	}
+}

@@ -1,0 +1,64 @@
+/* config.h - the node configuration file (INI), DESIGN.md section 8.
+ *
+ * Lifecycle: fsb_config_init → fsb_config_read (syntax and each value,
+ * errors as FILE:LINE) → fsb_config_check (required keys and keys that go
+ * together, errors as FILE: [section] key) → use → fsb_config_cleanup.
+ * Every string is a copy owned by the struct; paths are made absolute,
+ * relative ones taken from the configuration file's directory.
+ */
+#ifndef FSB_CONFIG_H
+#define FSB_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define FSB_CONFIG_ERR_MAX 512
+
+struct fsb_config {
+	char *path;         /* the file read, absolute */
+
+	char *origin;       /* [node] origin: this node's slug */
+	char *data_dir;     /* [node] data_dir: the LMDB environment */
+
+	char *key_path;     /* [signing] key: PEM private key, mode 0600 */
+	char *cert_path;    /* [signing] cert: PEM certificate naming origin */
+
+	char **ca_files;    /* [trust] ca: one or more CA certificate files */
+	char **crl_files;   /* [trust] crl: one per CA; NULL entry = "none" */
+	size_t n_ca;
+	size_t n_crl;       /* entries in crl_files (0: key absent) */
+	int64_t max_clock_skew_ms; /* [trust] max_clock_skew, seconds in the file */
+
+	char *exchange_uri;       /* [exchange] uri */
+	char *exchange_client_id; /* [exchange] client_id */
+	char *tls_ca;             /* [exchange] tls_ca, tls_cert, tls_key: optional */
+	char *tls_cert;
+	char *tls_key;
+
+	char *local_uri;    /* [local] uri */
+	char *local_root;   /* [local] root: topic root for submissions and inbox */
+
+	size_t max_message_bytes; /* [limits] max_message_bytes */
+};
+
+/* Empties c and sets the defaults. */
+void fsb_config_init(struct fsb_config *c);
+
+/* Reads FILE. Fails with FSB_EIO when it cannot be read and FSB_ECONFIG on
+ * the first bad line or value; err gets "FILE:LINE: what is wrong". */
+int fsb_config_read(struct fsb_config *c, const char *path, char *err, size_t errlen);
+
+/* Checks what a single line cannot show: required keys present, one CRL
+ * (or "none") per CA, TLS files given together. FSB_ECONFIG with
+ * "FILE: [section] key: what is wrong" in err. */
+int fsb_config_check(const struct fsb_config *c, char *err, size_t errlen);
+
+/* Prints the effective configuration, defaults included, as an INI file that
+ * reads back to the same values. */
+void fsb_config_print(const struct fsb_config *c, FILE *out);
+
+/* Frees every string; c is empty afterwards. */
+void fsb_config_cleanup(struct fsb_config *c);
+
+#endif

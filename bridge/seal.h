@@ -1,0 +1,59 @@
+/* seal.h - from a message to a signed envelope, and back.
+ *
+ * Sealing stamps the header, serializes the message once, signs exactly
+ * those bytes and wraps them with the signer's certificate. Opening checks
+ * in the only safe order: size cap, envelope framing, certificate chain and
+ * signature over the payload bytes as received (nothing is re-serialized),
+ * then the now authenticated header: origin against certificate and topic,
+ * issued_at against the clock, the certificate's validity at issued_at and
+ * its revocation at arrival. Content rules are checked last and do not fail
+ * the open (DESIGN.md section 5, point 7): they come back as warnings.
+ */
+#ifndef FSB_SEAL_H
+#define FSB_SEAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "sign.h"
+
+#define FSB_DEFAULT_MAX_SKEW_MS (5 * 60 * 1000) /* issued_at ahead of arrival */
+
+/* Stamps m, packs it, signs it and packs the envelope into a malloc'd
+ * *env of *env_len bytes; payload_hash gets SHA-256 of the payload. The
+ * stamped message must pass the sealed content rules (FSB_EINVALID, with
+ * every problem in errs); nothing invalid is ever signed. */
+int fsb_seal(struct fsb_signer *s, struct fsb_message *m, const struct fsb_stamp *stamp,
+	     uint8_t **env, size_t *env_len, uint8_t payload_hash[FSB_SHA256_LEN],
+	     struct fsb_errlist *errs);
+
+struct fsb_open_opts {
+	size_t max_bytes;         /* cap on the envelope; 0 = FSB_CODEC_DEFAULT_MAX_BYTES */
+	const char *topic_origin; /* origin named by the topic, or NULL to skip */
+	int64_t arrival_ms;       /* when it arrived (revocation is judged then) */
+	int64_t max_skew_ms;      /* how far issued_at may be ahead of arrival */
+};
+
+/* An opened envelope. Owned by the caller; release with fsb_opened_clear(). */
+struct fsb_opened {
+	struct fsb_envelope env;       /* payload, signature, certificate as received */
+	struct fsb_message *msg;       /* the decoded payload */
+	uint8_t payload_hash[FSB_SHA256_LEN];
+	uint8_t cert_fp[FSB_FP_LEN];
+	int64_t issued_at_ms;
+	struct fsb_errlist *warnings;  /* content rules broken, or NULL when none */
+};
+
+/* Opens buf. Returns 0, or the first integrity failure: FSB_ETOOBIG,
+ * FSB_EDECODE (envelope or payload not decodable), FSB_ECERT,
+ * FSB_EUNTRUSTED, FSB_ESIGNATURE, FSB_EINVALID (header without a usable
+ * origin or issuedAt), FSB_EORIGIN, FSB_EFUTURE, FSB_EEXPIRED, FSB_EREVOKED;
+ * err gets one line saying why. On failure *out is empty. */
+int fsb_open(struct fsb_trust *t, const uint8_t *buf, size_t len, const struct fsb_open_opts *o,
+	     struct fsb_opened *out, char *err, size_t errlen);
+
+/* Releases what an open filled; safe on an empty or cleared struct. */
+void fsb_opened_clear(struct fsb_opened *o);
+
+#endif
