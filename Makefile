@@ -56,7 +56,9 @@ BIN      := $(BUILD)/fsbridge
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 TEST_BIN := $(BUILD)/tests/unit_tests
+TEST_PKI := $(BUILD)/tests/pki
 TEST_CPPFLAGS := -DFSB_TOP_DIR='"$(CURDIR)"' -DFSB_BIN='"$(CURDIR)/$(BIN)"' \
+	-DFSB_TEST_PKI='"$(CURDIR)/$(TEST_PKI)"' \
 	$(shell pkg-config --cflags criterion 2>/dev/null)
 TEST_LDLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
@@ -99,8 +101,11 @@ $(TEST_BIN): $(TEST_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)
 
 # Runs every test of this build tree. The unit binary also drives the CLI
-# (build/fsbridge), so both are built first.
+# (build/fsbridge), so both are built first. Each run makes its own
+# throwaway PKIs: the trusted one and a second, untrusted one.
 check-run: $(BIN) $(TEST_BIN)
+	@certs/make-demo-pki.sh $(TEST_PKI) >/dev/null
+	@certs/make-demo-pki.sh $(TEST_PKI)-other "fsbridge untrusted test CA" >/dev/null
 	$(TEST_BIN) --jobs=2
 
 test: deps

@@ -12,8 +12,8 @@
  *      does its key verify the signature over these bytes? (Nothing in the
  *      payload may be believed before this.)
  *   2. fsb_trust_check_use(): may this certificate speak for `origin`, was
- *      it valid when the message says it was issued, and was it unrevoked
- *      when the message arrived? (issued_at comes from the now authenticated
+ *      it unrevoked when the message arrived, and was it valid when the
+ *      message says it was issued? (issued_at comes from the now authenticated
  *      payload, but is still only the signer's claim, so revocation is
  *      judged at arrival; DESIGN.md section 6.)
  * Chain results are cached per certificate fingerprint.
@@ -98,9 +98,10 @@ int fsb_trust_verify(struct fsb_trust *t, const uint8_t *cert, size_t cert_len, 
 		     uint8_t fp[FSB_FP_LEN], char *err, size_t errlen);
 
 /* Step 2, for a certificate that passed step 1 (by fingerprint): it names
- * `origin` (else FSB_EORIGIN), it and its CA were valid at issued_at_ms
- * (else FSB_EEXPIRED), and it was not revoked at or before arrival_ms (else
- * FSB_EREVOKED). Times are milliseconds since the Unix epoch. */
+ * `origin` (else FSB_EORIGIN), it was not revoked at or before arrival_ms
+ * (else FSB_EREVOKED, whatever issued_at says), and it and its CA were
+ * valid at issued_at_ms (else FSB_EEXPIRED). Times are milliseconds since
+ * the Unix epoch. */
 int fsb_trust_check_use(struct fsb_trust *t, const uint8_t fp[FSB_FP_LEN], const char *origin,
 			int64_t issued_at_ms, int64_t arrival_ms, char *err, size_t errlen);
 

@@ -27,6 +27,7 @@
 struct anchor {
 	mbedtls_x509_crl crl; /* empty when the CA has none ("none") */
 	int has_crl;
+	const mbedtls_x509_crt *signer; /* the trusted CA whose key signed crl */
 };
 
 struct entry {
@@ -55,28 +56,35 @@ static int64_t x509_ms(const mbedtls_x509_time *t)
 	return fsb_time_ms(t->year, t->mon, t->day, t->hour, t->min, t->sec);
 }
 
-/* Verifies that crl was issued and signed by one of the CAs. */
-static int check_crl(struct fsb_trust *t, const mbedtls_x509_crl *crl, const char *crl_file,
-		     const char *ca_file, char *err, size_t errlen)
+/* Finds the trusted CA that issued and signed crl (two CAs may share a
+ * name, so the signature decides); NULL with err set when none did. */
+static const mbedtls_x509_crt *crl_signer(struct fsb_trust *t, const mbedtls_x509_crl *crl,
+					  const char *crl_file, const char *ca_file, char *err,
+					  size_t errlen)
 {
-	for (const mbedtls_x509_crt *ca = &t->cas; ca && ca->raw.p; ca = ca->next) {
-		if (ca->subject_raw.len != crl->issuer_raw.len ||
-		    memcmp(ca->subject_raw.p, crl->issuer_raw.p, crl->issuer_raw.len) != 0)
-			continue;
-		const mbedtls_md_info_t *md = mbedtls_md_info_from_type(crl->sig_md);
-		unsigned char hash[MBEDTLS_MD_MAX_SIZE];
-		if (!md || mbedtls_md(md, crl->tbs.p, crl->tbs.len, hash) != 0)
-			break;
-		int mrc = mbedtls_pk_verify_ext(crl->sig_pk, crl->sig_opts, (mbedtls_pk_context *)&ca->pk,
-						crl->sig_md, hash, mbedtls_md_get_size(md),
-						crl->sig.p, crl->sig.len);
-		if (mrc == 0)
-			return 0;
-		fsb_sign_error(err, errlen, mrc, "CRL %s is not signed by its CA in %s", crl_file, ca_file);
-		return FSB_ECERT;
+	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(crl->sig_md);
+	unsigned char hash[MBEDTLS_MD_MAX_SIZE];
+	int named = 0, mrc = 0;
+	if (md && mbedtls_md(md, crl->tbs.p, crl->tbs.len, hash) == 0) {
+		for (const mbedtls_x509_crt *ca = &t->cas; ca && ca->raw.p; ca = ca->next) {
+			if (ca->subject_raw.len != crl->issuer_raw.len ||
+			    memcmp(ca->subject_raw.p, crl->issuer_raw.p, crl->issuer_raw.len) != 0)
+				continue;
+			named = 1;
+			mrc = mbedtls_pk_verify_ext(crl->sig_pk, crl->sig_opts,
+						    (mbedtls_pk_context *)&ca->pk, crl->sig_md, hash,
+						    mbedtls_md_get_size(md), crl->sig.p, crl->sig.len);
+			if (mrc == 0)
+				return ca;
+		}
 	}
-	fsb_sign_error(err, errlen, 0, "CRL %s was not issued by the CA in %s", crl_file, ca_file);
-	return FSB_ECERT;
+	if (named)
+		fsb_sign_error(err, errlen, mrc, "CRL %s is not signed by the CA in %s", crl_file,
+			       ca_file);
+	else
+		fsb_sign_error(err, errlen, 0, "CRL %s was not issued by the CA in %s", crl_file,
+			       ca_file);
+	return NULL;
 }
 
 int fsb_trust_open(const struct fsb_trust_anchor *anchors, size_t n, struct fsb_trust **out,
@@ -127,9 +135,15 @@ int fsb_trust_open(const struct fsb_trust_anchor *anchors, size_t n, struct fsb_
 			goto fail;
 		}
 		a->has_crl = 1;
-		for (const mbedtls_x509_crl *c = &a->crl; c && c->raw.p; c = c->next)
-			if (check_crl(t, c, anchors[i].crl_file, anchors[i].ca_file, err, errlen))
-				goto fail;
+		if (a->crl.next) {
+			fsb_sign_error(err, errlen, 0, "%s holds several CRLs; give one per CA",
+				       anchors[i].crl_file);
+			goto fail;
+		}
+		a->signer = crl_signer(t, &a->crl, anchors[i].crl_file, anchors[i].ca_file, err,
+				       errlen);
+		if (!a->signer)
+			goto fail;
 	}
 	*out = t;
 	return 0;
@@ -189,34 +203,31 @@ static struct entry *cache_slot(struct fsb_trust *t, const uint8_t fp[FSB_FP_LEN
 	return &t->cache[s];
 }
 
-/* The trusted CA that issued crt directly (same subject as its issuer, and
- * whose key verifies it), or NULL. */
-static const mbedtls_x509_crt *issuer_of(const struct fsb_trust *t, const mbedtls_x509_crt *crt)
+/* mbedtls_x509_crt_verify() callback: remembers the certificate at depth
+ * 1, the CA that actually signed the leaf. */
+static int note_issuer(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
-	for (const mbedtls_x509_crt *ca = &t->cas; ca && ca->raw.p; ca = ca->next)
-		if (ca->subject_raw.len == crt->issuer_raw.len &&
-		    memcmp(ca->subject_raw.p, crt->issuer_raw.p, crt->issuer_raw.len) == 0)
-			return ca;
-	return NULL;
+	(void)flags;
+	if (depth == 1)
+		*(const mbedtls_x509_crt **)ctx = crt;
+	return 0;
 }
 
-/* When crt appears in a CRL of its issuer: the earliest revocation time. */
-static int64_t revoked_at(const struct fsb_trust *t, const mbedtls_x509_crt *crt)
+/* When crt appears in the CRL signed by its issuer: the revocation time;
+ * INT64_MAX when it does not. */
+static int64_t revoked_at(const struct fsb_trust *t, const mbedtls_x509_crt *crt,
+			  const mbedtls_x509_crt *issuer)
 {
 	int64_t when = INT64_MAX;
 	for (size_t i = 0; i < t->n_anchors; i++) {
-		if (!t->anchors[i].has_crl)
+		const struct anchor *a = &t->anchors[i];
+		if (!a->has_crl || a->signer != issuer)
 			continue;
-		for (const mbedtls_x509_crl *c = &t->anchors[i].crl; c && c->raw.p; c = c->next) {
-			if (c->issuer_raw.len != crt->issuer_raw.len ||
-			    memcmp(c->issuer_raw.p, crt->issuer_raw.p, crt->issuer_raw.len) != 0)
-				continue;
-			for (const mbedtls_x509_crl_entry *e = &c->entry; e && e->raw.p; e = e->next)
-				if (e->serial.len == crt->serial.len &&
-				    memcmp(e->serial.p, crt->serial.p, crt->serial.len) == 0 &&
-				    x509_ms(&e->revocation_date) < when)
-					when = x509_ms(&e->revocation_date);
-		}
+		for (const mbedtls_x509_crl_entry *e = &a->crl.entry; e && e->raw.p; e = e->next)
+			if (e->serial.len == crt->serial.len &&
+			    memcmp(e->serial.p, crt->serial.p, crt->serial.len) == 0 &&
+			    x509_ms(&e->revocation_date) < when)
+				when = x509_ms(&e->revocation_date);
 	}
 	return when;
 }
@@ -245,9 +256,9 @@ static void check_chain(struct fsb_trust *t, struct entry *e, const uint8_t *der
 		return;
 	}
 	uint32_t flags = 0;
-	mbedtls_x509_crt_verify(crt, &t->cas, NULL, NULL, &flags, NULL, NULL);
+	const mbedtls_x509_crt *ca = NULL;
+	mbedtls_x509_crt_verify(crt, &t->cas, NULL, NULL, &flags, note_issuer, &ca);
 	flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE);
-	const mbedtls_x509_crt *ca = issuer_of(t, crt);
 	char cn[NAME_MAX_LEN];
 	fsb_sign_crt_cn(crt, cn, sizeof cn);
 	if (flags || !ca) {
@@ -264,7 +275,7 @@ static void check_chain(struct fsb_trust *t, struct entry *e, const uint8_t *der
 	e->not_after_ms = x509_ms(&crt->valid_to);
 	e->ca_not_before_ms = x509_ms(&ca->valid_from);
 	e->ca_not_after_ms = x509_ms(&ca->valid_to);
-	e->revoked_at_ms = revoked_at(t, crt);
+	e->revoked_at_ms = revoked_at(t, crt, ca);
 	mbedtls_x509_serial_gets(e->serial, sizeof e->serial, &crt->serial);
 	fsb_sign_crt_cn(ca, e->ca_name, sizeof e->ca_name);
 	e->rc = 0;
@@ -313,6 +324,13 @@ int fsb_trust_check_use(struct fsb_trust *t, const uint8_t fp[FSB_FP_LEN], const
 			       cn, origin);
 		return FSB_EORIGIN;
 	}
+	if (e->revoked_at_ms <= arrival_ms) {
+		fsb_time_format(e->revoked_at_ms, a);
+		fsb_sign_error(err, errlen, 0,
+			       "signer certificate (serial %s) revoked at %s by CA \"%s\"", e->serial, a,
+			       e->ca_name);
+		return FSB_EREVOKED;
+	}
 	if (issued_at_ms < e->not_before_ms || issued_at_ms > e->not_after_ms) {
 		fsb_time_format(e->not_before_ms, a);
 		fsb_time_format(e->not_after_ms, b);
@@ -326,13 +344,6 @@ int fsb_trust_check_use(struct fsb_trust *t, const uint8_t fp[FSB_FP_LEN], const
 		fsb_time_format(issued_at_ms, c);
 		fsb_sign_error(err, errlen, 0, "CA \"%s\" was not valid at issuedAt %s", e->ca_name, c);
 		return FSB_EEXPIRED;
-	}
-	if (e->revoked_at_ms <= arrival_ms) {
-		fsb_time_format(e->revoked_at_ms, a);
-		fsb_sign_error(err, errlen, 0,
-			       "signer certificate (serial %s) revoked at %s by CA \"%s\"", e->serial, a,
-			       e->ca_name);
-		return FSB_EREVOKED;
 	}
 	return 0;
 }

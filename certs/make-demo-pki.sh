@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # make-demo-pki.sh - a throwaway PKI for the demo and the tests.
 #
-#   certs/make-demo-pki.sh [OUTDIR]      (default: certs/demo, git-ignored)
+#   certs/make-demo-pki.sh [OUTDIR [CA_NAME]]
+#
+# OUTDIR defaults to certs/demo (git-ignored); CA_NAME to "fsbridge demo
+# exchange CA" (tests make a second, untrusted PKI under another name).
 #
 # Makes, with the openssl command line, all EC P-256 / SHA-256:
 #   ca.crt ca.key ca.crl          the exchange CA (valid 2020-2045) and its CRL
@@ -10,8 +13,8 @@
 #   broker.crt                    TLS server certificate for the exchange
 #                                 broker (localhost, 127.0.0.1, ::1)
 #   {origin}-client.crt           TLS client certificates, CN = origin
-#   longan-revoked.crt            a signing certificate for longan, revoked in
-#                                 ca.crl
+#   longan-revoked.crt            a signing certificate for longan, valid from
+#                                 2024, revoked (now) in ca.crl
 #   cantho-expired.crt            a signing certificate for cantho valid only
 #                                 during 2020
 # each with its .key (mode 0600). Nothing here is for production: a real
@@ -19,6 +22,7 @@
 set -euo pipefail
 
 out=${1:-"$(cd "$(dirname "$0")" && pwd)/demo"}
+ca_name=${2:-fsbridge demo exchange CA}
 umask 077
 rm -rf "$out"
 mkdir -p "$out/ca.db/new"
@@ -78,7 +82,7 @@ issue() {
 
 newkey ca
 ossl req -new -config "$cnf" -key "$out/ca.key" \
-	-subj "/C=VN/O=fsbridge demo/CN=fsbridge demo exchange CA" -out "$out/ca.db/ca.csr"
+	-subj "/C=VN/O=fsbridge demo/CN=$ca_name" -out "$out/ca.db/ca.csr"
 ossl ca -batch -selfsign -config "$cnf" -notext -keyfile "$out/ca.key" -in "$out/ca.db/ca.csr" \
 	-out "$out/ca.crt" -extensions v3_ca -startdate 20200101000000Z -enddate 20450101000000Z
 
@@ -97,7 +101,7 @@ extendedKeyUsage = serverAuth
 subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1"
 
 issue longan-revoked longan "$signing
-subjectAltName = DNS:longan"
+subjectAltName = DNS:longan" -startdate 20240101000000Z
 ossl ca -config "$cnf" -revoke "$out/longan-revoked.crt" -crl_reason keyCompromise
 issue cantho-expired cantho "$signing
 subjectAltName = DNS:cantho" -startdate 20200101000000Z -enddate 20201231235959Z

@@ -3,6 +3,10 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,4 +107,34 @@ uint64_t th_rand(uint64_t *s)
 	*s ^= *s << 25;
 	*s ^= *s >> 27;
 	return *s * 2685821657736338717ULL;
+}
+
+void th_tmpdir(char dir[64])
+{
+	snprintf(dir, 64, "/tmp/fsb-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp failed");
+}
+
+void th_rmtree(const char *dir)
+{
+	cr_expect_eq(th_sh("rm -rf '%s'", dir), 0);
+}
+
+void th_write(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert_geq(fd, 0, "cannot create %s", path);
+	cr_assert_eq(write(fd, data, len), (ssize_t)len, "cannot write %s", path);
+	close(fd);
+}
+
+int th_sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

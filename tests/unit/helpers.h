@@ -35,6 +35,20 @@ int th_has_error(const struct fsb_errlist *errs, const char *path, const char *m
 /* Prints every entry of errs to stderr (for failing tests). */
 void th_dump_errors(const struct fsb_errlist *errs);
 
+#define PKI FSB_TEST_PKI                  /* the trusted test PKI */
+#define PKI_OTHER FSB_TEST_PKI "-other"  /* a PKI nobody trusts */
+
+/* Makes a fresh temporary directory (mkdtemp) into dir[64]; fails the test
+ * if it cannot. th_rmtree() removes it with its contents. */
+void th_tmpdir(char dir[64]);
+void th_rmtree(const char *dir);
+
+/* Writes len bytes to path (mode 0600); fails the test if it cannot. */
+void th_write(const char *path, const void *data, size_t len);
+
+/* Runs a shell command; returns its exit status (-1 if it did not exit). */
+int th_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* A deterministic pseudo-random generator (xorshift64*). */
 uint64_t th_rand(uint64_t *state);
 
