@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# demo.sh - what `make demo` shows at this stage of the project: the message
-# model and its validation. The two-node exchange replaces it when the node
+# demo.sh - what `make demo` shows at this stage of the project: the demo
+# PKI, node configurations, the message model and its validation. The two-node exchange replaces it when the node
 # lands (see README "What works so far").
 set -u
 bin=$(realpath "${1:-build/fsbridge}")
 cd "$(dirname "$0")/../.." || exit 1
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "A demo PKI: exchange CA, CRL, certificates for longan, cantho, angiang"
+certs/make-demo-pki.sh || exit 1
+
+say "fsbridge check: each node's configuration, key and certificates"
+for node in longan cantho; do
+	"$bin" check -c "config/$node.conf" >/dev/null 2>&1 && echo "config/$node.conf: OK" ||
+		{ "$bin" check -c "config/$node.conf"; exit 1; }
+done
 
 say "fsbridge $("$bin" --version | cut -d' ' -f2): example messages from Long An and Cần Thơ"
 "$bin" validate schemas/examples/*.json 2>&1 || exit 1
