@@ -159,4 +159,32 @@ int fsb_envelope_unpack(const uint8_t *buf, size_t len, size_t max_bytes,
 /* Frees the buffers of an unpacked envelope and zeroes it. */
 void fsb_envelope_clear(struct fsb_envelope *e);
 
+/* A SignedEnvelope read in place: the pointers point into the buffer
+ * given to fsb_envelope_view() and live as long as it does. */
+struct fsb_envelope_view {
+	const uint8_t *payload;
+	size_t payload_len;
+	const uint8_t *signature;
+	size_t signature_len;
+	const uint8_t *signer_cert;
+	size_t signer_cert_len;
+};
+
+/* Reads an envelope without copying (for walking a log fast): FSB_EDECODE
+ * when the framing is malformed or a field is missing. Same result as
+ * fsb_envelope_unpack() on the same bytes. */
+int fsb_envelope_view(const uint8_t *buf, size_t len, struct fsb_envelope_view *v);
+
+/* The header fields that link a stream, read from a serialized Message
+ * without decoding the rest. */
+struct fsb_payload_peek {
+	char origin[FSB_ORIGIN_MAX + 1];
+	uint64_t seq;
+	const uint8_t *prev_hash; /* points into the payload; NULL unless 32 bytes */
+};
+
+/* Peeks at a payload's header: FSB_EDECODE when the framing is malformed
+ * or the origin does not fit a slug's length. */
+int fsb_payload_peek(const uint8_t *payload, size_t len, struct fsb_payload_peek *p);
+
 #endif

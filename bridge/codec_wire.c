@@ -1,4 +1,5 @@
-/* codec_wire.c - a scan of serialized protobuf for bad strings.
+/* codec_wire.c - reading serialized protobuf in place: a scan for bad
+ * strings, and quick looks at an envelope and a payload header.
  *
  * protobuf-c copies string fields without checking UTF-8, and exposes them as
  * NUL-terminated C strings, so a string with an embedded NUL would reach the
@@ -12,6 +13,7 @@
 #include "codec_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* Deeper than any schema nests; guards against descriptors changing. */
 #define MAX_DEPTH 32
@@ -30,6 +32,108 @@ static int read_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *out)
 	return -1;
 }
 
+/* Next field of a message: its number, wire type and, for length-delimited
+ * fields, its bytes; varint values come back in *val. -1 on bad framing. */
+static int next_field(const uint8_t *p, size_t len, size_t *off, uint32_t *num, unsigned *wt,
+		      const uint8_t **data, uint64_t *val)
+{
+	uint64_t tag;
+	if (read_varint(p, len, off, &tag) || (tag >> 3) == 0 || (tag >> 3) > 0x1FFFFFFF)
+		return -1;
+	*num = (uint32_t)(tag >> 3);
+	*wt = tag & 7;
+	switch (*wt) {
+	case 0:
+		return read_varint(p, len, off, val);
+	case 1:
+		if (len - *off < 8)
+			return -1;
+		*off += 8;
+		return 0;
+	case 5:
+		if (len - *off < 4)
+			return -1;
+		*off += 4;
+		return 0;
+	case 2:
+		if (read_varint(p, len, off, val) || *val > len - *off)
+			return -1;
+		*data = p + *off;
+		*off += *val;
+		return 0;
+	}
+	return -1;
+}
+
+int fsb_envelope_view(const uint8_t *buf, size_t len, struct fsb_envelope_view *v)
+{
+	memset(v, 0, sizeof *v);
+	size_t off = 0;
+	while (off < len) {
+		uint32_t num;
+		unsigned wt;
+		const uint8_t *data = NULL;
+		uint64_t val = 0;
+		if (next_field(buf, len, &off, &num, &wt, &data, &val))
+			return FSB_EDECODE;
+		if (num >= 1 && num <= 3 && wt != 2)
+			return FSB_EDECODE;
+		/* Last occurrence wins, as in protobuf-c. */
+		if (num == 1)
+			v->payload = data, v->payload_len = val;
+		else if (num == 2)
+			v->signature = data, v->signature_len = val;
+		else if (num == 3)
+			v->signer_cert = data, v->signer_cert_len = val;
+	}
+	if (!v->payload_len || !v->signature_len || !v->signer_cert_len)
+		return FSB_EDECODE;
+	return 0;
+}
+
+/* Reads the Header fields of interest; called for every occurrence of the
+ * header, since protobuf merges repeated occurrences of a message field. */
+static int peek_header(const uint8_t *p, size_t len, struct fsb_payload_peek *out)
+{
+	size_t off = 0;
+	while (off < len) {
+		uint32_t num;
+		unsigned wt;
+		const uint8_t *data = NULL;
+		uint64_t val = 0;
+		if (next_field(p, len, &off, &num, &wt, &data, &val))
+			return FSB_EDECODE;
+		if (num == 1 && wt == 2) {
+			if (val > FSB_ORIGIN_MAX)
+				return FSB_EDECODE;
+			memcpy(out->origin, data, val);
+			out->origin[val] = '\0';
+		} else if (num == 2 && wt == 0) {
+			out->seq = val;
+		} else if (num == 3 && wt == 2) {
+			out->prev_hash = val == FSB_HASH_LEN ? data : NULL;
+		}
+	}
+	return 0;
+}
+
+int fsb_payload_peek(const uint8_t *payload, size_t len, struct fsb_payload_peek *out)
+{
+	memset(out, 0, sizeof *out);
+	size_t off = 0;
+	while (off < len) {
+		uint32_t num;
+		unsigned wt;
+		const uint8_t *data = NULL;
+		uint64_t val = 0;
+		if (next_field(payload, len, &off, &num, &wt, &data, &val))
+			return FSB_EDECODE;
+		if (num == 1 && wt == 2 && peek_header(data, val, out))
+			return FSB_EDECODE;
+	}
+	return 0;
+}
+
 static void scan(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t len,
 		 struct fsb_path *path, struct fsb_errlist *errs, unsigned depth)
 {
@@ -41,38 +145,16 @@ static void scan(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t l
 		return;
 	size_t off = 0;
 	while (off < len) {
-		uint64_t tag, n;
-		if (read_varint(p, len, &off, &tag))
+		uint32_t num;
+		unsigned wt;
+		const uint8_t *val = NULL;
+		uint64_t n = 0;
+		if (next_field(p, len, &off, &num, &wt, &val, &n))
 			break;
-		switch (tag & 7) {
-		case 0:
-			if (read_varint(p, len, &off, &n))
-				goto out;
-			continue;
-		case 1:
-			if (len - off < 8)
-				goto out;
-			off += 8;
-			continue;
-		case 5:
-			if (len - off < 4)
-				goto out;
-			off += 4;
-			continue;
-		case 2:
-			break;
-		default:
-			goto out;
-		}
-		if (read_varint(p, len, &off, &n) || n > len - off)
-			goto out;
-		const uint8_t *val = p + off;
-		off += n;
-		if (tag >> 3 > INT32_MAX)
-			continue;
 		const ProtobufCFieldDescriptor *f =
-			protobuf_c_message_descriptor_get_field(d, (int)(tag >> 3));
-		if (!f || (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE))
+			protobuf_c_message_descriptor_get_field(d, (int)num);
+		if (wt != 2 || !f ||
+		    (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE))
 			continue;
 		char name[FSB_JSON_NAME_MAX];
 		fsb_pb_json_name(f, name);
@@ -89,7 +171,6 @@ static void scan(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t l
 		}
 		fsb_path_pop(path, mark);
 	}
-out:
 	free(seen);
 }
 
