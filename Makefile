@@ -23,7 +23,7 @@ DEB_PACKAGES := build-essential pkg-config \
 	libmbedtls-dev libpaho-mqtt-dev liblmdb-dev \
 	libcriterion-dev mosquitto mosquitto-clients openssl protobuf-compiler
 
-PKGS     := libprotobuf-c jansson inih
+PKGS     := libprotobuf-c jansson inih lmdb
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2
 ifneq ($(CI),)
@@ -39,8 +39,8 @@ endif
 
 CPPFLAGS := -D_XOPEN_SOURCE=700 -DFSB_VERSION='"$(VERSION)"' \
 	-Ibridge -I$(GEN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-CFLAGS   := $(OPT) $(WARN) $(SANFLAGS) -MMD -MP
-LDFLAGS  := $(SANFLAGS)
+CFLAGS   := $(OPT) $(WARN) $(SANFLAGS) -pthread -MMD -MP
+LDFLAGS  := $(SANFLAGS) -pthread
 # mbedTLS 2.28 ships no pkg-config file.
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmbedtls -lmbedx509 -lmbedcrypto
 

@@ -6,7 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "config.h"
 #include "error.h"
+#include "format.h"
+#include "store.h"
 
 int fsb_read_file(const char *path, size_t max_bytes, char **buf, size_t *len)
 {
@@ -56,4 +63,113 @@ out:
 		errno = saved;
 	}
 	return rc;
+}
+
+int fsb_cli_parse_message(const char *text, size_t len, int kind, size_t max_bytes,
+			  struct fsb_message **out, struct fsb_errlist *errs)
+{
+	struct fsb_message *m = NULL;
+	uint8_t *packed = NULL;
+	size_t packed_len = 0;
+	*out = NULL;
+	int rc = fsb_message_from_json(text, len, (enum fsb_kind)kind, &m, errs);
+	if (rc == 0)
+		rc = fsb_message_validate(m, 0, errs);
+	if (rc == 0 && (rc = fsb_message_pack(m, &packed, &packed_len)) == 0 &&
+	    packed_len > max_bytes) {
+		fsb_errlist_add(errs, "", "packed message of %zu bytes exceeds the cap of %zu bytes",
+				packed_len, max_bytes);
+		rc = FSB_ETOOBIG;
+	}
+	free(packed);
+	if (rc) {
+		if (fsb_errlist_count(errs) == 0)
+			fsb_errlist_add(errs, "", "%s", fsb_strerror(rc));
+		fsb_message_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+void fsb_cli_print_errors(const char *label, const struct fsb_errlist *errs)
+{
+	for (size_t i = 0; i < errs->n; i++) {
+		const struct fsb_fielderr *e = &errs->items[i];
+		if (e->path[0])
+			fprintf(stderr, "%s: %s: %s\n", label, e->path, e->msg);
+		else
+			fprintf(stderr, "%s: %s\n", label, e->msg);
+	}
+	if (errs->dropped)
+		fprintf(stderr, "%s: ... and %zu more problems\n", label, errs->dropped);
+}
+
+int fsb_cli_load_config(const char *path, struct fsb_config *c)
+{
+	char err[FSB_CONFIG_ERR_MAX];
+	fsb_config_init(c);
+	int rc = fsb_config_read(c, path, err, sizeof err);
+	if (!rc)
+		rc = fsb_config_check(c, err, sizeof err);
+	if (rc)
+		fprintf(stderr, "%s\n", err);
+	return rc;
+}
+
+int fsb_cli_open_store(const char *cmd, const char *config_path, const char *data_dir,
+		       int read_only, struct fsb_config *c, struct fsb_store **out)
+{
+	fsb_config_init(c);
+	if (!!config_path == !!data_dir) {
+		fprintf(stderr, "fsbridge %s: give either -c FILE or --data DIR\n", cmd);
+		return FSB_EINVAL;
+	}
+	if (config_path && fsb_cli_load_config(config_path, c))
+		return FSB_ECONFIG;
+	struct fsb_store_opts o = {.read_only = read_only, .origin = config_path ? c->origin : NULL};
+	char err[512];
+	int rc = fsb_store_open(config_path ? c->data_dir : data_dir, &o, out, err, sizeof err);
+	if (rc)
+		fprintf(stderr, "fsbridge %s: %s\n", cmd, err);
+	return rc;
+}
+
+static int progress_shown;
+
+void fsb_progress(const char *what, uint64_t done, uint64_t total)
+{
+	static int64_t last;
+	if (!isatty(STDERR_FILENO))
+		return;
+	int64_t now = fsb_time_now_ms();
+	if (now - last < 200 && done != total)
+		return;
+	last = now;
+	if (total)
+		fprintf(stderr, "\r%s: %llu/%llu (%d%%)   ", what, (unsigned long long)done,
+			(unsigned long long)total, (int)(done * 100 / total));
+	else
+		fprintf(stderr, "\r%s: %llu   ", what, (unsigned long long)done);
+	progress_shown = 1;
+}
+
+void fsb_progress_end(void)
+{
+	if (progress_shown)
+		fprintf(stderr, "\r\033[K");
+	progress_shown = 0;
+}
+
+int fsb_cli_parse_time(const char *s, int64_t *ms)
+{
+	if (!fsb_fmt_timestamp(s, ms))
+		return 0;
+	if (!fsb_fmt_date(s)) {
+		int y, m, d;
+		sscanf(s, "%d-%d-%d", &y, &m, &d);
+		*ms = fsb_time_ms(y, m, d, 0, 0, 0);
+		return 0;
+	}
+	return -1;
 }

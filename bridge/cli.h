@@ -23,6 +23,52 @@ int fsb_cmd_validate(int argc, char **argv);
 /* fsbridge check -c FILE */
 int fsb_cmd_check(int argc, char **argv);
 
+/* fsbridge submit -c FILE [--kind K] [--jsonl] FILE.json…|- */
+int fsb_cmd_submit(int argc, char **argv);
+
+/* fsbridge replay -c FILE|--data DIR [filters] [--json|--csv|--raw] */
+int fsb_cmd_replay(int argc, char **argv);
+
+/* fsbridge audit verify -c FILE|--data DIR [--ca F --crl F|none] [--full] */
+int fsb_cmd_audit(int argc, char **argv);
+
+/* fsbridge status -c FILE|--data DIR */
+int fsb_cmd_status(int argc, char **argv);
+
+struct fsb_message;
+struct fsb_errlist;
+struct fsb_config;
+struct fsb_store;
+
+/* What a submission goes through before it is signed, shared by validate
+ * and submit: the JSON mapping (kind as in fsb_message_from_json), the
+ * content rules, and the packed size against max_bytes. Every problem goes
+ * to errs; *out is set only on success. */
+int fsb_cli_parse_message(const char *text, size_t len, int kind, size_t max_bytes,
+			  struct fsb_message **out, struct fsb_errlist *errs);
+
+/* Prints "label: path: problem" for each entry of errs on stderr. */
+void fsb_cli_print_errors(const char *label, const struct fsb_errlist *errs);
+
+/* Reads and checks the configuration at path into c (initialised here),
+ * printing the error line on failure. */
+int fsb_cli_load_config(const char *path, struct fsb_config *c);
+
+/* Opens the store of a command given -c FILE (config_path) or --data DIR
+ * (data_dir; exactly one of the two), printing the error on failure. With
+ * a configuration, c is loaded (else c is left initialised and empty). */
+int fsb_cli_open_store(const char *cmd, const char *config_path, const char *data_dir,
+		       int read_only, struct fsb_config *c, struct fsb_store **out);
+
+/* Shows "what: done/total" on stderr when it is a terminal, at most a few
+ * times a second; fsb_progress_end() clears the line. */
+void fsb_progress(const char *what, uint64_t done, uint64_t total);
+void fsb_progress_end(void);
+
+/* Parses an ISO 8601 time for --since/--until: an RFC 3339 time, or a date
+ * (midnight UTC). Returns 0 and *ms, or -1. */
+int fsb_cli_parse_time(const char *s, int64_t *ms);
+
 /* Reads a whole file ("-" is standard input) into a malloc'd, NUL-terminated
  * buffer. Fails with FSB_ETOOBIG past max_bytes, FSB_EIO (errno set) when
  * it cannot be read. */

@@ -26,19 +26,6 @@ static void usage(FILE *out)
 		"Exit status: 0 all valid, 1 a file is invalid or unreadable, 2 usage.\n");
 }
 
-static void print_errors(const char *file, const struct fsb_errlist *errs)
-{
-	for (size_t i = 0; i < errs->n; i++) {
-		const struct fsb_fielderr *e = &errs->items[i];
-		if (e->path[0])
-			fprintf(stderr, "%s: %s: %s\n", file, e->path, e->msg);
-		else
-			fprintf(stderr, "%s: %s\n", file, e->msg);
-	}
-	if (errs->dropped)
-		fprintf(stderr, "%s: ... and %zu more problems\n", file, errs->dropped);
-}
-
 /* Validates one file; returns 1 when it is valid. */
 static int validate_file(const char *file, enum fsb_kind kind)
 {
@@ -58,34 +45,25 @@ static int validate_file(const char *file, enum fsb_kind kind)
 	}
 	struct fsb_errlist *errs = malloc(sizeof *errs);
 	struct fsb_message *m = NULL;
-	uint8_t *packed = NULL;
-	size_t packed_len = 0;
 	int ok = 0;
 	if (!errs) {
 		fprintf(stderr, "%s: %s\n", name, fsb_strerror(FSB_ENOMEM));
 		goto out;
 	}
 	fsb_errlist_init(errs);
-	rc = fsb_message_from_json(text, len, kind, &m, errs);
-	if (rc == 0)
-		rc = fsb_message_validate(m, 0, errs);
-	if (rc == 0 && (rc = fsb_message_pack(m, &packed, &packed_len)) == 0 &&
-	    packed_len > FSB_CODEC_DEFAULT_MAX_BYTES) {
-		fsb_errlist_add(errs, "", "packed message of %zu bytes exceeds the cap of %u bytes",
-				packed_len, FSB_CODEC_DEFAULT_MAX_BYTES);
-		rc = FSB_ETOOBIG;
-	}
-	if (rc) {
-		if (fsb_errlist_count(errs) == 0)
-			fsb_errlist_add(errs, "", "%s", fsb_strerror(rc));
-		print_errors(name, errs);
+	if (fsb_cli_parse_message(text, len, kind, FSB_CODEC_DEFAULT_MAX_BYTES, &m, errs)) {
+		fsb_cli_print_errors(name, errs);
 		goto out;
 	}
-	printf("%s: OK (%s, %zu bytes packed)\n", name, fsb_kind_name(fsb_message_kind(m)),
-	       packed_len);
-	ok = 1;
+	uint8_t *packed;
+	size_t packed_len;
+	if (fsb_message_pack(m, &packed, &packed_len) == 0) {
+		printf("%s: OK (%s, %zu bytes packed)\n", name, fsb_kind_name(fsb_message_kind(m)),
+		       packed_len);
+		free(packed);
+		ok = 1;
+	}
 out:
-	free(packed);
 	fsb_message_free(m);
 	free(errs);
 	free(text);

@@ -188,6 +188,128 @@ int fsb_message_to_json(const struct fsb_message *m, unsigned flags, char **out)
 	return *out ? 0 : FSB_ENOMEM;
 }
 
+struct text {
+	char *buf;
+	size_t len, cap;
+	int failed;
+};
+
+static void text_add(struct text *t, const char *s, size_t n)
+{
+	if (t->failed)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = (t->cap ? t->cap * 2 : 1024) + n;
+		char *b = realloc(t->buf, cap);
+		if (!b) {
+			t->failed = 1;
+			return;
+		}
+		t->buf = b;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
+}
+
+static void text_str(struct text *t, const char *s)
+{
+	text_add(t, s, strlen(s));
+}
+
+static void text_value(struct text *t, const json_t *v, const char *indent, int depth, int after_key);
+
+/* The line prefix for a nesting depth. */
+static void text_indent(struct text *t, const char *indent, int depth)
+{
+	text_str(t, indent);
+	for (int i = 0; i < depth; i++)
+		text_str(t, "  ");
+}
+
+static void text_object(struct text *t, const json_t *o, const char *indent, int depth,
+			int first_inline)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)o, key, v) {
+		if (!first_inline)
+			text_indent(t, indent, depth);
+		first_inline = 0;
+		text_str(t, key);
+		text_str(t, ":");
+		text_value(t, v, indent, depth + 1, 1);
+	}
+}
+
+/* A value after "key:" (scalars get a space first) or after "- ". */
+static void text_value(struct text *t, const json_t *v, const char *indent, int depth, int after_key)
+{
+	char num[64];
+	if (after_key && !json_is_object(v) && !json_is_array(v))
+		text_str(t, " ");
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		text_str(t, "\n");
+		text_object(t, v, indent, depth, 0);
+		return;
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *e;
+		text_str(t, "\n");
+		json_array_foreach(v, i, e) {
+			text_indent(t, indent, depth);
+			text_str(t, "- ");
+			if (json_is_object(e))
+				text_object(t, e, indent, depth + 1, 1);
+			else
+				text_value(t, e, indent, depth + 1, 0);
+		}
+		return;
+	}
+	case JSON_STRING:
+		text_add(t, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		text_str(t, num);
+		break;
+	case JSON_REAL:
+		snprintf(num, sizeof num, "%.17g", json_real_value(v));
+		text_str(t, num);
+		break;
+	case JSON_TRUE:
+		text_str(t, "true");
+		break;
+	case JSON_FALSE:
+		text_str(t, "false");
+		break;
+	case JSON_NULL:
+		text_str(t, "null");
+		break;
+	}
+	text_str(t, "\n");
+}
+
+int fsb_message_to_text(const struct fsb_message *m, const char *indent, char **out)
+{
+	json_t *j = fsb_pbjson_encode(&m->pb->base);
+	if (!j)
+		return FSB_ENOMEM;
+	struct text t = {0};
+	text_object(&t, j, indent, 0, 0);
+	json_decref(j);
+	if (t.failed || !t.buf) {
+		free(t.buf);
+		if (t.failed)
+			return FSB_ENOMEM;
+		t.buf = strdup("");
+	}
+	*out = t.buf;
+	return *out ? 0 : FSB_ENOMEM;
+}
+
 enum fsb_kind fsb_message_kind(const struct fsb_message *m)
 {
 	for (size_t i = 0; i < N_KINDS; i++)
@@ -220,7 +342,7 @@ void fsb_message_header(const struct fsb_message *m, struct fsb_header *h)
 {
 	const Foodsafety__V1__Header *ph = m->pb->header;
 	memset(h, 0, sizeof *h);
-	h->origin = h->message_id = h->issued_at = "";
+	h->origin = h->message_id = h->issued_at = h->issuer = h->reference = "";
 	if (!ph)
 		return;
 	h->origin = ph->origin ? ph->origin : "";
@@ -229,6 +351,8 @@ void fsb_message_header(const struct fsb_message *m, struct fsb_header *h)
 	h->message_id = ph->message_id ? ph->message_id : "";
 	h->issued_at = ph->issued_at ? ph->issued_at : "";
 	h->schema_version = ph->schema_version;
+	h->issuer = ph->issuer && ph->issuer->name ? ph->issuer->name : "";
+	h->reference = ph->reference ? ph->reference : "";
 }
 
 /* Replaces a string field of a generated struct with a malloc'd copy. */

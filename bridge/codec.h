@@ -97,6 +97,11 @@ enum {
 int fsb_message_validate(const struct fsb_message *m, unsigned flags,
 			 struct fsb_errlist *errs);
 
+/* Renders a message for people: one "name: value" line per field,
+ * indented by nesting, lists as "- " items, names in lowerCamelCase, text
+ * as is (Vietnamese intact). Each line starts with `indent`. */
+int fsb_message_to_text(const struct fsb_message *m, const char *indent, char **out);
+
 /* The body's kind; FSB_KIND_NONE when the message has no body. */
 enum fsb_kind fsb_message_kind(const struct fsb_message *m);
 
@@ -115,6 +120,8 @@ struct fsb_header {
 	const char *message_id; /* "" when unset */
 	const char *issued_at;  /* "" when unset */
 	uint32_t schema_version;
+	const char *issuer;     /* issuing unit's name, "" when unset */
+	const char *reference;  /* the department's own reference, "" when unset */
 };
 
 /* Fills *h from the message; fields absent from the message read as empty. */

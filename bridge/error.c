@@ -24,6 +24,9 @@ const char *fsb_strerror(int code)
 	case FSB_EKEYPERM: return "private key readable by group or others";
 	case FSB_ECERT: return "unusable certificate or key";
 	case FSB_ECONFIG: return "configuration error";
+	case FSB_ENOTFOUND: return "not found";
+	case FSB_ENOSPC: return "no space left on device";
+	case FSB_ESTORE: return "store error";
 	}
 	return "unknown error";
 }

@@ -29,6 +29,9 @@ enum {
 	FSB_EKEYPERM = -13, /* private key file readable by group or others */
 	FSB_ECERT = -14,    /* certificate or key unusable or mismatched */
 	FSB_ECONFIG = -15,  /* configuration error */
+	FSB_ENOTFOUND = -16, /* no such entry (not a failure for lookups) */
+	FSB_ENOSPC = -17,   /* no space left on the device */
+	FSB_ESTORE = -18,   /* the store failed: see the detail */
 };
 
 /* Static, human-readable name of an FSB_E* code. */

@@ -16,8 +16,16 @@ static const struct {
 } commands[] = {
 	{"check", fsb_cmd_check, "check -c FILE",
 	 "validate config, key, certificates; print the effective config"},
+	{"submit", fsb_cmd_submit, "submit -c FILE [--kind K] [--jsonl] FILE.json...|-",
+	 "validate, sign and commit messages to the outbox; print their ids"},
 	{"validate", fsb_cmd_validate, "validate [--kind K] FILE.json...|-",
 	 "schema check of JSON messages; errors name the field path"},
+	{"replay", fsb_cmd_replay, "replay -c FILE|--data DIR [filters] [--json|--csv|--raw]",
+	 "print the log, for auditors"},
+	{"audit", fsb_cmd_audit, "audit verify -c FILE|--data DIR [--full]",
+	 "re-check every hash link and signature of the log"},
+	{"status", fsb_cmd_status, "status -c FILE|--data DIR",
+	 "streams, outbox, rejects"},
 };
 
 static void usage(FILE *out)
@@ -26,7 +34,7 @@ static void usage(FILE *out)
 		     "Signed exchange of food-safety alerts between provincial nodes.\n\n"
 		     "Commands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(out, "  fsbridge %-36s %s\n", commands[i].synopsis, commands[i].summary);
+		fprintf(out, "  fsbridge %s\n      %s\n", commands[i].synopsis, commands[i].summary);
 	fprintf(out, "\n'fsbridge COMMAND --help' describes one command.\n"
 		     "Exit status: 0 ok, 1 failure, 2 usage.\n");
 }

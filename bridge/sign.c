@@ -39,18 +39,23 @@ void fsb_sha256(const uint8_t *data, size_t len, uint8_t out[FSB_SHA256_LEN])
 	mbedtls_sha256_ret(data, len, out, 0);
 }
 
-void fsb_sign_digest(enum fsb_domain d, const uint8_t *payload, size_t len,
-		     uint8_t out[FSB_SHA256_LEN])
+void fsb_sha256_parts(const struct fsb_bytes *parts, size_t n, uint8_t out[FSB_SHA256_LEN])
 {
-	size_t plen;
-	const char *prefix = fsb_domain_prefix(d, &plen);
 	mbedtls_sha256_context ctx;
 	mbedtls_sha256_init(&ctx);
 	mbedtls_sha256_starts_ret(&ctx, 0);
-	mbedtls_sha256_update_ret(&ctx, (const unsigned char *)prefix, plen);
-	mbedtls_sha256_update_ret(&ctx, payload, len);
+	for (size_t i = 0; i < n; i++)
+		mbedtls_sha256_update_ret(&ctx, parts[i].p, parts[i].len);
 	mbedtls_sha256_finish_ret(&ctx, out);
 	mbedtls_sha256_free(&ctx);
+}
+
+void fsb_sign_digest(enum fsb_domain d, const uint8_t *payload, size_t len,
+		     uint8_t out[FSB_SHA256_LEN])
+{
+	struct fsb_bytes parts[2] = {{NULL, 0}, {payload, len}};
+	parts[0].p = fsb_domain_prefix(d, &parts[0].len);
+	fsb_sha256_parts(parts, 2, out);
 }
 
 void fsb_sign_error(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -120,6 +125,18 @@ int fsb_key_file_check(const char *path, char *err, size_t errlen)
 		return FSB_EKEYPERM;
 	}
 	return 0;
+}
+
+int fsb_cert_subject_cn(const uint8_t *der, size_t len, char *out, size_t cap)
+{
+	mbedtls_x509_crt crt;
+	mbedtls_x509_crt_init(&crt);
+	out[0] = '\0';
+	int rc = mbedtls_x509_crt_parse_der(&crt, der, len) ? FSB_ECERT : 0;
+	if (!rc)
+		fsb_sign_crt_cn(&crt, out, cap);
+	mbedtls_x509_crt_free(&crt);
+	return rc;
 }
 
 struct fsb_signer {

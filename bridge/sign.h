@@ -43,6 +43,13 @@ const char *fsb_domain_prefix(enum fsb_domain d, size_t *len);
 /* SHA-256 of len bytes. */
 void fsb_sha256(const uint8_t *data, size_t len, uint8_t out[FSB_SHA256_LEN]);
 
+/* SHA-256 of several buffers, one after the other. */
+struct fsb_bytes {
+	const void *p;
+	size_t len;
+};
+void fsb_sha256_parts(const struct fsb_bytes *parts, size_t n, uint8_t out[FSB_SHA256_LEN]);
+
 /* ---- signing ------------------------------------------------------------ */
 
 /* Refuses (FSB_EKEYPERM) a private key file that group or others may access,
@@ -70,6 +77,10 @@ int fsb_signer_sign(struct fsb_signer *s, enum fsb_domain d, const uint8_t *payl
 /* Whether a DER certificate names `origin` (subject CN or a DNS SAN):
  * 1 yes, 0 no, FSB_ECERT when it cannot be parsed. */
 int fsb_cert_names_origin(const uint8_t *der, size_t len, const char *origin);
+
+/* The subject CN of a DER certificate into out ("" when it has none);
+ * FSB_ECERT when it cannot be parsed. */
+int fsb_cert_subject_cn(const uint8_t *der, size_t len, char *out, size_t cap);
 
 /* ---- trust -------------------------------------------------------------- */
 

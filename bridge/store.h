@@ -1,0 +1,225 @@
+/* store.h - the node's audit log and state in LMDB; the only module that
+ * sees lmdb.h.
+ *
+ * One LMDB environment per node (data_dir). Every envelope the node stores,
+ * sent or received, becomes an entry of the local log: a big-endian u64
+ * index mapping to the envelope bytes verbatim, with its arrival time,
+ * direction, delivery status, and an entry hash that chains it to the entry
+ * before (DESIGN.md section 7). Secondary tables index the log by (origin,
+ * seq), message id, kind and issued_at; others hold each stream's head, the
+ * outbox, peer checkpoints, rejects, equivocation evidence, signer
+ * certificates by fingerprint, and meta (layout version, the node's origin).
+ *
+ * Every write is one transaction, durable when the call returns (LMDB's
+ * default synchronous commit); a batch is all or nothing. A full map grows
+ * and the transaction is retried; a full disk fails the call with FSB_ENOSPC
+ * and leaves everything committed before intact. Several processes may
+ * share an environment: LMDB serializes their writers, and readers never
+ * block them.
+ *
+ * Ownership: struct fsb_entry views returned by reads are copied out of
+ * LMDB before the read transaction ends and are freed with
+ * fsb_entry_clear(). Input pointers are borrowed for the call.
+ */
+#ifndef FSB_STORE_H
+#define FSB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "sign.h"
+
+#define FSB_STORE_LAYOUT 1
+
+struct fsb_store; /* opaque */
+
+struct fsb_store_opts {
+	int read_only;            /* open for reading only (replay, audit, status) */
+	const char *origin;       /* the node's origin; NULL accepts the one stored */
+	size_t initial_map_bytes; /* 0: 64 MiB. The map grows as needed */
+};
+
+/* Opens (creating when writable) the environment in dir. Fails with
+ * FSB_ECONFIG when dir belongs to another origin or another layout,
+ * FSB_EIO (err says why) when it cannot be opened. */
+int fsb_store_open(const char *dir, const struct fsb_store_opts *o, struct fsb_store **out,
+		   char *err, size_t errlen);
+
+/* Closes; NULL allowed. */
+void fsb_store_close(struct fsb_store *s);
+
+/* The origin recorded in the environment (valid while open). */
+const char *fsb_store_origin(const struct fsb_store *s);
+
+/* One line on the last failure of a call on s (what, where, and LMDB's or
+ * the system's reason). */
+const char *fsb_store_error(const struct fsb_store *s);
+
+enum fsb_direction {
+	FSB_DIR_SENT = 1,     /* published by this node */
+	FSB_DIR_RECEIVED = 2, /* received from another node */
+};
+
+enum fsb_status {
+	FSB_STATUS_ACCEPTED = 1,      /* valid in every respect */
+	FSB_STATUS_WARNINGS = 2,      /* stored; content broke some rules */
+};
+
+/* What an append needs to know about one envelope (all borrowed). */
+struct fsb_entry_in {
+	const uint8_t *envelope;   /* the envelope bytes, stored verbatim */
+	size_t envelope_len;
+	const char *origin;
+	uint64_t seq;
+	uint8_t payload_hash[FSB_HASH_LEN];
+	uint8_t prev_hash[FSB_HASH_LEN];
+	enum fsb_kind kind;
+	const char *category;      /* topic slug, or NULL */
+	int64_t issued_at_ms;
+	int64_t arrival_ms;
+	enum fsb_direction direction;
+	enum fsb_status status;
+	const uint8_t *cert;       /* signer certificate, DER (kept by fingerprint) */
+	size_t cert_len;
+};
+
+/* What happened to one entry of an append. */
+enum fsb_append_result {
+	FSB_APPENDED = 0,      /* added to the log; index set */
+	FSB_DUPLICATE = 1,     /* the same payload is already held for (origin, seq) */
+	FSB_EQUIVOCATION = 2,  /* a different payload is held for (origin, seq): the
+				* new one is kept as evidence, the log unchanged */
+	FSB_GAP = 3,           /* seq is beyond the stream's next; nothing stored */
+	FSB_BROKEN_LINK = 4,   /* seq is next, but prev_hash is not the head's hash */
+};
+
+/* Appends received entries in one transaction, in order. results[i] and
+ * indexes[i] (0 unless appended) say what became of each; entries that are
+ * not appended do not fail the batch. */
+int fsb_store_append(struct fsb_store *s, const struct fsb_entry_in *in, size_t n,
+		     enum fsb_append_result *results, uint64_t *indexes);
+
+/* Builds the node's own entry i of a batch once the store has chosen its
+ * seq and prev_hash: the callback seals the message and fills *out (its
+ * pointers must stay valid until fsb_store_append_own returns). It may be
+ * called again for the same i if the transaction is retried. */
+typedef int (*fsb_seal_fn)(void *ctx, size_t i, uint64_t seq,
+			   const uint8_t prev_hash[FSB_HASH_LEN], struct fsb_entry_in *out);
+
+/* Sequences, seals (through fn) and appends n messages of the node's own
+ * origin, to the log and the outbox, in one transaction: they get the next
+ * n seqs with no gap whatever other processes do. indexes (n entries, may
+ * be NULL) receive the log indexes. A failing callback aborts everything. */
+int fsb_store_append_own(struct fsb_store *s, size_t n, fsb_seal_fn fn, void *ctx,
+			 uint64_t *indexes);
+
+/* One log entry, copied out of the store. */
+struct fsb_entry {
+	uint64_t index;
+	uint8_t *envelope; /* malloc'd */
+	size_t envelope_len;
+	char origin[FSB_ORIGIN_MAX + 1];
+	uint64_t seq;
+	uint8_t payload_hash[FSB_HASH_LEN];
+	uint8_t entry_hash[FSB_HASH_LEN];
+	enum fsb_kind kind;
+	char category[FSB_CATEGORY_MAX + 1];
+	int64_t issued_at_ms;
+	int64_t arrival_ms;
+	enum fsb_direction direction;
+	enum fsb_status status;
+};
+
+void fsb_entry_clear(struct fsb_entry *e);
+
+/* Reads entry `index`; FSB_ENOTFOUND when there is none. */
+int fsb_store_get(struct fsb_store *s, uint64_t index, struct fsb_entry *out);
+
+/* Finds the log index of (origin, seq) or of a message id; FSB_ENOTFOUND
+ * when absent. */
+int fsb_store_find_seq(struct fsb_store *s, const char *origin, uint64_t seq, uint64_t *index);
+int fsb_store_find_id(struct fsb_store *s, const char *message_id, uint64_t *index);
+
+/* How an entry seen by fsb_store_walk() stands in the local chain. */
+enum fsb_chain {
+	FSB_CHAIN_OK = 0,         /* its hash is right and follows the entry before */
+	FSB_CHAIN_BAD_HASH = 1,   /* the stored hash is not the hash of its content */
+	FSB_CHAIN_GAP = 2,        /* its index does not follow the entry before */
+	FSB_CHAIN_UNREADABLE = 3, /* the record cannot be read */
+};
+
+/* Calls fn for every entry from index `from` on, in log order, inside one
+ * read transaction (a consistent snapshot), with how it stands in the local
+ * chain: entry_hash = SHA-256(previous entry_hash || index || record with
+ * its hash zeroed). The entry (its envelope points into the map) is valid
+ * during the call only. A non-zero return from fn stops the walk and is
+ * returned. */
+typedef int (*fsb_entry_fn)(void *ctx, const struct fsb_entry *e, enum fsb_chain chain);
+int fsb_store_walk(struct fsb_store *s, uint64_t from, fsb_entry_fn fn, void *ctx);
+
+/* A stream's head: highest seq held with every earlier one. */
+struct fsb_head {
+	char origin[FSB_ORIGIN_MAX + 1];
+	uint64_t seq;
+	uint8_t payload_hash[FSB_HASH_LEN];
+	uint64_t index; /* its log entry */
+};
+
+/* Lists every stream head into a malloc'd array (*n entries). */
+int fsb_store_heads(struct fsb_store *s, struct fsb_head **heads, size_t *n);
+
+/* Counts for status and audit. */
+struct fsb_store_stats {
+	uint64_t entries;       /* log entries */
+	uint64_t last_index;    /* 0 when the log is empty */
+	uint8_t last_hash[FSB_HASH_LEN];
+	uint64_t outbox;        /* own entries not yet retired */
+	uint64_t rejects;
+	uint64_t equivocations;
+	uint64_t certs;
+	size_t map_bytes;       /* current map size */
+	size_t used_bytes;      /* pages in use */
+};
+int fsb_store_stats(struct fsb_store *s, struct fsb_store_stats *st);
+
+/* Lists the outbox (own seqs not yet retired) in seq order, at most max,
+ * from seq `after` + 1 on, into seqs; *n receives the count. */
+int fsb_store_outbox(struct fsb_store *s, uint64_t after, uint64_t *seqs, size_t max, size_t *n);
+
+/* Retires every outbox entry up to and including seq (the log keeps them). */
+int fsb_store_outbox_retire(struct fsb_store *s, uint64_t seq);
+
+/* Records an envelope refused for an integrity reason: its raw bytes (as
+ * received, at most FSB_REJECT_RAW_MAX of them), the topic, the error code
+ * and a one-line reason. */
+#define FSB_REJECT_RAW_MAX (256u * 1024u)
+int fsb_store_reject(struct fsb_store *s, int64_t when_ms, const char *topic, int code,
+		     const char *reason, const uint8_t *raw, size_t raw_len);
+
+/* One rejected envelope, copied out; free `raw` and `reason`. */
+struct fsb_reject {
+	uint64_t id;
+	int64_t when_ms;
+	int code;
+	char topic[256];
+	char *reason;
+	uint8_t *raw;
+	size_t raw_len;
+	size_t raw_total; /* bytes received (raw may be cut at FSB_REJECT_RAW_MAX) */
+};
+void fsb_reject_clear(struct fsb_reject *r);
+
+/* The newest rejects, most recent first, at most max; *n receives the count. */
+int fsb_store_rejects(struct fsb_store *s, struct fsb_reject *out, size_t max, size_t *n);
+
+/* Keeps a peer's checkpoint envelope: every one as evidence, and the latest
+ * per peer for quick reading. */
+int fsb_store_put_checkpoint(struct fsb_store *s, const char *peer, int64_t arrival_ms,
+			     const uint8_t *envelope, size_t len);
+
+/* The latest checkpoint of peer, malloc'd into *envelope; FSB_ENOTFOUND. */
+int fsb_store_get_checkpoint(struct fsb_store *s, const char *peer, uint8_t **envelope,
+			     size_t *len, int64_t *arrival_ms);
+
+#endif
