@@ -12,6 +12,11 @@ int fsb_seal(struct fsb_signer *s, struct fsb_message *m, const struct fsb_stamp
 	     uint8_t **env, size_t *env_len, uint8_t payload_hash[FSB_SHA256_LEN],
 	     struct fsb_errlist *errs)
 {
+	struct fsb_errlist local;
+	if (!errs) {
+		fsb_errlist_init(&local);
+		errs = &local;
+	}
 	int rc = fsb_message_stamp(m, stamp);
 	if (rc)
 		return rc;

@@ -23,7 +23,8 @@
 /* Stamps m, packs it, signs it and packs the envelope into a malloc'd
  * *env of *env_len bytes; payload_hash gets SHA-256 of the payload. The
  * stamped message must pass the sealed content rules (FSB_EINVALID, with
- * every problem in errs); nothing invalid is ever signed. */
+ * every problem in errs, which may be NULL); nothing invalid is ever
+ * signed. */
 int fsb_seal(struct fsb_signer *s, struct fsb_message *m, const struct fsb_stamp *stamp,
 	     uint8_t **env, size_t *env_len, uint8_t payload_hash[FSB_SHA256_LEN],
 	     struct fsb_errlist *errs);

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "error.h"
 #include "format.h"
@@ -84,11 +85,21 @@ static void seterr(struct fsb_store *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* LMDB reports a short write as EIO, which is how a full disk often shows:
+ * when the data directory's file system is (nearly) full, say so. */
+#define NEARLY_FULL_BYTES (16u << 20)
+
+static int disk_full(const char *dir)
+{
+	struct statvfs v;
+	return statvfs(dir, &v) == 0 && (uint64_t)v.f_bavail * v.f_frsize < NEARLY_FULL_BYTES;
+}
+
 /* Translates an LMDB or errno code, keeping the detail in s->err. */
 static int fail(struct fsb_store *s, int rc, const char *what)
 {
 	s->mdb_rc = rc;
-	if (rc == ENOSPC) {
+	if (rc == ENOSPC || (rc == EIO && disk_full(s->dir))) {
 		seterr(s, "%s: no space left on device (data_dir %s)", what, s->dir);
 		return FSB_ENOSPC;
 	}

@@ -138,3 +138,37 @@ int th_sh(const char *fmt, ...)
 	int st = system(cmd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+void th_node_conf(const char *dir, const char *origin, char path[160])
+{
+	char conf[2048];
+	snprintf(path, 160, "%s/%s.conf", dir, origin);
+	snprintf(conf, sizeof conf,
+		 "[node]\norigin = %s\ndata_dir = %s\n"
+		 "[signing]\nkey = %s/%s.key\ncert = %s/%s.crt\n"
+		 "[trust]\nca = %s/ca.crt\ncrl = %s/ca.crl\n"
+		 "[exchange]\nuri = tcp://127.0.0.1:1883\nclient_id = %s-bridge\n"
+		 "[local]\nuri = tcp://127.0.0.1:1883\nroot = %s/foodsafety\n",
+		 origin, origin, PKI, origin, PKI, origin, PKI, PKI, origin, origin);
+	th_write(path, conf, strlen(conf));
+}
+
+int th_fsbridge(char **out, char **err, const char *fmt, ...)
+{
+	char args[3000], dir[64];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof args, fmt, ap);
+	va_end(ap);
+	th_tmpdir(dir);
+	int st = th_sh("%s %s >%s/out 2>%s/err", FSB_BIN, args, dir, dir);
+	char p[128];
+	snprintf(p, sizeof p, "%s/out", dir);
+	if (out)
+		*out = th_read(p, NULL);
+	snprintf(p, sizeof p, "%s/err", dir);
+	if (err)
+		*err = th_read(p, NULL);
+	th_rmtree(dir);
+	return st;
+}

@@ -49,6 +49,14 @@ void th_write(const char *path, const void *data, size_t len);
 /* Runs a shell command; returns its exit status (-1 if it did not exit). */
 int th_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Writes DIR/ORIGIN.conf for a node of the test PKI whose data_dir is
+ * DIR/ORIGIN, and returns the config path in path[160]. */
+void th_node_conf(const char *dir, const char *origin, char path[160]);
+
+/* Runs `fsbridge ARGS` via the shell with stdout and stderr captured into
+ * malloc'd strings (either may be NULL to discard); returns its exit status. */
+int th_fsbridge(char **out, char **err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* A deterministic pseudo-random generator (xorshift64*). */
 uint64_t th_rand(uint64_t *state);
 
