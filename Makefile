@@ -103,10 +103,16 @@ $(TEST_BIN): $(TEST_OBJ) $(LIB_OBJ)
 # Runs every test of this build tree. The unit binary also drives the CLI
 # (build/fsbridge), so both are built first. Each run makes its own
 # throwaway PKIs: the trusted one and a second, untrusted one.
+# A sanitizer report (a leak is reported after a test has passed) fails the
+# run too.
 check-run: $(BIN) $(TEST_BIN)
 	@certs/make-demo-pki.sh $(TEST_PKI) >/dev/null
 	@certs/make-demo-pki.sh $(TEST_PKI)-other "fsbridge untrusted test CA" >/dev/null
-	$(TEST_BIN) --jobs=2
+	@$(TEST_BIN) --jobs=2 >$(BUILD)/tests/run.log 2>&1; status=$$?; \
+	cat $(BUILD)/tests/run.log; \
+	if grep -q 'Sanitizer' $(BUILD)/tests/run.log; then \
+	  echo "make: sanitizer reports in $(BUILD)/tests/run.log" >&2; exit 1; fi; \
+	exit $$status
 
 test: deps
 	@$(MAKE) --no-print-directory check-run

@@ -25,6 +25,20 @@ status=$?
 echo "exit status: $status"
 [ "$status" -eq 1 ] || exit 1
 
+say "Long An submits: a surveillance result, a quarantine notice, a recall, a follow-up"
+rm -rf var/longan
+E=schemas/examples
+"$bin" submit -c config/longan.conf $E/surveillance-vietgap-dragonfruit-longan.json \
+	$E/quarantine-pig-certificate-issued-longan.json $E/recall-ocop-sausage-class1-longan.json \
+	$E/followup-distribution-update-longan.json || exit 1
+
+say "The audit log, as an auditor replays it (the recall)"
+"$bin" replay -c config/longan.conf --kind recall 2>&1 | head -24
+echo "    …"
+
+say "audit verify --full: local chain, stream links, every signature"
+"$bin" audit verify -c config/longan.conf --full || exit 1
+
 say "A follow-up given as a bare body, its kind on the command line"
 "$bin" validate --kind followup - 2>&1 <<'JSON'
 {"type": "FOLLOW_UP_TYPE_CLOSURE", "refMessageId": "longan:3", "reason": "Đã tiêu hủy toàn bộ"}
