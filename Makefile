@@ -41,8 +41,9 @@ CPPFLAGS := -D_XOPEN_SOURCE=700 -DFSB_VERSION='"$(VERSION)"' \
 	-Ibridge -I$(GEN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS   := $(OPT) $(WARN) $(SANFLAGS) -pthread -MMD -MP
 LDFLAGS  := $(SANFLAGS) -pthread
-# mbedTLS 2.28 ships no pkg-config file.
-LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmbedtls -lmbedx509 -lmbedcrypto
+# mbedTLS 2.28 and Paho ship no pkg-config file.
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpaho-mqtt3as \
+	-lmbedtls -lmbedx509 -lmbedcrypto
 
 PROTOS   := $(wildcard schemas/foodsafety/v1/*.proto)
 GEN_C    := $(patsubst schemas/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))

@@ -194,4 +194,46 @@ struct fsb_payload_peek {
  * or the origin does not fit a slug's length. */
 int fsb_payload_peek(const uint8_t *payload, size_t len, struct fsb_payload_peek *p);
 
+/* ---- control messages (checkpoints, sync requests) ---------------------- */
+
+struct fsb_stream_state {
+	char origin[FSB_ORIGIN_MAX + 1];
+	uint64_t seq;                    /* highest seq held with every earlier one */
+	uint8_t payload_hash[FSB_HASH_LEN];
+};
+
+enum fsb_control_type {
+	FSB_CONTROL_NONE = 0,
+	FSB_CONTROL_CHECKPOINT,
+	FSB_CONTROL_SYNC,
+};
+
+/* A decoded foodsafety.v1.Control. Owned by whoever filled it; release
+ * with fsb_control_clear(). */
+struct fsb_control {
+	char origin[FSB_ORIGIN_MAX + 1]; /* the signing node */
+	char issued_at[40];              /* RFC 3339 */
+	enum fsb_control_type type;
+	/* FSB_CONTROL_CHECKPOINT */
+	struct fsb_stream_state *streams; /* malloc'd, n_streams entries */
+	size_t n_streams;
+	uint64_t log_index;
+	uint8_t log_head_hash[FSB_HASH_LEN];
+	/* FSB_CONTROL_SYNC */
+	char sync_origin[FSB_ORIGIN_MAX + 1]; /* the stream wanted */
+	uint64_t from_seq, to_seq;            /* inclusive */
+	char responder[FSB_ORIGIN_MAX + 1];
+};
+
+/* Serializes c into a malloc'd buffer. */
+int fsb_control_pack(const struct fsb_control *c, uint8_t **buf, size_t *len);
+
+/* Decodes and checks a Control: FSB_ETOOBIG over max_bytes, FSB_EDECODE
+ * when malformed, FSB_EINVALID when a slug, time, hash or range is wrong;
+ * err (if not NULL) says which. */
+int fsb_control_unpack(const uint8_t *buf, size_t len, size_t max_bytes, struct fsb_control *out,
+		       char *err, size_t errlen);
+
+void fsb_control_clear(struct fsb_control *c);
+
 #endif

@@ -7,6 +7,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "codec.h"
+#include "foodsafety/v1/control.pb-c.h"
 #include "foodsafety/v1/envelope.pb-c.h"
 #include "foodsafety/v1/message.pb-c.h"
 

@@ -64,47 +64,70 @@ static int fail(struct fsb_opened *out, int rc, char *err, size_t errlen, const 
 	return rc;
 }
 
+/* What both kinds of envelope go through: framing, chain and signature in
+ * domain d, then (once the payload is known to be authentic and its origin
+ * and issued_at read from it) origin, clock and certificate use. */
+static int open_envelope(struct fsb_trust *t, const uint8_t *buf, size_t len,
+			 const struct fsb_open_opts *o, enum fsb_domain d, struct fsb_envelope *env,
+			 uint8_t fp[FSB_FP_LEN], char *err, size_t errlen)
+{
+	size_t cap = o->max_bytes ? o->max_bytes : FSB_CODEC_DEFAULT_MAX_BYTES;
+	struct fsb_errlist errs;
+	fsb_errlist_init(&errs);
+	int rc = fsb_envelope_unpack(buf, len, cap, env, &errs);
+	if (rc) {
+		snprintf(err, errlen, "%s%s%s", errs.items[0].path, errs.items[0].path[0] ? ": " : "",
+			 errs.items[0].msg);
+		return rc;
+	}
+	return fsb_trust_verify(t, env->signer_cert, env->signer_cert_len, d, env->payload,
+				env->payload_len, env->signature, env->signature_len, fp, err, errlen);
+}
+
+static int check_claims(struct fsb_trust *t, const struct fsb_open_opts *o,
+			const uint8_t fp[FSB_FP_LEN], const char *origin, const char *issued_at,
+			int64_t *issued_at_ms, char *err, size_t errlen)
+{
+	if (fsb_fmt_slug(origin)) {
+		snprintf(err, errlen, "header.origin missing or malformed");
+		return FSB_EINVALID;
+	}
+	if (fsb_fmt_timestamp(issued_at, issued_at_ms)) {
+		snprintf(err, errlen, "issuedAt missing or malformed; certificate validity cannot be judged");
+		return FSB_EINVALID;
+	}
+	if (o->topic_origin && strcmp(o->topic_origin, origin) != 0) {
+		snprintf(err, errlen, "message of origin \"%s\" published under topic origin \"%s\"",
+			 origin, o->topic_origin);
+		return FSB_EORIGIN;
+	}
+	if (*issued_at_ms > o->arrival_ms + o->max_skew_ms) {
+		snprintf(err, errlen, "issuedAt %s is more than %lld s ahead of arrival", issued_at,
+			 (long long)(o->max_skew_ms / 1000));
+		return FSB_EFUTURE;
+	}
+	return fsb_trust_check_use(t, fp, origin, *issued_at_ms, o->arrival_ms, err, errlen);
+}
+
 int fsb_open(struct fsb_trust *t, const uint8_t *buf, size_t len, const struct fsb_open_opts *o,
 	     struct fsb_opened *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
 	size_t cap = o->max_bytes ? o->max_bytes : FSB_CODEC_DEFAULT_MAX_BYTES;
-	struct fsb_errlist errs;
-	fsb_errlist_init(&errs);
-	int rc = fsb_envelope_unpack(buf, len, cap, &out->env, &errs);
+	int rc = open_envelope(t, buf, len, o, FSB_DOMAIN_MESSAGE, &out->env, out->cert_fp, err, errlen);
 	if (rc)
-		return fail(out, rc, err, errlen, "%s%s%s", errs.items[0].path,
-			    errs.items[0].path[0] ? ": " : "", errs.items[0].msg);
-	char why[256];
-	rc = fsb_trust_verify(t, out->env.signer_cert, out->env.signer_cert_len, FSB_DOMAIN_MESSAGE,
-			      out->env.payload, out->env.payload_len, out->env.signature,
-			      out->env.signature_len, out->cert_fp, why, sizeof why);
-	if (rc)
-		return fail(out, rc, err, errlen, "%s", why);
+		return fail(out, rc, NULL, 0, "%s", "");
 	/* From here on the payload is what the certificate's key signed. */
+	struct fsb_errlist errs;
 	fsb_errlist_init(&errs);
 	rc = fsb_message_unpack(out->env.payload, out->env.payload_len, cap, &out->msg, &errs);
 	if (rc)
 		return fail(out, rc, err, errlen, "signed payload not readable: %s", errs.items[0].msg);
 	struct fsb_header h;
 	fsb_message_header(out->msg, &h);
-	if (fsb_fmt_slug(h.origin))
-		return fail(out, FSB_EINVALID, err, errlen, "header.origin missing or malformed");
-	if (fsb_fmt_timestamp(h.issued_at, &out->issued_at_ms))
-		return fail(out, FSB_EINVALID, err, errlen,
-			    "header.issuedAt missing or malformed; certificate validity cannot be judged");
-	if (o->topic_origin && strcmp(o->topic_origin, h.origin) != 0)
-		return fail(out, FSB_EORIGIN, err, errlen,
-			    "message of origin \"%s\" published under topic origin \"%s\"", h.origin,
-			    o->topic_origin);
-	if (out->issued_at_ms > o->arrival_ms + o->max_skew_ms)
-		return fail(out, FSB_EFUTURE, err, errlen,
-			    "header.issuedAt %s is more than %lld s ahead of arrival", h.issued_at,
-			    (long long)(o->max_skew_ms / 1000));
-	rc = fsb_trust_check_use(t, out->cert_fp, h.origin, out->issued_at_ms, o->arrival_ms, why,
-				 sizeof why);
+	rc = check_claims(t, o, out->cert_fp, h.origin, h.issued_at, &out->issued_at_ms, err, errlen);
 	if (rc)
-		return fail(out, rc, err, errlen, "%s", why);
+		return fail(out, rc, NULL, 0, "%s", "");
 	fsb_sha256(out->env.payload, out->env.payload_len, out->payload_hash);
 	fsb_errlist_init(&errs);
 	if (fsb_message_validate(out->msg, FSB_VALIDATE_SEALED, &errs)) {
@@ -114,4 +137,43 @@ int fsb_open(struct fsb_trust *t, const uint8_t *buf, size_t len, const struct f
 		*out->warnings = errs;
 	}
 	return 0;
+}
+
+int fsb_seal_control(struct fsb_signer *s, const struct fsb_control *c, uint8_t **env,
+		     size_t *env_len)
+{
+	uint8_t *payload;
+	size_t payload_len;
+	int rc = fsb_control_pack(c, &payload, &payload_len);
+	if (rc)
+		return rc;
+	uint8_t sig[FSB_SIG_MAX];
+	size_t sig_len, cert_len;
+	if ((rc = fsb_signer_sign(s, FSB_DOMAIN_CONTROL, payload, payload_len, sig, &sig_len)) == 0) {
+		const uint8_t *cert = fsb_signer_cert(s, &cert_len);
+		struct fsb_envelope e = {payload, payload_len, sig, sig_len, (uint8_t *)cert, cert_len};
+		rc = fsb_envelope_pack(&e, env, env_len);
+	}
+	free(payload);
+	return rc;
+}
+
+int fsb_open_control(struct fsb_trust *t, const uint8_t *buf, size_t len,
+		     const struct fsb_open_opts *o, struct fsb_control *out, char *err,
+		     size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	struct fsb_envelope env;
+	uint8_t fp[FSB_FP_LEN];
+	size_t cap = o->max_bytes ? o->max_bytes : FSB_CODEC_DEFAULT_MAX_BYTES;
+	int64_t issued_ms;
+	int rc = open_envelope(t, buf, len, o, FSB_DOMAIN_CONTROL, &env, fp, err, errlen);
+	if (rc == 0)
+		rc = fsb_control_unpack(env.payload, env.payload_len, cap, out, err, errlen);
+	if (rc == 0)
+		rc = check_claims(t, o, fp, out->origin, out->issued_at, &issued_ms, err, errlen);
+	fsb_envelope_clear(&env);
+	if (rc)
+		fsb_control_clear(out);
+	return rc;
 }

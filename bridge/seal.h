@@ -57,4 +57,16 @@ int fsb_open(struct fsb_trust *t, const uint8_t *buf, size_t len, const struct f
 /* Releases what an open filled; safe on an empty or cleared struct. */
 void fsb_opened_clear(struct fsb_opened *o);
 
+/* Signs a control message (checkpoint, sync request) as c->origin and packs
+ * the envelope into a malloc'd *env. */
+int fsb_seal_control(struct fsb_signer *s, const struct fsb_control *c, uint8_t **env,
+		     size_t *env_len);
+
+/* Opens a control envelope with the same checks as fsb_open() (chain,
+ * signature in the Control domain, origin against certificate and topic,
+ * issued_at against the clock, revocation, validity), filling *out. */
+int fsb_open_control(struct fsb_trust *t, const uint8_t *buf, size_t len,
+		     const struct fsb_open_opts *o, struct fsb_control *out, char *err,
+		     size_t errlen);
+
 #endif

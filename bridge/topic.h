@@ -1,0 +1,56 @@
+/* topic.h - MQTT topic names, built and parsed (DESIGN.md section 4).
+ *
+ * A pure module: no I/O, no allocation. The exchange topics all start with
+ * foodsafety/v1/{origin}/, so that the broker's ACL can confine a node to
+ * its own origin; the local (agency broker) topics start with a configured
+ * root.
+ */
+#ifndef FSB_TOPIC_H
+#define FSB_TOPIC_H
+
+#include <stddef.h>
+
+#include "codec.h"
+
+#define FSB_TOPIC_MAX 256
+#define FSB_TOPIC_PREFIX "foodsafety/v1/"
+#define FSB_TOPIC_ALL "foodsafety/v1/+/#" /* what a node subscribes to */
+
+enum fsb_topic_type {
+	FSB_TOPIC_UNKNOWN = 0,
+	FSB_TOPIC_STREAM,     /* {origin}/{kind}/{category}: a stream message */
+	FSB_TOPIC_CHECKPOINT, /* {origin}/checkpoint: a signed Control (retained) */
+	FSB_TOPIC_STATUS,     /* {origin}/status: "online" / "offline" (retained) */
+	FSB_TOPIC_SYNC,       /* {origin}/sync: a signed SyncRequest of origin */
+	FSB_TOPIC_RESEND,     /* {origin}/resend/{requester}: relayed stream messages */
+};
+
+struct fsb_topic {
+	enum fsb_topic_type type;
+	char origin[FSB_ORIGIN_MAX + 1];      /* the publisher: second level */
+	enum fsb_kind kind;                   /* STREAM */
+	char category[FSB_CATEGORY_MAX + 1];  /* STREAM */
+	char requester[FSB_ORIGIN_MAX + 1];   /* RESEND */
+};
+
+/* Parses an exchange topic; FSB_TOPIC_UNKNOWN (and -1) for anything that is
+ * not one of ours, or whose origin or kind is malformed. */
+int fsb_topic_parse(const char *topic, struct fsb_topic *out);
+
+/* Writes a topic into buf (FSB_TOPIC_MAX bytes); returns buf, or NULL when
+ * a part is malformed. */
+char *fsb_topic_stream(char *buf, const char *origin, enum fsb_kind kind, const char *category);
+char *fsb_topic_control(char *buf, const char *origin, enum fsb_topic_type type);
+char *fsb_topic_resend(char *buf, const char *responder, const char *requester);
+
+/* Local side: {root}/inbox/{origin}/{kind}/{category}, {root}/submit/+ and
+ * {root}/submit/result. */
+char *fsb_topic_inbox(char *buf, const char *root, const char *origin, enum fsb_kind kind,
+		      const char *category);
+char *fsb_topic_local(char *buf, const char *root, const char *suffix);
+
+/* The kind of a local submission topic {root}/submit/{kind}; FSB_KIND_NONE
+ * when the topic is not one. */
+enum fsb_kind fsb_topic_submit_kind(const char *topic, const char *root);
+
+#endif

@@ -1,0 +1,386 @@
+/* transport.c - MQTT over Paho's asynchronous C client.
+ *
+ * Connection handling is split between Paho and the caller. Once a
+ * connection has been made, Paho reconnects by itself (1 to 16 s backoff)
+ * and every reconnection is reported as CONNECTED. A first connection that
+ * fails is reported as CONNECT_FAILED and the caller retries: Paho does not
+ * retry a connect that never succeeded. A broker that refuses MQTT 5 makes
+ * the next attempt use 3.1.1, with a new Paho client, since Paho fixes the
+ * protocol version when a client is created.
+ */
+#include "transport.h"
+
+#include <MQTTAsync.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+#define MAX_FILTERS 8
+#define SESSION_EXPIRY_S (7 * 24 * 3600)
+#define KEEPALIVE_S 20
+
+struct fsb_mqtt {
+	MQTTAsync client;
+	char *uri, *client_id, *tls_ca, *tls_cert, *tls_key, *will_topic, *will_payload;
+	int version;      /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
+	int use_v311;     /* set from a callback when the broker refused MQTT 5 */
+	fsb_mqtt_fn fn;
+	void *ctx;
+	pthread_mutex_t lock;
+	int connected;
+	char *filters[MAX_FILTERS];
+	int n_filters;
+};
+
+struct pub_ctx {
+	struct fsb_mqtt *m;
+	uint64_t tag;
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* Paho wants tcp:// or ssl://; mqtt:// and mqtts:// are the usual names. */
+static char *paho_uri(const char *uri)
+{
+	if (strncmp(uri, "mqtts://", 8) == 0) {
+		char *u = malloc(strlen(uri));
+		if (u)
+			sprintf(u, "ssl://%s", uri + 8);
+		return u;
+	}
+	if (strncmp(uri, "mqtt://", 7) == 0) {
+		char *u = malloc(strlen(uri) + 1);
+		if (u)
+			sprintf(u, "tcp://%s", uri + 7);
+		return u;
+	}
+	return strdup(uri);
+}
+
+static void emit(struct fsb_mqtt *m, const struct fsb_mqtt_event *ev)
+{
+	m->fn(m->ctx, ev);
+}
+
+static void set_connected(struct fsb_mqtt *m, int on)
+{
+	pthread_mutex_lock(&m->lock);
+	m->connected = on;
+	pthread_mutex_unlock(&m->lock);
+}
+
+int fsb_mqtt_is_connected(const struct fsb_mqtt *m)
+{
+	pthread_mutex_lock((pthread_mutex_t *)&m->lock);
+	int on = m->connected;
+	pthread_mutex_unlock((pthread_mutex_t *)&m->lock);
+	return on;
+}
+
+static void subscribe_one(struct fsb_mqtt *m, const char *filter)
+{
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	MQTTAsync_subscribe(m->client, filter, 1, &ro);
+}
+
+/* Called by Paho after every successful connection, first or automatic. */
+static void on_connected(void *context, char *cause)
+{
+	(void)cause;
+	struct fsb_mqtt *m = context;
+	set_connected(m, 1);
+	pthread_mutex_lock(&m->lock);
+	for (int i = 0; i < m->n_filters; i++)
+		subscribe_one(m, m->filters[i]);
+	pthread_mutex_unlock(&m->lock);
+	struct fsb_mqtt_event ev = {.type = FSB_MQTT_CONNECTED,
+				    .version = m->version == MQTTVERSION_5 ? 5 : 4};
+	emit(m, &ev);
+}
+
+static void on_connection_lost(void *context, char *cause)
+{
+	struct fsb_mqtt *m = context;
+	set_connected(m, 0);
+	struct fsb_mqtt_event ev = {.type = FSB_MQTT_DISCONNECTED,
+				    .reason = cause ? cause : "connection lost"};
+	emit(m, &ev);
+}
+
+static void connect_failed(struct fsb_mqtt *m, int code, int reason_code, const char *message)
+{
+	char why[256];
+	if (m->version == MQTTVERSION_5 &&
+	    (reason_code == MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION || code == 1))
+		m->use_v311 = 1;
+	snprintf(why, sizeof why, "%s (code %d%s)", message ? message : "connect failed", code,
+		 m->use_v311 ? "; retrying with MQTT 3.1.1" : "");
+	struct fsb_mqtt_event ev = {.type = FSB_MQTT_CONNECT_FAILED, .reason = why};
+	emit(m, &ev);
+}
+
+static void on_connect_failure5(void *context, MQTTAsync_failureData5 *r)
+{
+	connect_failed(context, r ? r->code : -1, r ? (int)r->reasonCode : 0, r ? r->message : NULL);
+}
+
+static void on_connect_failure(void *context, MQTTAsync_failureData *r)
+{
+	connect_failed(context, r ? r->code : -1, 0, r ? r->message : NULL);
+}
+
+static int on_message(void *context, char *topic, int topic_len, MQTTAsync_message *msg)
+{
+	struct fsb_mqtt *m = context;
+	char *t = topic_len > 0 ? strndup(topic, (size_t)topic_len) : topic;
+	struct fsb_mqtt_event ev = {
+		.type = FSB_MQTT_MESSAGE, .topic = t, .payload = msg->payload,
+		.len = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0, .retained = msg->retained,
+	};
+	char *response = NULL;
+	if (m->version == MQTTVERSION_5) {
+		MQTTProperty *p = MQTTProperties_getProperty(&msg->properties,
+							     MQTTPROPERTY_CODE_RESPONSE_TOPIC);
+		if (p && p->value.data.len > 0)
+			ev.response_topic = response = strndup(p->value.data.data, (size_t)p->value.data.len);
+		p = MQTTProperties_getProperty(&msg->properties, MQTTPROPERTY_CODE_CORRELATION_DATA);
+		if (p && p->value.data.len > 0) {
+			ev.correlation = (const uint8_t *)p->value.data.data;
+			ev.correlation_len = (size_t)p->value.data.len;
+		}
+	}
+	if (t)
+		emit(m, &ev);
+	free(response);
+	if (t != topic)
+		free(t);
+	MQTTAsync_freeMessage(&msg);
+	MQTTAsync_free(topic);
+	return 1;
+}
+
+static void published(struct pub_ctx *pc, int ok, const char *why)
+{
+	struct fsb_mqtt_event ev = {.type = ok ? FSB_MQTT_PUBLISHED : FSB_MQTT_PUBLISH_FAILED,
+				    .tag = pc->tag, .reason = why};
+	emit(pc->m, &ev);
+	free(pc);
+}
+
+static void on_pub_ok5(void *context, MQTTAsync_successData5 *r)
+{
+	(void)r;
+	published(context, 1, NULL);
+}
+
+static void on_pub_fail5(void *context, MQTTAsync_failureData5 *r)
+{
+	published(context, 0, r && r->message ? r->message : "publish failed");
+}
+
+static void on_pub_ok(void *context, MQTTAsync_successData *r)
+{
+	(void)r;
+	published(context, 1, NULL);
+}
+
+static void on_pub_fail(void *context, MQTTAsync_failureData *r)
+{
+	published(context, 0, r && r->message ? r->message : "publish failed");
+}
+
+static int make_client(struct fsb_mqtt *m, char *err, size_t errlen)
+{
+	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer5;
+	co.MQTTVersion = m->version;
+	co.sendWhileDisconnected = 0;
+	char *uri = paho_uri(m->uri);
+	int rc = uri ? MQTTAsync_createWithOptions(&m->client, uri, m->client_id,
+						   MQTTCLIENT_PERSISTENCE_NONE, NULL, &co)
+		     : MQTTASYNC_FAILURE;
+	free(uri);
+	if (rc != MQTTASYNC_SUCCESS) {
+		snprintf(err, errlen, "cannot create an MQTT client for %s: %s", m->uri,
+			 MQTTAsync_strerror(rc));
+		m->client = NULL;
+		return FSB_EIO;
+	}
+	MQTTAsync_setCallbacks(m->client, m, on_connection_lost, on_message, NULL);
+	MQTTAsync_setConnected(m->client, m, on_connected);
+	return 0;
+}
+
+int fsb_mqtt_create(const struct fsb_mqtt_opts *o, fsb_mqtt_fn fn, void *ctx,
+		    struct fsb_mqtt **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	struct fsb_mqtt *m = calloc(1, sizeof *m);
+	if (!m)
+		return FSB_ENOMEM;
+	pthread_mutex_init(&m->lock, NULL);
+	m->uri = strdup(o->uri);
+	m->client_id = strdup(o->client_id);
+	m->tls_ca = dup_or_null(o->tls_ca);
+	m->tls_cert = dup_or_null(o->tls_cert);
+	m->tls_key = dup_or_null(o->tls_key);
+	m->will_topic = dup_or_null(o->will_topic);
+	m->will_payload = dup_or_null(o->will_payload);
+	m->fn = fn;
+	m->ctx = ctx;
+	m->version = MQTTVERSION_5;
+	int rc = make_client(m, err, errlen);
+	if (rc) {
+		fsb_mqtt_destroy(m, 0);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+int fsb_mqtt_connect(struct fsb_mqtt *m)
+{
+	char err[256];
+	if (m->use_v311 && m->version == MQTTVERSION_5) {
+		MQTTAsync_destroy(&m->client);
+		m->version = MQTTVERSION_3_1_1;
+		if (make_client(m, err, sizeof err))
+			return FSB_EIO;
+	}
+	int v5 = m->version == MQTTVERSION_5;
+	MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
+	MQTTAsync_connectOptions co5 = MQTTAsync_connectOptions_initializer5;
+	if (v5)
+		co = co5;
+	co.keepAliveInterval = KEEPALIVE_S;
+	co.connectTimeout = 10;
+	co.automaticReconnect = 1;
+	co.minRetryInterval = 1;
+	co.maxRetryInterval = 16;
+	co.context = m;
+	MQTTProperties props = MQTTProperties_initializer;
+	if (v5) {
+		co.cleanstart = 0;
+		MQTTProperty p = {.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL};
+		p.value.integer4 = SESSION_EXPIRY_S;
+		MQTTProperties_add(&props, &p);
+		co.connectProperties = &props;
+		co.onFailure5 = on_connect_failure5;
+	} else {
+		co.cleansession = 0;
+		co.onFailure = on_connect_failure;
+	}
+	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+	if (m->will_topic) {
+		will.topicName = m->will_topic;
+		will.message = m->will_payload;
+		will.retained = 1;
+		will.qos = 1;
+		co.will = &will;
+	}
+	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	if (m->tls_ca || strncmp(m->uri, "ssl://", 6) == 0 || strncmp(m->uri, "mqtts://", 8) == 0) {
+		ssl.trustStore = m->tls_ca;
+		ssl.keyStore = m->tls_cert;
+		ssl.privateKey = m->tls_key;
+		ssl.enableServerCertAuth = 1;
+		ssl.verify = 1;
+		co.ssl = &ssl;
+	}
+	int rc = MQTTAsync_connect(m->client, &co);
+	MQTTProperties_free(&props);
+	if (rc != MQTTASYNC_SUCCESS) {
+		connect_failed(m, rc, 0, MQTTAsync_strerror(rc));
+		return FSB_EIO;
+	}
+	return 0;
+}
+
+int fsb_mqtt_subscribe(struct fsb_mqtt *m, const char *filter)
+{
+	pthread_mutex_lock(&m->lock);
+	if (m->n_filters == MAX_FILTERS) {
+		pthread_mutex_unlock(&m->lock);
+		return FSB_EINVAL;
+	}
+	m->filters[m->n_filters] = strdup(filter);
+	if (m->filters[m->n_filters])
+		m->n_filters++;
+	if (m->connected)
+		subscribe_one(m, filter);
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+int fsb_mqtt_publish(struct fsb_mqtt *m, const char *topic, const void *data, size_t len,
+		     int retain, uint64_t tag, const struct fsb_mqtt_reply *reply)
+{
+	if (!fsb_mqtt_is_connected(m))
+		return FSB_EIO;
+	struct pub_ctx *pc = malloc(sizeof *pc);
+	if (!pc)
+		return FSB_ENOMEM;
+	pc->m = m;
+	pc->tag = tag;
+	MQTTAsync_message msg = MQTTAsync_message_initializer;
+	msg.payload = (void *)data;
+	msg.payloadlen = (int)len;
+	msg.qos = 1;
+	msg.retained = retain;
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	ro.context = pc;
+	if (m->version == MQTTVERSION_5) {
+		ro.onSuccess5 = on_pub_ok5;
+		ro.onFailure5 = on_pub_fail5;
+		if (reply && reply->correlation) {
+			MQTTProperty p = {.identifier = MQTTPROPERTY_CODE_CORRELATION_DATA};
+			p.value.data.data = (char *)reply->correlation;
+			p.value.data.len = (int)reply->correlation_len;
+			MQTTProperties_add(&msg.properties, &p);
+		}
+	} else {
+		ro.onSuccess = on_pub_ok;
+		ro.onFailure = on_pub_fail;
+	}
+	int rc = MQTTAsync_sendMessage(m->client, topic, &msg, &ro);
+	MQTTProperties_free(&msg.properties);
+	if (rc != MQTTASYNC_SUCCESS) {
+		free(pc);
+		return FSB_EIO;
+	}
+	return 0;
+}
+
+void fsb_mqtt_destroy(struct fsb_mqtt *m, int timeout_ms)
+{
+	if (!m)
+		return;
+	if (m->client) {
+		if (MQTTAsync_isConnected(m->client)) {
+			MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+			d.timeout = timeout_ms;
+			MQTTAsync_disconnect(m->client, &d);
+			for (int i = 0; i < timeout_ms / 10 && MQTTAsync_isConnected(m->client); i++) {
+				struct timespec ts = {0, 10 * 1000 * 1000};
+				nanosleep(&ts, NULL);
+			}
+		}
+		MQTTAsync_destroy(&m->client);
+	}
+	for (int i = 0; i < m->n_filters; i++)
+		free(m->filters[i]);
+	free(m->uri);
+	free(m->client_id);
+	free(m->tls_ca);
+	free(m->tls_cert);
+	free(m->tls_key);
+	free(m->will_topic);
+	free(m->will_payload);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}

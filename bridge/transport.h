@@ -1,0 +1,83 @@
+/* transport.h - one MQTT connection; the only module that sees Paho.
+ *
+ * Wraps Paho's asynchronous client (MQTTAsync): MQTT 5 with a fallback to
+ * 3.1.1, a persistent session (clean start off, a week's session expiry),
+ * automatic reconnection with backoff once connected, a retained Last Will,
+ * TLS from files, and QoS 1 throughout. Subscriptions are remembered and
+ * made again on every connection, since a broker restarted without
+ * persistence forgets them.
+ *
+ * Threads: events are delivered on Paho's own threads, through the callback
+ * given at creation; everything an event points to is valid only during the
+ * call. The other functions may be called from any one thread.
+ */
+#ifndef FSB_TRANSPORT_H
+#define FSB_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fsb_mqtt; /* opaque */
+
+struct fsb_mqtt_opts {
+	const char *uri;          /* tcp://, ssl://, mqtt://, mqtts:// (copied) */
+	const char *client_id;
+	const char *tls_ca, *tls_cert, *tls_key; /* optional files */
+	const char *will_topic;   /* optional; retained, QoS 1 */
+	const char *will_payload;
+};
+
+enum fsb_mqtt_event_type {
+	FSB_MQTT_CONNECTED,      /* (re)connected; subscriptions are being made */
+	FSB_MQTT_DISCONNECTED,   /* connection lost; reconnection is automatic */
+	FSB_MQTT_CONNECT_FAILED, /* a connect attempt failed: call fsb_mqtt_connect() again later */
+	FSB_MQTT_MESSAGE,        /* a message arrived */
+	FSB_MQTT_PUBLISHED,      /* the broker acknowledged the publication `tag` */
+	FSB_MQTT_PUBLISH_FAILED, /* the publication `tag` was not acknowledged */
+};
+
+struct fsb_mqtt_event {
+	enum fsb_mqtt_event_type type;
+	const char *topic;            /* MESSAGE */
+	const uint8_t *payload;
+	size_t len;
+	int retained;
+	const char *response_topic;   /* MESSAGE, MQTT 5: where to answer, or NULL */
+	const uint8_t *correlation;   /* MESSAGE, MQTT 5: correlation data, or NULL */
+	size_t correlation_len;
+	uint64_t tag;                 /* PUBLISHED, PUBLISH_FAILED */
+	const char *reason;           /* DISCONNECTED, CONNECT_FAILED, PUBLISH_FAILED */
+	int version;                  /* CONNECTED: 5 or 4 (3.1.1) */
+};
+
+typedef void (*fsb_mqtt_fn)(void *ctx, const struct fsb_mqtt_event *ev);
+
+/* Creates a client (nothing is sent yet). */
+int fsb_mqtt_create(const struct fsb_mqtt_opts *o, fsb_mqtt_fn fn, void *ctx,
+		    struct fsb_mqtt **out, char *err, size_t errlen);
+
+/* Starts connecting; the outcome arrives as CONNECTED or CONNECT_FAILED. */
+int fsb_mqtt_connect(struct fsb_mqtt *m);
+
+/* Whether the client is connected now. */
+int fsb_mqtt_is_connected(const struct fsb_mqtt *m);
+
+/* Adds a subscription (QoS 1), made now if connected and on every connect. */
+int fsb_mqtt_subscribe(struct fsb_mqtt *m, const char *filter);
+
+/* What a reply carries in MQTT 5 (NULL fields for none). */
+struct fsb_mqtt_reply {
+	const uint8_t *correlation;
+	size_t correlation_len;
+};
+
+/* Publishes at QoS 1 (data copied); the acknowledgement arrives as
+ * PUBLISHED with the same tag. Fails with FSB_EIO when not connected. */
+int fsb_mqtt_publish(struct fsb_mqtt *m, const char *topic, const void *data, size_t len,
+		     int retain, uint64_t tag, const struct fsb_mqtt_reply *reply);
+
+/* Disconnects cleanly (waiting up to timeout_ms for in-flight messages) and
+ * frees the client; NULL allowed. The Last Will is not sent. */
+void fsb_mqtt_destroy(struct fsb_mqtt *m, int timeout_ms);
+
+#endif
