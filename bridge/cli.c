@@ -65,33 +65,6 @@ out:
 	return rc;
 }
 
-int fsb_cli_parse_message(const char *text, size_t len, int kind, size_t max_bytes,
-			  struct fsb_message **out, struct fsb_errlist *errs)
-{
-	struct fsb_message *m = NULL;
-	uint8_t *packed = NULL;
-	size_t packed_len = 0;
-	*out = NULL;
-	int rc = fsb_message_from_json(text, len, (enum fsb_kind)kind, &m, errs);
-	if (rc == 0)
-		rc = fsb_message_validate(m, 0, errs);
-	if (rc == 0 && (rc = fsb_message_pack(m, &packed, &packed_len)) == 0 &&
-	    packed_len > max_bytes) {
-		fsb_errlist_add(errs, "", "packed message of %zu bytes exceeds the cap of %zu bytes",
-				packed_len, max_bytes);
-		rc = FSB_ETOOBIG;
-	}
-	free(packed);
-	if (rc) {
-		if (fsb_errlist_count(errs) == 0)
-			fsb_errlist_add(errs, "", "%s", fsb_strerror(rc));
-		fsb_message_free(m);
-		return rc;
-	}
-	*out = m;
-	return 0;
-}
-
 void fsb_cli_print_errors(const char *label, const struct fsb_errlist *errs)
 {
 	for (size_t i = 0; i < errs->n; i++) {

@@ -40,13 +40,6 @@ struct fsb_errlist;
 struct fsb_config;
 struct fsb_store;
 
-/* What a submission goes through before it is signed, shared by validate
- * and submit: the JSON mapping (kind as in fsb_message_from_json), the
- * content rules, and the packed size against max_bytes. Every problem goes
- * to errs; *out is set only on success. */
-int fsb_cli_parse_message(const char *text, size_t len, int kind, size_t max_bytes,
-			  struct fsb_message **out, struct fsb_errlist *errs);
-
 /* Prints "label: path: problem" for each entry of errs on stderr. */
 void fsb_cli_print_errors(const char *label, const struct fsb_errlist *errs);
 

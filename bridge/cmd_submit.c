@@ -18,8 +18,8 @@
 #include "codec.h"
 #include "config.h"
 #include "format.h"
-#include "seal.h"
 #include "store.h"
+#include "submit.h"
 
 static void usage(FILE *out)
 {
@@ -33,38 +33,30 @@ static void usage(FILE *out)
 		"  --kind K  documents are of kind K (or bare bodies of that kind)\n");
 }
 
-struct item {
-	char label[300];           /* "FILE" or "FILE:LINE" */
-	struct fsb_message *msg;
-	uint8_t *envelope;         /* sealed, when sealing */
-	size_t envelope_len;
-	char category[FSB_CATEGORY_MAX + 1];
-};
-
 struct batch {
-	struct item *items;
+	struct fsb_message **msgs;
+	char (*labels)[300];       /* "FILE" or "FILE:LINE" per message */
 	size_t n, cap;
 	int bad;                   /* items that failed */
 	enum fsb_kind kind;
-	size_t max_bytes;
 	const struct fsb_config *cfg;
-	struct fsb_signer *signer;
-	int64_t now;
-	char issued_at[FSB_TIME_MAX + 1];
 };
 
-/* Parses one document into the batch, or reports why it cannot. */
+/* Checks one document into the batch, or reports why it cannot go in. */
 static void add_item(struct batch *b, const char *label, const char *text, size_t len)
 {
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
-		struct item *it = realloc(b->items, cap * sizeof *it);
-		if (!it) {
+		struct fsb_message **m = realloc(b->msgs, cap * sizeof *m);
+		char(*l)[300] = m ? realloc(b->labels, cap * sizeof *l) : NULL;
+		if (m)
+			b->msgs = m;
+		if (!m || !l) {
 			fprintf(stderr, "%s: out of memory\n", label);
 			b->bad++;
 			return;
 		}
-		b->items = it;
+		b->labels = l;
 		b->cap = cap;
 	}
 	struct fsb_errlist *errs = malloc(sizeof *errs);
@@ -75,26 +67,20 @@ static void add_item(struct batch *b, const char *label, const char *text, size_
 		return;
 	}
 	fsb_errlist_init(errs);
-	if (fsb_cli_parse_message(text, len, b->kind, b->max_bytes, &m, errs) == 0) {
-		struct fsb_header h;
-		fsb_message_header(m, &h);
-		if (h.origin[0] && strcmp(h.origin, b->cfg->origin) != 0)
-			fsb_errlist_add(errs, "header.origin", "is \"%s\", but this node is \"%s\"",
-					h.origin, b->cfg->origin);
-		if (h.seq || h.prev_hash || h.message_id[0] || h.issued_at[0])
-			fsb_errlist_add(errs, "header", "seq, prevHash, messageId and issuedAt are set by the node when it signs; leave them out");
-	}
-	if (fsb_errlist_count(errs)) {
+	if (fsb_submission_check(text, len, b->kind, b->cfg->origin, b->cfg->max_message_bytes, &m,
+				 errs)) {
 		fsb_cli_print_errors(label, errs);
-		fsb_message_free(m);
 		b->bad++;
 	} else {
-		struct item *it = &b->items[b->n++];
-		memset(it, 0, sizeof *it);
-		snprintf(it->label, sizeof it->label, "%s", label);
-		it->msg = m;
+		snprintf(b->labels[b->n], sizeof b->labels[0], "%s", label);
+		b->msgs[b->n++] = m;
 	}
 	free(errs);
+}
+
+static void show_progress(size_t done, size_t total)
+{
+	fsb_progress("signing", done, total);
 }
 
 static int read_input(struct batch *b, const char *file, int jsonl)
@@ -129,42 +115,6 @@ static int read_input(struct batch *b, const char *file, int jsonl)
 		fsb_progress_end();
 	}
 	free(text);
-	return 0;
-}
-
-/* fsb_seal_fn: seals item i with the seq and link the store chose. */
-static int seal_item(void *ctx, size_t i, uint64_t seq, const uint8_t prev[FSB_HASH_LEN],
-		     struct fsb_entry_in *out)
-{
-	struct batch *b = ctx;
-	struct item *it = &b->items[i];
-	free(it->envelope);
-	it->envelope = NULL;
-	struct fsb_stamp st = {.origin = b->cfg->origin, .seq = seq, .issued_at = b->issued_at};
-	memcpy(st.prev_hash, prev, FSB_HASH_LEN);
-	struct fsb_errlist errs;
-	fsb_errlist_init(&errs);
-	int rc = fsb_seal(b->signer, it->msg, &st, &it->envelope, &it->envelope_len,
-			  out->payload_hash, &errs);
-	if (rc) {
-		fsb_cli_print_errors(it->label, &errs);
-		return rc;
-	}
-	size_t cert_len;
-	out->envelope = it->envelope;
-	out->envelope_len = it->envelope_len;
-	out->origin = b->cfg->origin;
-	out->seq = seq;
-	memcpy(out->prev_hash, prev, FSB_HASH_LEN);
-	out->kind = fsb_message_kind(it->msg);
-	out->category = fsb_message_category(it->msg, it->category);
-	out->issued_at_ms = b->now;
-	out->arrival_ms = b->now;
-	out->direction = FSB_DIR_SENT;
-	out->status = FSB_STATUS_ACCEPTED;
-	out->cert = fsb_signer_cert(b->signer, &cert_len);
-	out->cert_len = cert_len;
-	fsb_progress("signing", i + 1, b->n);
 	return 0;
 }
 
@@ -212,11 +162,11 @@ int fsb_cmd_submit(int argc, char **argv)
 	}
 	struct fsb_config cfg;
 	struct fsb_store *store = NULL;
+	struct fsb_signer *signer = NULL;
 	int rc = fsb_cli_load_config(config, &cfg);
 	if (rc)
 		goto out;
 	b.cfg = &cfg;
-	b.max_bytes = cfg.max_message_bytes;
 	for (int i = optind; i < argc; i++)
 		read_input(&b, argv[i], jsonl);
 	if (b.bad || b.n == 0) {
@@ -226,7 +176,7 @@ int fsb_cmd_submit(int argc, char **argv)
 		goto out;
 	}
 	char err[512];
-	if ((rc = fsb_signer_open(cfg.key_path, cfg.cert_path, &b.signer, err, sizeof err))) {
+	if ((rc = fsb_signer_open(cfg.key_path, cfg.cert_path, &signer, err, sizeof err))) {
 		fprintf(stderr, "fsbridge submit: %s\n", err);
 		goto out;
 	}
@@ -235,27 +185,24 @@ int fsb_cmd_submit(int argc, char **argv)
 		fprintf(stderr, "fsbridge submit: %s\n", err);
 		goto out;
 	}
-	b.now = fsb_time_now_ms();
-	fsb_time_format(b.now, b.issued_at);
-	rc = fsb_store_append_own(store, b.n, seal_item, &b, NULL);
+	rc = fsb_submit_commit(store, signer, cfg.origin, b.msgs, b.n, show_progress, err, sizeof err);
 	fsb_progress_end();
 	if (rc) {
-		fprintf(stderr, "fsbridge submit: %s; nothing was submitted\n", fsb_store_error(store));
+		fprintf(stderr, "fsbridge submit: %s; nothing was submitted\n", err);
 		goto out;
 	}
 	for (size_t i = 0; i < b.n; i++) {
 		struct fsb_header h;
-		fsb_message_header(b.items[i].msg, &h);
+		fsb_message_header(b.msgs[i], &h);
 		printf("%s\n", h.message_id);
 	}
 out:
-	for (size_t i = 0; i < b.n; i++) {
-		fsb_message_free(b.items[i].msg);
-		free(b.items[i].envelope);
-	}
-	free(b.items);
+	for (size_t i = 0; i < b.n; i++)
+		fsb_message_free(b.msgs[i]);
+	free(b.msgs);
+	free(b.labels);
 	fsb_store_close(store);
-	fsb_signer_close(b.signer);
+	fsb_signer_close(signer);
 	fsb_config_cleanup(&cfg);
 	return rc ? FSB_EXIT_FAIL : FSB_EXIT_OK;
 }

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "codec.h"
+#include "submit.h"
 
 static void usage(FILE *out)
 {
@@ -51,7 +52,7 @@ static int validate_file(const char *file, enum fsb_kind kind)
 		goto out;
 	}
 	fsb_errlist_init(errs);
-	if (fsb_cli_parse_message(text, len, kind, FSB_CODEC_DEFAULT_MAX_BYTES, &m, errs)) {
+	if (fsb_submission_check(text, len, kind, NULL, FSB_CODEC_DEFAULT_MAX_BYTES, &m, errs)) {
 		fsb_cli_print_errors(name, errs);
 		goto out;
 	}

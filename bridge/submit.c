@@ -1,0 +1,125 @@
+/* submit.c - checking and committing submissions. */
+#include "submit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+#include "seal.h"
+
+int fsb_submission_check(const char *text, size_t len, enum fsb_kind kind, const char *origin,
+			 size_t max_bytes, struct fsb_message **out, struct fsb_errlist *errs)
+{
+	struct fsb_message *m = NULL;
+	uint8_t *packed = NULL;
+	size_t packed_len = 0;
+	*out = NULL;
+	size_t before = fsb_errlist_count(errs);
+	int rc = fsb_message_from_json(text, len, kind, &m, errs);
+	if (rc == 0)
+		rc = fsb_message_validate(m, 0, errs);
+	if (rc == 0 && (rc = fsb_message_pack(m, &packed, &packed_len)) == 0 &&
+	    packed_len > max_bytes) {
+		fsb_errlist_add(errs, "", "packed message of %zu bytes exceeds the cap of %zu bytes",
+				packed_len, max_bytes);
+		rc = FSB_ETOOBIG;
+	}
+	free(packed);
+	if (rc == 0 && origin) {
+		struct fsb_header h;
+		fsb_message_header(m, &h);
+		if (h.origin[0] && strcmp(h.origin, origin) != 0)
+			fsb_errlist_add(errs, "header.origin", "is \"%s\", but this node is \"%s\"",
+					h.origin, origin);
+		if (h.seq || h.prev_hash || h.message_id[0] || h.issued_at[0])
+			fsb_errlist_add(errs, "header",
+					"seq, prevHash, messageId and issuedAt are set by the node when it signs; leave them out");
+		if (fsb_errlist_count(errs) != before)
+			rc = FSB_EINVALID;
+	}
+	if (rc) {
+		if (fsb_errlist_count(errs) == before)
+			fsb_errlist_add(errs, "", "%s", fsb_strerror(rc));
+		fsb_message_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+struct batch {
+	struct fsb_signer *signer;
+	const char *origin;
+	struct fsb_message **msgs;
+	size_t n;
+	uint8_t **envs;
+	char (*categories)[FSB_CATEGORY_MAX + 1];
+	int64_t now;
+	char issued_at[FSB_TIME_MAX + 1];
+	fsb_submit_progress progress;
+	char *err;
+	size_t errlen;
+};
+
+/* fsb_seal_fn: seals message i with the seq and link the store chose. */
+static int seal_one(void *ctx, size_t i, uint64_t seq, const uint8_t prev[FSB_HASH_LEN],
+		    struct fsb_entry_in *out)
+{
+	struct batch *b = ctx;
+	free(b->envs[i]);
+	b->envs[i] = NULL;
+	struct fsb_stamp st = {.origin = b->origin, .seq = seq, .issued_at = b->issued_at};
+	memcpy(st.prev_hash, prev, FSB_HASH_LEN);
+	struct fsb_errlist errs;
+	fsb_errlist_init(&errs);
+	size_t len;
+	int rc = fsb_seal(b->signer, b->msgs[i], &st, &b->envs[i], &len, out->payload_hash, &errs);
+	if (rc) {
+		snprintf(b->err, b->errlen, "message %zu of the batch: %s%s%s", i + 1,
+			 errs.n ? errs.items[0].path : fsb_strerror(rc), errs.n ? ": " : "",
+			 errs.n ? errs.items[0].msg : "");
+		return rc;
+	}
+	size_t cert_len;
+	out->envelope = b->envs[i];
+	out->envelope_len = len;
+	out->origin = b->origin;
+	out->seq = seq;
+	memcpy(out->prev_hash, prev, FSB_HASH_LEN);
+	out->kind = fsb_message_kind(b->msgs[i]);
+	out->category = fsb_message_category(b->msgs[i], b->categories[i]);
+	out->issued_at_ms = b->now;
+	out->arrival_ms = b->now;
+	out->direction = FSB_DIR_SENT;
+	out->status = FSB_STATUS_ACCEPTED;
+	out->cert = fsb_signer_cert(b->signer, &cert_len);
+	out->cert_len = cert_len;
+	if (b->progress)
+		b->progress(i + 1, b->n);
+	return 0;
+}
+
+int fsb_submit_commit(struct fsb_store *store, struct fsb_signer *signer, const char *origin,
+		      struct fsb_message **msgs, size_t n, fsb_submit_progress progress,
+		      char *err, size_t errlen)
+{
+	struct batch b = {.signer = signer, .origin = origin, .msgs = msgs, .n = n,
+			  .progress = progress, .err = err, .errlen = errlen};
+	b.envs = calloc(n ? n : 1, sizeof *b.envs);
+	b.categories = calloc(n ? n : 1, sizeof *b.categories);
+	int rc = FSB_ENOMEM;
+	if (b.envs && b.categories) {
+		err[0] = '\0';
+		b.now = fsb_time_now_ms();
+		fsb_time_format(b.now, b.issued_at);
+		rc = fsb_store_append_own(store, n, seal_one, &b, NULL);
+		if (rc && !err[0])
+			snprintf(err, errlen, "%s", fsb_store_error(store));
+	}
+	for (size_t i = 0; b.envs && i < n; i++)
+		free(b.envs[i]);
+	free(b.envs);
+	free(b.categories);
+	return rc;
+}

@@ -1,0 +1,36 @@
+/* submit.h - taking submissions, for `fsbridge submit` and the node's local
+ * JSON side alike (DESIGN.md section 5, point 1).
+ *
+ * A submission is checked whole first (JSON mapping, content rules, size,
+ * header fields only the node may set); then a batch of them is sequenced,
+ * sealed and committed to the log and outbox in one transaction, and is
+ * durable when fsb_submit_commit() returns.
+ */
+#ifndef FSB_SUBMIT_H
+#define FSB_SUBMIT_H
+
+#include <stddef.h>
+
+#include "codec.h"
+#include "sign.h"
+#include "store.h"
+
+/* Checks one JSON submission. `origin` (the node's; NULL skips the check)
+ * must match header.origin where the submitter gave one; seq, prevHash,
+ * messageId and issuedAt must be absent. Every problem goes to errs; *out
+ * is set only when there is none. */
+int fsb_submission_check(const char *text, size_t len, enum fsb_kind kind, const char *origin,
+			 size_t max_bytes, struct fsb_message **out, struct fsb_errlist *errs);
+
+/* Called after each message of a batch is sealed (i counts from 0). */
+typedef void (*fsb_submit_progress)(size_t done, size_t total);
+
+/* Sequences, seals (signed by `signer` as `origin`, issued now) and commits
+ * msgs[0..n) in one transaction. The messages are stamped in place, so
+ * their ids can be read afterwards. On failure nothing is committed and err
+ * says why. */
+int fsb_submit_commit(struct fsb_store *store, struct fsb_signer *signer, const char *origin,
+		      struct fsb_message **msgs, size_t n, fsb_submit_progress progress,
+		      char *err, size_t errlen);
+
+#endif
