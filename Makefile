@@ -54,7 +54,7 @@ LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) \
 	$(patsubst $(GEN)/%.c,$(GEN)/%.o,$(GEN_C))
 BIN      := $(BUILD)/fsbridge
 
-TEST_SRC := $(wildcard tests/unit/*.c)
+TEST_SRC := $(wildcard tests/unit/*.c tests/integration/*.c)
 TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 TEST_BIN := $(BUILD)/tests/unit_tests
 TEST_PKI := $(BUILD)/tests/pki

@@ -474,6 +474,26 @@ out:
 	return rc;
 }
 
+int fsb_reply_json(const char *message_id, const struct fsb_errlist *errs, char **out)
+{
+	json_t *j = json_object();
+	int bad = !j;
+	if (!bad && message_id) {
+		bad |= json_object_set_new(j, "accepted", json_true());
+		bad |= json_object_set_new(j, "messageId", json_string(message_id));
+	} else if (!bad) {
+		json_t *list = json_array();
+		bad |= json_object_set_new(j, "accepted", json_false());
+		bad |= json_object_set_new(j, "errors", list);
+		for (size_t i = 0; !bad && errs && i < errs->n; i++)
+			bad |= json_array_append_new(list, json_pack("{s:s,s:s}", "path", errs->items[i].path,
+								     "message", errs->items[i].msg));
+	}
+	*out = bad ? NULL : json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return *out ? 0 : FSB_ENOMEM;
+}
+
 /* ---- control messages ---------------------------------------------------------- */
 
 int fsb_control_pack(const struct fsb_control *c, uint8_t **buf, size_t *len)

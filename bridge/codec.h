@@ -194,6 +194,11 @@ struct fsb_payload_peek {
  * or the origin does not fit a slug's length. */
 int fsb_payload_peek(const uint8_t *payload, size_t len, struct fsb_payload_peek *p);
 
+/* The answer to a JSON submission, as one JSON object in a malloc'd string:
+ * {"accepted":true,"messageId":"longan:7"} when message_id is given, else
+ * {"accepted":false,"errors":[{"path":"recall.reason","message":"required"},…]}. */
+int fsb_reply_json(const char *message_id, const struct fsb_errlist *errs, char **out);
+
 /* ---- control messages (checkpoints, sync requests) ---------------------- */
 
 struct fsb_stream_state {

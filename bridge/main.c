@@ -14,6 +14,8 @@ static const struct {
 	const char *synopsis;
 	const char *summary;
 } commands[] = {
+	{"run", fsb_cmd_run, "run -c FILE",
+	 "the node daemon (foreground; logs to stderr; SIGTERM stops it cleanly)"},
 	{"check", fsb_cmd_check, "check -c FILE",
 	 "validate config, key, certificates; print the effective config"},
 	{"submit", fsb_cmd_submit, "submit -c FILE [--kind K] [--jsonl] FILE.json...|-",

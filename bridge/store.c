@@ -26,6 +26,8 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <lmdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -619,7 +621,18 @@ int fsb_store_append_own(struct fsb_store *s, size_t n, fsb_seal_fn fn, void *ct
 			 uint64_t *indexes)
 {
 	struct own_ctx a = {n, fn, ctx, indexes};
-	return write_txn(s, own_body, &a);
+	int rc = write_txn(s, own_body, &a);
+	if (rc == 0) {
+		/* Written after the commit, so whoever reads on this event sees
+		 * the new entries; losing it only delays them (the node also
+		 * checks its outbox now and then). */
+		char path[600];
+		snprintf(path, sizeof path, "%s/" FSB_STORE_NOTIFY, s->dir);
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
+	return rc;
 }
 
 /* ---- reading ------------------------------------------------------------------ */
@@ -1032,4 +1045,85 @@ int fsb_store_get_checkpoint(struct fsb_store *s, const char *peer, uint8_t **en
 	if (mrc == MDB_NOTFOUND)
 		return FSB_ENOTFOUND;
 	return mrc ? fail(s, mrc, "cannot read a checkpoint") : rc;
+}
+
+int fsb_store_checkpoints(struct fsb_store *s, char (**peers)[FSB_ORIGIN_MAX + 1],
+			  uint8_t ***envelopes, size_t **lens, size_t *n)
+{
+	*peers = NULL;
+	*envelopes = NULL;
+	*lens = NULL;
+	*n = 0;
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_stat st;
+	int rc = read_txn(s, &txn);
+	if (rc)
+		return rc;
+	if ((rc = mdb_stat(txn, s->dbi[DB_CP_LAST], &st)) ||
+	    (rc = mdb_cursor_open(txn, s->dbi[DB_CP_LAST], &c))) {
+		mdb_txn_abort(txn);
+		return fail(s, rc, "cannot read the checkpoints");
+	}
+	size_t cap = st.ms_entries ? st.ms_entries : 1;
+	*peers = calloc(cap, sizeof **peers);
+	*envelopes = calloc(cap, sizeof **envelopes);
+	*lens = calloc(cap, sizeof **lens);
+	rc = *peers && *envelopes && *lens ? 0 : FSB_ENOMEM;
+	MDB_val k, v;
+	for (int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc && mrc == 0 && *n < cap;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size > FSB_ORIGIN_MAX || v.mv_size < 8)
+			continue;
+		uint8_t *e = malloc(v.mv_size - 8 ? v.mv_size - 8 : 1);
+		if (!e) {
+			rc = FSB_ENOMEM;
+			break;
+		}
+		memcpy(e, (const uint8_t *)v.mv_data + 8, v.mv_size - 8);
+		memcpy((*peers)[*n], k.mv_data, k.mv_size);
+		(*envelopes)[*n] = e;
+		(*lens)[*n] = v.mv_size - 8;
+		(*n)++;
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+struct note_ctx {
+	const char *name, *value;
+};
+
+static int note_body(struct fsb_store *s, MDB_txn *txn, void *arg)
+{
+	struct note_ctx *a = arg;
+	char key[80];
+	snprintf(key, sizeof key, "note:%s", a->name);
+	return put(s, txn, DB_META, val(key, strlen(key)), val(a->value, strlen(a->value)), 0,
+		   "cannot keep a note");
+}
+
+int fsb_store_put_note(struct fsb_store *s, const char *name, const char *value)
+{
+	struct note_ctx a = {name, value};
+	return write_txn(s, note_body, &a);
+}
+
+int fsb_store_get_note(struct fsb_store *s, const char *name, char **value)
+{
+	MDB_txn *txn;
+	char key[80];
+	snprintf(key, sizeof key, "note:%s", name);
+	MDB_val k = val(key, strlen(key)), v;
+	int rc = read_txn(s, &txn);
+	if (rc)
+		return rc;
+	int mrc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+	if (mrc == 0 && !(*value = strndup(v.mv_data, v.mv_size)))
+		rc = FSB_ENOMEM;
+	mdb_txn_abort(txn);
+	if (mrc == MDB_NOTFOUND)
+		return FSB_ENOTFOUND;
+	return mrc ? fail(s, mrc, "cannot read a note") : rc;
 }

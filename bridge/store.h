@@ -110,7 +110,10 @@ typedef int (*fsb_seal_fn)(void *ctx, size_t i, uint64_t seq,
 /* Sequences, seals (through fn) and appends n messages of the node's own
  * origin, to the log and the outbox, in one transaction: they get the next
  * n seqs with no gap whatever other processes do. indexes (n entries, may
- * be NULL) receive the log indexes. A failing callback aborts everything. */
+ * be NULL) receive the log indexes. A failing callback aborts everything.
+ * Once committed, the store rewrites DIR/FSB_STORE_NOTIFY, so a running
+ * node watching the directory (inotify, IN_CLOSE_WRITE) publishes at once. */
+#define FSB_STORE_NOTIFY "outbox.notify"
 int fsb_store_append_own(struct fsb_store *s, size_t n, fsb_seal_fn fn, void *ctx,
 			 uint64_t *indexes);
 
@@ -221,5 +224,16 @@ int fsb_store_put_checkpoint(struct fsb_store *s, const char *peer, int64_t arri
 /* The latest checkpoint of peer, malloc'd into *envelope; FSB_ENOTFOUND. */
 int fsb_store_get_checkpoint(struct fsb_store *s, const char *peer, uint8_t **envelope,
 			     size_t *len, int64_t *arrival_ms);
+
+/* The latest checkpoint of every peer that sent one: peers[i] (slugs) and
+ * their envelopes, malloc'd arrays of *n entries; free each envelope, then
+ * the arrays. */
+int fsb_store_checkpoints(struct fsb_store *s, char (**peers)[FSB_ORIGIN_MAX + 1],
+			  uint8_t ***envelopes, size_t **lens, size_t *n);
+
+/* A small named value the node keeps for `status` (its connection state):
+ * put replaces, get returns a malloc'd NUL-terminated copy or FSB_ENOTFOUND. */
+int fsb_store_put_note(struct fsb_store *s, const char *name, const char *value);
+int fsb_store_get_note(struct fsb_store *s, const char *name, char **value);
 
 #endif

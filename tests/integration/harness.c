@@ -1,0 +1,274 @@
+/* harness.c - brokers and nodes as real processes. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../unit/helpers.h"
+#include "format.h"
+#include "store.h"
+
+static pid_t started[64];
+static int n_started;
+
+void h_sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof a;
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	getsockname(fd, (struct sockaddr *)&a, &len);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+static int port_open(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+	close(fd);
+	return ok;
+}
+
+static pid_t spawn(char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (n_started < 64)
+		started[n_started++] = pid;
+	return pid;
+}
+
+static void forget(pid_t pid)
+{
+	for (int i = 0; i < n_started; i++)
+		if (started[i] == pid)
+			started[i] = 0;
+}
+
+void h_kill_all(void)
+{
+	for (int i = 0; i < n_started; i++)
+		if (started[i] > 0) {
+			kill(started[i], SIGKILL);
+			waitpid(started[i], NULL, 0);
+		}
+	n_started = 0;
+}
+
+void hb_start(struct broker *b, int persistence)
+{
+	if (!b->dir[0])
+		th_tmpdir(b->dir);
+	if (!b->port)
+		b->port = free_port();
+	b->persistence = persistence;
+	char conf[128], log[128];
+	snprintf(conf, sizeof conf, "%s/mosquitto.conf", b->dir);
+	snprintf(log, sizeof log, "%s/mosquitto.log", b->dir);
+	char text[512];
+	snprintf(text, sizeof text,
+		 "listener %d 127.0.0.1\nallow_anonymous true\npersistence %s\n"
+		 "persistence_location %s/\nmax_queued_messages 100000\n",
+		 b->port, persistence ? "true" : "false", b->dir);
+	th_write(conf, text, strlen(text));
+	char *argv[] = {"mosquitto", "-c", conf, NULL};
+	b->pid = spawn(argv, log);
+	for (int i = 0; i < 300 && !port_open(b->port); i++)
+		h_sleep_ms(10);
+	cr_assert(port_open(b->port), "mosquitto did not start on port %d", b->port);
+}
+
+static int stop_pid(pid_t pid, int sig)
+{
+	int status = -1;
+	kill(pid, sig);
+	for (int i = 0; i < 1000; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			forget(pid);
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		h_sleep_ms(10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	forget(pid);
+	return -1;
+}
+
+void hb_stop(struct broker *b)
+{
+	stop_pid(b->pid, SIGTERM);
+	for (int i = 0; i < 200 && port_open(b->port); i++)
+		h_sleep_ms(10);
+}
+
+void hb_kill(struct broker *b)
+{
+	stop_pid(b->pid, SIGKILL);
+}
+
+void hn_init(struct node *n, const char *dir, const char *origin, const struct broker *b)
+{
+	memset(n, 0, sizeof *n);
+	snprintf(n->origin, sizeof n->origin, "%s", origin);
+	snprintf(n->conf, sizeof n->conf, "%s/%s.conf", dir, origin);
+	snprintf(n->data, sizeof n->data, "%s/%s", dir, origin);
+	snprintf(n->log, sizeof n->log, "%s/%s.log", dir, origin);
+	n->b = b;
+	char text[2048];
+	snprintf(text, sizeof text,
+		 "[node]\norigin = %s\ndata_dir = %s\n"
+		 "[signing]\nkey = %s/%s.key\ncert = %s/%s.crt\n"
+		 "[trust]\nca = %s/ca.crt\ncrl = %s/ca.crl\n"
+		 "[exchange]\nuri = tcp://127.0.0.1:%d\nclient_id = %s-bridge\n"
+		 "[local]\nuri = tcp://127.0.0.1:%d\nroot = %s/foodsafety\n",
+		 origin, origin, PKI, origin, PKI, origin, PKI, PKI, b->port, origin, b->port, origin);
+	th_write(n->conf, text, strlen(text));
+}
+
+/* Whether the log, from byte `from` on, contains `what`. */
+static int log_has(const char *log, long from, const char *what)
+{
+	FILE *f = fopen(log, "r");
+	char line[2048];
+	int found = 0;
+	if (f && fseek(f, from, SEEK_SET) == 0)
+		while (!found && fgets(line, sizeof line, f))
+			found = strstr(line, what) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static long log_size(const char *log)
+{
+	FILE *f = fopen(log, "r");
+	long size = 0;
+	if (f) {
+		fseek(f, 0, SEEK_END);
+		size = ftell(f);
+		fclose(f);
+	}
+	return size;
+}
+
+void hn_start(struct node *n)
+{
+	char *argv[] = {FSB_BIN, "run", "-c", n->conf, NULL};
+	long from = log_size(n->log);
+	n->pid = spawn(argv, n->log);
+	for (int i = 0; i < 1000; i++) {
+		if (log_has(n->log, from, "connected to the exchange"))
+			return;
+		int status;
+		if (waitpid(n->pid, &status, WNOHANG) == n->pid) {
+			forget(n->pid);
+			cr_assert_fail("fsbridge run -c %s exited (see %s)", n->conf, n->log);
+		}
+		h_sleep_ms(10);
+	}
+	cr_assert_fail("fsbridge run -c %s did not connect (see %s)", n->conf, n->log);
+}
+
+int hn_stop(struct node *n)
+{
+	return stop_pid(n->pid, SIGTERM);
+}
+
+void hn_kill(struct node *n)
+{
+	stop_pid(n->pid, SIGKILL);
+}
+
+uint64_t hn_head(const struct node *n, const char *origin)
+{
+	struct fsb_store_opts o = {.read_only = 1};
+	struct fsb_store *st;
+	char err[256];
+	if (fsb_store_open(n->data, &o, &st, err, sizeof err))
+		return 0;
+	struct fsb_head *h;
+	size_t count;
+	uint64_t seq = 0;
+	if (fsb_store_heads(st, &h, &count) == 0) {
+		for (size_t i = 0; i < count; i++)
+			if (strcmp(h[i].origin, origin) == 0)
+				seq = h[i].seq;
+		free(h);
+	}
+	fsb_store_close(st);
+	return seq;
+}
+
+int hn_wait_head(const struct node *n, const char *origin, uint64_t seq, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 20) {
+		if (hn_head(n, origin) >= seq)
+			return 1;
+		h_sleep_ms(20);
+	}
+	return 0;
+}
+
+uint64_t hn_rejects(const struct node *n)
+{
+	struct fsb_store_opts o = {.read_only = 1};
+	struct fsb_store *st;
+	char err[256];
+	struct fsb_store_stats s = {0};
+	if (fsb_store_open(n->data, &o, &st, err, sizeof err) == 0) {
+		fsb_store_stats(st, &s);
+		fsb_store_close(st);
+	}
+	return s.rejects;
+}
+
+int hn_submit(const struct node *n, int count, const char *prefix)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s.jsonl", n->data);
+	FILE *f = fopen(path, "w");
+	char *text = th_read(EXAMPLES_DIR "/recall-rice-labelling-class3-longan.json", NULL);
+	/* one line: newlines out */
+	for (char *p = text; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	char *ref = strstr(text, "\"category\": \"CATEGORY_CROP\"");
+	cr_assert_not_null(ref);
+	for (int i = 0; i < count; i++) {
+		fwrite(text, 1, (size_t)(ref - text), f);
+		fprintf(f, "\"reference\": \"%s-%d\", %s\n", prefix, i + 1, ref);
+	}
+	fclose(f);
+	free(text);
+	return th_sh("%s submit -c %s --jsonl %s >/dev/null", FSB_BIN, n->conf, path);
+}

@@ -1,0 +1,54 @@
+/* harness.h - real Mosquitto brokers and real fsbridge processes for the
+ * integration tests, on free loopback ports, in temporary directories. */
+#ifndef FSB_HARNESS_H
+#define FSB_HARNESS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct broker {
+	int port;
+	pid_t pid;
+	char dir[64];
+	int persistence;
+};
+
+struct node {
+	char origin[40];
+	char conf[200];
+	char data[200];
+	char log[200];
+	pid_t pid;
+	const struct broker *b;
+};
+
+/* Starts mosquitto on a free loopback port (same port again when b->port is
+ * set), with or without persistence; waits until it accepts connections. */
+void hb_start(struct broker *b, int persistence);
+void hb_stop(struct broker *b);   /* SIGTERM, wait */
+void hb_kill(struct broker *b);   /* SIGKILL, wait */
+
+/* Writes DIR/ORIGIN.conf for a node on broker b (exchange and local). */
+void hn_init(struct node *n, const char *dir, const char *origin, const struct broker *b);
+/* Starts `fsbridge run -c conf`, stderr into DIR/ORIGIN.log, and waits until
+ * it is connected. */
+void hn_start(struct node *n);
+/* Stops with SIGTERM; returns the exit status. */
+int hn_stop(struct node *n);
+void hn_kill(struct node *n);
+
+/* Waits until the node's log holds `seq` of `origin`; 0 on time-out. */
+int hn_wait_head(const struct node *n, const char *origin, uint64_t seq, int timeout_ms);
+/* The node's head seq for origin (0 when none). */
+uint64_t hn_head(const struct node *n, const char *origin);
+/* Submits n copies of the R3 example (reference "PREFIX-i"); 0 on success. */
+int hn_submit(const struct node *n, int count, const char *prefix);
+/* Count of rejects recorded by the node. */
+uint64_t hn_rejects(const struct node *n);
+
+/* Kills every process the harness started (for test clean-up). */
+void h_kill_all(void);
+
+void h_sleep_ms(int ms);
+
+#endif

@@ -1,0 +1,284 @@
+/* test_node.c - nodes exchanging through a real Mosquitto: both ways, for
+ * staff on plain MQTT, across outages and restarts, against forgeries. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../unit/helpers.h"
+#include "format.h"
+#include "harness.h"
+#include "seal.h"
+
+#define WAIT_MS 15000
+
+static char dir[64];
+static struct broker broker;
+static struct node longan, cantho;
+
+static void setup(void)
+{
+	th_tmpdir(dir);
+	memset(&broker, 0, sizeof broker);
+	hb_start(&broker, 0);
+	hn_init(&longan, dir, "longan", &broker);
+	hn_init(&cantho, dir, "cantho", &broker);
+}
+
+static void teardown(void)
+{
+	h_kill_all();
+	th_rmtree(dir);
+	th_rmtree(broker.dir);
+}
+
+TestSuite(node, .init = setup, .fini = teardown, .timeout = 120);
+
+static void audit_ok(const struct node *n)
+{
+	char *out = NULL, *err = NULL;
+	int rc = th_fsbridge(&out, &err, "audit verify -c %s --full", n->conf);
+	cr_expect_eq(rc, 0, "audit verify of %s: %s%s", n->origin, out, err);
+	free(out);
+	free(err);
+}
+
+Test(node, exchange_both_ways)
+{
+	hn_start(&longan);
+	hn_start(&cantho);
+	cr_assert_eq(th_sh("%s submit -c %s %s/surveillance-vietgap-dragonfruit-longan.json "
+			   "%s/quarantine-pig-certificate-issued-longan.json %s/recall-ocop-sausage-class1-longan.json "
+			   "%s/followup-distribution-update-longan.json >/dev/null",
+			   FSB_BIN, longan.conf, EXAMPLES_DIR, EXAMPLES_DIR, EXAMPLES_DIR, EXAMPLES_DIR), 0);
+	cr_assert_eq(th_sh("%s submit -c %s %s/recall-pangasius-class2-cantho.json >/dev/null", FSB_BIN,
+			   cantho.conf, EXAMPLES_DIR), 0);
+	cr_expect(hn_wait_head(&cantho, "longan", 4, WAIT_MS), "cantho did not receive longan:1..4");
+	cr_expect(hn_wait_head(&longan, "cantho", 1, WAIT_MS), "longan did not receive cantho:1");
+	/* Received entries are marked so in the receiver's log. */
+	char *out;
+	cr_assert_eq(th_fsbridge(&out, NULL, "replay -c %s --csv --origin longan", cantho.conf), 0);
+	cr_expect(strstr(out, ",received,accepted,longan,3,longan:3,recall,processed,"), "%s", out);
+	free(out);
+	cr_expect_eq(hn_stop(&longan), 0);
+	cr_expect_eq(hn_stop(&cantho), 0);
+	audit_ok(&longan);
+	audit_ok(&cantho);
+}
+
+Test(node, staff_subscribe_and_the_inbox_mirror)
+{
+	hn_start(&longan);
+	hn_start(&cantho);
+	/* A plain MQTT client on the recall topics, and on cantho's inbox. */
+	cr_assert_eq(th_sh("cd %s && (mosquitto_sub -p %d -t 'foodsafety/v1/+/recall/#' -C 1 -W 20 >recall.bin &) && "
+			   "(mosquitto_sub -p %d -t 'cantho/foodsafety/inbox/longan/#' -C 1 -W 20 -v >inbox.txt &)",
+			   dir, broker.port, broker.port), 0);
+	h_sleep_ms(300);
+	cr_assert_eq(th_sh("%s submit -c %s %s/recall-ocop-sausage-class1-longan.json >/dev/null", FSB_BIN,
+			   longan.conf, EXAMPLES_DIR), 0);
+	cr_assert(hn_wait_head(&cantho, "longan", 1, WAIT_MS));
+	char path[128];
+	for (int i = 0; i < 100 && th_sh("test -s %s/inbox.txt", dir); i++)
+		h_sleep_ms(50);
+	snprintf(path, sizeof path, "%s/recall.bin", dir);
+	size_t len;
+	char *raw = th_read(path, &len);
+	/* The subscriber got the signed envelope (and mosquitto_sub's newline). */
+	struct fsb_envelope e;
+	cr_expect_eq(fsb_envelope_unpack((uint8_t *)raw, len - 1, FSB_CODEC_DEFAULT_MAX_BYTES, &e, NULL), 0);
+	fsb_envelope_clear(&e);
+	free(raw);
+	snprintf(path, sizeof path, "%s/inbox.txt", dir);
+	char *inbox = th_read(path, NULL);
+	cr_expect(strncmp(inbox, "cantho/foodsafety/inbox/longan/recall/processed {\"header\":", 58) == 0, "%s", inbox);
+	cr_expect(strstr(inbox, "\"recallClass\":\"RECALL_CLASS_I\""), "%s", inbox);
+	cr_expect(strstr(inbox, "Lạp xưởng tươi tôm Cần Đước"), "Vietnamese intact: %s", inbox);
+	free(inbox);
+}
+
+Test(node, broker_down_while_submitting)
+{
+	hn_start(&longan);
+	hn_start(&cantho);
+	hb_stop(&broker);
+	cr_assert_eq(hn_submit(&longan, 10, "OUTAGE"), 0, "submit must work with the broker down");
+	h_sleep_ms(500);
+	hb_start(&broker, 0);
+	cr_expect(hn_wait_head(&cantho, "longan", 10, WAIT_MS), "not delivered after the broker returned (head %llu)",
+		  (unsigned long long)hn_head(&cantho, "longan"));
+}
+
+Test(node, receiver_restarted_catches_up)
+{
+	hn_start(&longan);
+	hn_start(&cantho);
+	cr_assert_eq(hn_submit(&longan, 5, "A"), 0);
+	cr_assert(hn_wait_head(&cantho, "longan", 5, WAIT_MS));
+	cr_expect_eq(hn_stop(&cantho), 0);
+	cr_assert_eq(hn_submit(&longan, 30, "B"), 0);
+	hn_start(&cantho);
+	cr_expect(hn_wait_head(&cantho, "longan", 35, WAIT_MS), "head %llu",
+		  (unsigned long long)hn_head(&cantho, "longan"));
+	audit_ok(&cantho);
+}
+
+Test(node, broker_restart_without_persistence_recovered_by_sync)
+{
+	hn_start(&longan);
+	hn_start(&cantho);
+	cr_assert_eq(hn_submit(&longan, 3, "A"), 0);
+	cr_assert(hn_wait_head(&cantho, "longan", 3, WAIT_MS));
+	/* Cantho away: the broker queues longan's messages in its session... */
+	hn_kill(&cantho);
+	cr_assert_eq(hn_submit(&longan, 20, "B"), 0);
+	h_sleep_ms(500);
+	/* ...and loses them, with the retained checkpoints, when it restarts. */
+	hb_kill(&broker);
+	hb_start(&broker, 0);
+	h_sleep_ms(2500); /* longan reconnects and republishes its checkpoint */
+	hn_start(&cantho);
+	cr_expect(hn_wait_head(&cantho, "longan", 23, WAIT_MS), "head %llu",
+		  (unsigned long long)hn_head(&cantho, "longan"));
+	audit_ok(&cantho);
+}
+
+/* Seals R3 as origin:seq with the given PKI's key. */
+static uint8_t *forge(const char *pki, const char *key, const char *origin, uint64_t seq, size_t *len)
+{
+	char k[256], c[256], err[256];
+	snprintf(k, sizeof k, "%s/%s.key", pki, key);
+	snprintf(c, sizeof c, "%s/%s.crt", pki, key);
+	struct fsb_signer *s;
+	cr_assert_eq(fsb_signer_open(k, c, &s, err, sizeof err), 0, "%s", err);
+	struct fsb_message *m = th_load_example("recall-rice-labelling-class3-longan.json");
+	char when[FSB_TIME_MAX + 1];
+	fsb_time_format(fsb_time_now_ms(), when);
+	struct fsb_stamp st = {.origin = origin, .seq = seq, .issued_at = when};
+	uint8_t *env, hash[FSB_SHA256_LEN];
+	cr_assert_eq(fsb_seal(s, m, &st, &env, len, hash, NULL), 0);
+	fsb_message_free(m);
+	fsb_signer_close(s);
+	return env;
+}
+
+static void pub(const char *topic, const uint8_t *data, size_t len)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/pub.bin", dir);
+	th_write(path, data, len);
+	cr_assert_eq(th_sh("mosquitto_pub -p %d -q 1 -t '%s' -f %s", broker.port, topic, path), 0);
+}
+
+Test(node, forgeries_rejected_recorded_never_mirrored)
+{
+	hn_start(&cantho);
+	cr_assert_eq(th_sh("cd %s && (mosquitto_sub -p %d -t 'cantho/foodsafety/inbox/#' -W 6 -v >inbox.txt 2>/dev/null &)",
+			   dir, broker.port), 0);
+	h_sleep_ms(300);
+	size_t len;
+	/* A bad signature: one payload byte changed. */
+	uint8_t *env = forge(PKI, "longan", "longan", 1, &len);
+	struct fsb_envelope e;
+	cr_assert_eq(fsb_envelope_unpack(env, len, 1 << 20, &e, NULL), 0);
+	e.payload[e.payload_len - 5] ^= 1;
+	uint8_t *bad;
+	size_t bad_len;
+	cr_assert_eq(fsb_envelope_pack(&e, &bad, &bad_len), 0);
+	fsb_envelope_clear(&e);
+	pub("foodsafety/v1/longan/recall/crop", bad, bad_len);
+	free(bad);
+	/* A genuine longan message under another origin's topic. */
+	pub("foodsafety/v1/angiang/recall/crop", env, len);
+	free(env);
+	/* A certificate of a CA nobody trusts. */
+	env = forge(PKI_OTHER, "longan", "longan", 1, &len);
+	pub("foodsafety/v1/longan/recall/crop", env, len);
+	free(env);
+	/* Garbage. */
+	pub("foodsafety/v1/longan/recall/crop", (const uint8_t *)"\x0a\xff\xff garbage", 12);
+	for (int i = 0; i < 100 && hn_rejects(&cantho) < 4; i++)
+		h_sleep_ms(50);
+	cr_expect_eq(hn_rejects(&cantho), 4);
+	cr_expect_eq(hn_head(&cantho, "longan"), 0);
+	char *out;
+	cr_assert_eq(th_fsbridge(&out, NULL, "status -c %s", cantho.conf), 0);
+	cr_expect(strstr(out, "rejects     4\n"), "%s", out);
+	cr_expect(strstr(out, "signature does not verify"), "%s", out);
+	cr_expect(strstr(out, "published under topic origin \"angiang\""), "%s", out);
+	cr_expect(strstr(out, "does not chain to a trusted CA"), "%s", out);
+	cr_expect(strstr(out, "not a well-formed SignedEnvelope"), "%s", out);
+	free(out);
+	h_sleep_ms(1000);
+	cr_expect_eq(th_sh("test -s %s/inbox.txt", dir), 1, "a forgery was mirrored to the inbox");
+}
+
+Test(node, an_envelope_published_twice_is_stored_once)
+{
+	hn_start(&cantho);
+	size_t len;
+	uint8_t *env = forge(PKI, "longan", "longan", 1, &len);
+	pub("foodsafety/v1/longan/recall/crop", env, len);
+	pub("foodsafety/v1/longan/recall/crop", env, len);
+	cr_assert(hn_wait_head(&cantho, "longan", 1, WAIT_MS));
+	h_sleep_ms(500);
+	char *out;
+	cr_assert_eq(th_fsbridge(&out, NULL, "replay -c %s --csv", cantho.conf), 0);
+	size_t lines = 0;
+	for (char *p = out; *p; p++)
+		lines += *p == '\n';
+	cr_expect_eq(lines, 2, "%s", out); /* header + one entry */
+	free(out);
+	free(env);
+	cr_expect_eq(hn_rejects(&cantho), 0);
+}
+
+Test(node, three_nodes_converge)
+{
+	struct node angiang;
+	hn_init(&angiang, dir, "angiang", &broker);
+	hn_start(&longan);
+	hn_start(&cantho);
+	hn_start(&angiang);
+	cr_assert_eq(hn_submit(&longan, 7, "L"), 0);
+	cr_assert_eq(hn_submit(&cantho, 5, "C"), 0);
+	cr_assert_eq(hn_submit(&angiang, 3, "G"), 0);
+	const struct node *all[] = {&longan, &cantho, &angiang};
+	for (int i = 0; i < 3; i++) {
+		cr_expect(hn_wait_head(all[i], "longan", 7, WAIT_MS), "%s lacks longan", all[i]->origin);
+		cr_expect(hn_wait_head(all[i], "cantho", 5, WAIT_MS), "%s lacks cantho", all[i]->origin);
+		cr_expect(hn_wait_head(all[i], "angiang", 3, WAIT_MS), "%s lacks angiang", all[i]->origin);
+	}
+	/* Every peer's checkpoint covers longan's stream: its outbox empties. */
+	char *out = NULL;
+	for (int i = 0; i < 100; i++) {
+		free(out);
+		th_fsbridge(&out, NULL, "status -c %s", longan.conf);
+		if (strstr(out, "outbox      0 messages"))
+			break;
+		h_sleep_ms(50);
+	}
+	cr_expect(strstr(out, "outbox      0 messages"), "%s", out);
+	free(out);
+	for (int i = 0; i < 3; i++)
+		audit_ok(all[i]);
+}
+
+Test(node, one_node_per_data_directory_and_clean_stop)
+{
+	hn_start(&longan);
+	char *err;
+	cr_expect_eq(th_fsbridge(NULL, &err, "run -c %s", longan.conf), 1);
+	cr_expect(strstr(err, "another node runs on"), "%s", err);
+	free(err);
+	cr_expect_eq(hn_stop(&longan), 0);
+	/* A clean stop leaves "offline" as the retained status. */
+	char *out;
+	cr_assert_eq(th_sh("mosquitto_sub -p %d -t foodsafety/v1/longan/status -C 1 -W 5 >%s/status.txt", broker.port, dir), 0);
+	char path[128];
+	snprintf(path, sizeof path, "%s/status.txt", dir);
+	out = th_read(path, NULL);
+	cr_expect_str_eq(out, "offline\n");
+	free(out);
+}
