@@ -185,7 +185,8 @@ int fsb_cmd_submit(int argc, char **argv)
 		fprintf(stderr, "fsbridge submit: %s\n", err);
 		goto out;
 	}
-	rc = fsb_submit_commit(store, signer, cfg.origin, b.msgs, b.n, show_progress, err, sizeof err);
+	rc = fsb_submit_commit(store, signer, cfg.origin, b.msgs, b.n, show_progress, NULL, err,
+			       sizeof err);
 	fsb_progress_end();
 	if (rc) {
 		fprintf(stderr, "fsbridge submit: %s; nothing was submitted\n", err);

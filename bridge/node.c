@@ -777,14 +777,16 @@ static void on_local_message(struct node *n, struct event *e)
 	fsb_errlist_init(errs);
 	if (fsb_submission_check((const char *)e->payload, e->len, kind, n->origin,
 				 n->cfg->max_message_bytes, &m, errs) == 0) {
-		if (fsb_submit_commit(n->store, n->signer, n->origin, &m, 1, NULL, err, sizeof err) == 0) {
+		size_t before = fsb_errlist_count(errs);
+		if (fsb_submit_commit(n->store, n->signer, n->origin, &m, 1, NULL, errs, err,
+				      sizeof err) == 0) {
 			struct fsb_header h;
 			fsb_message_header(m, &h);
 			fsb_reply_json(h.message_id, NULL, &json);
 			say(n, "INFO", "accepted %s from the local broker", h.message_id);
 			n->outbox_dirty = 1;
 			want_checkpoint(n);
-		} else {
+		} else if (fsb_errlist_count(errs) == before) {
 			fsb_errlist_add(errs, "", "%s", err);
 		}
 	}

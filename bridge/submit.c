@@ -58,6 +58,7 @@ struct batch {
 	int64_t now;
 	char issued_at[FSB_TIME_MAX + 1];
 	fsb_submit_progress progress;
+	struct fsb_errlist *errs;
 	char *err;
 	size_t errlen;
 };
@@ -75,6 +76,9 @@ static int seal_one(void *ctx, size_t i, uint64_t seq, const uint8_t prev[FSB_HA
 	fsb_errlist_init(&errs);
 	size_t len;
 	int rc = fsb_seal(b->signer, b->msgs[i], &st, &b->envs[i], &len, out->payload_hash, &errs);
+	if (rc && b->errs)
+		for (size_t k = 0; k < errs.n; k++)
+			fsb_errlist_add(b->errs, errs.items[k].path, "%s", errs.items[k].msg);
 	if (rc) {
 		snprintf(b->err, b->errlen, "message %zu of the batch: %s%s%s", i + 1,
 			 errs.n ? errs.items[0].path : fsb_strerror(rc), errs.n ? ": " : "",
@@ -102,10 +106,10 @@ static int seal_one(void *ctx, size_t i, uint64_t seq, const uint8_t prev[FSB_HA
 
 int fsb_submit_commit(struct fsb_store *store, struct fsb_signer *signer, const char *origin,
 		      struct fsb_message **msgs, size_t n, fsb_submit_progress progress,
-		      char *err, size_t errlen)
+		      struct fsb_errlist *errs, char *err, size_t errlen)
 {
 	struct batch b = {.signer = signer, .origin = origin, .msgs = msgs, .n = n,
-			  .progress = progress, .err = err, .errlen = errlen};
+			  .progress = progress, .errs = errs, .err = err, .errlen = errlen};
 	b.envs = calloc(n ? n : 1, sizeof *b.envs);
 	b.categories = calloc(n ? n : 1, sizeof *b.categories);
 	int rc = FSB_ENOMEM;

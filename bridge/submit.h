@@ -28,9 +28,11 @@ typedef void (*fsb_submit_progress)(size_t done, size_t total);
 /* Sequences, seals (signed by `signer` as `origin`, issued now) and commits
  * msgs[0..n) in one transaction. The messages are stamped in place, so
  * their ids can be read afterwards. On failure nothing is committed and err
- * says why. */
+ * says why; a rule that only the stamped message can break (a follow-up
+ * referring to a later message of its own origin) also goes to errs, with
+ * its field path, when errs is not NULL. */
 int fsb_submit_commit(struct fsb_store *store, struct fsb_signer *signer, const char *origin,
 		      struct fsb_message **msgs, size_t n, fsb_submit_progress progress,
-		      char *err, size_t errlen);
+		      struct fsb_errlist *errs, char *err, size_t errlen);
 
 #endif

@@ -282,3 +282,37 @@ Test(node, one_node_per_data_directory_and_clean_stop)
 	cr_expect_str_eq(out, "offline\n");
 	free(out);
 }
+
+Test(node, local_json_submissions_answered)
+{
+	hn_start(&longan);
+	hn_start(&cantho);
+	/* MQTT 5: the answer goes to the response topic with the correlation data. */
+	cr_assert_eq(th_sh("cd %s && (mosquitto_sub -V mqttv5 -p %d -t 'agency/replies/#' -C 2 -W 20 -v -F '%%t %%p' >replies.txt &) && "
+			   "(mosquitto_sub -p %d -t 'longan/foodsafety/submit/result' -C 1 -W 20 >result.txt &)",
+			   dir, broker.port, broker.port), 0);
+	h_sleep_ms(300);
+	cr_assert_eq(th_sh("mosquitto_pub -V mqttv5 -p %d -q 1 -t longan/foodsafety/submit/recall "
+			   "-D publish response-topic agency/replies/1 -D publish correlation-data abc "
+			   "-f %s/recall-rice-labelling-class3-longan.json", broker.port, EXAMPLES_DIR), 0);
+	cr_assert_eq(th_sh("mosquitto_pub -V mqttv5 -p %d -q 1 -t longan/foodsafety/submit/recall "
+			   "-D publish response-topic agency/replies/2 -m '{\"recall\": {}}'", broker.port), 0);
+	/* MQTT 3.1.1: no response topic, so the answer goes to submit/result. */
+	cr_assert_eq(th_sh("mosquitto_pub -V mqttv311 -p %d -q 1 -t longan/foodsafety/submit/surveillance "
+			   "-f %s/surveillance-vietgap-dragonfruit-longan.json", broker.port, EXAMPLES_DIR), 0);
+	char path[128];
+	snprintf(path, sizeof path, "%s/result.txt", dir);
+	for (int i = 0; i < 200 && (th_sh("test -s %s", path) || th_sh("test $(wc -l <%s/replies.txt) -ge 2", dir)); i++)
+		h_sleep_ms(50);
+	char *result = th_read(path, NULL);
+	cr_expect_str_eq(result, "{\"accepted\":true,\"messageId\":\"longan:2\"}\n");
+	free(result);
+	snprintf(path, sizeof path, "%s/replies.txt", dir);
+	char *replies = th_read(path, NULL);
+	cr_expect(strstr(replies, "agency/replies/1 {\"accepted\":true,\"messageId\":\"longan:1\"}"), "%s", replies);
+	cr_expect(strstr(replies, "agency/replies/2 {\"accepted\":false,\"errors\":[{\"path\":\"header\",\"message\":\"required\"}"),
+		  "%s", replies);
+	free(replies);
+	/* Accepted submissions travel like any other. */
+	cr_expect(hn_wait_head(&cantho, "longan", 2, WAIT_MS));
+}
