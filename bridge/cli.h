@@ -32,6 +32,9 @@ int fsb_cmd_replay(int argc, char **argv);
 /* fsbridge audit verify -c FILE|--data DIR [--ca F --crl F|none] [--full] */
 int fsb_cmd_audit(int argc, char **argv);
 
+/* fsbridge watch -c FILE|--data DIR [--kind K] [--origin O] [--json] [--all] */
+int fsb_cmd_watch(int argc, char **argv);
+
 /* fsbridge run -c FILE */
 int fsb_cmd_run(int argc, char **argv);
 

@@ -14,16 +14,14 @@
 #include "codec.h"
 #include "config.h"
 #include "format.h"
-#include "sign.h"
+#include "render.h"
 #include "store.h"
-
-enum output { OUT_TEXT, OUT_JSON, OUT_CSV, OUT_RAW };
 
 struct replay {
 	int64_t since, until;
 	const char *origin, *category, *id;
 	enum fsb_kind kind;
-	enum output out;
+	enum fsb_render how;
 	uint64_t shown, total;
 	int failed;
 };
@@ -40,69 +38,6 @@ static void usage(FILE *out)
 		"envelope's exact bytes, preceded by its length as a protobuf varint).\n");
 }
 
-static const char *direction_name(enum fsb_direction d)
-{
-	return d == FSB_DIR_SENT ? "sent" : "received";
-}
-
-static const char *status_name(enum fsb_status s)
-{
-	return s == FSB_STATUS_WARNINGS ? "accepted-with-warnings" : "accepted";
-}
-
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", p[i]);
-}
-
-/* The certificate's CN as a JSON string body: quotes, backslashes and
- * control characters escaped (a CN is the signer's own text). */
-static void json_escape(const char *s, char *out, size_t cap)
-{
-	size_t o = 0;
-	for (; *s && o + 7 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			o += (size_t)snprintf(out + o, cap - o, "\\%c", c);
-		else if (c < 0x20)
-			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-}
-
-/* A CSV field, quoted when it needs to be (RFC 4180). */
-static void csv_field(const char *s, int last)
-{
-	if (strpbrk(s, ",\"\r\n")) {
-		putchar('"');
-		for (; *s; s++) {
-			if (*s == '"')
-				putchar('"');
-			putchar(*s);
-		}
-		putchar('"');
-	} else {
-		fputs(s, stdout);
-	}
-	putchar(last ? '\n' : ',');
-}
-
-static void write_raw(const struct fsb_entry *e)
-{
-	uint8_t v[10];
-	size_t n = 0;
-	for (uint64_t x = e->envelope_len; ; x >>= 7) {
-		v[n++] = (uint8_t)((x & 0x7F) | (x > 0x7F ? 0x80 : 0));
-		if (x <= 0x7F)
-			break;
-	}
-	fwrite(v, 1, n, stdout);
-	fwrite(e->envelope, 1, e->envelope_len, stdout);
-}
-
 static int show(void *ctx, const struct fsb_entry *e, enum fsb_chain chain)
 {
 	struct replay *r = ctx;
@@ -116,82 +51,16 @@ static int show(void *ctx, const struct fsb_entry *e, enum fsb_chain chain)
 	    (r->category && strcmp(r->category, e->category) != 0) || (r->id && strcmp(r->id, id) != 0))
 		return 0;
 	r->shown++;
-	int stop = r->id != NULL; /* a message id names one entry */
-	if (r->out == OUT_RAW) {
-		write_raw(e);
-		return stop;
-	}
-	struct fsb_envelope_view v;
-	struct fsb_message *m = NULL;
-	char signer[128] = "?";
-	char fp[2 * FSB_FP_LEN + 1] = "";
-	if (fsb_envelope_view(e->envelope, e->envelope_len, &v) == 0) {
-		uint8_t f[FSB_FP_LEN];
-		fsb_sha256(v.signer_cert, v.signer_cert_len, f);
-		hex(f, FSB_FP_LEN, fp);
-		fsb_cert_subject_cn(v.signer_cert, v.signer_cert_len, signer, sizeof signer);
-		fsb_message_unpack(v.payload, v.payload_len, v.payload_len, &m, NULL);
-	}
-	if (!m) {
+	int rc = fsb_render_entry(e, r->how, stdout);
+	if (rc == FSB_EDECODE) {
 		fprintf(stderr, "fsbridge replay: entry %llu (%s) cannot be decoded; run audit verify\n",
 			(unsigned long long)e->index, id);
 		r->failed = 1;
-		return 0;
+		rc = 0;
 	}
-	char issued[FSB_TIME_MAX + 1], arrived[FSB_TIME_MAX + 1];
-	fsb_time_format(e->issued_at_ms, issued);
-	fsb_time_format(e->arrival_ms, arrived);
-	struct fsb_header h;
-	fsb_message_header(m, &h);
-	char *body = NULL;
-	switch (r->out) {
-	case OUT_TEXT:
-		if (fsb_message_to_text(m, "    ", &body) == 0) {
-			printf("── #%llu  %s  %s/%s  %s  %s\n", (unsigned long long)e->index, id,
-			       fsb_kind_name(e->kind) ? fsb_kind_name(e->kind) : "?",
-			       e->category[0] ? e->category : "-", direction_name(e->direction),
-			       status_name(e->status));
-			printf("   issued %s   stored %s   signer %s (sha256 %.16s…)\n", issued, arrived,
-			       signer, fp);
-			printf("%s\n", body);
-		}
-		break;
-	case OUT_JSON: {
-		char name[6 * sizeof signer];
-		json_escape(signer, name, sizeof name);
-		if (fsb_message_to_json(m, 0, &body) == 0)
-			printf("{\"index\":%llu,\"arrivedAt\":\"%s\",\"direction\":\"%s\",\"status\":\"%s\","
-			       "\"signer\":{\"name\":\"%s\",\"fingerprint\":\"%s\"}%s%s\n",
-			       (unsigned long long)e->index, arrived, direction_name(e->direction),
-			       status_name(e->status), name, fp, strcmp(body, "{}") ? "," : "}",
-			       strcmp(body, "{}") ? body + 1 : "");
-		break;
-	}
-	case OUT_CSV: {
-		char num[32];
-		snprintf(num, sizeof num, "%llu", (unsigned long long)e->index);
-		csv_field(num, 0);
-		csv_field(arrived, 0);
-		csv_field(direction_name(e->direction), 0);
-		csv_field(status_name(e->status), 0);
-		csv_field(e->origin, 0);
-		snprintf(num, sizeof num, "%llu", (unsigned long long)e->seq);
-		csv_field(num, 0);
-		csv_field(id, 0);
-		csv_field(fsb_kind_name(e->kind) ? fsb_kind_name(e->kind) : "", 0);
-		csv_field(e->category, 0);
-		csv_field(issued, 0);
-		csv_field(signer, 0);
-		csv_field(h.issuer, 0);
-		csv_field(h.reference, 1);
-		break;
-	}
-	case OUT_RAW:
-		break;
-	}
-	free(body);
-	fsb_message_free(m);
-	return ferror(stdout) ? FSB_EIO : stop;
+	if (rc)
+		return rc;
+	return r->id != NULL; /* a message id names one entry: stop there */
 }
 
 int fsb_cmd_replay(int argc, char **argv)
@@ -230,9 +99,9 @@ int fsb_cmd_replay(int argc, char **argv)
 				return FSB_EXIT_USAGE;
 			}
 			break;
-		case 'j': r.out = OUT_JSON; break;
-		case 'v': r.out = OUT_CSV; break;
-		case 'r': r.out = OUT_RAW; break;
+		case 'j': r.how = FSB_RENDER_JSON; break;
+		case 'v': r.how = FSB_RENDER_CSV; break;
+		case 'r': r.how = FSB_RENDER_RAW; break;
 		case 'h': usage(stdout); return FSB_EXIT_OK;
 		default: usage(stderr); return FSB_EXIT_USAGE;
 		}
@@ -247,9 +116,8 @@ int fsb_cmd_replay(int argc, char **argv)
 	struct fsb_store *store = NULL;
 	int rc = fsb_cli_open_store("replay", config, data, 1, &cfg, &store);
 	if (rc == 0) {
-		if (r.out == OUT_CSV)
-			printf("index,arrived_at,direction,status,origin,seq,message_id,kind,category,"
-			       "issued_at,signer,issuer,reference\n");
+		if (r.how == FSB_RENDER_CSV)
+			fsb_render_csv_header(stdout);
 		uint64_t from = 1;
 		if (r.id && fsb_store_find_id(store, r.id, &from) == FSB_ENOTFOUND)
 			from = UINT64_MAX; /* nothing to show */
@@ -260,7 +128,7 @@ int fsb_cmd_replay(int argc, char **argv)
 		if (rc)
 			fprintf(stderr, "fsbridge replay: %s\n",
 				rc == FSB_EIO ? "cannot write the output" : fsb_store_error(store));
-		else if (r.out == OUT_TEXT)
+		else if (r.how == FSB_RENDER_TEXT)
 			fprintf(stderr, "%llu of %llu entries shown\n", (unsigned long long)r.shown,
 				(unsigned long long)r.total);
 	}

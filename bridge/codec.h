@@ -102,6 +102,11 @@ int fsb_message_validate(const struct fsb_message *m, unsigned flags,
  * as is (Vietnamese intact). Each line starts with `indent`. */
 int fsb_message_to_text(const struct fsb_message *m, const char *indent, char **out);
 
+/* A few lines for staff watching the feed: what it is (classification,
+ * class, risk, verdict, notice type), the products and lots, the measures,
+ * who issued it; each line starts with `indent`. Malloc'd. */
+int fsb_message_summary(const struct fsb_message *m, const char *indent, char **out);
+
 /* The body's kind; FSB_KIND_NONE when the message has no body. */
 enum fsb_kind fsb_message_kind(const struct fsb_message *m);
 

@@ -22,6 +22,8 @@ static const struct {
 	 "validate, sign and commit messages to the outbox; print their ids"},
 	{"validate", fsb_cmd_validate, "validate [--kind K] FILE.json...|-",
 	 "schema check of JSON messages; errors name the field path"},
+	{"watch", fsb_cmd_watch, "watch -c FILE [--kind K] [--origin O] [--json] [--all]",
+	 "readable live feed of verified messages"},
 	{"replay", fsb_cmd_replay, "replay -c FILE|--data DIR [filters] [--json|--csv|--raw]",
 	 "print the log, for auditors"},
 	{"audit", fsb_cmd_audit, "audit verify -c FILE|--data DIR [--full]",
