@@ -2,9 +2,11 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 
 #include "cli.h"
+#include "codec.h"
 #include "config.h"
 #include "format.h"
 #include "store.h"
@@ -16,6 +18,96 @@ static void usage(FILE *out)
 	fprintf(out, "usage: fsbridge status (-c FILE | --data DIR)\n"
 		     "\n"
 		     "Prints the node's streams, outbox, rejects and log size.\n");
+}
+
+/* Our head for origin, or 0. */
+static uint64_t head_of(const struct fsb_head *heads, size_t n, const char *origin)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(heads[i].origin, origin) == 0)
+			return heads[i].seq;
+	return 0;
+}
+
+/* Each peer's latest checkpoint: what it holds of every stream, against
+ * what we hold, and how much of our own stream it has not acknowledged. */
+static void show_peers(struct fsb_store *store, const struct fsb_head *heads, size_t n)
+{
+	char(*peers)[FSB_ORIGIN_MAX + 1];
+	uint8_t **envs;
+	size_t *lens, count;
+	if (fsb_store_checkpoints(store, &peers, &envs, &lens, &count))
+		return;
+	const char *own = fsb_store_origin(store);
+	printf("\npeers       %zu with a checkpoint\n", count);
+	for (size_t i = 0; i < count; i++) {
+		struct fsb_envelope_view v;
+		struct fsb_control c;
+		char err[256];
+		if (fsb_envelope_view(envs[i], lens[i], &v) ||
+		    fsb_control_unpack(v.payload, v.payload_len, v.payload_len, &c, err, sizeof err)) {
+			printf("  %-10s checkpoint unreadable\n", peers[i]);
+			free(envs[i]);
+			continue;
+		}
+		uint64_t covers_own = 0;
+		int in_sync = 1;
+		for (size_t k = 0; k < c.n_streams; k++) {
+			if (strcmp(c.streams[k].origin, own) == 0)
+				covers_own = c.streams[k].seq;
+			if (c.streams[k].seq != head_of(heads, n, c.streams[k].origin))
+				in_sync = 0;
+		}
+		uint64_t own_head = head_of(heads, n, own);
+		for (size_t k = 0; k < n; k++) {
+			int listed = 0;
+			for (size_t j = 0; j < c.n_streams; j++)
+				listed |= strcmp(c.streams[j].origin, heads[k].origin) == 0;
+			if (!listed)
+				in_sync = 0;
+		}
+		printf("  %-10s checkpoint of %s: %s", c.origin, c.issued_at,
+		       in_sync ? "in sync with this node" : "not in sync");
+		if (own_head > covers_own)
+			printf("; %llu of ours unacknowledged (%s:%llu..%llu)\n",
+			       (unsigned long long)(own_head - covers_own), own,
+			       (unsigned long long)covers_own + 1, (unsigned long long)own_head);
+		else
+			printf("; all of ours acknowledged\n");
+		for (size_t k = 0; k < c.n_streams; k++) {
+			uint64_t mine = head_of(heads, n, c.streams[k].origin);
+			printf("             holds %-10s %10llu   (this node %llu%s)\n", c.streams[k].origin,
+			       (unsigned long long)c.streams[k].seq, (unsigned long long)mine,
+			       mine > c.streams[k].seq ? ", peer lags" : mine < c.streams[k].seq ? ", this node lags" : "");
+		}
+		fsb_control_clear(&c);
+		free(envs[i]);
+	}
+	free(peers);
+	free(envs);
+	free(lens);
+}
+
+/* What the running node last recorded of its connections. */
+static void show_connection(struct fsb_store *store)
+{
+	char *note = NULL;
+	if (fsb_store_get_note(store, "connection", &note) != 0) {
+		printf("node        never run on this data directory\n");
+		return;
+	}
+	long pid = 0;
+	const char *p = strstr(note, "\"pid\":");
+	if (p)
+		pid = strtol(p + 6, NULL, 10);
+	int running = pid > 0 && kill((pid_t)pid, 0) == 0;
+	if (!running)
+		printf("node        not running\n");
+	else
+		printf("node        running (pid %ld); exchange %s, local %s\n", pid,
+		       strstr(note, "\"exchange\":true") ? "connected" : "DISCONNECTED",
+		       strstr(note, "\"local\":true") ? "connected" : "DISCONNECTED");
+	free(note);
 }
 
 static void show(struct fsb_store *store, const char *dir)
@@ -60,6 +152,8 @@ static void show(struct fsb_store *store, const char *dir)
 	}
 	printf("equivocations %llu%s\n", (unsigned long long)st.equivocations,
 	       st.equivocations ? "   ALARM: an origin signed two different messages for one seq" : "");
+	show_peers(store, heads, n);
+	show_connection(store);
 	free(heads);
 }
 
