@@ -1,47 +1,113 @@
 #!/usr/bin/env bash
-# demo.sh - what `make demo` shows at this stage of the project: the demo
-# PKI, node configurations, the message model and its validation. The two-node exchange replaces it when the node
-# lands (see README "What works so far").
+# demo.sh - `make demo`: Long An and Cần Thơ exchanging real alerts.
+#
+# Makes the demo PKI, starts Mosquitto on a free loopback port and the two
+# nodes, submits from Long An a surveillance result, a quarantine notice, a
+# recall and a follow-up, and from Cần Thơ a recall; shows what staff on
+# each side see, both checkpoints in sync and audit verify passing; then
+# stops everything. Everything lives under var/demo (git-ignored).
 set -u
 bin=$(realpath "${1:-build/fsbridge}")
-cd "$(dirname "$0")/../.." || exit 1
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+work=$top/var/demo
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+fail() { printf '\n\033[1;31mdemo failed: %s\033[0m\n' "$*"; exit 1; }
 
-say "A demo PKI: exchange CA, CRL, certificates for longan, cantho, angiang"
-certs/make-demo-pki.sh || exit 1
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+}
+trap cleanup EXIT
 
-say "fsbridge check: each node's configuration, key and certificates"
-for node in longan cantho; do
-	"$bin" check -c "config/$node.conf" >/dev/null 2>&1 && echo "config/$node.conf: OK" ||
-		{ "$bin" check -c "config/$node.conf"; exit 1; }
+rm -rf "$work" && mkdir -p "$work"
+say "A demo PKI: exchange CA and CRL, certificates for longan, cantho, angiang"
+certs/make-demo-pki.sh >/dev/null || fail "cannot make the PKI"
+ls certs/demo/*.crt | xargs -n1 basename | tr '\n' ' '; echo
+
+say "Mosquitto on a free loopback port"
+for port in $(shuf -i 20000-60000 -n 30); do
+	printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" >"$work/mosquitto.conf"
+	mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+	mpid=$!
+	sleep 0.3
+	kill -0 "$mpid" 2>/dev/null && break
+done
+kill -0 "$mpid" 2>/dev/null || fail "mosquitto would not start"
+pids+=("$mpid")
+echo "broker on 127.0.0.1:$port"
+
+for o in longan cantho; do
+	sed -e "s#tcp://127.0.0.1:1883#tcp://127.0.0.1:$port#g" -e "s#= \.\./var/$o#= $work/$o#" \
+		-e "s#= \.\./#= $top/#" "config/$o.conf" >"$work/$o.conf"
 done
 
-say "fsbridge $("$bin" --version | cut -d' ' -f2): example messages from Long An and Cần Thơ"
-"$bin" validate schemas/examples/*.json 2>&1 || exit 1
+say "fsbridge check: each node's configuration, key and certificates"
+for o in longan cantho; do
+	"$bin" check -c "$work/$o.conf" >/dev/null || { "$bin" check -c "$work/$o.conf"; fail "check $o"; }
+	echo "config/$o.conf: OK"
+done
 
-say "A recall with mistakes: every problem, with its field path (exit status 1)"
-"$bin" validate tests/demo/broken-recall.json 2>&1
-status=$?
-echo "exit status: $status"
-[ "$status" -eq 1 ] || exit 1
+say "Starting the nodes (logs in var/demo/*.log)"
+for o in longan cantho; do
+	"$bin" run -c "$work/$o.conf" 2>"$work/$o.log" &
+	pids+=("$!")
+done
+for o in longan cantho; do
+	for _ in $(seq 100); do grep -q "connected to the exchange" "$work/$o.log" && break; sleep 0.05; done
+	grep -q "connected to the exchange" "$work/$o.log" || fail "$o did not connect"
+	grep "running on" "$work/$o.log" | sed 's/^/  /'
+done
+for o in longan cantho; do
+	"$bin" watch -c "$work/$o.conf" >"$work/$o.watch" &
+	pids+=("$!")
+done
+sleep 0.3
 
-say "Long An submits: a surveillance result, a quarantine notice, a recall, a follow-up"
-rm -rf var/longan
 E=schemas/examples
-"$bin" submit -c config/longan.conf $E/surveillance-vietgap-dragonfruit-longan.json \
+say "Long An submits a surveillance result, a quarantine notice, a recall and a follow-up"
+"$bin" submit -c "$work/longan.conf" $E/surveillance-vietgap-dragonfruit-longan.json \
 	$E/quarantine-pig-certificate-issued-longan.json $E/recall-ocop-sausage-class1-longan.json \
-	$E/followup-distribution-update-longan.json || exit 1
+	$E/followup-distribution-update-longan.json || fail "submit at longan"
+say "Cần Thơ submits a recall"
+"$bin" submit -c "$work/cantho.conf" $E/recall-pangasius-class2-cantho.json || fail "submit at cantho"
 
-say "The audit log, as an auditor replays it (the recall)"
-"$bin" replay -c config/longan.conf --kind recall 2>&1 | head -24
-echo "    …"
+converged() {
+	"$bin" replay -c "$work/cantho.conf" --csv --origin longan 2>/dev/null | grep -q ',longan:4,' &&
+		"$bin" replay -c "$work/longan.conf" --csv --origin cantho 2>/dev/null | grep -q ',cantho:1,'
+}
+for _ in $(seq 100); do converged && break; sleep 0.1; done
+converged || fail "the nodes did not converge"
+sleep 0.5
 
-say "audit verify --full: local chain, stream links, every signature"
-"$bin" audit verify -c config/longan.conf --full || exit 1
+say "What Cần Thơ's staff see: fsbridge watch -c cantho.conf"
+cat "$work/cantho.watch"
+say "What Long An's staff see: fsbridge watch -c longan.conf"
+cat "$work/longan.watch"
 
-say "A follow-up given as a bare body, its kind on the command line"
-"$bin" validate --kind followup - 2>&1 <<'JSON'
-{"type": "FOLLOW_UP_TYPE_CLOSURE", "refMessageId": "longan:3", "reason": "Đã tiêu hủy toàn bộ"}
-JSON
-echo "(a bare body has no header: the issuing unit and category are required)"
-exit 0
+say "fsbridge status: both checkpoints in sync"
+for _ in $(seq 50); do
+	"$bin" status -c "$work/longan.conf" | grep -q "in sync with this node" &&
+		"$bin" status -c "$work/cantho.conf" | grep -q "in sync with this node" && break
+	sleep 0.1
+done
+for o in longan cantho; do
+	echo "-- $o"
+	"$bin" status -c "$work/$o.conf" | sed -n '/^streams/,$p'
+done
+
+say "fsbridge audit verify --full, on both logs"
+for o in longan cantho; do
+	echo "-- $o"
+	"$bin" audit verify -c "$work/$o.conf" --full || fail "audit verify at $o"
+done
+
+say "Stopping the nodes and the broker"
+for p in "${pids[@]:1}"; do kill "$p" 2>/dev/null; done
+for p in "${pids[@]:1}"; do wait "$p" 2>/dev/null; done
+kill "$mpid"; wait "$mpid" 2>/dev/null
+pids=()
+grep -h "stopping" "$work"/longan.log "$work"/cantho.log | sed 's/^/  /'
+echo
+echo "Done. Replay the logs any time: $bin replay --data var/demo/cantho"
