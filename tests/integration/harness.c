@@ -94,11 +94,12 @@ void hb_start(struct broker *b, int persistence)
 	char conf[128], log[128];
 	snprintf(conf, sizeof conf, "%s/mosquitto.conf", b->dir);
 	snprintf(log, sizeof log, "%s/mosquitto.log", b->dir);
-	char text[512];
+	char text[1024];
 	snprintf(text, sizeof text,
 		 "listener %d 127.0.0.1\nallow_anonymous true\npersistence %s\n"
-		 "persistence_location %s/\nmax_queued_messages 100000\n",
-		 b->port, persistence ? "true" : "false", b->dir);
+		 "persistence_location %s/\n%s\n",
+		 b->port, persistence ? "true" : "false", b->dir,
+		 b->extra[0] ? b->extra : "max_queued_messages 100000");
 	th_write(conf, text, strlen(text));
 	char *argv[] = {"mosquitto", "-c", conf, NULL};
 	b->pid = spawn(argv, log);

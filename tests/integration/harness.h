@@ -11,6 +11,7 @@ struct broker {
 	pid_t pid;
 	char dir[64];
 	int persistence;
+	char extra[512]; /* more mosquitto.conf lines (a bridge, limits) */
 };
 
 struct node {

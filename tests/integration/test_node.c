@@ -316,3 +316,42 @@ Test(node, local_json_submissions_answered)
 	/* Accepted submissions travel like any other. */
 	cr_expect(hn_wait_head(&cantho, "longan", 2, WAIT_MS));
 }
+
+Test(node, bridged_brokers_that_drop_messages)
+{
+	/* Long An on broker B, Cần Thơ on the hub (the suite's broker); B is
+	 * joined to the hub by Mosquitto's own bridge, and B keeps at most one
+	 * queued message for the bridge, so whatever passes while the hub is
+	 * away is lost. */
+	struct broker b = {0};
+	snprintf(b.extra, sizeof b.extra,
+		 "max_queued_messages 1\nconnection hub\naddress 127.0.0.1:%d\n"
+		 "topic foodsafety/v1/# both 1\ncleansession true\nrestart_timeout 1\n",
+		 broker.port);
+	hb_start(&b, 0);
+	struct node la;
+	hn_init(&la, dir, "longan", &b);
+	hn_start(&la);
+	hn_start(&cantho);
+	h_sleep_ms(1500); /* the bridge connects */
+	cr_assert_eq(hn_submit(&la, 5, "A"), 0);
+	cr_assert(hn_wait_head(&cantho, "longan", 5, WAIT_MS), "not across the bridge (head %llu)",
+		  (unsigned long long)hn_head(&cantho, "longan"));
+	/* The hub goes away; Long An goes on; the bridge drops all but one. */
+	hn_kill(&cantho);
+	hb_kill(&broker);
+	cr_assert_eq(hn_submit(&la, 20, "B"), 0);
+	h_sleep_ms(500);
+	hb_start(&broker, 0);
+	hn_start(&cantho);
+	/* One more message, or Long An's next checkpoint, shows the gap. */
+	cr_assert_eq(hn_submit(&la, 1, "C"), 0);
+	cr_expect(hn_wait_head(&cantho, "longan", 26, 30000), "did not converge (head %llu)",
+		  (unsigned long long)hn_head(&cantho, "longan"));
+	/* It took a sync request to get there: messages were really lost. */
+	cr_expect_eq(th_sh("grep -q 'asked longan for longan:' %s", cantho.log), 0);
+	audit_ok(&cantho);
+	hn_stop(&la);
+	hb_stop(&b);
+	th_rmtree(b.dir);
+}
