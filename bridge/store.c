@@ -647,6 +647,33 @@ static int read_txn(struct fsb_store *s, MDB_txn **txn)
 	return rc ? fail(s, rc, "cannot begin a read transaction") : 0;
 }
 
+/* A read transaction with a cursor on db; on failure nothing stays open. */
+static int read_cursor(struct fsb_store *s, int db, MDB_txn **txn, MDB_cursor **c,
+		       const char *what)
+{
+	int rc = read_txn(s, txn);
+	if (rc)
+		return rc;
+	if ((rc = mdb_cursor_open(*txn, s->dbi[db], c))) {
+		mdb_txn_abort(*txn);
+		return fail(s, rc, what);
+	}
+	return 0;
+}
+
+static void read_done(MDB_txn *txn, MDB_cursor *c)
+{
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+}
+
+/* Entries in db, within the reader's snapshot. */
+static size_t db_entries(struct fsb_store *s, MDB_txn *txn, int db)
+{
+	MDB_stat st;
+	return mdb_stat(txn, s->dbi[db], &st) == 0 ? st.ms_entries : 0;
+}
+
 void fsb_entry_clear(struct fsb_entry *e)
 {
 	free(e->envelope);
@@ -720,13 +747,9 @@ int fsb_store_walk(struct fsb_store *s, uint64_t from, fsb_entry_fn fn, void *ct
 {
 	MDB_txn *txn;
 	MDB_cursor *c;
-	int rc = read_txn(s, &txn);
+	int rc = read_cursor(s, DB_LOG, &txn, &c, "cannot read the log");
 	if (rc)
 		return rc;
-	if ((rc = mdb_cursor_open(txn, s->dbi[DB_LOG], &c))) {
-		mdb_txn_abort(txn);
-		return fail(s, rc, "cannot read the log");
-	}
 	uint8_t ik[8], prev[FSB_HASH_LEN] = {0};
 	uint64_t expect = from ? from : 1;
 	put64(ik, expect);
@@ -762,8 +785,7 @@ int fsb_store_walk(struct fsb_store *s, uint64_t from, fsb_entry_fn fn, void *ct
 	}
 	if (mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = fail(s, mrc, "cannot read the log");
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	read_done(txn, c);
 	return rc;
 }
 
@@ -773,19 +795,14 @@ int fsb_store_heads(struct fsb_store *s, struct fsb_head **heads, size_t *n)
 	*n = 0;
 	MDB_txn *txn;
 	MDB_cursor *c;
-	MDB_stat st;
-	int rc = read_txn(s, &txn);
+	int rc = read_cursor(s, DB_HEADS, &txn, &c, "cannot read the stream heads");
 	if (rc)
 		return rc;
-	if ((rc = mdb_stat(txn, s->dbi[DB_HEADS], &st)) ||
-	    (rc = mdb_cursor_open(txn, s->dbi[DB_HEADS], &c))) {
-		mdb_txn_abort(txn);
-		return fail(s, rc, "cannot read the stream heads");
-	}
-	struct fsb_head *h = calloc(st.ms_entries ? st.ms_entries : 1, sizeof *h);
+	size_t cap = db_entries(s, txn, DB_HEADS);
+	struct fsb_head *h = calloc(cap ? cap : 1, sizeof *h);
 	MDB_val k, v;
 	size_t i = 0;
-	for (int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); h && mrc == 0 && i < st.ms_entries;
+	for (int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); h && mrc == 0 && i < cap;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size > FSB_ORIGIN_MAX || v.mv_size != 16 + FSB_HASH_LEN)
 			continue;
@@ -795,8 +812,7 @@ int fsb_store_heads(struct fsb_store *s, struct fsb_head **heads, size_t *n)
 		h[i].index = get64((const uint8_t *)v.mv_data + 8 + FSB_HASH_LEN);
 		i++;
 	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	read_done(txn, c);
 	if (!h)
 		return FSB_ENOMEM;
 	*heads = h;
@@ -813,17 +829,12 @@ int fsb_store_stats(struct fsb_store *s, struct fsb_store_stats *st)
 	int rc = read_txn(s, &txn);
 	if (rc)
 		return rc;
-	uint64_t *counts[] = {&st->entries, &st->outbox, &st->rejects, &st->equivocations, &st->certs};
-	int dbs[] = {DB_LOG, DB_OUTBOX, DB_REJECTS, DB_EQUIV, DB_CERTS};
-	for (size_t i = 0; i < 5; i++) {
-		if ((rc = mdb_stat(txn, s->dbi[dbs[i]], &ms)))
-			break;
-		*counts[i] = ms.ms_entries;
-	}
-	if (!rc)
-		rc = log_tail(s, txn, &st->last_index, st->last_hash);
-	else
-		rc = fail(s, rc, "cannot read statistics");
+	st->entries = db_entries(s, txn, DB_LOG);
+	st->outbox = db_entries(s, txn, DB_OUTBOX);
+	st->rejects = db_entries(s, txn, DB_REJECTS);
+	st->equivocations = db_entries(s, txn, DB_EQUIV);
+	st->certs = db_entries(s, txn, DB_CERTS);
+	rc = log_tail(s, txn, &st->last_index, st->last_hash);
 	mdb_env_info(s->env, &info);
 	mdb_env_stat(s->env, &ms);
 	st->map_bytes = info.me_mapsize;
@@ -839,21 +850,16 @@ int fsb_store_outbox(struct fsb_store *s, uint64_t after, uint64_t *seqs, size_t
 	*n = 0;
 	MDB_txn *txn;
 	MDB_cursor *c;
-	int rc = read_txn(s, &txn);
+	int rc = read_cursor(s, DB_OUTBOX, &txn, &c, "cannot read the outbox");
 	if (rc)
 		return rc;
-	if ((rc = mdb_cursor_open(txn, s->dbi[DB_OUTBOX], &c))) {
-		mdb_txn_abort(txn);
-		return fail(s, rc, "cannot read the outbox");
-	}
 	uint8_t sk[8];
 	put64(sk, after + 1);
 	MDB_val k = val(sk, 8), v;
 	for (int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0 && *n < max;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
 		seqs[(*n)++] = get64(k.mv_data);
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	read_done(txn, c);
 	return 0;
 }
 
@@ -942,13 +948,9 @@ int fsb_store_rejects(struct fsb_store *s, struct fsb_reject *out, size_t max, s
 	*n = 0;
 	MDB_txn *txn;
 	MDB_cursor *c;
-	int rc = read_txn(s, &txn);
+	int rc = read_cursor(s, DB_REJECTS, &txn, &c, "cannot read the rejects");
 	if (rc)
 		return rc;
-	if ((rc = mdb_cursor_open(txn, s->dbi[DB_REJECTS], &c))) {
-		mdb_txn_abort(txn);
-		return fail(s, rc, "cannot read the rejects");
-	}
 	MDB_val k, v;
 	for (int mrc = mdb_cursor_get(c, &k, &v, MDB_LAST); mrc == 0 && *n < max;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
@@ -976,8 +978,7 @@ int fsb_store_rejects(struct fsb_store *s, struct fsb_reject *out, size_t max, s
 		memcpy(r->raw, p + 20 + tlen + rlen, r->raw_len);
 		(*n)++;
 	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	read_done(txn, c);
 	return rc;
 }
 
@@ -1056,16 +1057,11 @@ int fsb_store_checkpoints(struct fsb_store *s, char (**peers)[FSB_ORIGIN_MAX + 1
 	*n = 0;
 	MDB_txn *txn;
 	MDB_cursor *c;
-	MDB_stat st;
-	int rc = read_txn(s, &txn);
+	int rc = read_cursor(s, DB_CP_LAST, &txn, &c, "cannot read the checkpoints");
 	if (rc)
 		return rc;
-	if ((rc = mdb_stat(txn, s->dbi[DB_CP_LAST], &st)) ||
-	    (rc = mdb_cursor_open(txn, s->dbi[DB_CP_LAST], &c))) {
-		mdb_txn_abort(txn);
-		return fail(s, rc, "cannot read the checkpoints");
-	}
-	size_t cap = st.ms_entries ? st.ms_entries : 1;
+	size_t cap = db_entries(s, txn, DB_CP_LAST);
+	cap = cap ? cap : 1;
 	*peers = calloc(cap, sizeof **peers);
 	*envelopes = calloc(cap, sizeof **envelopes);
 	*lens = calloc(cap, sizeof **lens);
@@ -1086,8 +1082,7 @@ int fsb_store_checkpoints(struct fsb_store *s, char (**peers)[FSB_ORIGIN_MAX + 1
 		(*lens)[*n] = v.mv_size - 8;
 		(*n)++;
 	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	read_done(txn, c);
 	return rc;
 }
 
