@@ -26,21 +26,24 @@ say "A demo PKI: exchange CA and CRL, certificates for longan, cantho, angiang"
 certs/make-demo-pki.sh >/dev/null || fail "cannot make the PKI"
 ls certs/demo/*.crt | xargs -n1 basename | tr '\n' ' '; echo
 
-say "Mosquitto on a free loopback port"
+say "Mosquitto (config/mosquitto/exchange.conf) on free loopback ports"
+echo "the exchange on TLS with client certificates and an ACL: each node writes only under its own origin"
 for port in $(shuf -i 20000-60000 -n 30); do
-	printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" >"$work/mosquitto.conf"
+	tls=$((port + 1))
+	sed -e "s/^listener 8883 /listener $tls /" -e "s/^listener 1883 /listener $port /" \
+		config/mosquitto/exchange.conf >"$work/mosquitto.conf"
 	mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
 	mpid=$!
 	sleep 0.3
 	kill -0 "$mpid" 2>/dev/null && break
 done
-kill -0 "$mpid" 2>/dev/null || fail "mosquitto would not start"
+kill -0 "$mpid" 2>/dev/null || fail "mosquitto would not start (see var/demo/mosquitto.log)"
 pids+=("$mpid")
-echo "broker on 127.0.0.1:$port"
+echo "exchange: ssl://127.0.0.1:$tls   local (agency) side: tcp://127.0.0.1:$port"
 
 for o in longan cantho; do
-	sed -e "s#tcp://127.0.0.1:1883#tcp://127.0.0.1:$port#g" -e "s#= \.\./var/$o#= $work/$o#" \
-		-e "s#= \.\./#= $top/#" "config/$o.conf" >"$work/$o.conf"
+	sed -e "s#ssl://127.0.0.1:8883#ssl://127.0.0.1:$tls#" -e "s#tcp://127.0.0.1:1883#tcp://127.0.0.1:$port#" \
+		-e "s#= \.\./var/$o#= $work/$o#" -e "s#= \.\./#= $top/#" "config/$o.conf" >"$work/$o.conf"
 done
 
 say "fsbridge check: each node's configuration, key and certificates"

@@ -90,22 +90,45 @@ void hb_start(struct broker *b, int persistence)
 		th_tmpdir(b->dir);
 	if (!b->port)
 		b->port = free_port();
+	if (!b->tls_port && !b->plain)
+		b->tls_port = free_port();
 	b->persistence = persistence;
-	char conf[128], log[128];
+	char conf[128], log[128], listeners[1200];
 	snprintf(conf, sizeof conf, "%s/mosquitto.conf", b->dir);
 	snprintf(log, sizeof log, "%s/mosquitto.log", b->dir);
-	char text[1024];
-	snprintf(text, sizeof text,
-		 "listener %d 127.0.0.1\nallow_anonymous true\npersistence %s\n"
-		 "persistence_location %s/\n%s\n",
-		 b->port, persistence ? "true" : "false", b->dir,
+	if (b->plain)
+		snprintf(listeners, sizeof listeners, "listener %d 127.0.0.1\nallow_anonymous true\n", b->port);
+	else
+		snprintf(listeners, sizeof listeners,
+			 "per_listener_settings true\nuser root\n"
+			 "listener %d 127.0.0.1\ncafile %s/ca.crt\ncrlfile %s/ca.crl\n"
+			 "certfile %s/broker.crt\nkeyfile %s/broker.key\nrequire_certificate true\n"
+			 "use_identity_as_username true\nallow_anonymous false\n"
+			 "acl_file %s/config/mosquitto/exchange.acl\n"
+			 "listener %d 127.0.0.1\nallow_anonymous true\n"
+			 "acl_file %s/config/mosquitto/local.acl\n",
+			 b->tls_port, PKI, PKI, PKI, PKI, FSB_TOP_DIR, b->port, FSB_TOP_DIR);
+	char text[2048];
+	snprintf(text, sizeof text, "%spersistence %s\npersistence_location %s/\n%s\n", listeners,
+		 persistence ? "true" : "false", b->dir,
 		 b->extra[0] ? b->extra : "max_queued_messages 100000");
 	th_write(conf, text, strlen(text));
 	char *argv[] = {"mosquitto", "-c", conf, NULL};
 	b->pid = spawn(argv, log);
-	for (int i = 0; i < 300 && !port_open(b->port); i++)
+	int probe = b->plain ? b->port : b->tls_port;
+	for (int i = 0; i < 300 && !port_open(probe); i++)
 		h_sleep_ms(10);
-	cr_assert(port_open(b->port), "mosquitto did not start on port %d", b->port);
+	cr_assert(port_open(probe), "mosquitto did not start on port %d (see %s)", probe, log);
+}
+
+const char *hb_exchange_opts(const struct broker *b, const char *origin, char buf[512])
+{
+	if (b->plain)
+		snprintf(buf, 512, "-h 127.0.0.1 -p %d", b->port);
+	else
+		snprintf(buf, 512, "-h 127.0.0.1 -p %d --cafile %s/ca.crt --cert %s/%s-client.crt --key %s/%s-client.key",
+			 b->tls_port, PKI, PKI, origin, PKI, origin);
+	return buf;
 }
 
 static int stop_pid(pid_t pid, int sig)
@@ -128,7 +151,7 @@ static int stop_pid(pid_t pid, int sig)
 void hb_stop(struct broker *b)
 {
 	stop_pid(b->pid, SIGTERM);
-	for (int i = 0; i < 200 && port_open(b->port); i++)
+	for (int i = 0; i < 200 && port_open(b->plain ? b->port : b->tls_port); i++)
 		h_sleep_ms(10);
 }
 
@@ -145,14 +168,21 @@ void hn_init(struct node *n, const char *dir, const char *origin, const struct b
 	snprintf(n->data, sizeof n->data, "%s/%s", dir, origin);
 	snprintf(n->log, sizeof n->log, "%s/%s.log", dir, origin);
 	n->b = b;
-	char text[2048];
+	char text[2048], exchange[700];
+	if (b->plain)
+		snprintf(exchange, sizeof exchange, "uri = tcp://127.0.0.1:%d\n", b->port);
+	else
+		snprintf(exchange, sizeof exchange,
+			 "uri = ssl://127.0.0.1:%d\ntls_ca = %s/ca.crt\ntls_cert = %s/%s-client.crt\n"
+			 "tls_key = %s/%s-client.key\n",
+			 b->tls_port, PKI, PKI, origin, PKI, origin);
 	snprintf(text, sizeof text,
 		 "[node]\norigin = %s\ndata_dir = %s\n"
 		 "[signing]\nkey = %s/%s.key\ncert = %s/%s.crt\n"
 		 "[trust]\nca = %s/ca.crt\ncrl = %s/ca.crl\n"
-		 "[exchange]\nuri = tcp://127.0.0.1:%d\nclient_id = %s-bridge\n"
+		 "[exchange]\n%sclient_id = %s-bridge\n"
 		 "[local]\nuri = tcp://127.0.0.1:%d\nroot = %s/foodsafety\n",
-		 origin, origin, PKI, origin, PKI, origin, PKI, PKI, b->port, origin, b->port, origin);
+		 origin, origin, PKI, origin, PKI, origin, PKI, PKI, exchange, origin, b->port, origin);
 	th_write(n->conf, text, strlen(text));
 }
 

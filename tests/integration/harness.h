@@ -6,13 +6,24 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* A broker with the exchange on a TLS listener (client certificates of the
+ * test PKI, the ACL of config/mosquitto/exchange.acl) and the agencies'
+ * local side on a plain listener (config/mosquitto/local.acl), as in
+ * config/mosquitto/exchange.conf; or, with `plain`, one plain listener for
+ * everything. */
 struct broker {
-	int port;
+	int port;        /* plain listener: the local side, or everything */
+	int tls_port;    /* the exchange, unless plain */
+	int plain;
 	pid_t pid;
 	char dir[64];
 	int persistence;
 	char extra[512]; /* more mosquitto.conf lines (a bridge, limits) */
 };
+
+/* The mosquitto_sub/pub options to reach the exchange as origin's node
+ * would (its TLS client certificate), into buf. */
+const char *hb_exchange_opts(const struct broker *b, const char *origin, char buf[512]);
 
 struct node {
 	char origin[40];
