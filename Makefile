@@ -17,19 +17,26 @@ CC       ?= cc
 
 # Debian packages of DESIGN.md section 10, plus what the build and tests
 # use: jansson (JSON), inih (the config file), pkg-config, openssl (the demo
-# PKI) and protoc (the interoperability test).
+# PKI), protoc (the interoperability test), clang with its libFuzzer runtime
+# (make fuzz).
 DEB_PACKAGES := build-essential pkg-config \
 	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libinih-dev \
 	libmbedtls-dev libpaho-mqtt-dev liblmdb-dev \
-	libcriterion-dev mosquitto mosquitto-clients openssl protobuf-compiler
+	libcriterion-dev mosquitto mosquitto-clients openssl protobuf-compiler \
+	clang libclang-rt-14-dev
 
 PKGS     := libprotobuf-c jansson inih lmdb
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2
 ifneq ($(CI),)
+ifneq ($(SAN),fuzz)
 WARN     += -Werror
 endif
-ifneq ($(SAN),)
+endif
+ifeq ($(SAN),fuzz)
+SANFLAGS := -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer
+OPT      := -O1 -g
+else ifneq ($(SAN),)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 OPT      := -O1 -g
@@ -54,7 +61,7 @@ LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) \
 	$(patsubst $(GEN)/%.c,$(GEN)/%.o,$(GEN_C))
 BIN      := $(BUILD)/fsbridge
 
-TEST_SRC := $(wildcard tests/unit/*.c tests/integration/*.c)
+TEST_SRC := $(wildcard tests/unit/*.c tests/integration/*.c) tests/fuzz/targets.c
 TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 TEST_BIN := $(BUILD)/tests/unit_tests
 TEST_PKI := $(BUILD)/tests/pki
@@ -63,9 +70,9 @@ TEST_CPPFLAGS := -DFSB_TOP_DIR='"$(CURDIR)"' -DFSB_BIN='"$(CURDIR)/$(BIN)"' \
 	$(shell pkg-config --cflags criterion 2>/dev/null)
 TEST_LDLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
-.PHONY: all deps test asan demo clean check-run
-# Generated sources are kept, not deleted as intermediates.
-.SECONDARY: $(GEN_C) $(GEN_H)
+.PHONY: all deps test asan demo fuzz fuzz-run clean check-run
+# Generated sources and objects are kept, never deleted as intermediates.
+.SECONDARY:
 all: $(BIN)
 
 deps:
@@ -121,6 +128,39 @@ test: deps
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 check-run
 
+# Fuzzing: libFuzzer targets built with clang into build/fuzz, seeded from
+# the examples and configurations; each runs FUZZ_SECONDS. An input that
+# crashes is saved by libFuzzer; put it in tests/fuzz/regressions/TARGET/ so
+# the unit tests replay it for ever.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := envelope json config
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/targets.o $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/make_seeds: $(BUILD)/tests/fuzz/make_seeds.o $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-run: $(FUZZ_BINS) $(BUILD)/fuzz/make_seeds
+	@certs/make-demo-pki.sh $(BUILD)/fuzz/pki >/dev/null
+	@rm -rf $(BUILD)/fuzz/seeds && mkdir -p $(addprefix $(BUILD)/fuzz/seeds/,$(FUZZ_TARGETS))
+	@$(BUILD)/fuzz/make_seeds $(BUILD)/fuzz/pki schemas/examples config $(BUILD)/fuzz/seeds
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(BUILD)/fuzz/corpus/$$t tests/fuzz/regressions/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  FSB_FUZZ_PKI=$(BUILD)/fuzz/pki $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	    -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/crash-$$t- \
+	    $(BUILD)/fuzz/corpus/$$t $(BUILD)/fuzz/seeds/$$t tests/fuzz/regressions/$$t \
+	    2>$(BUILD)/fuzz/$$t.log || { tail -40 $(BUILD)/fuzz/$$t.log; exit 1; }; \
+	  grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+.*DONE)' $(BUILD)/fuzz/$$t.log; \
+	done
+
+fuzz: deps
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang SAN=fuzz fuzz-run
+
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@tests/demo/demo.sh $(BIN)
@@ -128,4 +168,5 @@ demo: deps
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/bridge/main.d
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/bridge/main.d \
+	$(wildcard $(BUILD)/tests/fuzz/*.d)

@@ -1,0 +1,9 @@
+/* fuzz_envelope.c - libFuzzer entry point for fsb_fuzz_envelope() (targets.h). */
+#include "targets.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fsb_fuzz_envelope(data, size);
+}

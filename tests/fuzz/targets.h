@@ -1,0 +1,23 @@
+/* targets.h - what the fuzzers feed their input to: the paths input from
+ * the network, a submitting system and an operator's file take. Shared by
+ * the libFuzzer mains (make fuzz) and the regression test that replays every
+ * input a fuzzer ever crashed on (tests/fuzz/regressions/), so a crash once
+ * found stays fixed. */
+#ifndef FSB_FUZZ_TARGETS_H
+#define FSB_FUZZ_TARGETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* An envelope off the wire: framing, trust and signature (with the trust
+ * store of the PKI directory in $FSB_FUZZ_PKI, when set), payload decode,
+ * content rules, JSON and text rendering, control messages. */
+int fsb_fuzz_envelope(const uint8_t *data, size_t len);
+
+/* A JSON submission: mapping, rules, packing. */
+int fsb_fuzz_json(const uint8_t *data, size_t len);
+
+/* A configuration file. */
+int fsb_fuzz_config(const uint8_t *data, size_t len);
+
+#endif
