@@ -70,7 +70,7 @@ TEST_CPPFLAGS := -DFSB_TOP_DIR='"$(CURDIR)"' -DFSB_BIN='"$(CURDIR)/$(BIN)"' \
 	$(shell pkg-config --cflags criterion 2>/dev/null)
 TEST_LDLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
-.PHONY: all deps test asan demo fuzz fuzz-run clean check-run
+.PHONY: all deps test asan test-faults faults-run demo fuzz fuzz-run clean check-run
 # Generated sources and objects are kept, never deleted as intermediates.
 .SECONDARY:
 all: $(BIN)
@@ -125,6 +125,27 @@ check-run: $(BIN) $(TEST_BIN)
 test: deps
 	@$(MAKE) --no-print-directory check-run
 
+# The fault-injection suite: real processes killed, a broker restarted, a
+# 60 s partition, a full disk (tests/faults/). Prints a summary table.
+FAULT_SRC := tests/faults/test_faults.c tests/integration/harness.c tests/unit/helpers.c
+FAULT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(FAULT_SRC))
+FAULT_BIN := $(BUILD)/tests/fault_tests
+
+$(FAULT_BIN): $(FAULT_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)
+
+faults-run: $(BIN) $(FAULT_BIN)
+	@certs/make-demo-pki.sh $(TEST_PKI) >/dev/null
+	@certs/make-demo-pki.sh $(TEST_PKI)-other "fsbridge untrusted test CA" >/dev/null
+	@rm -f $(BUILD)/tests/faults-summary.txt
+	@$(FAULT_BIN) --jobs=1; status=$$?; \
+	echo; echo "fault                                injected submitted delivered dup-stored  lost  converged"; \
+	cat $(BUILD)/tests/faults-summary.txt; exit $$status
+
+test-faults: deps
+	@$(MAKE) --no-print-directory faults-run
+
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 check-run
 
@@ -168,5 +189,5 @@ demo: deps
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/bridge/main.d \
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FAULT_OBJ:.o=.d) $(BUILD)/bridge/main.d \
 	$(wildcard $(BUILD)/tests/fuzz/*.d)

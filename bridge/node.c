@@ -36,7 +36,8 @@
 #define MAX_PEERS 64
 #define MAX_STREAMS 64
 #define REORDER_MAX 2048        /* messages waiting per stream */
-#define WINDOW 512              /* own publications in flight */
+#define WINDOW 512              /* publications in flight, at most */
+#define RESEND_TAG (1ULL << 63)  /* tags of re-sent messages (outbox tags are seqs) */
 #define GAP_WAIT_MS 400         /* how long a gap may last before asking */
 #define SYNC_RETRY_MS 3000      /* how long to wait for an answer */
 #define SYNC_MAX 10000          /* seqs asked for in one request */
@@ -75,7 +76,8 @@ struct peer {
 
 /* A verified stream message waiting for its turn in its stream. */
 struct pending {
-	struct fsb_opened o;
+	struct fsb_opened o;   /* decoded; its signature is checked at flush */
+	int verified;
 	uint64_t seq;
 	uint8_t prev_hash[FSB_HASH_LEN];
 	uint8_t *raw;          /* the envelope as received */
@@ -93,6 +95,8 @@ struct stream {
 	uint64_t known;                /* highest seq known to exist */
 	int64_t gap_since;             /* when a gap was first seen, 0 when none */
 	int64_t asked_at;              /* when the last SyncRequest went out */
+	uint64_t held_at_ask;          /* the head then: progress means an answer is coming */
+	uint64_t held_at_gap;          /* the head when the gap was last seen moving */
 };
 
 struct resend {
@@ -131,6 +135,8 @@ struct node {
 	int64_t outbox_checked_at;
 	int checkpoint_dirty;
 	int64_t checkpoint_due, checkpoint_sent_at;
+	int64_t append_error_said_at;
+	uint64_t n_verified, n_amortized;
 	uint64_t n_received, n_appended, n_duplicates, n_rejected, n_equivocations;
 	char inbox_topic[FSB_TOPIC_MAX], submit_filter[FSB_TOPIC_MAX], result_topic[FSB_TOPIC_MAX];
 };
@@ -284,19 +290,27 @@ static void want_checkpoint(struct node *n)
 	}
 }
 
+/* Room for more tagged publications: WINDOW, or the broker's Receive
+ * Maximum when smaller. */
+static int room(struct node *n)
+{
+	uint64_t max = (uint64_t)fsb_mqtt_max_inflight(n->c[CONN_EXCHANGE].m);
+	return n->inflight < (max < WINDOW ? max : WINDOW);
+}
+
 /* Publishes the outbox in seq order from where this connection left off,
- * keeping at most WINDOW publications unacknowledged. Tags carry the seq. */
+ * within the window. Tags carry the seq. */
 static void publish_outbox(struct node *n)
 {
 	if (!n->c[CONN_EXCHANGE].connected)
 		return;
 	n->outbox_dirty = 0;
-	while (n->inflight < WINDOW) {
+	while (room(n)) {
 		uint64_t seqs[64];
 		size_t got = 0;
 		if (fsb_store_outbox(n->store, n->published_upto, seqs, 64, &got) || got == 0)
 			return;
-		for (size_t i = 0; i < got && n->inflight < WINDOW; i++) {
+		for (size_t i = 0; i < got && room(n); i++) {
 			uint64_t index;
 			struct fsb_entry e;
 			char topic[FSB_TOPIC_MAX];
@@ -388,11 +402,42 @@ static void hold(struct node *n, struct pending *p)
 	s->n_wait++;
 }
 
+/* Whether an envelope is one we already hold or wait for, byte for byte in
+ * its payload: then it needs no second signature check (a re-send, a
+ * republished outbox). A different payload for a held seq is not: it goes
+ * through the full check, and the store keeps it as equivocation evidence. */
+static int already_have(struct node *n, const struct event *e)
+{
+	struct fsb_envelope_view v;
+	struct fsb_payload_peek p;
+	if (fsb_envelope_view(e->payload, e->len, &v) || fsb_payload_peek(v.payload, v.payload_len, &p) ||
+	    !p.seq || fsb_fmt_slug(p.origin))
+		return 0;
+	struct stream *s = stream_of(n, p.origin);
+	if (!s)
+		return 0;
+	uint8_t hash[FSB_HASH_LEN], held[FSB_HASH_LEN];
+	fsb_sha256(v.payload, v.payload_len, hash);
+	if (p.seq <= s->held)
+		return fsb_store_seq_hash(n->store, p.origin, p.seq, held) == 0 &&
+		       memcmp(hash, held, FSB_HASH_LEN) == 0;
+	for (size_t i = 0; i < s->n_wait; i++)
+		if (s->wait[i]->seq == p.seq)
+			return memcmp(hash, s->wait[i]->o.payload_hash, FSB_HASH_LEN) == 0;
+	return 0;
+}
+
 static void on_stream_message(struct node *n, const struct fsb_topic *t, struct event *e)
 {
 	n->n_received++;
+	if (already_have(n, e)) {
+		n->n_duplicates++;
+		return;
+	}
+	/* Decoded and checked now; the certificate and signature when its
+	 * turn comes (flush), where a run of messages can share one check. */
 	struct fsb_open_opts o = {.max_bytes = n->cfg->max_message_bytes, .arrival_ms = e->arrival_ms,
-				  .max_skew_ms = n->cfg->max_clock_skew_ms,
+				  .max_skew_ms = n->cfg->max_clock_skew_ms, .defer_signature = 1,
 				  .topic_origin = t->type == FSB_TOPIC_STREAM ? t->origin : NULL};
 	struct pending *p = calloc(1, sizeof *p);
 	char why[512];
@@ -447,9 +492,55 @@ static void mirror(struct node *n, const struct pending *p)
 	}
 }
 
+/* Checks a waiting message's certificate and signature; a failure rejects
+ * it. Returns 1 when it passed. */
+static int verify(struct node *n, struct pending *p)
+{
+	char why[512];
+	int rc = fsb_open_verify(n->trust, &p->o, p->arrival_ms, why, sizeof why);
+	n->n_verified++;
+	if (rc) {
+		reject(n, p->topic, rc, why, p->raw, p->raw_len, p->arrival_ms);
+		return 0;
+	}
+	p->verified = 1;
+	return 1;
+}
+
+/* Verifies the first `take` waiting messages of a stream, dropping those
+ * that fail. A message that arrives alone (live traffic) gets its own
+ * check. Of a run of consecutive seqs (a backlog), only the newest is
+ * checked, and each earlier one is authenticated by the prev_hash of the
+ * one after it (DESIGN.md section 5, point 6); where that breaks, each is
+ * checked on its own. Returns how many remain. */
+static size_t verify_run(struct node *n, struct stream *s, size_t take)
+{
+	for (size_t j = take; j-- > 0;) {
+		struct pending *p = s->wait[j];
+		if (p->verified)
+			continue;
+		struct pending *next = j + 1 < take ? s->wait[j + 1] : NULL;
+		if (next && next->verified && next->seq == p->seq + 1 && p->seq > s->held &&
+		    memcmp(next->prev_hash, p->o.payload_hash, FSB_HASH_LEN) == 0) {
+			p->verified = 1;
+			n->n_amortized++;
+		} else if (!verify(n, p)) {
+			pending_free(p);
+			s->wait[j] = NULL;
+		}
+	}
+	size_t kept = 0;
+	for (size_t j = 0; j < s->n_wait; j++)
+		if (s->wait[j])
+			s->wait[kept++] = s->wait[j];
+	size_t dropped = s->n_wait - kept;
+	s->n_wait = kept;
+	return take - dropped;
+}
+
 /* Appends, in one transaction, every waiting message that is next in its
  * stream (and any at or below the head, so the store can tell duplicates
- * from equivocation). */
+ * from equivocation), once verified. */
 static void flush(struct node *n)
 {
 	size_t total = 0;
@@ -473,6 +564,16 @@ static void flush(struct node *n)
 				next++;
 			take++;
 		}
+		take = verify_run(n, s, take);
+		/* A message that failed leaves a gap: stop before it. */
+		next = s->held + 1;
+		size_t ready = 0;
+		while (ready < take && s->wait[ready]->seq <= next) {
+			if (s->wait[ready]->seq == next)
+				next++;
+			ready++;
+		}
+		take = ready;
 		for (size_t j = 0; j < take; j++) {
 			struct pending *p = s->wait[j];
 			struct fsb_header h;
@@ -501,8 +602,15 @@ static void flush(struct node *n)
 		goto out;
 	int rc = fsb_store_append(n->store, in, k, res, idx);
 	if (rc) {
-		/* Nothing was stored; the messages will come again (sync). */
-		say(n, "ERROR", "cannot append %zu received messages: %s", k, fsb_store_error(n->store));
+		/* Nothing was stored; the messages wait and are tried again (a
+		 * full disk may get space back). Said once in a while, not on
+		 * every turn. */
+		int64_t now = fsb_time_now_ms();
+		if (now - n->append_error_said_at > 5000) {
+			n->append_error_said_at = now;
+			say(n, "ERROR", "cannot append %zu received messages: %s", k,
+			    fsb_store_error(n->store));
+		}
 		goto out;
 	}
 	for (size_t j = 0; j < k; j++) {
@@ -581,6 +689,7 @@ static void ask(struct node *n, struct stream *s, uint64_t from, uint64_t to, in
 	fsb_topic_control(topic, n->origin, FSB_TOPIC_SYNC);
 	if (publish(n, CONN_EXCHANGE, topic, env, len, 0, 0) == 0) {
 		s->asked_at = now;
+		s->held_at_ask = s->held;
 		say(n, "INFO", "asked %s for %s:%llu..%llu", responder, s->origin,
 		    (unsigned long long)from, (unsigned long long)to);
 	}
@@ -600,10 +709,19 @@ static void check_gaps(struct node *n, int64_t now)
 			s->gap_since = 0;
 			continue;
 		}
-		if (!s->gap_since)
+		if (!s->gap_since || s->held != s->held_at_gap) {
+			/* New, or still filling: wait for it to stall. */
 			s->gap_since = now;
+			s->held_at_gap = s->held;
+		}
 		if (now - s->gap_since < GAP_WAIT_MS || now - s->asked_at < SYNC_RETRY_MS)
 			continue;
+		if (s->asked_at && s->held > s->held_at_ask) {
+			/* The last answer is still arriving: give it time. */
+			s->held_at_ask = s->held;
+			s->asked_at = now;
+			continue;
+		}
 		uint64_t to = s->n_wait && first_waiting > s->held + 1 ? first_waiting - 1 : s->known;
 		if (to - s->held > SYNC_MAX)
 			to = s->held + SYNC_MAX;
@@ -618,8 +736,9 @@ static void on_sync_request(struct node *n, const struct fsb_control *c)
 	for (size_t i = 0; i < n->n_resends; i++) {
 		struct resend *r = &n->resends[i];
 		if (strcmp(r->requester, c->origin) == 0 && strcmp(r->origin, c->sync_origin) == 0) {
-			if (c->from_seq < r->next)
-				r->next = c->from_seq;
+			/* Already re-sending that stream to it: widen the end, but do
+			 * not start over; what is still missing afterwards will be
+			 * asked for again. */
 			if (c->to_seq > r->to)
 				r->to = c->to_seq;
 			return;
@@ -638,15 +757,17 @@ static void on_sync_request(struct node *n, const struct fsb_control *c)
 	    (unsigned long long)r->to, r->requester);
 }
 
-/* Re-sends stored envelopes byte for byte, RESEND_PER_TURN at most. */
+/* Re-sends stored envelopes byte for byte, RESEND_PER_TURN at most, within
+ * the window shared with the outbox. */
 static void run_resends(struct node *n)
 {
+	static uint64_t counter;
 	int budget = RESEND_PER_TURN;
 	for (size_t i = 0; i < n->n_resends && budget > 0;) {
 		struct resend *r = &n->resends[i];
 		char topic[FSB_TOPIC_MAX];
 		fsb_topic_resend(topic, n->origin, r->requester);
-		while (r->next <= r->to && budget > 0) {
+		while (r->next <= r->to && budget > 0 && room(n)) {
 			uint64_t index;
 			struct fsb_entry e;
 			if (fsb_store_find_seq(n->store, r->origin, r->next, &index) ||
@@ -654,10 +775,12 @@ static void run_resends(struct node *n)
 				r->next = r->to + 1; /* we hold no more of it */
 				break;
 			}
-			int rc = publish(n, CONN_EXCHANGE, topic, e.envelope, e.envelope_len, 0, 0);
+			int rc = publish(n, CONN_EXCHANGE, topic, e.envelope, e.envelope_len, 0,
+					 RESEND_TAG | ++counter);
 			fsb_entry_clear(&e);
 			if (rc)
 				return; /* disconnected: go on when connected again */
+			n->inflight++;
 			r->next++;
 			budget--;
 		}
@@ -857,9 +980,12 @@ static void handle(struct node *n, struct event *e)
 		break;
 	case FSB_MQTT_PUBLISHED:
 	case FSB_MQTT_PUBLISH_FAILED:
-		if (e->conn == CONN_EXCHANGE && e->tag && n->inflight)
+		if (e->conn == CONN_EXCHANGE && e->tag && n->inflight) {
 			n->inflight--;
-		if (e->type == FSB_MQTT_PUBLISH_FAILED && e->tag && e->tag <= n->published_upto) {
+			n->outbox_dirty = 1; /* room in the window again */
+		}
+		if (e->type == FSB_MQTT_PUBLISH_FAILED && e->tag && !(e->tag & RESEND_TAG) &&
+		    e->tag <= n->published_upto) {
 			/* Publish it again from there. */
 			n->published_upto = e->tag - 1;
 			n->outbox_dirty = 1;
@@ -1036,10 +1162,12 @@ int fsb_node_run(const struct fsb_config *cfg, volatile sig_atomic_t *stop, char
 				publish_checkpoint(n);
 		}
 	}
-	say(n, "INFO", "stopping: %llu received, %llu appended, %llu duplicates, %llu rejected, %llu equivocations",
+	say(n, "INFO", "stopping: %llu received, %llu appended, %llu duplicates, %llu rejected, %llu equivocations; "
+	    "%llu signatures verified, %llu covered by hash links",
 	    (unsigned long long)n->n_received, (unsigned long long)n->n_appended,
 	    (unsigned long long)n->n_duplicates, (unsigned long long)n->n_rejected,
-	    (unsigned long long)n->n_equivocations);
+	    (unsigned long long)n->n_equivocations, (unsigned long long)n->n_verified,
+	    (unsigned long long)n->n_amortized);
 	teardown(n);
 	free(n);
 	return 0;

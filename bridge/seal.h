@@ -34,6 +34,11 @@ struct fsb_open_opts {
 	const char *topic_origin; /* origin named by the topic, or NULL to skip */
 	int64_t arrival_ms;       /* when it arrived (revocation is judged then) */
 	int64_t max_skew_ms;      /* how far issued_at may be ahead of arrival */
+	/* Decode and check everything but the certificate and the signature:
+	 * for a payload that a hash link to a verified message vouches for
+	 * (DESIGN.md section 5, point 6). fsb_open_verify() finishes the job
+	 * when it is needed. */
+	int defer_signature;
 };
 
 /* An opened envelope. Owned by the caller; release with fsb_opened_clear(). */
@@ -53,6 +58,11 @@ struct fsb_opened {
  * err gets one line saying why. On failure *out is empty. */
 int fsb_open(struct fsb_trust *t, const uint8_t *buf, size_t len, const struct fsb_open_opts *o,
 	     struct fsb_opened *out, char *err, size_t errlen);
+
+/* The certificate and signature checks that defer_signature left out, as
+ * at the given arrival time. */
+int fsb_open_verify(struct fsb_trust *t, struct fsb_opened *o, int64_t arrival_ms, char *err,
+		    size_t errlen);
 
 /* Releases what an open filled; safe on an empty or cleared struct. */
 void fsb_opened_clear(struct fsb_opened *o);

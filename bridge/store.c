@@ -738,6 +738,26 @@ int fsb_store_find_seq(struct fsb_store *s, const char *origin, uint64_t seq, ui
 	return find(s, DB_BY_SEQ, val(k, seq_key(k, origin, seq)), index);
 }
 
+int fsb_store_seq_hash(struct fsb_store *s, const char *origin, uint64_t seq,
+		       uint8_t hash[FSB_HASH_LEN])
+{
+	uint8_t k[FSB_ORIGIN_MAX + 9];
+	if (strlen(origin) > FSB_ORIGIN_MAX)
+		return FSB_ENOTFOUND;
+	MDB_txn *txn;
+	MDB_val key = val(k, seq_key(k, origin, seq)), v;
+	int rc = read_txn(s, &txn);
+	if (rc)
+		return rc;
+	int mrc = mdb_get(txn, s->dbi[DB_BY_SEQ], &key, &v);
+	if (mrc == 0 && v.mv_size == 8 + FSB_HASH_LEN)
+		memcpy(hash, (const uint8_t *)v.mv_data + 8, FSB_HASH_LEN);
+	mdb_txn_abort(txn);
+	if (mrc == MDB_NOTFOUND)
+		return FSB_ENOTFOUND;
+	return mrc ? fail(s, mrc, "cannot look up (origin, seq)") : 0;
+}
+
 int fsb_store_find_id(struct fsb_store *s, const char *message_id, uint64_t *index)
 {
 	return find(s, DB_BY_ID, val(message_id, strlen(message_id)), index);

@@ -142,6 +142,11 @@ int fsb_store_get(struct fsb_store *s, uint64_t index, struct fsb_entry *out);
 /* Finds the log index of (origin, seq) or of a message id; FSB_ENOTFOUND
  * when absent. */
 int fsb_store_find_seq(struct fsb_store *s, const char *origin, uint64_t seq, uint64_t *index);
+
+/* The payload hash held for (origin, seq); FSB_ENOTFOUND when none. Lets a
+ * receiver recognise a duplicate without verifying its signature again. */
+int fsb_store_seq_hash(struct fsb_store *s, const char *origin, uint64_t seq,
+		       uint8_t hash[FSB_HASH_LEN]);
 int fsb_store_find_id(struct fsb_store *s, const char *message_id, uint64_t *index);
 
 /* How an entry seen by fsb_store_walk() stands in the local chain. */

@@ -31,6 +31,7 @@ struct fsb_mqtt {
 	void *ctx;
 	pthread_mutex_t lock;
 	int connected;
+	int receive_max;  /* the broker's Receive Maximum (MQTT 5 CONNACK) */
 	char *filters[MAX_FILTERS];
 	int n_filters;
 };
@@ -111,6 +112,24 @@ static void on_connection_lost(void *context, char *cause)
 	struct fsb_mqtt_event ev = {.type = FSB_MQTT_DISCONNECTED,
 				    .reason = cause ? cause : "connection lost"};
 	emit(m, &ev);
+}
+
+int fsb_mqtt_max_inflight(const struct fsb_mqtt *m)
+{
+	pthread_mutex_lock((pthread_mutex_t *)&m->lock);
+	int n = m->receive_max;
+	pthread_mutex_unlock((pthread_mutex_t *)&m->lock);
+	return n;
+}
+
+static void on_connect_success5(void *context, MQTTAsync_successData5 *r)
+{
+	struct fsb_mqtt *m = context;
+	MQTTProperty *p = r ? MQTTProperties_getProperty(&r->properties, MQTTPROPERTY_CODE_RECEIVE_MAXIMUM)
+			    : NULL;
+	pthread_mutex_lock(&m->lock);
+	m->receive_max = p && p->value.integer2 > 0 ? p->value.integer2 : 65535;
+	pthread_mutex_unlock(&m->lock);
 }
 
 static void connect_failed(struct fsb_mqtt *m, int code, int reason_code, const char *message)
@@ -234,6 +253,7 @@ int fsb_mqtt_create(const struct fsb_mqtt_opts *o, fsb_mqtt_fn fn, void *ctx,
 	m->fn = fn;
 	m->ctx = ctx;
 	m->version = MQTTVERSION_5;
+	m->receive_max = 20; /* the MQTT 5 minimum a broker may announce, until it says */
 	int rc = make_client(m, err, errlen);
 	if (rc) {
 		fsb_mqtt_destroy(m, 0);
@@ -249,6 +269,7 @@ int fsb_mqtt_connect(struct fsb_mqtt *m)
 	if (m->use_v311 && m->version == MQTTVERSION_5) {
 		MQTTAsync_destroy(&m->client);
 		m->version = MQTTVERSION_3_1_1;
+		m->receive_max = 65535;
 		if (make_client(m, err, sizeof err))
 			return FSB_EIO;
 	}
@@ -270,6 +291,7 @@ int fsb_mqtt_connect(struct fsb_mqtt *m)
 		p.value.integer4 = SESSION_EXPIRY_S;
 		MQTTProperties_add(&props, &p);
 		co.connectProperties = &props;
+		co.onSuccess5 = on_connect_success5;
 		co.onFailure5 = on_connect_failure5;
 	} else {
 		co.cleansession = 0;

@@ -62,6 +62,12 @@ int fsb_mqtt_connect(struct fsb_mqtt *m);
 /* Whether the client is connected now. */
 int fsb_mqtt_is_connected(const struct fsb_mqtt *m);
 
+/* How many QoS 1 publications may be unacknowledged at once: the broker's
+ * Receive Maximum under MQTT 5 (65535 when it sets none, or under 3.1.1).
+ * Keep within it: Paho's own queueing past it is very slow (one message per
+ * cycle of its send thread, under 100 a second). */
+int fsb_mqtt_max_inflight(const struct fsb_mqtt *m);
+
 /* Adds a subscription (QoS 1), made now if connected and on every connect. */
 int fsb_mqtt_subscribe(struct fsb_mqtt *m, const char *filter);
 
