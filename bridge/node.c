@@ -38,6 +38,7 @@
 #define REORDER_MAX 2048        /* messages waiting per stream */
 #define WINDOW 512              /* publications in flight, at most */
 #define RESEND_TAG (1ULL << 63)  /* tags of re-sent messages (outbox tags are seqs) */
+#define MIRROR_NOTE_MS 1000       /* how often the mirror's progress is saved */
 #define GAP_WAIT_MS 400         /* how long a gap may last before asking */
 #define SYNC_RETRY_MS 3000      /* how long to wait for an answer */
 #define SYNC_MAX 10000          /* seqs asked for in one request */
@@ -132,13 +133,20 @@ struct node {
 	uint64_t published_upto; /* own seq published on this connection */
 	uint64_t inflight;
 	int outbox_dirty;
+	/* The inbox mirror follows the log: every received entry after
+	 * mirror_upto goes to the local broker, within its window, and the
+	 * acknowledged position is saved, so an outage of the local broker or
+	 * a restart loses nothing (a few may be sent twice). */
+	int mirror_dirty;
+	uint64_t mirror_upto, mirror_acked, local_inflight;
+	int64_t mirror_saved_at;
 	int64_t outbox_checked_at;
 	int checkpoint_dirty;
 	int64_t checkpoint_due, checkpoint_sent_at;
 	int64_t append_error_said_at;
 	uint64_t n_verified, n_amortized;
 	uint64_t n_received, n_appended, n_duplicates, n_rejected, n_equivocations;
-	char inbox_topic[FSB_TOPIC_MAX], submit_filter[FSB_TOPIC_MAX], result_topic[FSB_TOPIC_MAX];
+	char submit_filter[FSB_TOPIC_MAX], result_topic[FSB_TOPIC_MAX];
 };
 
 /* ---- logging --------------------------------------------------------------------- */
@@ -476,22 +484,6 @@ static void on_stream_message(struct node *n, const struct fsb_topic *t, struct 
 	hold(n, p);
 }
 
-/* Mirrors a verified stream message to the agency's broker as JSON. */
-static void mirror(struct node *n, const struct pending *p)
-{
-	if (!n->c[CONN_LOCAL].connected)
-		return;
-	char *json, topic[FSB_TOPIC_MAX];
-	struct fsb_header h;
-	fsb_message_header(p->o.msg, &h);
-	if (!fsb_topic_inbox(topic, n->cfg->local_root, h.origin, fsb_message_kind(p->o.msg), p->category))
-		return;
-	if (fsb_message_to_json(p->o.msg, 0, &json) == 0) {
-		publish(n, CONN_LOCAL, topic, json, strlen(json), 0, 0);
-		free(json);
-	}
-}
-
 /* Checks a waiting message's certificate and signature; a failure rejects
  * it. Returns 1 when it passed. */
 static int verify(struct node *n, struct pending *p)
@@ -625,7 +617,7 @@ static void flush(struct node *n)
 				say(n, "WARN", "%s:%llu stored with content warnings: %s: %s", in[j].origin,
 				    (unsigned long long)p->seq, p->o.warnings->items[0].path,
 				    p->o.warnings->items[0].msg);
-			mirror(n, p);
+			n->mirror_dirty = 1;
 			want_checkpoint(n);
 			break;
 		case FSB_DUPLICATE:
@@ -654,6 +646,78 @@ out:
 	free(ps);
 	free(res);
 	free(idx);
+}
+
+struct mirror_walk {
+	struct node *n;
+	int stop;
+};
+
+static int mirror_one(void *ctx, const struct fsb_entry *e, enum fsb_chain chain)
+{
+	struct mirror_walk *w = ctx;
+	struct node *n = w->n;
+	(void)chain;
+	uint64_t max = (uint64_t)fsb_mqtt_max_inflight(n->c[CONN_LOCAL].m);
+	if (n->local_inflight >= (max < WINDOW ? max : WINDOW))
+		return 1;
+	n->mirror_upto = e->index;
+	if (e->direction != FSB_DIR_RECEIVED)
+		return 0;
+	struct fsb_envelope_view v;
+	struct fsb_message *m = NULL;
+	char topic[FSB_TOPIC_MAX], *json;
+	if (fsb_envelope_view(e->envelope, e->envelope_len, &v) ||
+	    fsb_message_unpack(v.payload, v.payload_len, v.payload_len, &m, NULL))
+		return 0; /* audit verify will say why */
+	if (fsb_topic_inbox(topic, n->cfg->local_root, e->origin, e->kind, e->category) &&
+	    fsb_message_to_json(m, 0, &json) == 0) {
+		if (fsb_mqtt_publish(n->c[CONN_LOCAL].m, topic, json, strlen(json), 0, e->index, NULL) == 0)
+			n->local_inflight++;
+		else
+			w->stop = 1, n->mirror_upto = e->index - 1;
+		free(json);
+	}
+	fsb_message_free(m);
+	return w->stop;
+}
+
+/* Mirrors what the log holds beyond mirror_upto, within the local window. */
+static void run_mirror(struct node *n)
+{
+	if (!n->c[CONN_LOCAL].connected || !n->mirror_dirty)
+		return;
+	n->mirror_dirty = 0;
+	struct mirror_walk w = {n, 0};
+	uint64_t before = n->mirror_upto;
+	if (fsb_store_walk(n->store, n->mirror_upto + 1, mirror_one, &w) == 1 ||
+	    n->mirror_upto != before)
+		n->mirror_dirty = 1; /* more to do when acknowledgements come */
+}
+
+static void save_mirror(struct node *n, int64_t now, int force)
+{
+	if (n->mirror_acked == 0 || (!force && now - n->mirror_saved_at < MIRROR_NOTE_MS))
+		return;
+	char note[32];
+	snprintf(note, sizeof note, "%llu", (unsigned long long)n->mirror_acked);
+	fsb_store_put_note(n->store, "mirror", note);
+	n->mirror_saved_at = now;
+}
+
+static void load_mirror(struct node *n)
+{
+	char *note = NULL;
+	if (fsb_store_get_note(n->store, "mirror", &note) == 0) {
+		n->mirror_upto = n->mirror_acked = strtoull(note, NULL, 10);
+	} else {
+		/* A new node mirrors what it receives from now on. */
+		struct fsb_store_stats st;
+		if (fsb_store_stats(n->store, &st) == 0)
+			n->mirror_upto = n->mirror_acked = st.last_index;
+	}
+	free(note);
+	n->mirror_dirty = 1;
 }
 
 /* ---- synchronization -------------------------------------------------------------------- */
@@ -935,6 +999,11 @@ static void on_connection(struct node *n, struct event *e)
 		c->retry_at = 0;
 		say(n, "INFO", "connected to the %s broker %s", c->name,
 		    e->conn == CONN_EXCHANGE ? n->cfg->exchange_uri : n->cfg->local_uri);
+		if (e->conn == CONN_LOCAL) {
+			n->mirror_upto = n->mirror_acked;
+			n->local_inflight = 0;
+			n->mirror_dirty = 1;
+		}
 		if (e->conn == CONN_EXCHANGE) {
 			char topic[FSB_TOPIC_MAX];
 			fsb_topic_control(topic, n->origin, FSB_TOPIC_STATUS);
@@ -980,6 +1049,16 @@ static void handle(struct node *n, struct event *e)
 		break;
 	case FSB_MQTT_PUBLISHED:
 	case FSB_MQTT_PUBLISH_FAILED:
+		if (e->conn == CONN_LOCAL && e->tag) {
+			if (n->local_inflight)
+				n->local_inflight--;
+			if (e->type == FSB_MQTT_PUBLISHED && e->tag > n->mirror_acked)
+				n->mirror_acked = e->tag;
+			else if (e->type == FSB_MQTT_PUBLISH_FAILED && e->tag <= n->mirror_upto)
+				n->mirror_upto = e->tag - 1;
+			n->mirror_dirty = 1;
+			break;
+		}
 		if (e->conn == CONN_EXCHANGE && e->tag && n->inflight) {
 			n->inflight--;
 			n->outbox_dirty = 1; /* room in the window again */
@@ -1038,6 +1117,7 @@ static int setup(struct node *n, char *err, size_t errlen)
 		return FSB_EIO;
 	}
 	load_heads(n);
+	load_mirror(n);
 	fsb_topic_local(n->submit_filter, cfg->local_root, "submit/+");
 	fsb_topic_local(n->result_topic, cfg->local_root, "submit/result");
 	char status[FSB_TOPIC_MAX], local_id[300];
@@ -1080,8 +1160,10 @@ static void teardown(struct node *n)
 			pending_free(n->streams[i].wait[j]);
 	for (size_t i = 0; i < n->n_peers; i++)
 		free(n->peers[i].streams);
-	if (n->store)
+	if (n->store) {
+		save_mirror(n, fsb_time_now_ms(), 1);
 		fsb_store_put_note(n->store, "connection", "{\"stopped\":true}");
+	}
 	fsb_trust_close(n->trust);
 	fsb_signer_close(n->signer);
 	fsb_store_close(n->store);
@@ -1154,6 +1236,8 @@ int fsb_node_run(const struct fsb_config *cfg, volatile sig_atomic_t *stop, char
 			}
 		if (n->outbox_dirty)
 			publish_outbox(n);
+		run_mirror(n);
+		save_mirror(n, now, 0);
 		if (n->c[CONN_EXCHANGE].connected) {
 			check_gaps(n, now);
 			run_resends(n);

@@ -368,3 +368,24 @@ Test(node, bridged_brokers_that_drop_messages)
 	hb_stop(&b);
 	th_rmtree(b.dir);
 }
+
+Test(node, the_inbox_mirror_carries_every_message_of_a_burst)
+{
+	hn_start(&longan);
+	hn_start(&cantho);
+	cr_assert_eq(th_sh("cd %s && (mosquitto_sub -p %d -t 'cantho/foodsafety/inbox/longan/#' -C 300 -W 60 -q 1 -c -i staff-inbox >inbox.txt &)",
+			   dir, broker.port), 0);
+	h_sleep_ms(300);
+	cr_assert_eq(hn_submit(&longan, 300, "BURST"), 0);
+	cr_assert(hn_wait_head(&cantho, "longan", 300, WAIT_MS));
+	int lines = 0;
+	for (int i = 0; i < 200 && lines < 300; i++) {
+		char cmd[300];
+		snprintf(cmd, sizeof cmd, "test $(wc -l <%s/inbox.txt) -ge 300", dir);
+		if (th_sh("%s", cmd) == 0)
+			lines = 300;
+		h_sleep_ms(100);
+	}
+	cr_expect_eq(lines, 300, "the inbox did not get all 300 (see %s/inbox.txt)", dir);
+	cr_expect_eq(th_sh("grep -c BURST-300 %s/inbox.txt | grep -qx 1", dir), 0);
+}
