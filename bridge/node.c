@@ -108,7 +108,8 @@ struct resend {
 
 struct conn {
 	struct fsb_mqtt *m;
-	int connected;
+	int connected;       /* as Paho says, read every turn */
+	unsigned generation; /* the connection whose start was handled */
 	int64_t retry_at;    /* when to try connecting again; 0 = not waiting */
 	int backoff_ms;
 	const char *name;
@@ -994,17 +995,49 @@ static void on_connection(struct node *n, struct event *e)
 	int64_t now = e->arrival_ms;
 	switch (e->type) {
 	case FSB_MQTT_CONNECTED:
-		c->connected = 1;
 		c->backoff_ms = 0;
 		c->retry_at = 0;
 		say(n, "INFO", "connected to the %s broker %s", c->name,
 		    e->conn == CONN_EXCHANGE ? n->cfg->exchange_uri : n->cfg->local_uri);
-		if (e->conn == CONN_LOCAL) {
+		break;
+	case FSB_MQTT_DISCONNECTED:
+		say(n, "WARN", "lost the %s broker: %s; reconnecting", c->name, e->reason);
+		break;
+	case FSB_MQTT_CONNECT_FAILED:
+		c->backoff_ms = c->backoff_ms ? (c->backoff_ms * 2 > 8000 ? 8000 : c->backoff_ms * 2) : 250;
+		c->retry_at = now + c->backoff_ms;
+		if (c->backoff_ms >= 2000)
+			say(n, "WARN", "cannot reach the %s broker: %s; retrying in %d ms", c->name,
+			    e->reason, c->backoff_ms);
+		break;
+	default:
+		break;
+	}
+	for (int i = 0; i < 2; i++)
+		n->c[i].connected = fsb_mqtt_is_connected(n->c[i].m);
+	char note[160];
+	snprintf(note, sizeof note, "{\"pid\":%ld,\"exchange\":%s,\"local\":%s,\"at\":%lld}",
+		 (long)getpid(), n->c[CONN_EXCHANGE].connected ? "true" : "false",
+		 n->c[CONN_LOCAL].connected ? "true" : "false", (long long)now);
+	fsb_store_put_note(n->store, "connection", note);
+}
+
+/* What a new session calls for, whether its CONNECTED event came or not:
+ * the connection generation says a session began. */
+static void check_sessions(struct node *n)
+{
+	for (int i = 0; i < 2; i++) {
+		struct conn *c = &n->c[i];
+		c->connected = fsb_mqtt_is_connected(c->m);
+		unsigned g = fsb_mqtt_generation(c->m);
+		if (!c->connected || g == c->generation)
+			continue;
+		c->generation = g;
+		if (i == CONN_LOCAL) {
 			n->mirror_upto = n->mirror_acked;
 			n->local_inflight = 0;
 			n->mirror_dirty = 1;
-		}
-		if (e->conn == CONN_EXCHANGE) {
+		} else {
 			char topic[FSB_TOPIC_MAX];
 			fsb_topic_control(topic, n->origin, FSB_TOPIC_STATUS);
 			publish(n, CONN_EXCHANGE, topic, "online", 6, 1, 0);
@@ -1015,27 +1048,7 @@ static void on_connection(struct node *n, struct event *e)
 			n->outbox_dirty = 1;
 			publish_checkpoint(n);
 		}
-		break;
-	case FSB_MQTT_DISCONNECTED:
-		c->connected = 0;
-		say(n, "WARN", "lost the %s broker: %s; reconnecting", c->name, e->reason);
-		break;
-	case FSB_MQTT_CONNECT_FAILED:
-		c->connected = 0;
-		c->backoff_ms = c->backoff_ms ? (c->backoff_ms * 2 > 8000 ? 8000 : c->backoff_ms * 2) : 250;
-		c->retry_at = now + c->backoff_ms;
-		if (c->backoff_ms >= 2000)
-			say(n, "WARN", "cannot reach the %s broker: %s; retrying in %d ms", c->name,
-			    e->reason, c->backoff_ms);
-		break;
-	default:
-		break;
 	}
-	char note[160];
-	snprintf(note, sizeof note, "{\"pid\":%ld,\"exchange\":%s,\"local\":%s,\"at\":%lld}",
-		 (long)getpid(), n->c[CONN_EXCHANGE].connected ? "true" : "false",
-		 n->c[CONN_LOCAL].connected ? "true" : "false", (long long)now);
-	fsb_store_put_note(n->store, "connection", note);
 }
 
 static void handle(struct node *n, struct event *e)
@@ -1228,6 +1241,7 @@ int fsb_node_run(const struct fsb_config *cfg, volatile sig_atomic_t *stop, char
 			handle(n, e);
 			event_free(e);
 		}
+		check_sessions(n);
 		flush(n);
 		for (int i = 0; i < 2; i++)
 			if (n->c[i].retry_at && now >= n->c[i].retry_at) {

@@ -31,6 +31,7 @@ struct fsb_mqtt {
 	void *ctx;
 	pthread_mutex_t lock;
 	int connected;
+	unsigned generation; /* connections made so far */
 	int receive_max;  /* the broker's Receive Maximum (MQTT 5 CONNACK) */
 	char *filters[MAX_FILTERS];
 	int n_filters;
@@ -78,10 +79,15 @@ static void set_connected(struct fsb_mqtt *m, int on)
 
 int fsb_mqtt_is_connected(const struct fsb_mqtt *m)
 {
+	return m->client && MQTTAsync_isConnected(m->client);
+}
+
+unsigned fsb_mqtt_generation(const struct fsb_mqtt *m)
+{
 	pthread_mutex_lock((pthread_mutex_t *)&m->lock);
-	int on = m->connected;
+	unsigned g = m->generation;
 	pthread_mutex_unlock((pthread_mutex_t *)&m->lock);
-	return on;
+	return g;
 }
 
 static void subscribe_one(struct fsb_mqtt *m, const char *filter)
@@ -97,6 +103,7 @@ static void on_connected(void *context, char *cause)
 	struct fsb_mqtt *m = context;
 	set_connected(m, 1);
 	pthread_mutex_lock(&m->lock);
+	m->generation++;
 	for (int i = 0; i < m->n_filters; i++)
 		subscribe_one(m, m->filters[i]);
 	pthread_mutex_unlock(&m->lock);

@@ -59,8 +59,13 @@ int fsb_mqtt_create(const struct fsb_mqtt_opts *o, fsb_mqtt_fn fn, void *ctx,
 /* Starts connecting; the outcome arrives as CONNECTED or CONNECT_FAILED. */
 int fsb_mqtt_connect(struct fsb_mqtt *m);
 
-/* Whether the client is connected now. */
+/* Whether the client is connected now (Paho's own view). */
 int fsb_mqtt_is_connected(const struct fsb_mqtt *m);
+
+/* Counts the connections made so far, first and automatic ones alike. A
+ * caller that sees it change knows a new session began (its in-flight
+ * publications may be gone), even if events came late or out of order. */
+unsigned fsb_mqtt_generation(const struct fsb_mqtt *m);
 
 /* How many QoS 1 publications may be unacknowledged at once: the broker's
  * Receive Maximum under MQTT 5 (65535 when it sets none, or under 3.1.1).
