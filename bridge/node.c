@@ -400,11 +400,18 @@ static void hold(struct node *n, struct pending *p)
 	size_t i = s->n_wait;
 	while (i > 0 && s->wait[i - 1]->seq > p->seq)
 		i--;
-	if ((i > 0 && s->wait[i - 1]->seq == p->seq && p->seq > s->held) || s->n_wait == REORDER_MAX) {
+	if ((i > 0 && s->wait[i - 1]->seq == p->seq && p->seq > s->held) ||
+	    (s->n_wait == REORDER_MAX && i == s->n_wait)) {
 		/* Same seq already waiting (a duplicate, or an equivocation the
-		 * store will catch when the other arrives again), or no room. */
+		 * store will catch when the other arrives again), or no room and
+		 * it would come last: a sync request will bring it again. */
 		pending_free(p);
 		return;
+	}
+	if (s->n_wait == REORDER_MAX) {
+		/* Full: the lowest seqs are what lets the stream move on, so the
+		 * highest waiting one makes room. */
+		pending_free(s->wait[--s->n_wait]);
 	}
 	memmove(&s->wait[i + 1], &s->wait[i], (s->n_wait - i) * sizeof s->wait[0]);
 	s->wait[i] = p;
