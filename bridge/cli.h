@@ -41,7 +41,6 @@ int fsb_cmd_run(int argc, char **argv);
 /* fsbridge status -c FILE|--data DIR */
 int fsb_cmd_status(int argc, char **argv);
 
-struct fsb_message;
 struct fsb_errlist;
 struct fsb_config;
 struct fsb_store;

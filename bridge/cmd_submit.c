@@ -68,7 +68,7 @@ static void add_item(struct batch *b, const char *label, const char *text, size_
 	}
 	fsb_errlist_init(errs);
 	if (fsb_submission_check(text, len, b->kind, b->cfg->origin, b->cfg->max_message_bytes, &m,
-				 errs)) {
+				 NULL, errs)) {
 		fsb_cli_print_errors(label, errs);
 		b->bad++;
 	} else {

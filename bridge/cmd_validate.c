@@ -52,18 +52,14 @@ static int validate_file(const char *file, enum fsb_kind kind)
 		goto out;
 	}
 	fsb_errlist_init(errs);
-	if (fsb_submission_check(text, len, kind, NULL, FSB_CODEC_DEFAULT_MAX_BYTES, &m, errs)) {
+	size_t packed_len;
+	if (fsb_submission_check(text, len, kind, NULL, FSB_CODEC_DEFAULT_MAX_BYTES, &m, &packed_len,
+				 errs)) {
 		fsb_cli_print_errors(name, errs);
 		goto out;
 	}
-	uint8_t *packed;
-	size_t packed_len;
-	if (fsb_message_pack(m, &packed, &packed_len) == 0) {
-		printf("%s: OK (%s, %zu bytes packed)\n", name, fsb_kind_name(fsb_message_kind(m)),
-		       packed_len);
-		free(packed);
-		ok = 1;
-	}
+	printf("%s: OK (%s, %zu bytes packed)\n", name, fsb_kind_name(fsb_message_kind(m)), packed_len);
+	ok = 1;
 out:
 	fsb_message_free(m);
 	free(errs);

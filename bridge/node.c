@@ -971,7 +971,7 @@ static void on_local_message(struct node *n, struct event *e)
 		return;
 	fsb_errlist_init(errs);
 	if (fsb_submission_check((const char *)e->payload, e->len, kind, n->origin,
-				 n->cfg->max_message_bytes, &m, errs) == 0) {
+				 n->cfg->max_message_bytes, &m, NULL, errs) == 0) {
 		size_t before = fsb_errlist_count(errs);
 		if (fsb_submit_commit(n->store, n->signer, n->origin, &m, 1, NULL, errs, err,
 				      sizeof err) == 0) {

@@ -9,7 +9,8 @@
 #include "seal.h"
 
 int fsb_submission_check(const char *text, size_t len, enum fsb_kind kind, const char *origin,
-			 size_t max_bytes, struct fsb_message **out, struct fsb_errlist *errs)
+			 size_t max_bytes, struct fsb_message **out, size_t *out_len,
+			 struct fsb_errlist *errs)
 {
 	struct fsb_message *m = NULL;
 	uint8_t *packed = NULL;
@@ -45,6 +46,8 @@ int fsb_submission_check(const char *text, size_t len, enum fsb_kind kind, const
 		return rc;
 	}
 	*out = m;
+	if (out_len)
+		*out_len = packed_len;
 	return 0;
 }
 

@@ -18,9 +18,11 @@
 /* Checks one JSON submission. `origin` (the node's; NULL skips the check)
  * must match header.origin where the submitter gave one; seq, prevHash,
  * messageId and issuedAt must be absent. Every problem goes to errs; *out
- * is set only when there is none. */
+ * (and *packed_len, its size as protobuf, when not NULL) is set only when
+ * there is none. */
 int fsb_submission_check(const char *text, size_t len, enum fsb_kind kind, const char *origin,
-			 size_t max_bytes, struct fsb_message **out, struct fsb_errlist *errs);
+			 size_t max_bytes, struct fsb_message **out, size_t *packed_len,
+			 struct fsb_errlist *errs);
 
 /* Called after each message of a batch is sealed (i counts from 0). */
 typedef void (*fsb_submit_progress)(size_t done, size_t total);

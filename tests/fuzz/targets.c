@@ -88,7 +88,7 @@ int fsb_fuzz_json(const uint8_t *data, size_t len)
 		fsb_errlist_init(&errs);
 		struct fsb_message *m = NULL;
 		if (fsb_submission_check((const char *)data, len, (enum fsb_kind)kind, "longan",
-					 FSB_CODEC_DEFAULT_MAX_BYTES, &m, &errs) == 0) {
+					 FSB_CODEC_DEFAULT_MAX_BYTES, &m, NULL, &errs) == 0) {
 			exercise_message(m);
 			char when[FSB_TIME_MAX + 1];
 			fsb_time_format(fsb_time_now_ms(), when);
