@@ -8,36 +8,77 @@
 
 #include "format.h"
 
-int fsb_seal(struct fsb_signer *s, struct fsb_message *m, const struct fsb_stamp *stamp,
-	     uint8_t **env, size_t *env_len, uint8_t payload_hash[FSB_SHA256_LEN],
-	     struct fsb_errlist *errs)
+void fsb_sealed_clear(struct fsb_sealed *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(out[i].env);
+		out[i].env = NULL;
+	}
+}
+
+int fsb_seal_run(struct fsb_signer *s, struct fsb_message **msgs, size_t n,
+		 const struct fsb_stamp *first, struct fsb_sealed *out, size_t *failed,
+		 struct fsb_errlist *errs)
 {
 	struct fsb_errlist local;
 	if (!errs) {
 		fsb_errlist_init(&local);
 		errs = &local;
 	}
-	int rc = fsb_message_stamp(m, stamp);
-	if (rc)
-		return rc;
-	if ((rc = fsb_message_validate(m, FSB_VALIDATE_SEALED, errs)))
-		return rc;
-	uint8_t *payload = NULL;
-	size_t payload_len = 0;
-	if ((rc = fsb_message_pack(m, &payload, &payload_len)))
-		return rc;
-	uint8_t sig[FSB_SIG_MAX];
-	size_t sig_len = 0;
-	if ((rc = fsb_signer_sign(s, FSB_DOMAIN_MESSAGE, payload, payload_len, sig, &sig_len)))
-		goto out;
+	memset(out, 0, n * sizeof *out);
+	struct fsb_sign_job *jobs = calloc(n ? n : 1, sizeof *jobs);
+	if (!jobs)
+		return FSB_ENOMEM;
+	struct fsb_stamp st = *first;
+	int rc = 0;
+	size_t i;
+	/* Stamp and pack in order: each message links to the payload hash of
+	 * the one before, which needs its bytes but not its signature. */
+	for (i = 0; i < n; i++) {
+		uint8_t *payload = NULL;
+		if ((rc = fsb_message_stamp(msgs[i], &st)) ||
+		    (rc = fsb_message_validate(msgs[i], FSB_VALIDATE_SEALED, errs)) ||
+		    (rc = fsb_message_pack(msgs[i], &payload, &jobs[i].len)))
+			break;
+		jobs[i].payload = payload;
+		fsb_sha256(payload, jobs[i].len, out[i].payload_hash);
+		st.seq++;
+		memcpy(st.prev_hash, out[i].payload_hash, FSB_HASH_LEN);
+	}
+	if (rc == 0) {
+		/* A signature failure is not a message's fault; none is named. */
+		i = n;
+		rc = fsb_signer_sign_many(s, FSB_DOMAIN_MESSAGE, jobs, n, 0);
+	}
 	size_t cert_len;
 	const uint8_t *cert = fsb_signer_cert(s, &cert_len);
-	struct fsb_envelope e = {payload, payload_len, sig, sig_len, (uint8_t *)cert, cert_len};
-	if ((rc = fsb_envelope_pack(&e, env, env_len)))
-		goto out;
-	fsb_sha256(payload, payload_len, payload_hash);
-out:
-	free(payload);
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		struct fsb_envelope e = {(uint8_t *)jobs[k].payload, jobs[k].len, jobs[k].sig,
+					 jobs[k].sig_len, (uint8_t *)cert, cert_len};
+		rc = fsb_envelope_pack(&e, &out[k].env, &out[k].env_len);
+	}
+	for (size_t k = 0; k < n; k++)
+		free((void *)jobs[k].payload);
+	free(jobs);
+	if (rc) {
+		fsb_sealed_clear(out, n);
+		if (failed)
+			*failed = i;
+	}
+	return rc;
+}
+
+int fsb_seal(struct fsb_signer *s, struct fsb_message *m, const struct fsb_stamp *stamp,
+	     uint8_t **env, size_t *env_len, uint8_t payload_hash[FSB_SHA256_LEN],
+	     struct fsb_errlist *errs)
+{
+	struct fsb_sealed out;
+	int rc = fsb_seal_run(s, &m, 1, stamp, &out, NULL, errs);
+	if (rc == 0) {
+		*env = out.env;
+		*env_len = out.env_len;
+		memcpy(payload_hash, out.payload_hash, FSB_SHA256_LEN);
+	}
 	return rc;
 }
 

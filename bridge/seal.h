@@ -29,6 +29,26 @@ int fsb_seal(struct fsb_signer *s, struct fsb_message *m, const struct fsb_stamp
 	     uint8_t **env, size_t *env_len, uint8_t payload_hash[FSB_SHA256_LEN],
 	     struct fsb_errlist *errs);
 
+/* One sealed message of a run. */
+struct fsb_sealed {
+	uint8_t *env; /* malloc'd */
+	size_t env_len;
+	uint8_t payload_hash[FSB_SHA256_LEN];
+};
+
+/* Seals msgs[0..n) as consecutive messages of one stream, as n calls of
+ * fsb_seal() would: message i gets seq first->seq + i and, as prev_hash, the
+ * payload hash of message i - 1 (first->prev_hash for message 0). The
+ * signatures are computed on several threads (fsb_signer_sign_many). On
+ * failure nothing is left in out, and *failed (when not NULL) is the index
+ * of the message at fault, or n when the fault is no message's. */
+int fsb_seal_run(struct fsb_signer *s, struct fsb_message **msgs, size_t n,
+		 const struct fsb_stamp *first, struct fsb_sealed *out, size_t *failed,
+		 struct fsb_errlist *errs);
+
+/* Frees the envelopes of out[0..n). */
+void fsb_sealed_clear(struct fsb_sealed *out, size_t n);
+
 struct fsb_open_opts {
 	size_t max_bytes;         /* cap on the envelope; 0 = FSB_CODEC_DEFAULT_MAX_BYTES */
 	const char *topic_origin; /* origin named by the topic, or NULL to skip */

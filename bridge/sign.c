@@ -9,11 +9,13 @@
 #include "sign_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -217,18 +219,120 @@ const uint8_t *fsb_signer_cert(const struct fsb_signer *s, size_t *len)
 	return s->cert.raw.p;
 }
 
-int fsb_signer_sign(struct fsb_signer *s, enum fsb_domain d, const uint8_t *payload, size_t len,
-		    uint8_t sig[FSB_SIG_MAX], size_t *sig_len)
+static int sign_with(mbedtls_pk_context *key, mbedtls_ctr_drbg_context *drbg, enum fsb_domain d,
+		     const uint8_t *payload, size_t len, uint8_t sig[FSB_SIG_MAX], size_t *sig_len)
 {
 	uint8_t hash[FSB_SHA256_LEN];
 	unsigned char buf[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
 	size_t n = 0;
 	fsb_sign_digest(d, payload, len, hash);
-	int mrc = mbedtls_pk_sign(&s->key, MBEDTLS_MD_SHA256, hash, sizeof hash, buf, &n,
-				  mbedtls_ctr_drbg_random, &s->drbg);
+	int mrc = mbedtls_pk_sign(key, MBEDTLS_MD_SHA256, hash, sizeof hash, buf, &n,
+				  mbedtls_ctr_drbg_random, drbg);
 	if (mrc != 0 || n > FSB_SIG_MAX)
 		return FSB_ECERT;
 	memcpy(sig, buf, n);
 	*sig_len = n;
 	return 0;
+}
+
+int fsb_signer_sign(struct fsb_signer *s, enum fsb_domain d, const uint8_t *payload, size_t len,
+		    uint8_t sig[FSB_SIG_MAX], size_t *sig_len)
+{
+	return sign_with(&s->key, &s->drbg, d, payload, len, sig, sig_len);
+}
+
+/* ---- signing on several threads --------------------------------------------- */
+
+#define SIGN_THREADS_MAX 16
+#define SIGN_JOBS_PER_THREAD 8 /* below this, a thread is not worth its key copy */
+
+/* A worker signs jobs first, first + stride, ... with its own copy of the
+ * key and its own generator: mbedTLS contexts are not shared between
+ * threads (the group's precomputed table is filled on first use). */
+struct sign_worker {
+	pthread_t tid;
+	int started;
+	mbedtls_pk_context key;
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	enum fsb_domain d;
+	struct fsb_sign_job *jobs;
+	size_t n, first, stride;
+	int rc;
+};
+
+static void *sign_stride(void *arg)
+{
+	struct sign_worker *w = arg;
+	for (size_t i = w->first; i < w->n && w->rc == 0; i += w->stride)
+		w->rc = sign_with(&w->key, &w->drbg, w->d, w->jobs[i].payload, w->jobs[i].len,
+				  w->jobs[i].sig, &w->jobs[i].sig_len);
+	return NULL;
+}
+
+static int worker_init(struct sign_worker *w, const struct fsb_signer *s)
+{
+	static const char pers[] = "fsbridge signer worker";
+	mbedtls_pk_init(&w->key);
+	mbedtls_entropy_init(&w->entropy);
+	mbedtls_ctr_drbg_init(&w->drbg);
+	const mbedtls_ecp_keypair *src = mbedtls_pk_ec(s->key);
+	if (mbedtls_pk_setup(&w->key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)))
+		return FSB_ENOMEM;
+	mbedtls_ecp_keypair *dst = mbedtls_pk_ec(w->key);
+	if (mbedtls_ecp_group_load(&dst->grp, src->grp.id) || mbedtls_mpi_copy(&dst->d, &src->d) ||
+	    mbedtls_ecp_copy(&dst->Q, &src->Q))
+		return FSB_ENOMEM;
+	if (mbedtls_ctr_drbg_seed(&w->drbg, mbedtls_entropy_func, &w->entropy,
+				  (const unsigned char *)pers, sizeof pers - 1))
+		return FSB_EIO;
+	return 0;
+}
+
+static void worker_free(struct sign_worker *w)
+{
+	mbedtls_pk_free(&w->key); /* zeroes the private scalar */
+	mbedtls_ctr_drbg_free(&w->drbg);
+	mbedtls_entropy_free(&w->entropy);
+}
+
+int fsb_signer_sign_many(struct fsb_signer *s, enum fsb_domain d, struct fsb_sign_job *jobs,
+			 size_t n, int threads)
+{
+	if (threads <= 0)
+		threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (threads > SIGN_THREADS_MAX)
+		threads = SIGN_THREADS_MAX;
+	if ((size_t)threads > n / SIGN_JOBS_PER_THREAD)
+		threads = (int)(n / SIGN_JOBS_PER_THREAD);
+	if (threads < 1)
+		threads = 1;
+	struct sign_worker w[SIGN_THREADS_MAX];
+	memset(w, 0, sizeof w);
+	for (int k = 0; k < threads; k++) {
+		w[k] = (struct sign_worker){.d = d, .jobs = jobs, .n = n, .first = (size_t)k,
+					    .stride = (size_t)threads};
+		/* Worker 0 is this thread, with the signer's own key. */
+		if (k > 0 && worker_init(&w[k], s) == 0 &&
+		    pthread_create(&w[k].tid, NULL, sign_stride, &w[k]) == 0)
+			w[k].started = 1;
+	}
+	int rc = 0;
+	for (int k = 0; k < threads; k++) {
+		if (k > 0 && w[k].started)
+			continue;
+		/* Ours, or a worker that could not start: this thread does it. */
+		for (size_t i = (size_t)k; i < n && rc == 0; i += (size_t)threads)
+			rc = fsb_signer_sign(s, d, jobs[i].payload, jobs[i].len, jobs[i].sig,
+					     &jobs[i].sig_len);
+	}
+	for (int k = 1; k < threads; k++) {
+		if (w[k].started) {
+			pthread_join(w[k].tid, NULL);
+			if (rc == 0)
+				rc = w[k].rc;
+		}
+		worker_free(&w[k]);
+	}
+	return rc;
 }

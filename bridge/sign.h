@@ -74,6 +74,21 @@ const uint8_t *fsb_signer_cert(const struct fsb_signer *s, size_t *len);
 int fsb_signer_sign(struct fsb_signer *s, enum fsb_domain d, const uint8_t *payload, size_t len,
 		    uint8_t sig[FSB_SIG_MAX], size_t *sig_len);
 
+/* One payload to sign and, once signed, its signature. */
+struct fsb_sign_job {
+	const uint8_t *payload;
+	size_t len;
+	uint8_t sig[FSB_SIG_MAX];
+	size_t sig_len;
+};
+
+/* Signs jobs[0..n) in domain d as fsb_signer_sign() does (the signatures
+ * are the same, RFC 6979 being deterministic), on up to `threads` threads:
+ * 0 means one per online core. Small batches stay on the calling thread.
+ * Returns the first failure. */
+int fsb_signer_sign_many(struct fsb_signer *s, enum fsb_domain d, struct fsb_sign_job *jobs,
+			 size_t n, int threads);
+
 /* Whether a DER certificate names `origin` (subject CN or a DNS SAN):
  * 1 yes, 0 no, FSB_ECERT when it cannot be parsed. */
 int fsb_cert_names_origin(const uint8_t *der, size_t len, const char *origin);

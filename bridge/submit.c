@@ -56,7 +56,8 @@ struct batch {
 	const char *origin;
 	struct fsb_message **msgs;
 	size_t n;
-	uint8_t **envs;
+	struct fsb_sealed *sealed; /* the whole batch, sealed when entry 0 is asked for */
+	int have_sealed;
 	char (*categories)[FSB_CATEGORY_MAX + 1];
 	int64_t now;
 	char issued_at[FSB_TIME_MAX + 1];
@@ -66,31 +67,45 @@ struct batch {
 	size_t errlen;
 };
 
-/* fsb_seal_fn: seals message i with the seq and link the store chose. */
-static int seal_one(void *ctx, size_t i, uint64_t seq, const uint8_t prev[FSB_HASH_LEN],
-		    struct fsb_entry_in *out)
+/* Seals the whole batch from the seq and link the store chose for its
+ * first message: the stamps of the others follow from them (fsb_seal_run),
+ * and their signatures are computed together, on every core. */
+static int seal_batch(struct batch *b, uint64_t seq, const uint8_t prev[FSB_HASH_LEN])
 {
-	struct batch *b = ctx;
-	free(b->envs[i]);
-	b->envs[i] = NULL;
+	if (b->have_sealed)
+		fsb_sealed_clear(b->sealed, b->n);
+	b->have_sealed = 0;
 	struct fsb_stamp st = {.origin = b->origin, .seq = seq, .issued_at = b->issued_at};
 	memcpy(st.prev_hash, prev, FSB_HASH_LEN);
 	struct fsb_errlist errs;
 	fsb_errlist_init(&errs);
-	size_t len;
-	int rc = fsb_seal(b->signer, b->msgs[i], &st, &b->envs[i], &len, out->payload_hash, &errs);
+	size_t bad = b->n;
+	int rc = fsb_seal_run(b->signer, b->msgs, b->n, &st, b->sealed, &bad, &errs);
 	if (rc && b->errs)
 		for (size_t k = 0; k < errs.n; k++)
 			fsb_errlist_add(b->errs, errs.items[k].path, "%s", errs.items[k].msg);
-	if (rc) {
-		snprintf(b->err, b->errlen, "message %zu of the batch: %s%s%s", i + 1,
+	if (rc && bad < b->n)
+		snprintf(b->err, b->errlen, "message %zu of the batch: %s%s%s", bad + 1,
 			 errs.n ? errs.items[0].path : fsb_strerror(rc), errs.n ? ": " : "",
 			 errs.n ? errs.items[0].msg : "");
+	else if (rc)
+		snprintf(b->err, b->errlen, "cannot sign the batch: %s", fsb_strerror(rc));
+	b->have_sealed = rc == 0;
+	return rc;
+}
+
+/* fsb_seal_fn: hands the store entry i of the sealed batch. */
+static int seal_one(void *ctx, size_t i, uint64_t seq, const uint8_t prev[FSB_HASH_LEN],
+		    struct fsb_entry_in *out)
+{
+	struct batch *b = ctx;
+	int rc;
+	if (i == 0 && (rc = seal_batch(b, seq, prev)))
 		return rc;
-	}
 	size_t cert_len;
-	out->envelope = b->envs[i];
-	out->envelope_len = len;
+	out->envelope = b->sealed[i].env;
+	out->envelope_len = b->sealed[i].env_len;
+	memcpy(out->payload_hash, b->sealed[i].payload_hash, FSB_HASH_LEN);
 	out->origin = b->origin;
 	out->seq = seq;
 	memcpy(out->prev_hash, prev, FSB_HASH_LEN);
@@ -113,10 +128,10 @@ int fsb_submit_commit(struct fsb_store *store, struct fsb_signer *signer, const 
 {
 	struct batch b = {.signer = signer, .origin = origin, .msgs = msgs, .n = n,
 			  .progress = progress, .errs = errs, .err = err, .errlen = errlen};
-	b.envs = calloc(n ? n : 1, sizeof *b.envs);
+	b.sealed = calloc(n ? n : 1, sizeof *b.sealed);
 	b.categories = calloc(n ? n : 1, sizeof *b.categories);
 	int rc = FSB_ENOMEM;
-	if (b.envs && b.categories) {
+	if (b.sealed && b.categories) {
 		err[0] = '\0';
 		b.now = fsb_time_now_ms();
 		fsb_time_format(b.now, b.issued_at);
@@ -124,9 +139,9 @@ int fsb_submit_commit(struct fsb_store *store, struct fsb_signer *signer, const 
 		if (rc && !err[0])
 			snprintf(err, errlen, "%s", fsb_store_error(store));
 	}
-	for (size_t i = 0; b.envs && i < n; i++)
-		free(b.envs[i]);
-	free(b.envs);
+	if (b.have_sealed)
+		fsb_sealed_clear(b.sealed, n);
+	free(b.sealed);
 	free(b.categories);
 	return rc;
 }

@@ -24,7 +24,8 @@ int fsb_submission_check(const char *text, size_t len, enum fsb_kind kind, const
 			 size_t max_bytes, struct fsb_message **out, size_t *packed_len,
 			 struct fsb_errlist *errs);
 
-/* Called after each message of a batch is sealed (i counts from 0). */
+/* Called as each message of a batch goes into the log, once the batch is
+ * sealed (done counts from 1). */
 typedef void (*fsb_submit_progress)(size_t done, size_t total);
 
 /* Sequences, seals (signed by `signer` as `origin`, issued now) and commits

@@ -472,3 +472,66 @@ Test(seal, trust_store_refusals)
 	free(env);
 	fsb_trust_close(t);
 }
+
+/* A run sealed together (signatures on several threads) is byte for byte
+ * what sealing its messages one by one gives, links included; and every
+ * envelope opens. */
+Test(seal, run_on_threads_equals_one_by_one)
+{
+	enum { N = 40 };
+	struct fsb_signer *s = signer(PKI, "longan");
+	struct fsb_message *run[N], *one[N];
+	for (int i = 0; i < N; i++) {
+		run[i] = th_load_example(R1);
+		one[i] = th_load_example(R1);
+	}
+	char when[FSB_TIME_MAX + 1];
+	int64_t now = fsb_time_now_ms();
+	fsb_time_format(now, when);
+	struct fsb_stamp st = {.origin = "longan", .seq = 7, .issued_at = when};
+	memset(st.prev_hash, 0xab, sizeof st.prev_hash);
+	struct fsb_sealed out[N];
+	size_t failed = 99;
+	cr_assert_eq(fsb_seal_run(s, run, N, &st, out, &failed, NULL), 0);
+	cr_expect_eq(failed, 99, "failed is set only on failure");
+	for (int i = 0; i < N; i++) {
+		uint8_t *env, hash[FSB_SHA256_LEN];
+		size_t len;
+		cr_assert_eq(fsb_seal(s, one[i], &st, &env, &len, hash, NULL), 0);
+		cr_expect_eq(len, out[i].env_len, "message %d", i);
+		cr_expect(memcmp(env, out[i].env, len) == 0, "message %d differs", i);
+		cr_expect(memcmp(hash, out[i].payload_hash, sizeof hash) == 0);
+		char err[256] = "";
+		cr_expect_eq(open_at(out[i].env, out[i].env_len, "longan", now, err, sizeof err), 0,
+			     "message %d: %s", i, err);
+		free(env);
+		st.seq++;
+		memcpy(st.prev_hash, hash, sizeof hash);
+		fsb_message_free(run[i]);
+		fsb_message_free(one[i]);
+	}
+	fsb_sealed_clear(out, N);
+	fsb_signer_close(s);
+}
+
+/* A message that breaks a sealed rule fails the run, named by its index,
+ * and leaves nothing behind. */
+Test(seal, run_names_the_message_at_fault)
+{
+	struct fsb_signer *s = signer(PKI, "longan");
+	struct fsb_message *m[3];
+	for (int i = 0; i < 3; i++)
+		m[i] = th_load_example(R1);
+	struct fsb_stamp st = {.origin = "longan", .seq = 1, .issued_at = "not a time"};
+	struct fsb_sealed out[3];
+	size_t failed = 99;
+	struct fsb_errlist errs;
+	fsb_errlist_init(&errs);
+	cr_expect_neq(fsb_seal_run(s, m, 3, &st, out, &failed, &errs), 0);
+	cr_expect_eq(failed, 0);
+	for (int i = 0; i < 3; i++) {
+		cr_expect_null(out[i].env);
+		fsb_message_free(m[i]);
+	}
+	fsb_signer_close(s);
+}
