@@ -5,6 +5,7 @@
 #   make test       deps + build + every test
 #   make asan       the same tests under address and undefined sanitizers
 #   make demo       what fsbridge does so far, shown on the example messages
+#   make bench      the benchmarks, against this machine's own ceilings
 #   make clean
 #
 # BUILD selects the output tree, so the sanitizer build lives beside the
@@ -71,7 +72,7 @@ TEST_CPPFLAGS := -DFSB_TOP_DIR='"$(CURDIR)"' -DFSB_BIN='"$(CURDIR)/$(BIN)"' \
 TEST_LDLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
 .PHONY: all deps test asan valgrind valgrind-run test-faults faults-run demo fuzz fuzz-run \
-	clean check-run
+	clean check-run bench bench-run
 # Generated sources and objects are kept, never deleted as intermediates.
 .SECONDARY:
 all: $(BIN)
@@ -205,6 +206,25 @@ fuzz-run: $(FUZZ_BINS) $(BUILD)/fuzz/make_seeds
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang SAN=fuzz fuzz-run
 
+# Benchmarks (tests/bench/): the machine's ceilings and fsbridge against
+# them, in one run; a table on stdout, JSON (and a PNG when gnuplot is
+# there) in tests/bench/results/.
+BENCH_TOOLS := $(BUILD)/bench/ceilings $(BUILD)/bench/benchtool
+
+$(BUILD)/bench/ceilings: $(BUILD)/tests/bench/ceilings.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/benchtool: $(BUILD)/tests/bench/benchtool.o $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench-run: $(BIN) $(BENCH_TOOLS)
+	@tests/bench/bench.sh $(BIN) $(BUILD)/bench
+
+bench: deps
+	@$(MAKE) --no-print-directory bench-run
+
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@tests/demo/demo.sh $(BIN)
@@ -213,4 +233,5 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FAULT_OBJ:.o=.d) $(BUILD)/bridge/main.d \
+	$(wildcard $(BUILD)/tests/bench/*.d) \
 	$(wildcard $(BUILD)/tests/fuzz/*.d)

@@ -30,6 +30,9 @@ struct stream {
 	char origin[FSB_ORIGIN_MAX + 1];
 	uint64_t seq, index;
 	uint8_t hash[FSB_HASH_LEN];
+	/* --from: the first entry walked, whose link reaches before the walk */
+	uint64_t first_seq;
+	uint8_t first_prev[FSB_HASH_LEN];
 };
 
 /* A log entry handed from the walk to another thread: a copy, since the
@@ -44,6 +47,7 @@ struct audit {
 	size_t n_streams;
 	uint64_t entries, links, signatures, total;
 	uint64_t bytes; /* envelope bytes walked */
+	uint64_t from;  /* first log index walked */
 	/* the first problem, by log index */
 	uint64_t bad_index;
 	char why[600];
@@ -75,12 +79,20 @@ static void problem(struct audit *a, uint64_t index, const char *fmt, ...)
 	pthread_mutex_unlock(&a->lock);
 }
 
-static struct stream *stream_of(struct audit *a, const char *origin)
+static struct stream *find_stream(struct audit *a, const char *origin)
 {
 	for (size_t i = 0; i < a->n_streams; i++)
 		if (strcmp(a->streams[i].origin, origin) == 0)
 			return &a->streams[i];
-	struct stream *s = realloc(a->streams, (a->n_streams + 1) * sizeof *s);
+	return NULL;
+}
+
+static struct stream *stream_of(struct audit *a, const char *origin)
+{
+	struct stream *s = find_stream(a, origin);
+	if (s)
+		return s;
+	s = realloc(a->streams, (a->n_streams + 1) * sizeof *s);
 	if (!s)
 		return NULL;
 	a->streams = s;
@@ -217,6 +229,14 @@ static int check_entry(void *ctx, const struct fsb_entry *e, enum fsb_chain chai
 		return 0;
 	}
 	static const uint8_t zeros[FSB_HASH_LEN];
+	if (a->from > 1 && s->seq == 0 && !s->first_seq && e->seq > 1 && p.prev_hash) {
+		/* A partial walk meets this stream mid-way: its first link is
+		 * checked against the store once the walk is over. */
+		s->first_seq = e->seq;
+		memcpy(s->first_prev, p.prev_hash, FSB_HASH_LEN);
+		s->seq = e->seq - 1;
+		memcpy(s->hash, p.prev_hash, FSB_HASH_LEN);
+	}
 	if (e->seq != s->seq + 1)
 		problem(a, e->index, "(%s) stream %s jumps from seq %llu to %llu", id, e->origin,
 			(unsigned long long)s->seq, (unsigned long long)e->seq);
@@ -248,6 +268,23 @@ static int queue_for_links(void *ctx, const struct fsb_entry *e, enum fsb_chain 
 	return 0;
 }
 
+/* --from: the first link of each stream met mid-way must reach the payload
+ * hash the store holds for the message before it. */
+static void check_first_links(struct audit *a, struct fsb_store *store)
+{
+	for (size_t i = 0; i < a->n_streams; i++) {
+		struct stream *s = &a->streams[i];
+		uint8_t h[FSB_HASH_LEN];
+		if (!s->first_seq)
+			continue;
+		if (fsb_store_seq_hash(store, s->origin, s->first_seq - 1, h) ||
+		    memcmp(h, s->first_prev, FSB_HASH_LEN) != 0)
+			problem(a, UINT64_MAX, "(%s:%llu) prev_hash is not the payload hash held for %s:%llu",
+				s->origin, (unsigned long long)s->first_seq, s->origin,
+				(unsigned long long)s->first_seq - 1);
+	}
+}
+
 /* Compares the stored stream heads with what the walk found. */
 static void check_heads(struct audit *a, struct fsb_store *store)
 {
@@ -258,13 +295,13 @@ static void check_heads(struct audit *a, struct fsb_store *store)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct stream *s = stream_of(a, heads[i].origin);
+		struct stream *s = find_stream(a, heads[i].origin);
 		if (s && (s->seq != heads[i].seq || memcmp(s->hash, heads[i].payload_hash, FSB_HASH_LEN)))
 			problem(a, heads[i].index, "stream head of %s says seq %llu, the log holds %llu",
 				heads[i].origin, (unsigned long long)heads[i].seq,
 				(unsigned long long)s->seq);
 	}
-	if (n != a->n_streams)
+	if (n != a->n_streams && a->from <= 1)
 		problem(a, UINT64_MAX, "the stream heads list %zu streams, the log holds %zu", n,
 			a->n_streams);
 	free(heads);
@@ -273,13 +310,15 @@ static void check_heads(struct audit *a, struct fsb_store *store)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: fsbridge audit verify (-c FILE | --data DIR [--ca FILE[,FILE] --crl FILE[,FILE]|none]) [--full] [--jobs N]\n"
+		"usage: fsbridge audit verify (-c FILE | --data DIR [--ca FILE[,FILE] --crl FILE[,FILE]|none]) [--full] [--jobs N] [--from INDEX]\n"
 		"\n"
 		"Re-walks the log: the local hash chain, every stream's prev_hash links and\n"
 		"payload hashes, and signatures (the newest of each stream; --full: all, on\n"
 		"N worker threads, default the number of cores). Certificates are checked\n"
 		"against the CAs of the configuration, or of --ca/--crl; with --data alone\n"
-		"signatures are not checked. Exit 0 when everything holds, 1 otherwise.\n");
+		"signatures are not checked. --from INDEX starts at that log entry, continuing\n"
+		"the chain from the entry before it (an audit picking up where the last one\n"
+		"ended). Exit 0 when everything holds, 1 otherwise.\n");
 }
 
 /* Splits a comma-separated list in place. */
@@ -298,7 +337,8 @@ int fsb_cmd_audit(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'}, {"data", required_argument, NULL, 'd'},
 		{"ca", required_argument, NULL, 'a'},     {"crl", required_argument, NULL, 'r'},
 		{"full", no_argument, NULL, 'f'},         {"jobs", required_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+		{"from", required_argument, NULL, 'F'},   {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	if (argc < 2 || strcmp(argv[1], "verify") != 0) {
 		fprintf(stderr, "fsbridge audit: expected 'audit verify'\n");
@@ -309,6 +349,7 @@ int fsb_cmd_audit(int argc, char **argv)
 	const char *config = NULL, *data = NULL;
 	char *ca = NULL, *crl = NULL;
 	int full = 0, ch;
+	uint64_t from = 1;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -325,6 +366,15 @@ int fsb_cmd_audit(int argc, char **argv)
 				return FSB_EXIT_USAGE;
 			}
 			break;
+		case 'F': {
+			char *end;
+			from = strtoull(optarg, &end, 10);
+			if (*end || from < 1) {
+				fprintf(stderr, "fsbridge audit verify: --from must be a log index (1 or more)\n");
+				return FSB_EXIT_USAGE;
+			}
+			break;
+		}
 		case 'h': usage(stdout); return FSB_EXIT_OK;
 		default: usage(stderr); return FSB_EXIT_USAGE;
 		}
@@ -374,7 +424,14 @@ int fsb_cmd_audit(int argc, char **argv)
 		fprintf(stderr, "fsbridge audit verify: %s\n", fsb_store_error(store));
 		goto out;
 	}
-	a.total = st.entries;
+	if (from > 1 && from > st.last_index) {
+		fprintf(stderr, "fsbridge audit verify: --from %llu is past the last entry of the log (#%llu)\n",
+			(unsigned long long)from, (unsigned long long)st.last_index);
+		rc = FSB_EINVAL;
+		goto out;
+	}
+	a.from = from;
+	a.total = st.last_index >= from ? st.last_index - from + 1 : 0;
 	pthread_t threads[MAX_WORKERS];
 	long started = 0;
 	int check_all = full && a.n_anchors;
@@ -382,7 +439,7 @@ int fsb_cmd_audit(int argc, char **argv)
 		if (pthread_create(&threads[started], NULL, check_all ? sig_worker : link_worker, &a))
 			break;
 	fsb_entry_fn fn = check_all ? check_and_queue : started ? queue_for_links : check_entry;
-	rc = fsb_store_walk(store, 0, fn, &a);
+	rc = fsb_store_walk(store, from, fn, &a);
 	pthread_mutex_lock(&a.lock);
 	a.done = 1;
 	pthread_cond_broadcast(&a.not_empty);
@@ -394,6 +451,7 @@ int fsb_cmd_audit(int argc, char **argv)
 		fprintf(stderr, "fsbridge audit verify: %s\n", fsb_store_error(store));
 		goto out;
 	}
+	check_first_links(&a, store);
 	check_heads(&a, store);
 	if (a.n_anchors && !full) {
 		struct fsb_trust *t = NULL;
@@ -427,8 +485,12 @@ int fsb_cmd_audit(int argc, char **argv)
 	for (size_t i = 0; i < FSB_HASH_LEN; i++)
 		sprintf(head + 2 * i, "%02x", st.last_hash[i]);
 	printf("audit verify: OK\n");
-	printf("  entries     %llu (%.1f MB of envelopes), local chain intact to #%llu (%.16s…)\n",
-	       (unsigned long long)a.entries, a.bytes / 1e6, (unsigned long long)st.last_index, head);
+	char range[64] = "";
+	if (from > 1)
+		snprintf(range, sizeof range, "from #%llu ", (unsigned long long)from);
+	printf("  entries     %llu (%.1f MB of envelopes), local chain intact %sto #%llu (%.16s…)\n",
+	       (unsigned long long)a.entries, a.bytes / 1e6, range, (unsigned long long)st.last_index,
+	       head);
 	printf("  streams     %zu:", a.n_streams);
 	for (size_t i = 0; i < a.n_streams; i++)
 		printf(" %s %llu%s", a.streams[i].origin, (unsigned long long)a.streams[i].seq,

@@ -321,6 +321,31 @@ Test(log, audit_finds_a_byte_changed_through_lmdb)
 	free(err);
 }
 
+/* --from picks up where an earlier audit ended: the chain continues from
+ * the entry before, each stream's first link reaches the payload hash held
+ * before the range, and what lies before the range is not re-read. */
+Test(log, audit_from_an_index)
+{
+	submit_mix();
+	char *out, *err;
+	cr_assert_eq(th_fsbridge(&out, &err, "audit verify -c %s --from 3 --full", conf), 0, "%s", err);
+	cr_expect(strstr(out, "entries     2 ("), "%s", out);
+	cr_expect(strstr(out, "local chain intact from #3 to #4"), "%s", out);
+	cr_expect(strstr(out, "links       2 prev_hash links"), "%s", out);
+	cr_expect(strstr(out, "signatures  2 verified (every entry)"), "%s", out);
+	free(out);
+	free(err);
+	cr_expect_eq(th_fsbridge(NULL, &err, "audit verify -c %s --from 5", conf), 2);
+	cr_expect(strstr(err, "--from 5 is past the last entry of the log (#4)"), "%s", err);
+	free(err);
+	cr_expect_eq(th_fsbridge(NULL, NULL, "audit verify -c %s --from 0", conf), 2);
+	tamper_lmdb(3, 200);
+	cr_expect_eq(th_fsbridge(NULL, &err, "audit verify -c %s --from 3", conf), 1);
+	cr_expect(strstr(err, "FAILED at entry 3: local chain broken"), "%s", err);
+	free(err);
+	cr_expect_eq(th_fsbridge(NULL, NULL, "audit verify -c %s --from 4", conf), 0);
+}
+
 Test(log, audit_finds_a_byte_changed_in_the_data_file)
 {
 	submit_mix();

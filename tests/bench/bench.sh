@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# bench.sh - `make bench`: fsbridge measured against this machine's own
+# ceilings, all in one run (issue 7; README, "Performance").
+#
+#   tests/bench/bench.sh BIN TOOLDIR
+#
+# BIN is build/fsbridge, TOOLDIR holds `ceilings` (mbedTLS, LMDB and
+# Mosquitto on their own) and `benchtool` (load and stopwatches on
+# fsbridge's stores). One Mosquitto with the exchange configuration (TLS,
+# client certificates, ACL) and two real nodes, longan and cantho, on free
+# loopback ports; work files in build/bench/work. Prints one table; writes
+# tests/bench/results/latest.{json,txt} (and latest.png with gnuplot).
+#
+# Sizes can be lowered for a quick look (the figures are then not the
+# issue's): BENCH_E2E=20000 BENCH_CATCHUP=50000 BENCH_LOG=200000
+# BENCH_LATENCY=500 (messages at 50/s), BENCH_FULL=50000 (entries that
+# audit verify --full checks: the newest of the log, through --from, so that
+# the run stays within 15 minutes; links are checked on the whole log).
+set -u
+bin=$(realpath "$1")
+tools=$(realpath "$2")
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+work=$top/build/bench/work
+results=$top/tests/bench/results
+E2E=${BENCH_E2E:-20000}
+CATCHUP=${BENCH_CATCHUP:-50000}
+LOG=${BENCH_LOG:-200000}
+LATENCY=${BENCH_LATENCY:-500}
+FULL=${BENCH_FULL:-50000}
+CHUNK=500 # messages per `fsbridge submit`, as an agency system would batch them
+BYTES=1024
+
+declare -A R # every figure, by name
+step() { printf '\033[1m== [%3d s] %s\033[0m\n' "$SECONDS" "$*" >&2; }
+fail() { printf 'bench failed: %s\n' "$*" >&2; exit 1; }
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null; }
+rss_kib() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+# kv OUTPUT PREFIX: reads "name value" lines into R[PREFIX name].
+kv() { while read -r k v; do R[$2$k]=$v; done <<<"$1"; }
+
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+}
+trap cleanup EXIT
+
+rm -rf "$work" && mkdir -p "$work" "$results"
+step "PKI, broker, node configurations"
+certs/make-demo-pki.sh "$work/pki" >/dev/null || fail "cannot make the PKI"
+for port in $(shuf -i 20000-60000 -n 30); do
+	tls=$((port + 1))
+	sed -e "s/^listener 8883 /listener $tls /" -e "s/^listener 1883 /listener $port /" \
+		-e "s#certs/demo/#$work/pki/#" -e "s#config/mosquitto/#$top/config/mosquitto/#" \
+		config/mosquitto/exchange.conf >"$work/mosquitto.conf"
+	mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+	mpid=$!
+	sleep 0.3
+	kill -0 "$mpid" 2>/dev/null && break
+done
+kill -0 "$mpid" 2>/dev/null || fail "mosquitto would not start ($work/mosquitto.log)"
+pids+=("$mpid")
+for o in longan cantho; do
+	sed -e "s#ssl://127.0.0.1:8883#ssl://127.0.0.1:$tls#" -e "s#tcp://127.0.0.1:1883#tcp://127.0.0.1:$port#" \
+		-e "s#= \.\./var/$o#= $work/$o#" -e "s#= \.\./certs/demo/#= $work/pki/#" "config/$o.conf" >"$work/$o.conf"
+	"$bin" check -c "$work/$o.conf" >/dev/null || fail "fsbridge check $o"
+done
+
+declare -A node_pid
+start_node() {
+	"$bin" run -c "$work/$1.conf" 2>>"$work/$1.log" &
+	node_pid[$1]=$!
+	pids+=("$!")
+	for _ in $(seq 200); do
+		[ "$(grep -c "connected to the exchange" "$work/$1.log")" -gt "${2:-0}" ] && return 0
+		sleep 0.05
+	done
+	fail "$1 did not connect ($work/$1.log)"
+}
+stop_node() {
+	kill "${node_pid[$1]}" && wait "${node_pid[$1]}" 2>/dev/null
+}
+connections() { grep -c "connected to the exchange" "$work/$1.log"; }
+# submit N TAG: N recalls from longan, CHUNK per `fsbridge submit`; the
+# CPU seconds the submit processes used go to $work/submit-TAG.cpu.
+submit() {
+	"$tools/benchtool" jsonl "$1" $BYTES "$2" | split -l $CHUNK - "$work/chunk-$2-" || return 1
+	for f in "$work/chunk-$2-"*; do
+		"$bin" submit -c "$work/longan.conf" --jsonl "$f" >/dev/null || return 1
+	done
+	rm -f "$work/chunk-$2-"*
+	# `times` (not in a pipe, which would be a new shell): the children's
+	# user and system time on its second line, as XmY.YYYs
+	times >"$work/submit-$2.times"
+	awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/);
+		printf "%.2f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$work/submit-$2.times" >"$work/submit-$2.cpu"
+}
+# sample_rss PID NAME: peak RssAnon every 100 ms into $work/NAME.rss until killed.
+sample_rss() {
+	local peak=0 r
+	while r=$(rss_kib "$1") && [ -n "$r" ]; do
+		[ "$r" -gt "$peak" ] && peak=$r && echo "$peak" >"$work/$2.rss"
+		sleep 0.1
+	done
+}
+
+step "Ceilings: mbedTLS ECDSA P-256 and SHA-256 on one core"
+out=$("$tools/ceilings" crypto 3) || fail "ceilings crypto"
+kv "$out" ""
+
+step "End to end: $E2E recalls of $BYTES bytes, longan -> cantho, until cantho's checkpoint is back"
+start_node longan
+start_node cantho
+t0=$(now)
+submit "$E2E" E2E &
+spid=$!
+R[e2e_s]=$("$tools/benchtool" drain "$work/longan" "$E2E" 600) || fail "end to end"
+wait "$spid" || fail "submission failed"
+R[e2e_submit_s]=$(secs "$t0" "$(now)")
+R[e2e_per_s]=$(calc "$E2E / ${R[e2e_s]}")
+R[envelope_bytes]=$("$tools/benchtool" envsize "$work/longan")
+R[e2e_cpu_longan_s]=$(cpu_s "${node_pid[longan]}")
+R[e2e_cpu_cantho_s]=$(cpu_s "${node_pid[cantho]}")
+R[e2e_cpu_broker_s]=$(cpu_s "$mpid")
+R[e2e_cpu_submit_s]=$(cat "$work/submit-E2E.cpu")
+R[rss_cantho_kib_e2e]=$(rss_kib "${node_pid[cantho]}")
+R[rss_longan_kib_e2e]=$(rss_kib "${node_pid[longan]}")
+
+step "Latency: $LATENCY recalls at 50/s, from longan's commit to cantho's"
+out=$("$tools/benchtool" latency "$work/longan.conf" "$work/cantho" 50 "$LATENCY") || fail "latency"
+kv "$out" latency_
+
+step "Catch-up: cantho offline while longan takes $CATCHUP recalls, then started"
+stop_node cantho
+t0=$(now)
+submit "$CATCHUP" CU || fail "submission failed"
+R[submit_per_s]=$(calc "$CATCHUP / $(secs "$t0" "$(now)")")
+sent=$((E2E + LATENCY + CATCHUP))
+c=$(connections cantho)
+b0=$(cpu_s "$mpid")
+l0=$(cpu_s "${node_pid[longan]}")
+t0=$(now)
+start_node cantho "$c"
+sample_rss "${node_pid[cantho]}" catchup &
+rpid=$!
+"$tools/benchtool" head "$work/cantho" longan "$sent" 600 >/dev/null || fail "catch-up"
+R[catchup_s]=$(secs "$t0" "$(now)")
+R[catchup_cpu_cantho_s]=$(cpu_s "${node_pid[cantho]}")
+R[catchup_cpu_broker_s]=$(calc "$(cpu_s "$mpid") - $b0" 2)
+R[catchup_cpu_longan_s]=$(calc "$(cpu_s "${node_pid[longan]}") - $l0" 2)
+kill "$rpid" 2>/dev/null
+R[catchup_per_s]=$(calc "$CATCHUP / ${R[catchup_s]}")
+R[rss_cantho_kib_catchup_peak]=$(cat "$work/catchup.rss")
+"$tools/benchtool" drain "$work/longan" "$sent" 600 >/dev/null || fail "checkpoint after catch-up"
+R[rss_cantho_kib_catchup_end]=$(rss_kib "${node_pid[cantho]}")
+
+rest=$((LOG - sent))
+[ "$rest" -gt 0 ] || fail "BENCH_LOG must exceed BENCH_E2E + BENCH_LATENCY + BENCH_CATCHUP"
+step "Filling the log to $LOG entries ($rest more, both nodes running)"
+submit "$rest" FILL &
+spid=$!
+"$tools/benchtool" drain "$work/longan" "$LOG" 1800 >/dev/null || fail "fill"
+wait "$spid" || fail "submission failed"
+R[rss_cantho_kib_log]=$(rss_kib "${node_pid[cantho]}")
+R[rss_longan_kib_log]=$(rss_kib "${node_pid[longan]}")
+
+step "Start-up of fsbridge run on cantho's $LOG-entry log (median of 3)"
+stop_node cantho
+for i in 1 2 3; do
+	"$tools/benchtool" startup "$bin" "$work/cantho.conf" >>"$work/startup.txt" || fail "start-up"
+done
+R[startup_running_ms]=$(awk '$1 == "running_ms" { print $2 }' "$work/startup.txt" | sort -n | sed -n 2p)
+R[startup_connected_ms]=$(awk '$1 == "connected_ms" { print $2 }' "$work/startup.txt" | sort -n | sed -n 2p)
+stop_node longan
+
+step "audit verify on cantho's log: links on all of it, then --full on the newest $FULL entries"
+t0=$(now)
+"$bin" audit verify -c "$work/cantho.conf" >"$work/audit-links.txt" || fail "audit verify"
+R[audit_links_s]=$(secs "$t0" "$(now)")
+[ "$FULL" -le "$LOG" ] || FULL=$LOG
+t0=$(now)
+"$bin" audit verify -c "$work/cantho.conf" --full --from $((LOG - FULL + 1)) >"$work/audit-full.txt" ||
+	fail "audit verify --full"
+R[audit_full_s]=$(secs "$t0" "$(now)")
+R[log_entries]=$(awk '$1 == "entries" { print $2 }' "$work/audit-links.txt")
+R[log_mb]=$(awk '$1 == "entries" { sub(/\(/, "", $3); print $3 }' "$work/audit-links.txt")
+R[audit_links_mb_per_s]=$(calc "${R[log_mb]} / ${R[audit_links_s]}")
+R[audit_full_per_s]=$(calc "$FULL / ${R[audit_full_s]}")
+
+step "Ceilings: LMDB batched appends and Mosquitto QoS 1, ${R[envelope_bytes]}-byte messages"
+out=$("$tools/ceilings" lmdb "$work/lmdb" "${R[envelope_bytes]}" 50000 100) || fail "ceilings lmdb"
+kv "$out" ""
+out=$("$tools/ceilings" mqtt "ssl://127.0.0.1:$tls" "$work/pki/ca.crt" \
+	"$work/pki/longan-client.crt" "$work/pki/longan-client.key" \
+	"$work/pki/cantho-client.crt" "$work/pki/cantho-client.key" \
+	foodsafety/v1/longan/bench "${R[envelope_bytes]}" 50000) || fail "ceilings mqtt"
+kv "$out" ""
+
+# ---- the table -------------------------------------------------------------
+ratio() { calc "$1 / $2" 2; }
+row() { printf '%-44s %12s %-8s %-34s %s\n' "$@"; }
+mib() { calc "$1 / 1024" 1; }
+verdict() { awk "BEGIN { print ($1) ? \"met\" : \"MISSED\" }"; }
+{
+	echo "fsbridge $("$bin" --version | awk '{ print $NF }') - make bench, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(uname -m)"
+	row "figure" "value" "unit" "ratio" "target"
+	row "ceiling: ECDSA P-256 sign, one core" "${R[sign_per_s]}" "/s" "" ""
+	row "ceiling: ECDSA P-256 verify, one core" "${R[verify_per_s]}" "/s" "" ""
+	row "ceiling: SHA-256, one core" "${R[sha256_mb_per_s]}" "MB/s" "" ""
+	row "ceiling: Mosquitto QoS 1 (TLS, 1 pub/1 sub)" "${R[mqtt_qos1_per_s]}" "msg/s" "${R[envelope_bytes]} B, window ${R[mqtt_receive_max]}" ""
+	row "ceiling: LMDB appends, commits of 100" "${R[lmdb_appends_per_s]}" "/s" "${R[envelope_bytes]} B values" ""
+	row "submit (fsbridge submit, $CHUNK per call)" "${R[submit_per_s]}" "msg/s" "$(ratio "${R[submit_per_s]}" "${R[sign_per_s]}") x sign" ""
+	row "  end to end CPU: submit, longan, cantho" "${R[e2e_cpu_submit_s]}" "s" "${R[e2e_cpu_longan_s]} s, ${R[e2e_cpu_cantho_s]} s, broker ${R[e2e_cpu_broker_s]} s in ${R[e2e_s]} s" ""
+	row "end to end, $E2E x $BYTES B" "${R[e2e_per_s]}" "msg/s" "$(ratio "${R[e2e_per_s]}" "${R[sign_per_s]}") x sign" ">= 0.8 x sign: $(verdict "${R[e2e_per_s]} >= 0.8 * ${R[sign_per_s]}")"
+	row "catch-up, $CATCHUP backlog" "${R[catchup_per_s]}" "msg/s" "$(ratio "${R[catchup_per_s]}" "${R[verify_per_s]}") x verify, $(ratio "${R[catchup_per_s]}" "${R[mqtt_qos1_per_s]}") x QoS 1" ">= 3 x verify: $(verdict "${R[catchup_per_s]} >= 3 * ${R[verify_per_s]}") (aim 0.5 x QoS 1)"
+	row "  catch-up CPU: cantho, broker, longan" "${R[catchup_cpu_cantho_s]}" "s" "${R[catchup_cpu_broker_s]} s, ${R[catchup_cpu_longan_s]} s in ${R[catchup_s]} s" ""
+	row "latency p50 at 50 msg/s" "${R[latency_p50_ms]}" "ms" "" "< 10 ms: $(verdict "${R[latency_p50_ms]} < 10")"
+	row "latency p99 at 50 msg/s" "${R[latency_p99_ms]}" "ms" "max ${R[latency_max_ms]} ms" "< 50 ms: $(verdict "${R[latency_p99_ms]} < 50")"
+	row "audit verify, links, $LOG entries" "${R[audit_links_mb_per_s]}" "MB/s" "$(ratio "${R[audit_links_mb_per_s]}" "${R[sha256_mb_per_s]}") x SHA-256" ">= 0.5: $(verdict "${R[audit_links_mb_per_s]} >= 0.5 * ${R[sha256_mb_per_s]}")"
+	row "audit verify --full, newest $FULL of $LOG" "${R[audit_full_per_s]}" "msg/s" "$(ratio "${R[audit_full_per_s]}" "${R[verify_per_s]}") x verify" ">= 1.6: $(verdict "${R[audit_full_per_s]} >= 1.6 * ${R[verify_per_s]}")"
+	row "RssAnon, cantho after $E2E" "$(mib "${R[rss_cantho_kib_e2e]}")" "MiB" "longan $(mib "${R[rss_longan_kib_e2e]}") MiB" "<= 16 MiB: $(verdict "${R[rss_cantho_kib_e2e]} <= 16384")"
+	row "RssAnon, cantho peak in $CATCHUP catch-up" "$(mib "${R[rss_cantho_kib_catchup_peak]}")" "MiB" "after: $(mib "${R[rss_cantho_kib_catchup_end]}") MiB" "<= 16 MiB: $(verdict "${R[rss_cantho_kib_catchup_peak]} <= 16384")"
+	row "RssAnon, cantho after $LOG" "$(mib "${R[rss_cantho_kib_log]}")" "MiB" "longan $(mib "${R[rss_longan_kib_log]}") MiB" "<= 16 MiB: $(verdict "${R[rss_cantho_kib_log]} <= 16384")"
+	row "start-up of run, $LOG-entry log" "${R[startup_connected_ms]}" "ms" "store ready ${R[startup_running_ms]} ms" "< 300 ms: $(verdict "${R[startup_connected_ms]} < 300")"
+} | tee "$results/latest.txt"
+
+{
+	printf '{\n  "version": "%s",\n  "date": "%s",\n  "cores": %s,\n' \
+		"$("$bin" --version | awk '{ print $NF }')" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)"
+	printf '  "sizes": {"e2e": %s, "catchup": %s, "log": %s, "latency": %s, "full": %s, "payload_bytes": %s},\n' \
+		"$E2E" "$CATCHUP" "$LOG" "$LATENCY" "$FULL" "$BYTES"
+	printf '  "figures": {\n'
+	first=1
+	for k in $(printf '%s\n' "${!R[@]}" | sort); do
+		[ $first = 1 ] || printf ',\n'
+		first=0
+		printf '    "%s": %s' "$k" "${R[$k]}"
+	done
+	printf '\n  }\n}\n'
+} >"$results/latest.json"
+
+if command -v gnuplot >/dev/null; then
+	{
+		echo "sign ${R[sign_per_s]} ${R[e2e_per_s]}"
+		echo "verify ${R[verify_per_s]} ${R[catchup_per_s]}"
+		echo "verify ${R[verify_per_s]} ${R[audit_full_per_s]}"
+	} >"$work/plot.dat"
+	gnuplot -e "set terminal png size 900,500; set output '$results/latest.png';
+		set style data histograms; set style fill solid; set ylabel 'messages/s';
+		set title 'fsbridge against one-core ceilings';
+		set xtics ('end to end vs sign' 0, 'catch-up vs verify' 1, 'audit --full vs verify' 2);
+		plot '$work/plot.dat' using 2 title 'ceiling', '' using 3 title 'fsbridge'" ||
+		echo "gnuplot failed; no PNG" >&2
+fi
+echo "results: tests/bench/results/latest.json ($SECONDS s in all)"

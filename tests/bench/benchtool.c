@@ -1,0 +1,355 @@
+/* benchtool.c - the measuring side of make bench, built on fsbridge's own
+ * modules through their headers (bench.sh runs it).
+ *
+ *   benchtool jsonl N BYTES TAG           N recalls of BYTES packed (or just over)
+ *   benchtool drain DATA SEQ TIMEOUT_S    until the node at DATA has its own
+ *                                         stream up to SEQ and an empty outbox
+ *                                         (every peer's checkpoint covers it)
+ *   benchtool head DATA ORIGIN SEQ TIMEOUT_S  until DATA holds ORIGIN up to SEQ
+ *   benchtool envsize DATA                bytes of the first log entry
+ *   benchtool latency CONF RECV_DATA RATE COUNT
+ *                                         submits one message at a time at RATE
+ *                                         per second through CONF's store and
+ *                                         times each until the receiver's log
+ *                                         (RECV_DATA) holds it
+ *   benchtool startup BIN CONF            starts `BIN run -c CONF` and times its
+ *                                         "running on" and "connected" lines
+ *
+ * Waiting commands print the seconds they waited; they poll the stores
+ * (read-only LMDB transactions) every millisecond.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "codec.h"
+#include "config.h"
+#include "error.h"
+#include "sign.h"
+#include "store.h"
+#include "submit.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "benchtool: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static void nap(void)
+{
+	struct timespec ts = {0, 1000000};
+	nanosleep(&ts, NULL);
+}
+
+/* ---- submissions ----------------------------------------------------------- */
+
+/* A recall, from the examples: its reason replaced by padding and its lot
+ * number made unique: `pad` characters of padding. */
+#define EXAMPLE FSB_TOP_DIR "/schemas/examples/recall-rice-labelling-class3-longan.json"
+struct gen {
+	char *head, *mid, *tail; /* text around the sample id and the conclusion */
+	size_t pad;
+	char *buf;
+};
+
+static char *cut(char *s, const char *key, char **after)
+{
+	char *k = strstr(s, key);
+	if (!k)
+		fail("the example has no %s", key);
+	char *v = k + strlen(key);
+	char *end = strchr(v, '"');
+	*v = '\0';
+	*after = end;
+	return s;
+}
+
+static const char *gen_next(struct gen *g, const char *tag, long i)
+{
+	char *pad = malloc(g->pad + 1);
+	memset(pad, 'x', g->pad);
+	pad[g->pad] = '\0';
+	free(g->buf);
+	if (asprintf(&g->buf, "%s%s-%07ld%s%s%s", g->head, tag, i, g->mid, pad, g->tail) < 0)
+		fail("out of memory");
+	free(pad);
+	return g->buf;
+}
+
+static size_t packed_size(const char *text)
+{
+	struct fsb_errlist errs;
+	struct fsb_message *m;
+	size_t len = 0;
+	fsb_errlist_init(&errs);
+	if (fsb_submission_check(text, strlen(text), FSB_KIND_NONE, NULL, 1 << 20, &m, &len,
+				 &errs))
+		fail("the generated submission is invalid: %s %s", errs.items[0].path,
+		     errs.items[0].msg);
+	fsb_message_free(m);
+	return len;
+}
+
+/* Reads the example (one JSON object, newlines removed) and sizes the pad so
+ * that the packed message is `bytes` long (one more when a length's varint
+ * grows a byte on the way). */
+static void gen_init(struct gen *g, size_t bytes, const char *tag)
+{
+	char *text;
+	size_t len;
+	if (fsb_read_file(EXAMPLE, 1 << 20, &text, &len))
+		fail("cannot read %s", EXAMPLE);
+	for (char *p = text; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	char *rest;
+	g->head = cut(text, "\"lotNumber\": \"", &rest);
+	g->mid = cut(rest, "\"reason\": \"", &g->tail);
+	g->buf = NULL;
+	g->pad = 1; /* a reason is required */
+	size_t base = packed_size(gen_next(g, tag, 1000000));
+	g->pad = bytes > base ? bytes - base + 1 : 1;
+	while (g->pad > 1 && packed_size(gen_next(g, tag, 1000000)) > bytes)
+		g->pad--;
+}
+
+static int cmd_jsonl(char **a)
+{
+	struct gen g;
+	long n = strtol(a[0], NULL, 10);
+	gen_init(&g, strtoul(a[1], NULL, 10), a[2]);
+	for (long i = 0; i < n; i++)
+		printf("%s\n", gen_next(&g, a[2], i));
+	return fflush(stdout) ? 1 : 0;
+}
+
+/* ---- waiting on stores --------------------------------------------------- */
+
+static struct fsb_store *open_ro(const char *dir)
+{
+	struct fsb_store *s;
+	struct fsb_store_opts o = {.read_only = 1};
+	char err[256];
+	if (fsb_store_open(dir, &o, &s, err, sizeof err))
+		fail("%s", err);
+	return s;
+}
+
+static uint64_t head_of(struct fsb_store *s, const char *origin)
+{
+	struct fsb_head *h;
+	size_t n;
+	uint64_t seq = 0;
+	if (fsb_store_heads(s, &h, &n))
+		fail("cannot read the heads: %s", fsb_store_error(s));
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(h[i].origin, origin) == 0)
+			seq = h[i].seq;
+	free(h);
+	return seq;
+}
+
+static int cmd_drain(char **a)
+{
+	struct fsb_store *s = open_ro(a[0]);
+	uint64_t want = strtoull(a[1], NULL, 10);
+	double limit = atof(a[2]), t0 = now_s();
+	for (;;) {
+		struct fsb_store_stats st;
+		if (fsb_store_stats(s, &st))
+			fail("cannot read the stats: %s", fsb_store_error(s));
+		if (head_of(s, fsb_store_origin(s)) >= want && st.outbox == 0)
+			break;
+		if (now_s() - t0 > limit)
+			fail("%s: outbox not drained in %s s", a[0], a[2]);
+		nap();
+	}
+	printf("%.3f\n", now_s() - t0);
+	fsb_store_close(s);
+	return 0;
+}
+
+static int cmd_head(char **a)
+{
+	struct fsb_store *s = open_ro(a[0]);
+	uint64_t want = strtoull(a[2], NULL, 10);
+	double limit = atof(a[3]), t0 = now_s();
+	while (head_of(s, a[1]) < want) {
+		if (now_s() - t0 > limit)
+			fail("%s: stream not complete in %s s", a[0], a[3]);
+		nap();
+	}
+	printf("%.3f\n", now_s() - t0);
+	fsb_store_close(s);
+	return 0;
+}
+
+static int cmd_envsize(char **a)
+{
+	struct fsb_store *s = open_ro(a[0]);
+	struct fsb_entry e;
+	if (fsb_store_get(s, 1, &e))
+		fail("%s: no first entry", a[0]);
+	printf("%zu\n", e.envelope_len);
+	fsb_entry_clear(&e);
+	fsb_store_close(s);
+	return 0;
+}
+
+/* ---- latency ------------------------------------------------------------- */
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return a < b ? -1 : a > b;
+}
+
+static int cmd_latency(char **a)
+{
+	struct fsb_config cfg;
+	char err[512];
+	fsb_config_init(&cfg);
+	if (fsb_config_read(&cfg, a[0], err, sizeof err))
+		fail("%s", err);
+	double rate = atof(a[2]);
+	long count = strtol(a[3], NULL, 10);
+	struct fsb_signer *signer;
+	struct fsb_store *mine, *theirs = open_ro(a[1]);
+	struct fsb_store_opts so = {.origin = cfg.origin};
+	if (fsb_signer_open(cfg.key_path, cfg.cert_path, &signer, err, sizeof err) ||
+	    fsb_store_open(cfg.data_dir, &so, &mine, err, sizeof err))
+		fail("%s", err);
+	struct gen g;
+	char tag[32];
+	snprintf(tag, sizeof tag, "LAT%ld", (long)getpid());
+	gen_init(&g, 1024, tag);
+
+	double *committed = calloc(count, sizeof *committed);
+	double *lat = calloc(count, sizeof *lat);
+	uint64_t *seqs = calloc(count, sizeof *seqs);
+	long sent = 0, seen = 0;
+	double t0 = now_s();
+	while (seen < count) {
+		double t = now_s();
+		if (sent < count && t >= t0 + sent / rate) {
+			const char *text = gen_next(&g, tag, sent);
+			struct fsb_errlist errs;
+			struct fsb_message *m;
+			fsb_errlist_init(&errs);
+			if (fsb_submission_check(text, strlen(text), FSB_KIND_NONE, cfg.origin,
+						 cfg.max_message_bytes, &m, NULL, &errs) ||
+			    fsb_submit_commit(mine, signer, cfg.origin, &m, 1, NULL, NULL, err,
+					      sizeof err))
+				fail("submission failed: %s", err);
+			committed[sent] = now_s();
+			struct fsb_header h;
+			fsb_message_header(m, &h);
+			seqs[sent++] = h.seq;
+			fsb_message_free(m);
+			continue;
+		}
+		while (seen < sent) {
+			uint64_t index;
+			int rc = fsb_store_find_seq(theirs, cfg.origin, seqs[seen], &index);
+			if (rc == FSB_ENOTFOUND)
+				break;
+			if (rc)
+				fail("lookup failed: %s", fsb_store_error(theirs));
+			lat[seen] = now_s() - committed[seen];
+			seen++;
+		}
+		if (now_s() - t0 > count / rate + 60)
+			fail("the receiver stopped taking messages");
+		struct timespec ts = {0, 200000};
+		nanosleep(&ts, NULL);
+	}
+	qsort(lat, count, sizeof *lat, cmp_double);
+	printf("p50_ms %.2f\np99_ms %.2f\nmax_ms %.2f\n", lat[count / 2] * 1e3,
+	       lat[(count * 99) / 100] * 1e3, lat[count - 1] * 1e3);
+	free(committed);
+	free(lat);
+	free(seqs);
+	free(g.buf);
+	fsb_store_close(mine);
+	fsb_store_close(theirs);
+	fsb_signer_close(signer);
+	fsb_config_cleanup(&cfg);
+	return 0;
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+static int cmd_startup(char **a)
+{
+	int fd[2];
+	if (pipe(fd))
+		fail("pipe: %s", strerror(errno));
+	double t0 = now_s();
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fd[1], 2);
+		close(fd[0]);
+		close(fd[1]);
+		execl(a[0], a[0], "run", "-c", a[1], (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	FILE *in = fdopen(fd[0], "r");
+	char line[1024];
+	double running = -1, connected = -1;
+	while (connected < 0 && fgets(line, sizeof line, in)) {
+		if (running < 0 && strstr(line, " running on "))
+			running = now_s() - t0;
+		if (strstr(line, "connected to the exchange"))
+			connected = now_s() - t0;
+	}
+	kill(pid, SIGTERM);
+	while (fgets(line, sizeof line, in))
+		;
+	fclose(in);
+	int status;
+	waitpid(pid, &status, 0);
+	if (running < 0 || connected < 0)
+		fail("%s run did not start", a[0]);
+	printf("running_ms %.1f\nconnected_ms %.1f\n", running * 1e3, connected * 1e3);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	static const struct {
+		const char *name;
+		int args;
+		int (*fn)(char **);
+	} cmds[] = {{"jsonl", 3, cmd_jsonl},	 {"drain", 3, cmd_drain},
+		    {"head", 4, cmd_head},	 {"envsize", 1, cmd_envsize},
+		    {"latency", 4, cmd_latency}, {"startup", 2, cmd_startup}};
+	for (size_t i = 0; argc > 1 && i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(argv[1], cmds[i].name) == 0 && argc == cmds[i].args + 2)
+			return cmds[i].fn(argv + 2);
+	fprintf(stderr, "usage: see the comment at the top of tests/bench/benchtool.c\n");
+	return 2;
+}
