@@ -225,6 +225,27 @@ static void record_hash(const uint8_t *r, size_t len, uint64_t index,
 	fsb_sha256_parts(parts, sizeof parts / sizeof parts[0], out);
 }
 
+/* LMDB opens an existing environment with the map size asked for, or the
+ * size of the data when that is larger: a full map, so the first write of
+ * every process would fail, grow the map and start again (a `fsbridge
+ * submit` then sealed its batch twice). A writer starts with half the data
+ * again as room, and at least `floor`. */
+static int headroom(struct fsb_store *s, size_t floor)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &st))
+		return 0;
+	size_t used = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+	size_t want = used + used / 2;
+	if (want < floor)
+		want = floor;
+	if (info.me_mapsize >= want)
+		return 0;
+	int rc = mdb_env_set_mapsize(s->env, want);
+	return rc ? fail(s, rc, "cannot size the map") : 0;
+}
+
 /* ---- opening ------------------------------------------------------------------ */
 
 /* mkdir -p, mode 0700 for what it creates. */
@@ -314,6 +335,9 @@ int fsb_store_open(const char *dir, const struct fsb_store_opts *o, struct fsb_s
 		rc = fail(s, rc, "cannot open the data directory");
 		goto fail;
 	}
+	if (!s->read_only && (rc = headroom(s, o->initial_map_bytes ? o->initial_map_bytes
+								     : DEFAULT_MAP_BYTES)))
+		goto fail;
 	if ((rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn))) {
 		rc = fail(s, rc, "cannot begin a transaction");
 		goto fail;
