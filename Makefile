@@ -77,15 +77,20 @@ TEST_LDLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 .SECONDARY:
 all: $(BIN)
 
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+# Installs the Debian packages given that are missing (apt-get, as root).
+define install_debs
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
 	    || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \
-	  echo "make deps: missing Debian packages:$$missing (run 'make deps' as root)" >&2; exit 1; fi; \
-	echo "make deps: installing$$missing"; \
+	  echo "make: missing Debian packages:$$missing (run 'make $@' as root)" >&2; exit 1; fi; \
+	echo "make: installing$$missing"; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
+endef
+
+deps:
+	$(call install_debs,$(DEB_PACKAGES))
 
 $(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: schemas/%.proto
 	@mkdir -p $(GEN)
@@ -222,7 +227,11 @@ $(BUILD)/bench/benchtool: $(BUILD)/tests/bench/benchtool.o $(LIB_OBJ)
 bench-run: $(BIN) $(BENCH_TOOLS)
 	@tests/bench/bench.sh $(BIN) $(BUILD)/bench
 
+# gnuplot draws the results as a PNG; only the benchmarks use it.
+BENCH_PACKAGES := gnuplot-nox
+
 bench: deps
+	$(call install_debs,$(BENCH_PACKAGES))
 	@$(MAKE) --no-print-directory bench-run
 
 demo: deps

@@ -56,8 +56,10 @@ struct batch {
 	const char *origin;
 	struct fsb_message **msgs;
 	size_t n;
-	struct fsb_sealed *sealed; /* the whole batch, sealed when entry 0 is asked for */
+	struct fsb_sealed *sealed; /* the whole batch */
 	int have_sealed;
+	uint64_t sealed_seq;       /* the seq and link it was sealed from */
+	uint8_t sealed_prev[FSB_HASH_LEN];
 	char (*categories)[FSB_CATEGORY_MAX + 1];
 	int64_t now;
 	char issued_at[FSB_TIME_MAX + 1];
@@ -91,16 +93,44 @@ static int seal_batch(struct batch *b, uint64_t seq, const uint8_t prev[FSB_HASH
 	else if (rc)
 		snprintf(b->err, b->errlen, "cannot sign the batch: %s", fsb_strerror(rc));
 	b->have_sealed = rc == 0;
+	b->sealed_seq = seq;
+	memcpy(b->sealed_prev, prev, FSB_HASH_LEN);
 	return rc;
 }
 
-/* fsb_seal_fn: hands the store entry i of the sealed batch. */
+/* Seals the batch after the stream's current head, before the write
+ * transaction: signing takes a while, and the transaction would keep every
+ * other writer (the node committing what it receives) waiting. */
+static int seal_ahead(struct fsb_store *store, struct batch *b)
+{
+	struct fsb_head *heads;
+	size_t n;
+	int rc = fsb_store_heads(store, &heads, &n);
+	if (rc) {
+		snprintf(b->err, b->errlen, "%s", fsb_store_error(store));
+		return rc;
+	}
+	uint64_t seq = 0;
+	uint8_t prev[FSB_HASH_LEN] = {0};
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(heads[i].origin, b->origin) == 0) {
+			seq = heads[i].seq;
+			memcpy(prev, heads[i].payload_hash, FSB_HASH_LEN);
+		}
+	free(heads);
+	return seal_batch(b, seq + 1, prev);
+}
+
+/* fsb_seal_fn: hands the store entry i of the sealed batch, sealing it
+ * again first if another writer moved the stream on since it was sealed. */
 static int seal_one(void *ctx, size_t i, uint64_t seq, const uint8_t prev[FSB_HASH_LEN],
 		    struct fsb_entry_in *out)
 {
 	struct batch *b = ctx;
 	int rc;
-	if (i == 0 && (rc = seal_batch(b, seq, prev)))
+	if (i == 0 && (!b->have_sealed || b->sealed_seq != seq ||
+		       memcmp(b->sealed_prev, prev, FSB_HASH_LEN) != 0) &&
+	    (rc = seal_batch(b, seq, prev)))
 		return rc;
 	size_t cert_len;
 	out->envelope = b->sealed[i].env;
@@ -135,7 +165,9 @@ int fsb_submit_commit(struct fsb_store *store, struct fsb_signer *signer, const 
 		err[0] = '\0';
 		b.now = fsb_time_now_ms();
 		fsb_time_format(b.now, b.issued_at);
-		rc = fsb_store_append_own(store, n, seal_one, &b, NULL);
+		rc = seal_ahead(store, &b);
+		if (rc == 0)
+			rc = fsb_store_append_own(store, n, seal_one, &b, NULL);
 		if (rc && !err[0])
 			snprintf(err, errlen, "%s", fsb_store_error(store));
 	}
