@@ -48,6 +48,13 @@
 #define MAX_RESENDS 32
 #define TICK_MS 200
 #define OUTBOX_RECHECK_MS 2000  /* a safety net under the notify file */
+/* Bytes of exchange messages waiting for the loop. Paho acknowledges a
+ * QoS 1 message as soon as its callback returns and holds its own lock
+ * meanwhile, so the callback can neither wait nor refuse: a broker that
+ * delivers a large backlog faster than the node stores it would grow the
+ * queue without bound. Past this budget exchange messages are dropped, and
+ * the gaps they leave are fetched again by sync requests, at a pace. */
+#define INBOUND_MAX_BYTES (4u << 20)
 
 enum { CONN_EXCHANGE, CONN_LOCAL };
 
@@ -124,6 +131,8 @@ struct node {
 	struct conn c[2];
 	pthread_mutex_t qlock;
 	struct event *qhead, *qtail;
+	size_t q_bytes;           /* exchange payload bytes queued (under qlock) */
+	uint64_t q_dropped;       /* dropped for it, not yet reported (under qlock) */
 	int wake_fd, watch_fd, lock_fd;
 	struct peer peers[MAX_PEERS];
 	size_t n_peers;
@@ -175,6 +184,8 @@ struct conn_ctx {
 
 static struct conn_ctx ctxs[2];
 
+static void event_free(struct event *e);
+
 static void on_event(void *arg, const struct fsb_mqtt_event *ev)
 {
 	struct conn_ctx *cc = arg;
@@ -208,6 +219,15 @@ static void on_event(void *arg, const struct fsb_mqtt_event *ev)
 		}
 	}
 	pthread_mutex_lock(&n->qlock);
+	if (e->type == FSB_MQTT_MESSAGE && e->conn == CONN_EXCHANGE) {
+		if (n->q_bytes + e->len > INBOUND_MAX_BYTES) {
+			n->q_dropped++;
+			pthread_mutex_unlock(&n->qlock);
+			event_free(e);
+			return;
+		}
+		n->q_bytes += e->len;
+	}
 	if (n->qtail)
 		n->qtail->next = e;
 	else
@@ -1242,7 +1262,14 @@ int fsb_node_run(const struct fsb_config *cfg, volatile sig_atomic_t *stop, char
 		pthread_mutex_lock(&n->qlock);
 		struct event *list = n->qhead;
 		n->qhead = n->qtail = NULL;
+		n->q_bytes = 0;
+		uint64_t dropped = n->q_dropped;
+		n->q_dropped = 0;
 		pthread_mutex_unlock(&n->qlock);
+		if (dropped)
+			say(n, "WARN", "inbound queue over %u MiB: dropped %llu exchange messages; "
+			    "sync requests will fetch what is missing", INBOUND_MAX_BYTES >> 20,
+			    (unsigned long long)dropped);
 		for (struct event *e = list, *next; e; e = next) {
 			next = e->next;
 			handle(n, e);

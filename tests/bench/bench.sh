@@ -21,6 +21,7 @@ bin=$(realpath "$1")
 tools=$(realpath "$2")
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
+. tests/lib/exchange-broker.sh
 work=$top/build/bench/work
 results=$top/tests/bench/results
 E2E=${BENCH_E2E:-20000}
@@ -52,17 +53,7 @@ trap cleanup EXIT
 rm -rf "$work" && mkdir -p "$work" "$results"
 step "PKI, broker, node configurations"
 certs/make-demo-pki.sh "$work/pki" >/dev/null || fail "cannot make the PKI"
-for port in $(shuf -i 20000-60000 -n 30); do
-	tls=$((port + 1))
-	sed -e "s/^listener 8883 /listener $tls /" -e "s/^listener 1883 /listener $port /" \
-		-e "s#certs/demo/#$work/pki/#" -e "s#config/mosquitto/#$top/config/mosquitto/#" \
-		config/mosquitto/exchange.conf >"$work/mosquitto.conf"
-	mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-	mpid=$!
-	sleep 0.3
-	kill -0 "$mpid" 2>/dev/null && break
-done
-kill -0 "$mpid" 2>/dev/null || fail "mosquitto would not start ($work/mosquitto.log)"
+start_exchange_broker "$top" "$work" "$work/pki" || fail "mosquitto would not start ($work/mosquitto.log)"
 pids+=("$mpid")
 for o in longan cantho; do
 	sed -e "s#ssl://127.0.0.1:8883#ssl://127.0.0.1:$tls#" -e "s#tcp://127.0.0.1:1883#tcp://127.0.0.1:$port#" \
@@ -286,7 +277,7 @@ if command -v gnuplot >/dev/null; then
 	} >"$work/plot.dat"
 	gnuplot -e "set terminal png size 900,500; set output '$results/latest.png';
 		set style data histograms; set style fill solid; set ylabel 'messages/s';
-		set title 'fsbridge against one-core ceilings';
+		set title 'fsbridge against one-core ceilings'; set yrange [0:*];
 		set xtics ('end to end vs sign' 0, 'catch-up vs verify' 1, 'audit --full vs verify' 2);
 		plot '$work/plot.dat' using 2 title 'ceiling', '' using 3 title 'fsbridge'" ||
 		echo "gnuplot failed; no PNG" >&2

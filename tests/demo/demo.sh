@@ -10,6 +10,7 @@ set -u
 bin=$(realpath "${1:-build/fsbridge}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
+. tests/lib/exchange-broker.sh
 work=$top/var/demo
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 fail() { printf '\n\033[1;31mdemo failed: %s\033[0m\n' "$*"; exit 1; }
@@ -28,16 +29,8 @@ ls certs/demo/*.crt | xargs -n1 basename | tr '\n' ' '; echo
 
 say "Mosquitto (config/mosquitto/exchange.conf) on free loopback ports"
 echo "the exchange on TLS with client certificates and an ACL: each node writes only under its own origin"
-for port in $(shuf -i 20000-60000 -n 30); do
-	tls=$((port + 1))
-	sed -e "s/^listener 8883 /listener $tls /" -e "s/^listener 1883 /listener $port /" \
-		config/mosquitto/exchange.conf >"$work/mosquitto.conf"
-	mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-	mpid=$!
-	sleep 0.3
-	kill -0 "$mpid" 2>/dev/null && break
-done
-kill -0 "$mpid" 2>/dev/null || fail "mosquitto would not start (see var/demo/mosquitto.log)"
+start_exchange_broker "$top" "$work" "$top/certs/demo" ||
+	fail "mosquitto would not start (see var/demo/mosquitto.log)"
 pids+=("$mpid")
 echo "exchange: ssl://127.0.0.1:$tls   local (agency) side: tcp://127.0.0.1:$port"
 
