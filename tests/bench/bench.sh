@@ -104,7 +104,7 @@ sample_rss() {
 # minutes): R[TAG_sign_per_s], R[TAG_verify_per_s], R[TAG_sha256_mb_per_s].
 crypto_tags=()
 crypto_ceiling() {
-	step "Ceilings: mbedTLS ECDSA P-256 sign and verify, SHA-256, one core (before $1)"
+	step "Ceilings: mbedTLS ECDSA P-256 sign and verify, SHA-256, one core [$1]"
 	out=$("$tools/ceilings" crypto 2) || fail "ceilings crypto"
 	kv "$out" "$1_"
 	crypto_tags+=("$1")
@@ -209,6 +209,11 @@ R[audit_full_s]=$(secs "$t0" "$(now)")
 "$tools/ceilings" verify 2 >"$work/verify2-b.txt" || fail "ceilings verify"
 wait $! || fail "ceilings verify"
 R[full_verify_2cores_per_s]=$(awk '{ s += $2 } END { printf "%.1f", s }' "$work"/verify2-?.txt)
+crypto_ceiling after
+# The audit figures are compared with the mean of the ceilings measured
+# just before and just after them.
+R[links_sha256_mean]=$(calc "(${R[links_sha256_mb_per_s]} + ${R[full_sha256_mb_per_s]}) / 2")
+R[full_verify_mean]=$(calc "(${R[full_verify_per_s]} + ${R[after_verify_per_s]}) / 2")
 R[log_entries]=$(awk '$1 == "entries" { print $2 }' "$work/audit-links.txt")
 R[log_mb]=$(awk '$1 == "entries" { sub(/\(/, "", $3); print $3 }' "$work/audit-links.txt")
 R[audit_links_mb_per_s]=$(calc "${R[log_mb]} / ${R[audit_links_s]}")
@@ -246,8 +251,8 @@ verdict() { awk "BEGIN { print ($1) ? \"met\" : \"MISSED\" }"; }
 	row "  CPU: cantho, broker, longan" "${R[catchup_cpu_cantho_s]}" "s" "${R[catchup_cpu_broker_s]} s, ${R[catchup_cpu_longan_s]} s in ${R[catchup_s]} s" ""
 	row "latency p50 at 50 msg/s" "${R[latency_p50_ms]}" "ms" "" "< 10 ms: $(verdict "${R[latency_p50_ms]} < 10")"
 	row "latency p99 at 50 msg/s" "${R[latency_p99_ms]}" "ms" "max ${R[latency_max_ms]} ms" "< 50 ms: $(verdict "${R[latency_p99_ms]} < 50")"
-	row "audit verify, links, $LOG entries" "${R[audit_links_mb_per_s]}" "MB/s" "$(ratio "${R[audit_links_mb_per_s]}" "${R[links_sha256_mb_per_s]}") x SHA-256" ">= 0.5: $(verdict "${R[audit_links_mb_per_s]} >= 0.5 * ${R[links_sha256_mb_per_s]}")"
-	row "audit verify --full, newest $FULL of $LOG" "${R[audit_full_per_s]}" "msg/s" "$(ratio "${R[audit_full_per_s]}" "${R[full_verify_per_s]}") x verify, $(ratio "${R[audit_full_per_s]}" "${R[full_verify_2cores_per_s]}") x 2 cores" ">= 1.6: $(verdict "${R[audit_full_per_s]} >= 1.6 * ${R[full_verify_per_s]}")"
+	row "audit verify, links, $LOG entries" "${R[audit_links_mb_per_s]}" "MB/s" "$(ratio "${R[audit_links_mb_per_s]}" "${R[links_sha256_mean]}") x SHA-256" ">= 0.5: $(verdict "${R[audit_links_mb_per_s]} >= 0.5 * ${R[links_sha256_mean]}")"
+	row "audit verify --full, newest $FULL of $LOG" "${R[audit_full_per_s]}" "msg/s" "$(ratio "${R[audit_full_per_s]}" "${R[full_verify_mean]}") x verify, $(ratio "${R[audit_full_per_s]}" "${R[full_verify_2cores_per_s]}") x 2 cores" ">= 1.6: $(verdict "${R[audit_full_per_s]} >= 1.6 * ${R[full_verify_mean]}")"
 	row "RssAnon, cantho after $E2E" "$(mib "${R[rss_cantho_kib_e2e]}")" "MiB" "longan $(mib "${R[rss_longan_kib_e2e]}") MiB" "<= 16 MiB: $(verdict "${R[rss_cantho_kib_e2e]} <= 16384")"
 	row "RssAnon, cantho peak in $CATCHUP catch-up" "$(mib "${R[rss_cantho_kib_catchup_peak]}")" "MiB" "after: $(mib "${R[rss_cantho_kib_catchup_end]}") MiB" "<= 16 MiB: $(verdict "${R[rss_cantho_kib_catchup_peak]} <= 16384")"
 	row "RssAnon, cantho after $LOG" "$(mib "${R[rss_cantho_kib_log]}")" "MiB" "longan $(mib "${R[rss_longan_kib_log]}") MiB" "<= 16 MiB: $(verdict "${R[rss_cantho_kib_log]} <= 16384")"
@@ -273,7 +278,7 @@ if command -v gnuplot >/dev/null; then
 	{
 		echo "sign ${R[e2e_sign_per_s]} ${R[e2e_per_s]}"
 		echo "verify ${R[catchup_verify_per_s]} ${R[catchup_per_s]}"
-		echo "verify ${R[full_verify_per_s]} ${R[audit_full_per_s]}"
+		echo "verify ${R[full_verify_mean]} ${R[audit_full_per_s]}"
 	} >"$work/plot.dat"
 	gnuplot -e "set terminal png size 900,500; set output '$results/latest.png';
 		set style data histograms; set style fill solid; set ylabel 'messages/s';
