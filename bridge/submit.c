@@ -69,9 +69,9 @@ struct batch {
 	size_t errlen;
 };
 
-/* Seals the whole batch from the seq and link the store chose for its
- * first message: the stamps of the others follow from them (fsb_seal_run),
- * and their signatures are computed together, on every core. */
+/* Seals the whole batch as seq, seq + 1, ... after the link prev: the
+ * stamps of the others follow from the first (fsb_seal_run), and their
+ * signatures are computed together, on every core. */
 static int seal_batch(struct batch *b, uint64_t seq, const uint8_t prev[FSB_HASH_LEN])
 {
 	if (b->have_sealed)
