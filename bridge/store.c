@@ -833,6 +833,18 @@ int fsb_store_walk(struct fsb_store *s, uint64_t from, fsb_entry_fn fn, void *ct
 	return rc;
 }
 
+int fsb_store_head(struct fsb_store *s, const char *origin, uint64_t *seq,
+		   uint8_t hash[FSB_HASH_LEN])
+{
+	MDB_txn *txn;
+	int rc = read_txn(s, &txn);
+	if (rc)
+		return rc;
+	rc = read_head(s, txn, origin, seq, hash);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
 int fsb_store_heads(struct fsb_store *s, struct fsb_head **heads, size_t *n)
 {
 	*heads = NULL;

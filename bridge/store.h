@@ -174,6 +174,11 @@ struct fsb_head {
 	uint64_t index; /* its log entry */
 };
 
+/* One stream's head: its seq and payload hash, or 0 and zeros when the
+ * store holds nothing of it. */
+int fsb_store_head(struct fsb_store *s, const char *origin, uint64_t *seq,
+		   uint8_t hash[FSB_HASH_LEN]);
+
 /* Lists every stream head into a malloc'd array (*n entries). */
 int fsb_store_heads(struct fsb_store *s, struct fsb_head **heads, size_t *n);
 

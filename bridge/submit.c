@@ -103,21 +103,13 @@ static int seal_batch(struct batch *b, uint64_t seq, const uint8_t prev[FSB_HASH
  * other writer (the node committing what it receives) waiting. */
 static int seal_ahead(struct fsb_store *store, struct batch *b)
 {
-	struct fsb_head *heads;
-	size_t n;
-	int rc = fsb_store_heads(store, &heads, &n);
+	uint64_t seq;
+	uint8_t prev[FSB_HASH_LEN];
+	int rc = fsb_store_head(store, b->origin, &seq, prev);
 	if (rc) {
 		snprintf(b->err, b->errlen, "%s", fsb_store_error(store));
 		return rc;
 	}
-	uint64_t seq = 0;
-	uint8_t prev[FSB_HASH_LEN] = {0};
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(heads[i].origin, b->origin) == 0) {
-			seq = heads[i].seq;
-			memcpy(prev, heads[i].payload_hash, FSB_HASH_LEN);
-		}
-	free(heads);
 	return seal_batch(b, seq + 1, prev);
 }
 

@@ -159,15 +159,10 @@ static struct fsb_store *open_ro(const char *dir)
 
 static uint64_t head_of(struct fsb_store *s, const char *origin)
 {
-	struct fsb_head *h;
-	size_t n;
-	uint64_t seq = 0;
-	if (fsb_store_heads(s, &h, &n))
-		fail("cannot read the heads: %s", fsb_store_error(s));
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(h[i].origin, origin) == 0)
-			seq = h[i].seq;
-	free(h);
+	uint64_t seq;
+	uint8_t hash[FSB_HASH_LEN];
+	if (fsb_store_head(s, origin, &seq, hash))
+		fail("cannot read the head of %s: %s", origin, fsb_store_error(s));
 	return seq;
 }
 

@@ -247,15 +247,10 @@ uint64_t hn_head(const struct node *n, const char *origin)
 	char err[256];
 	if (fsb_store_open(n->data, &o, &st, err, sizeof err))
 		return 0;
-	struct fsb_head *h;
-	size_t count;
-	uint64_t seq = 0;
-	if (fsb_store_heads(st, &h, &count) == 0) {
-		for (size_t i = 0; i < count; i++)
-			if (strcmp(h[i].origin, origin) == 0)
-				seq = h[i].seq;
-		free(h);
-	}
+	uint64_t seq;
+	uint8_t hash[FSB_HASH_LEN];
+	if (fsb_store_head(st, origin, &seq, hash))
+		seq = 0;
 	fsb_store_close(st);
 	return seq;
 }

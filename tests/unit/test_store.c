@@ -154,6 +154,13 @@ Test(store, own_appends_are_sequenced_and_linked)
 	cr_expect_str_eq(h[0].origin, "longan");
 	cr_expect_eq(h[0].seq, 5);
 	cr_expect_eq(h[0].index, 5);
+	uint64_t seq;
+	uint8_t hash[FSB_HASH_LEN];
+	cr_assert_eq(fsb_store_head(st, "longan", &seq, hash), 0);
+	cr_expect_eq(seq, 5);
+	cr_expect_arr_eq(hash, h[0].payload_hash, FSB_HASH_LEN);
+	cr_assert_eq(fsb_store_head(st, "cantho", &seq, hash), 0);
+	cr_expect_eq(seq, 0, "a stream the store never saw has head 0");
 	free(h);
 	uint64_t index;
 	cr_expect_eq(fsb_store_find_seq(st, "longan", 4, &index), 0);
