@@ -319,12 +319,18 @@ static void want_checkpoint(struct node *n)
 	}
 }
 
-/* Room for more tagged publications: WINDOW, or the broker's Receive
- * Maximum when smaller. */
+/* Publications a connection may have unacknowledged: WINDOW, or the
+ * broker's Receive Maximum when smaller. */
+static uint64_t window(const struct node *n, int conn)
+{
+	uint64_t max = (uint64_t)fsb_mqtt_max_inflight(n->c[conn].m);
+	return max < WINDOW ? max : WINDOW;
+}
+
+/* Room for more tagged publications on the exchange. */
 static int room(struct node *n)
 {
-	uint64_t max = (uint64_t)fsb_mqtt_max_inflight(n->c[CONN_EXCHANGE].m);
-	return n->inflight < (max < WINDOW ? max : WINDOW);
+	return n->inflight < window(n, CONN_EXCHANGE);
 }
 
 /* Publishes the outbox in seq order from where this connection left off,
@@ -558,6 +564,20 @@ static size_t verify_run(struct node *n, struct stream *s, size_t take)
 	return take - dropped;
 }
 
+/* How many of a stream's first `limit` waiting messages can be appended
+ * now: those next in order, and any at or below the head. */
+static size_t in_order(const struct stream *s, size_t limit)
+{
+	uint64_t next = s->held + 1;
+	size_t take = 0;
+	while (take < limit && s->wait[take]->seq <= next) {
+		if (s->wait[take]->seq == next)
+			next++;
+		take++;
+	}
+	return take;
+}
+
 /* Appends, in one transaction, every waiting message that is next in its
  * stream (and any at or below the head, so the store can tell duplicates
  * from equivocation), once verified. */
@@ -577,23 +597,9 @@ static void flush(struct node *n)
 		goto out;
 	for (size_t i = 0; i < n->n_streams; i++) {
 		struct stream *s = &n->streams[i];
-		uint64_t next = s->held + 1;
-		size_t take = 0;
-		while (take < s->n_wait && s->wait[take]->seq <= next) {
-			if (s->wait[take]->seq == next)
-				next++;
-			take++;
-		}
-		take = verify_run(n, s, take);
+		size_t take = verify_run(n, s, in_order(s, s->n_wait));
 		/* A message that failed leaves a gap: stop before it. */
-		next = s->held + 1;
-		size_t ready = 0;
-		while (ready < take && s->wait[ready]->seq <= next) {
-			if (s->wait[ready]->seq == next)
-				next++;
-			ready++;
-		}
-		take = ready;
+		take = in_order(s, take);
 		for (size_t j = 0; j < take; j++) {
 			struct pending *p = s->wait[j];
 			struct fsb_header h;
@@ -686,8 +692,7 @@ static int mirror_one(void *ctx, const struct fsb_entry *e, enum fsb_chain chain
 	struct mirror_walk *w = ctx;
 	struct node *n = w->n;
 	(void)chain;
-	uint64_t max = (uint64_t)fsb_mqtt_max_inflight(n->c[CONN_LOCAL].m);
-	if (n->local_inflight >= (max < WINDOW ? max : WINDOW))
+	if (n->local_inflight >= window(n, CONN_LOCAL))
 		return 1;
 	n->mirror_upto = e->index;
 	if (e->direction != FSB_DIR_RECEIVED)

@@ -100,7 +100,6 @@ static void subscribe_one(struct fsb_mqtt *m, const char *filter)
 	MQTTAsync_subscribe(m->client, filter, 1, &ro);
 }
 
-/* Called by Paho after every successful connection, first or automatic. */
 /* Paho never sets TCP_NODELAY, so Nagle's algorithm holds a lone PUBLISH
  * until the peer has acknowledged the previous segment, which a delayed
  * ACK puts off by tens of milliseconds: make bench measured a p50 of 31 ms
@@ -128,6 +127,7 @@ static void set_nodelay_everywhere(void)
 	closedir(d);
 }
 
+/* Called by Paho after every successful connection, first or automatic. */
 static void on_connected(void *context, char *cause)
 {
 	(void)cause;

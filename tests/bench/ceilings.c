@@ -165,9 +165,10 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int connected, failed, inflight, receive_max = 20;
 static long received, acked;
 
+/* ctx is non-NULL for the publisher, whose broker's Receive Maximum is
+ * the window to publish within. */
 static void on_conn5(void *ctx, MQTTAsync_successData5 *r)
 {
-	(void)ctx;
 	pthread_mutex_lock(&mu);
 	MQTTProperty *p = r ? MQTTProperties_getProperty(&r->properties,
 							 MQTTPROPERTY_CODE_RECEIVE_MAXIMUM)
