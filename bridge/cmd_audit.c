@@ -2,11 +2,14 @@
  *
  * Checks, in one pass over a read-only snapshot: the local chain (each entry
  * hash over the one before), each envelope's payload hash, each stream's
- * seq order and prev_hash links, and that the stream heads agree. Then
- * signatures: by default the newest of each stream, which authenticates
- * every earlier payload through the hash links (DESIGN.md section 5, point
- * 6); with --full every one, on worker threads, each judged as at its
- * recorded arrival. Reports the first bad entry and why.
+ * seq order, prev_hash links and issued_at order, and that the stream heads
+ * agree. Then signatures: by default the newest of each stream, which
+ * authenticates every earlier payload through the hash links (PROTOCOL.md,
+ * "Validity at arrival"); with --full every one, on worker threads, each
+ * judged as at its recorded arrival, by the rule the node applied: a
+ * message whose certificate was not in force when it arrived is accepted
+ * only when a later message of its stream, in force at its own arrival,
+ * links to it. Reports the first bad entry and why.
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -30,6 +33,7 @@ struct stream {
 	char origin[FSB_ORIGIN_MAX + 1];
 	uint64_t seq, index;
 	uint8_t hash[FSB_HASH_LEN];
+	int64_t issued_ms;  /* issued_at of seq, INT64_MIN when not known */
 	/* --from: the first entry walked, whose link reaches before the walk */
 	uint64_t first_seq;
 	uint8_t first_prev[FSB_HASH_LEN];
@@ -42,9 +46,21 @@ struct job {
 	enum fsb_chain chain;
 };
 
+/* What the signature checks found of one stream (kept apart from the walk's
+ * streams, since the workers fill it): the newest message whose
+ * certificate was in force at arrival, and the newest whose was not. */
+struct standing {
+	char origin[FSB_ORIGIN_MAX + 1];
+	uint64_t in_force_seq;
+	uint64_t stale_seq, stale_index;
+	char stale_why[300];
+};
+
 struct audit {
 	struct stream *streams;
 	size_t n_streams;
+	struct standing *standing; /* under lock */
+	size_t n_standing;
 	uint64_t entries, links, signatures, total;
 	uint64_t bytes; /* envelope bytes walked */
 	uint64_t from;  /* first log index walked */
@@ -99,23 +115,71 @@ static struct stream *stream_of(struct audit *a, const char *origin)
 	s = &a->streams[a->n_streams++];
 	memset(s, 0, sizeof *s);
 	snprintf(s->origin, sizeof s->origin, "%s", origin);
+	s->issued_ms = INT64_MIN;
 	return s;
 }
 
-/* Opens an envelope as a receiver would have at its recorded arrival. */
+/* Notes what a signature check found of origin:seq (caller holds lock). */
+static void note_standing(struct audit *a, const char *origin, uint64_t seq, uint64_t index,
+			  const char *stale_why)
+{
+	struct standing *st = NULL;
+	for (size_t i = 0; i < a->n_standing && !st; i++)
+		if (strcmp(a->standing[i].origin, origin) == 0)
+			st = &a->standing[i];
+	if (!st) {
+		st = realloc(a->standing, (a->n_standing + 1) * sizeof *st);
+		if (!st)
+			return;
+		a->standing = st;
+		st = &a->standing[a->n_standing++];
+		memset(st, 0, sizeof *st);
+		snprintf(st->origin, sizeof st->origin, "%s", origin);
+	}
+	if (!stale_why && seq > st->in_force_seq)
+		st->in_force_seq = seq;
+	if (stale_why && seq > st->stale_seq) {
+		st->stale_seq = seq;
+		st->stale_index = index;
+		snprintf(st->stale_why, sizeof st->stale_why, "%s", stale_why);
+	}
+}
+
+/* Opens an envelope as a receiver would have at its recorded arrival, and
+ * notes whether its certificate was in force then. */
 static void verify_signature(struct audit *a, struct fsb_trust *t, uint64_t index,
 			     int64_t arrival_ms, const uint8_t *env, size_t len)
 {
 	struct fsb_open_opts o = {.max_bytes = len, .arrival_ms = arrival_ms,
-				  .max_skew_ms = FSB_DEFAULT_MAX_SKEW_MS};
+				  .max_skew_ms = FSB_DEFAULT_MAX_SKEW_MS, .accept_stale = 1};
 	struct fsb_opened out;
 	char err[512];
-	if (fsb_open(t, env, len, &o, &out, err, sizeof err))
+	int rc = fsb_open(t, env, len, &o, &out, err, sizeof err);
+	if (rc)
 		problem(a, index, "signature check failed: %s", err);
-	fsb_opened_clear(&out);
 	pthread_mutex_lock(&a->lock);
 	a->signatures++;
+	if (rc == 0) {
+		struct fsb_header h;
+		fsb_message_header(out.msg, &h);
+		note_standing(a, h.origin, h.seq, index, out.stale ? out.stale_why : NULL);
+	}
 	pthread_mutex_unlock(&a->lock);
+	fsb_opened_clear(&out);
+}
+
+/* A message whose certificate was not in force at arrival stands only if
+ * a later message of its stream, in force, vouches for it through the
+ * links (which the walk checked). */
+static void check_standing(struct audit *a)
+{
+	for (size_t i = 0; i < a->n_standing; i++) {
+		const struct standing *st = &a->standing[i];
+		if (st->stale_seq > st->in_force_seq)
+			problem(a, st->stale_index,
+				"(%s:%llu) %s, and no later message of %s in force vouches for it",
+				st->origin, (unsigned long long)st->stale_seq, st->stale_why, st->origin);
+	}
 }
 
 /* Takes the oldest job; 0 once the walk is over and the queue empty. */
@@ -245,8 +309,12 @@ static int check_entry(void *ctx, const struct fsb_entry *e, enum fsb_chain chai
 			(unsigned long long)s->seq);
 	else
 		a->links++;
+	if (e->issued_at_ms < s->issued_ms)
+		problem(a, e->index, "(%s) issuedAt goes back before the one of %s:%llu", id, e->origin,
+			(unsigned long long)s->seq);
 	s->seq = e->seq;
 	s->index = e->index;
+	s->issued_ms = e->issued_at_ms;
 	memcpy(s->hash, hash, FSB_HASH_LEN);
 	return 0;
 }
@@ -469,6 +537,7 @@ int fsb_cmd_audit(int argc, char **argv)
 		}
 		fsb_trust_close(t);
 	}
+	check_standing(&a);
 	if (a.problems) {
 		if (a.bad_index == UINT64_MAX)
 			fprintf(stderr, "audit verify: FAILED: %s\n", a.why);
@@ -509,6 +578,7 @@ int fsb_cmd_audit(int argc, char **argv)
 out:
 	free(a.anchors);
 	free(a.streams);
+	free(a.standing);
 	fsb_store_close(store);
 	fsb_config_cleanup(&cfg);
 	pthread_mutex_destroy(&a.lock);

@@ -8,13 +8,15 @@
 #include "config.h"
 #include "node.h"
 
-static volatile sig_atomic_t stop_requested;
+static struct fsb_node_signals signals;
 
 /* Signal handlers only set a flag; the node's loop notices it. */
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	if (sig == SIGHUP)
+		signals.reload = 1;
+	else
+		signals.stop = 1;
 }
 
 static void usage(FILE *out)
@@ -22,7 +24,8 @@ static void usage(FILE *out)
 	fprintf(out, "usage: fsbridge run -c FILE\n"
 		     "\n"
 		     "Runs the node in the foreground, logging to stderr; SIGTERM or SIGINT\n"
-		     "stops it cleanly.\n");
+		     "stops it cleanly, SIGHUP reads the CA and CRL files again (as does any\n"
+		     "change to them on disk).\n");
 }
 
 int fsb_cmd_run(int argc, char **argv)
@@ -56,9 +59,10 @@ int fsb_cmd_run(int argc, char **argv)
 	sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns at once */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	char err[512];
-	int rc = fsb_node_run(&cfg, &stop_requested, err, sizeof err);
+	int rc = fsb_node_run(&cfg, &signals, err, sizeof err);
 	if (rc)
 		fprintf(stderr, "fsbridge run: %s\n", err);
 	fsb_config_cleanup(&cfg);

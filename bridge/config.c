@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "codec.h"
 #include "error.h"
@@ -21,30 +22,46 @@
 #include "seal.h"
 
 #define LINE_MAX_BYTES 199 /* inih's INI_MAX_LINE, less the newline */
+/* A node configuration is a few dozen lines; anything far larger is not
+ * one (and /dev/zero would never end). */
+#define CONFIG_MAX_BYTES (64u * 1024u)
 
-enum kind { K_SLUG, K_PATH, K_PATHS, K_CRLS, K_URI, K_TEXT, K_TOPIC, K_SECONDS, K_BYTES };
+enum kind { K_SLUG, K_PATH, K_PATHS, K_CRLS, K_URI, K_TEXT, K_TOPIC, K_SECONDS, K_BYTES, K_COUNT };
+
+#define KIB 1024LL
+#define MIB (1024LL * 1024)
+#define GIB (1024LL * 1024 * 1024)
 
 static const struct key {
 	const char *section, *name;
 	enum kind kind;
 	size_t offset;
 	int required;
+	long long min, max; /* K_SECONDS, K_BYTES, K_COUNT */
 } keys[] = {
-	{"node", "origin", K_SLUG, offsetof(struct fsb_config, origin), 1},
-	{"node", "data_dir", K_PATH, offsetof(struct fsb_config, data_dir), 1},
-	{"signing", "key", K_PATH, offsetof(struct fsb_config, key_path), 1},
-	{"signing", "cert", K_PATH, offsetof(struct fsb_config, cert_path), 1},
-	{"trust", "ca", K_PATHS, offsetof(struct fsb_config, ca_files), 1},
-	{"trust", "crl", K_CRLS, offsetof(struct fsb_config, crl_files), 1},
-	{"trust", "max_clock_skew", K_SECONDS, offsetof(struct fsb_config, max_clock_skew_ms), 0},
-	{"exchange", "uri", K_URI, offsetof(struct fsb_config, exchange_uri), 1},
-	{"exchange", "client_id", K_TEXT, offsetof(struct fsb_config, exchange_client_id), 1},
-	{"exchange", "tls_ca", K_PATH, offsetof(struct fsb_config, tls_ca), 0},
-	{"exchange", "tls_cert", K_PATH, offsetof(struct fsb_config, tls_cert), 0},
-	{"exchange", "tls_key", K_PATH, offsetof(struct fsb_config, tls_key), 0},
-	{"local", "uri", K_URI, offsetof(struct fsb_config, local_uri), 1},
-	{"local", "root", K_TOPIC, offsetof(struct fsb_config, local_root), 1},
-	{"limits", "max_message_bytes", K_BYTES, offsetof(struct fsb_config, max_message_bytes), 0},
+	{"node", "origin", K_SLUG, offsetof(struct fsb_config, origin), 1, 0, 0},
+	{"node", "data_dir", K_PATH, offsetof(struct fsb_config, data_dir), 1, 0, 0},
+	{"signing", "key", K_PATH, offsetof(struct fsb_config, key_path), 1, 0, 0},
+	{"signing", "cert", K_PATH, offsetof(struct fsb_config, cert_path), 1, 0, 0},
+	{"trust", "ca", K_PATHS, offsetof(struct fsb_config, ca_files), 1, 0, 0},
+	{"trust", "crl", K_CRLS, offsetof(struct fsb_config, crl_files), 1, 0, 0},
+	{"trust", "max_clock_skew", K_SECONDS, offsetof(struct fsb_config, max_clock_skew_ms), 0, 0, 86400},
+	{"exchange", "uri", K_URI, offsetof(struct fsb_config, exchange_uri), 1, 0, 0},
+	{"exchange", "client_id", K_TEXT, offsetof(struct fsb_config, exchange_client_id), 1, 0, 0},
+	{"exchange", "tls_ca", K_PATH, offsetof(struct fsb_config, tls_ca), 0, 0, 0},
+	{"exchange", "tls_cert", K_PATH, offsetof(struct fsb_config, tls_cert), 0, 0, 0},
+	{"exchange", "tls_key", K_PATH, offsetof(struct fsb_config, tls_key), 0, 0, 0},
+	{"local", "uri", K_URI, offsetof(struct fsb_config, local_uri), 1, 0, 0},
+	{"local", "root", K_TOPIC, offsetof(struct fsb_config, local_root), 1, 0, 0},
+	{"limits", "max_message_bytes", K_BYTES, offsetof(struct fsb_config, max_message_bytes), 0, KIB, 16 * MIB},
+	{"limits", "inbound_bytes", K_BYTES, offsetof(struct fsb_config, inbound_bytes), 0, 64 * KIB, GIB},
+	{"limits", "reorder_bytes", K_BYTES, offsetof(struct fsb_config, reorder_bytes), 0, 64 * KIB, GIB},
+	{"limits", "reorder_stream_bytes", K_BYTES, offsetof(struct fsb_config, reorder_stream_bytes), 0, 16 * KIB, GIB},
+	{"limits", "max_streams", K_COUNT, offsetof(struct fsb_config, max_streams), 0, 2, 1000000},
+	{"limits", "reject_bytes", K_BYTES, offsetof(struct fsb_config, reject_bytes), 0, MIB, 64 * GIB},
+	{"sync", "resend_per_second", K_COUNT, offsetof(struct fsb_config, resend_per_second), 0, 1, 1000000},
+	{"sync", "resend_bytes_per_second", K_BYTES, offsetof(struct fsb_config, resend_bytes_per_second), 0, 64 * KIB, GIB},
+	{"sync", "resend_memory", K_SECONDS, offsetof(struct fsb_config, resend_memory_ms), 0, 1, 86400},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -60,6 +77,14 @@ void fsb_config_init(struct fsb_config *c)
 	memset(c, 0, sizeof *c);
 	c->max_clock_skew_ms = FSB_DEFAULT_MAX_SKEW_MS;
 	c->max_message_bytes = FSB_CODEC_DEFAULT_MAX_BYTES;
+	c->inbound_bytes = 4 * MIB;
+	c->reorder_bytes = 4 * MIB;
+	c->reorder_stream_bytes = 1 * MIB;
+	c->max_streams = 1024;
+	c->reject_bytes = 64 * MIB;
+	c->resend_per_second = 5000;
+	c->resend_bytes_per_second = 8 * MIB;
+	c->resend_memory_ms = 60 * 1000;
 }
 
 static void free_list(char **list, size_t n)
@@ -75,7 +100,7 @@ void fsb_config_cleanup(struct fsb_config *c)
 		void *field = (char *)c + keys[i].offset;
 		if (keys[i].kind == K_PATHS || keys[i].kind == K_CRLS)
 			free_list(*(char ***)field, keys[i].kind == K_PATHS ? c->n_ca : c->n_crl);
-		else if (keys[i].kind != K_SECONDS && keys[i].kind != K_BYTES)
+		else if (keys[i].kind != K_SECONDS && keys[i].kind != K_BYTES && keys[i].kind != K_COUNT)
 			free(*(char **)field);
 	}
 	free(c->path);
@@ -232,15 +257,21 @@ static int handler(void *user, const char *section, const char *name, const char
 				      section, name, value);
 		break;
 	case K_SECONDS:
-		if (parse_number(value, 0, 86400, &x))
-			return refuse(r, "[%s] %s: \"%s\" is not a number of seconds from 0 to 86400",
-				      section, name, value);
+		if (parse_number(value, k->min, k->max, &x))
+			return refuse(r, "[%s] %s: \"%s\" is not a number of seconds from %lld to %lld",
+				      section, name, value, k->min, k->max);
 		*(int64_t *)field = x * 1000;
 		return 1;
 	case K_BYTES:
-		if (parse_number(value, 1024, 16 << 20, &x))
-			return refuse(r, "[%s] %s: \"%s\" is not a size from 1024 to 16777216 bytes",
-				      section, name, value);
+		if (parse_number(value, k->min, k->max, &x))
+			return refuse(r, "[%s] %s: \"%s\" is not a size from %lld to %lld bytes",
+				      section, name, value, k->min, k->max);
+		*(size_t *)field = (size_t)x;
+		return 1;
+	case K_COUNT:
+		if (parse_number(value, k->min, k->max, &x))
+			return refuse(r, "[%s] %s: \"%s\" is not a number from %lld to %lld",
+				      section, name, value, k->min, k->max);
 		*(size_t *)field = (size_t)x;
 		return 1;
 	case K_PATHS:
@@ -293,9 +324,21 @@ int fsb_config_read(struct fsb_config *c, const char *path, char *err, size_t er
 {
 	struct reader r = {.c = c};
 	FILE *f = fopen(path, "r");
-	if (!f) {
+	struct stat st;
+	if (!f || fstat(fileno(f), &st) != 0) {
 		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		if (f)
+			fclose(f);
 		return FSB_EIO;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)CONFIG_MAX_BYTES) {
+		if (!S_ISREG(st.st_mode))
+			snprintf(err, errlen, "%s: not a regular file", path);
+		else
+			snprintf(err, errlen, "%s: %lld bytes; a node configuration is at most %u",
+				 path, (long long)st.st_size, CONFIG_MAX_BYTES);
+		fclose(f);
+		return FSB_ECONFIG;
 	}
 	char abs[PATH_MAX];
 	if (!realpath(path, abs)) {
@@ -352,6 +395,23 @@ int fsb_config_check(const struct fsb_config *c, char *err, size_t errlen)
 			 c->tls_cert ? "tls_key" : "tls_cert", c->tls_cert ? "tls_cert" : "tls_key");
 		return FSB_ECONFIG;
 	}
+	/* A message must fit wherever it may have to wait. */
+	const struct {
+		const char *name;
+		size_t value, floor;
+		const char *floor_is;
+	} fits[] = {
+		{"inbound_bytes", c->inbound_bytes, c->max_message_bytes, "max_message_bytes"},
+		{"reorder_stream_bytes", c->reorder_stream_bytes, 2 * c->max_message_bytes,
+		 "twice max_message_bytes"},
+		{"reorder_bytes", c->reorder_bytes, c->reorder_stream_bytes, "reorder_stream_bytes"},
+	};
+	for (size_t i = 0; i < sizeof fits / sizeof fits[0]; i++)
+		if (fits[i].value < fits[i].floor) {
+			snprintf(err, errlen, "%s: [limits] %s: %zu bytes; it must be at least %s (%zu)",
+				 c->path, fits[i].name, fits[i].value, fits[i].floor_is, fits[i].floor);
+			return FSB_ECONFIG;
+		}
 	int tls = strncmp(c->exchange_uri, "ssl://", 6) == 0 || strncmp(c->exchange_uri, "mqtts://", 8) == 0;
 	if (tls && !c->tls_ca) {
 		snprintf(err, errlen, "%s: [exchange] tls_ca: required for %s", c->path, c->exchange_uri);
@@ -363,7 +423,7 @@ int fsb_config_check(const struct fsb_config *c, char *err, size_t errlen)
 static void print_value(FILE *out, const char *name, const char *v)
 {
 	if (v)
-		fprintf(out, "%-17s = %s\n", name, v);
+		fprintf(out, "%-23s = %s\n", name, v);
 }
 
 void fsb_config_print(const struct fsb_config *c, FILE *out)
@@ -379,10 +439,11 @@ void fsb_config_print(const struct fsb_config *c, FILE *out)
 		}
 		switch (k->kind) {
 		case K_SECONDS:
-			fprintf(out, "%-17s = %lld\n", k->name, (long long)(*(const int64_t *)field / 1000));
+			fprintf(out, "%-23s = %lld\n", k->name, (long long)(*(const int64_t *)field / 1000));
 			break;
 		case K_BYTES:
-			fprintf(out, "%-17s = %zu\n", k->name, *(const size_t *)field);
+		case K_COUNT:
+			fprintf(out, "%-23s = %zu\n", k->name, *(const size_t *)field);
 			break;
 		case K_PATHS:
 		case K_CRLS: {
@@ -390,7 +451,7 @@ void fsb_config_print(const struct fsb_config *c, FILE *out)
 			size_t n = k->kind == K_PATHS ? c->n_ca : c->n_crl;
 			if (!list)
 				break;
-			fprintf(out, "%-17s = ", k->name);
+			fprintf(out, "%-23s = ", k->name);
 			for (size_t j = 0; j < n; j++)
 				fprintf(out, "%s%s", j ? ", " : "", list[j] ? list[j] : "none");
 			fputc('\n', out);

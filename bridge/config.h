@@ -40,6 +40,15 @@ struct fsb_config {
 	char *local_root;   /* [local] root: topic root for submissions and inbox */
 
 	size_t max_message_bytes; /* [limits] max_message_bytes */
+	size_t inbound_bytes;     /* [limits] inbound_bytes: exchange messages waiting for the loop */
+	size_t reorder_bytes;     /* [limits] reorder_bytes: received messages waiting for their turn */
+	size_t reorder_stream_bytes; /* [limits] reorder_stream_bytes: the same, one stream */
+	size_t max_streams;       /* [limits] max_streams: origins held at once */
+	size_t reject_bytes;      /* [limits] reject_bytes: rejects kept on disk */
+
+	size_t resend_per_second;       /* [sync] resend_per_second: per requester */
+	size_t resend_bytes_per_second; /* [sync] resend_bytes_per_second: per requester */
+	int64_t resend_memory_ms;       /* [sync] resend_memory, seconds in the file */
 };
 
 /* Empties c and sets the defaults. */

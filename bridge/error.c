@@ -18,7 +18,7 @@ const char *fsb_strerror(int code)
 	case FSB_ESIGNATURE: return "signature does not verify";
 	case FSB_EUNTRUSTED: return "certificate not issued by a trusted CA";
 	case FSB_EREVOKED: return "certificate revoked";
-	case FSB_EEXPIRED: return "certificate not valid at issued_at";
+	case FSB_EEXPIRED: return "certificate not in force (expired or not yet valid)";
 	case FSB_EORIGIN: return "origin mismatch";
 	case FSB_EFUTURE: return "issued_at in the future";
 	case FSB_EKEYPERM: return "private key readable by group or others";
@@ -27,6 +27,7 @@ const char *fsb_strerror(int code)
 	case FSB_ENOTFOUND: return "not found";
 	case FSB_ENOSPC: return "no space left on device";
 	case FSB_ESTORE: return "store error";
+	case FSB_EOVERLOAD: return "dropped over budget";
 	}
 	return "unknown error";
 }

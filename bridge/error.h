@@ -23,7 +23,7 @@ enum {
 	FSB_ESIGNATURE = -7, /* signature does not verify */
 	FSB_EUNTRUSTED = -8, /* certificate does not chain to a trusted CA */
 	FSB_EREVOKED = -9,  /* certificate revoked */
-	FSB_EEXPIRED = -10, /* certificate not valid at the message's issued_at */
+	FSB_EEXPIRED = -10, /* certificate not valid at arrival or at the message's issued_at */
 	FSB_EORIGIN = -11,  /* origin differs between certificate, header, topic */
 	FSB_EFUTURE = -12,  /* issued_at too far in the future */
 	FSB_EKEYPERM = -13, /* private key file readable by group or others */
@@ -32,6 +32,7 @@ enum {
 	FSB_ENOTFOUND = -16, /* no such entry (not a failure for lookups) */
 	FSB_ENOSPC = -17,   /* no space left on the device */
 	FSB_ESTORE = -18,   /* the store failed: see the detail */
+	FSB_EOVERLOAD = -19, /* dropped: more arrived than the configured budget holds */
 };
 
 /* Static, human-readable name of an FSB_E* code. */

@@ -1,17 +1,30 @@
 /* node.c - the bridge node: one thread owns the store and makes every
  * decision; Paho's threads only queue events for it.
  *
- * The loop waits on an eventfd (events from MQTT), an inotify watch on the
- * LMDB data file (a `fsbridge submit` in another process committed), and
- * timers. Each turn it handles the queued events, appends whatever verified
- * messages are now in order as one group commit, publishes the outbox, and
- * runs what is due: reconnecting, the debounced checkpoint, sync requests
- * for gaps that did not fill, and paced re-sends for other nodes.
+ * The loop waits on an eventfd (events from MQTT), an inotify watch (the
+ * LMDB data directory, where a `fsbridge submit` in another process leaves
+ * its notify file, and the directories of the trust files), and timers.
+ * Each turn it handles the queued events, appends whatever verified
+ * messages are now in order as one group commit, records the rejects of the
+ * turn in one transaction, publishes the outbox, and runs what is due:
+ * reconnecting, the debounced checkpoint, sync requests for gaps that did
+ * not fill, and paced re-sends for other nodes.
+ *
+ * What arrives is hostile until verified (PROTOCOL.md, "Accepting a
+ * message"). A stream message is first opened without its signature: the
+ * framing, the header and the certificate's identity (a trusted CA's
+ * signing certificate naming the header's origin, cached per certificate).
+ * Only then may it wait, and only as the next of its stream; anything else
+ * is verified (signature, and the certificate in force at arrival) before
+ * it is kept. The sequencer (sequence.h) decides what waits and what can be
+ * appended; the re-send scheduler (resend.h) decides what is re-sent to
+ * whom.
  */
 #include "node.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -21,40 +34,43 @@
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "codec.h"
 #include "config.h"
 #include "format.h"
+#include "resend.h"
 #include "seal.h"
+#include "sequence.h"
 #include "sign.h"
 #include "store.h"
 #include "submit.h"
 #include "topic.h"
 #include "transport.h"
 
-#define MAX_PEERS 64
-#define MAX_STREAMS 64
-#define REORDER_MAX 2048        /* messages waiting per stream */
 #define WINDOW 512              /* publications in flight, at most */
 #define RESEND_TAG (1ULL << 63)  /* tags of re-sent messages (outbox tags are seqs) */
 #define MIRROR_NOTE_MS 1000       /* how often the mirror's progress is saved */
 #define GAP_WAIT_MS 400         /* how long a gap may last before asking */
-#define SYNC_RETRY_MS 3000      /* how long to wait for an answer */
+#define SYNC_RETRY_MS 3000      /* how long to wait for an answer, at first */
+#define SYNC_RETRY_MAX_MS 60000 /* ... and at most, while none comes */
 #define SYNC_MAX 10000          /* seqs asked for in one request */
+#define STALE_WAIT_MS 60000     /* a stale message waits this long to be vouched for */
+#define RESEND_JOBS 64          /* ranges re-sent at once */
 #define CHECKPOINT_DEBOUNCE_MS 150
 #define CHECKPOINT_REFRESH_MS 30000
-#define RESEND_PER_TURN 256     /* re-sent messages per turn (rate limit) */
-#define MAX_RESENDS 32
+#define RESEND_PER_TURN 256     /* re-sent messages per turn */
 #define TICK_MS 200
 #define OUTBOX_RECHECK_MS 2000  /* a safety net under the notify file */
-/* Bytes of exchange messages waiting for the loop. Paho acknowledges a
- * QoS 1 message as soon as its callback returns and holds its own lock
- * meanwhile, so the callback can neither wait nor refuse: a broker that
- * delivers a large backlog faster than the node stores it would grow the
- * queue without bound. Past this budget exchange messages are dropped, and
- * the gaps they leave are fetched again by sync requests, at a pace. */
-#define INBOUND_MAX_BYTES (4u << 20)
+#define TRUST_SETTLE_MS 200     /* a trust file changed: read it once writing is over */
+#define FLUSH_MAX 4096          /* messages appended in one transaction, at most */
+#define CONFLICTS_MAX 16        /* second messages for one seq, kept to show the store */
+#define REPORTED_MAX 32         /* divergences and anomalies said once per peer */
+#define SAY_WINDOW_MS 10000     /* reject lines: at most SAY_PER_WINDOW per window */
+#define SAY_PER_WINDOW 20
+#define REJECT_KEEP_MAX (256u * 1024u) /* bytes of an oversize envelope kept as evidence */
+#define OVERSIZE_KEEP 1024      /* ... of which the queue copies this much */
 
 enum { CONN_EXCHANGE, CONN_LOCAL };
 
@@ -65,6 +81,7 @@ struct event {
 	char *topic;
 	uint8_t *payload;
 	size_t len;
+	size_t oversize;      /* MESSAGE over the size cap: its real length (payload is its start) */
 	char *response_topic;
 	uint8_t *correlation;
 	size_t correlation_len;
@@ -73,44 +90,41 @@ struct event {
 	int64_t arrival_ms;
 };
 
+/* A divergence or anomaly already said, not to be said again. */
+struct reported {
+	char origin[FSB_ORIGIN_MAX + 1];
+	uint64_t seq;
+};
+
 struct peer {
 	char origin[FSB_ORIGIN_MAX + 1];
 	int online;            /* -1 unknown, 0 offline, 1 online */
 	int has_checkpoint;
 	uint64_t covers_own;   /* seq of our stream its checkpoint covers */
-	struct fsb_stream_state *streams;
+	struct fsb_stream_state *streams; /* what its checkpoint claims */
 	size_t n_streams;
+	struct reported said[REPORTED_MAX];
+	size_t n_said, next_said;
 };
 
-/* A verified stream message waiting for its turn in its stream. */
+/* A stream message waiting in the sequencer (the item's data). Kept small:
+ * the envelope as received and what the append needs; the decoded message
+ * is not kept. */
 struct pending {
-	struct fsb_opened o;   /* decoded; its signature is checked at flush */
-	int verified;
-	uint64_t seq;
-	uint8_t prev_hash[FSB_HASH_LEN];
-	uint8_t *raw;          /* the envelope as received */
+	uint8_t *raw;
 	size_t raw_len;
-	char topic[FSB_TOPIC_MAX];
+	char origin[FSB_ORIGIN_MAX + 1];
+	uint64_t seq;
+	uint8_t payload_hash[FSB_HASH_LEN];
+	uint8_t prev_hash[FSB_HASH_LEN];
+	enum fsb_kind kind;
 	char category[FSB_CATEGORY_MAX + 1];
-	int64_t arrival_ms;
-};
-
-struct stream {
-	char origin[FSB_ORIGIN_MAX + 1];
-	uint64_t held;                 /* our head for this origin */
-	struct pending *wait[REORDER_MAX]; /* sorted by seq, all > held */
-	size_t n_wait;
-	uint64_t known;                /* highest seq known to exist */
-	int64_t gap_since;             /* when a gap was first seen, 0 when none */
-	int64_t asked_at;              /* when the last SyncRequest went out */
-	uint64_t held_at_ask;          /* the head then: progress means an answer is coming */
-	uint64_t held_at_gap;          /* the head when the gap was last seen moving */
-};
-
-struct resend {
-	char requester[FSB_ORIGIN_MAX + 1];
-	char origin[FSB_ORIGIN_MAX + 1];
-	uint64_t next, to;
+	int64_t issued_at_ms, arrival_ms;
+	int warnings;                  /* content rules broken */
+	char warning[200];             /* the first, for the log */
+	char stale[240];               /* why the certificate was not in force, when it was not */
+	char topic[FSB_TOPIC_MAX];
+	enum fsb_seq_trust trust;
 };
 
 struct conn {
@@ -122,24 +136,34 @@ struct conn {
 	const char *name;
 };
 
+/* Each connection's callbacks know their node and which connection. */
+struct conn_ctx {
+	struct node *n;
+	int conn;
+};
+
 struct node {
 	const struct fsb_config *cfg;
 	const char *origin;
 	struct fsb_store *store;
 	struct fsb_signer *signer;
 	struct fsb_trust *trust;
+	struct fsb_seq *seq;
+	struct fsb_resend *resend;
 	struct conn c[2];
+	struct conn_ctx ctx[2];
 	pthread_mutex_t qlock;
 	struct event *qhead, *qtail;
 	size_t q_bytes;           /* exchange payload bytes queued (under qlock) */
-	uint64_t q_dropped;       /* dropped for it, not yet reported (under qlock) */
-	int wake_fd, watch_fd, lock_fd;
-	struct peer peers[MAX_PEERS];
-	size_t n_peers;
-	struct stream streams[MAX_STREAMS];
-	size_t n_streams;
-	struct resend resends[MAX_RESENDS];
-	size_t n_resends;
+	uint64_t q_dropped, q_dropped_bytes; /* dropped for it, not yet recorded (under qlock) */
+	char q_dropped_topic[FSB_TOPIC_MAX];
+	int wake_fd, watch_fd, lock_fd, data_wd;
+	struct peer *peers;
+	size_t n_peers, cap_peers;
+	struct pending *conflicts[CONFLICTS_MAX];
+	size_t n_conflicts;
+	struct fsb_reject_in *rejects; /* recorded at the end of the turn */
+	size_t n_rejects, cap_rejects;
 	uint64_t published_upto; /* own seq published on this connection */
 	uint64_t inflight;
 	int outbox_dirty;
@@ -154,7 +178,11 @@ struct node {
 	int checkpoint_dirty;
 	int64_t checkpoint_due, checkpoint_sent_at;
 	int64_t append_error_said_at;
-	uint64_t n_verified, n_amortized;
+	int64_t trust_due;        /* a trust file changed: reload then; 0 = not due */
+	int64_t say_window_at;    /* reject lines said in this window, and left unsaid */
+	unsigned said_in_window;
+	uint64_t unsaid;
+	uint64_t n_verified, n_amortized, n_refused_again;
 	uint64_t n_received, n_appended, n_duplicates, n_rejected, n_equivocations;
 	char submit_filter[FSB_TOPIC_MAX], result_topic[FSB_TOPIC_MAX];
 };
@@ -175,14 +203,21 @@ static void say(struct node *n, const char *level, const char *fmt, ...)
 	fprintf(stderr, "%s %s %s %s\n", when, n->origin, level, msg);
 }
 
+/* Copies a string into cap bytes, cut if need be. */
+static void copy(char *dst, size_t cap, const char *src)
+{
+	size_t len = strnlen(src, cap - 1);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+static void hex8(const uint8_t *h, char out[17])
+{
+	for (int i = 0; i < 8; i++)
+		sprintf(out + 2 * i, "%02x", h[i]);
+}
+
 /* ---- events from Paho's threads ---------------------------------------------------- */
-
-struct conn_ctx {
-	struct node *n;
-	int conn;
-};
-
-static struct conn_ctx ctxs[2];
 
 static void event_free(struct event *e);
 
@@ -200,11 +235,18 @@ static void on_event(void *arg, const struct fsb_mqtt_event *ev)
 	if (ev->reason)
 		snprintf(e->reason, sizeof e->reason, "%s", ev->reason);
 	if (ev->type == FSB_MQTT_MESSAGE) {
+		/* Over the size cap, only its start is kept, as evidence of what
+		 * was refused: nobody gets to make the node copy 16 MiB. */
+		size_t keep = ev->len;
+		if (cc->conn == CONN_EXCHANGE && ev->len > n->cfg->max_message_bytes) {
+			e->oversize = ev->len;
+			keep = ev->len < OVERSIZE_KEEP ? ev->len : OVERSIZE_KEEP;
+		}
 		e->topic = strdup(ev->topic);
-		e->payload = malloc(ev->len ? ev->len : 1);
+		e->payload = malloc(keep ? keep : 1);
 		if (e->payload)
-			memcpy(e->payload, ev->payload, ev->len);
-		e->len = ev->len;
+			memcpy(e->payload, ev->payload, keep);
+		e->len = keep;
 		if (ev->response_topic)
 			e->response_topic = strdup(ev->response_topic);
 		if (ev->correlation && (e->correlation = malloc(ev->correlation_len))) {
@@ -212,16 +254,21 @@ static void on_event(void *arg, const struct fsb_mqtt_event *ev)
 			e->correlation_len = ev->correlation_len;
 		}
 		if (!e->topic || !e->payload) {
-			free(e->topic);
-			free(e->payload);
-			free(e);
+			event_free(e);
 			return;
 		}
 	}
 	pthread_mutex_lock(&n->qlock);
 	if (e->type == FSB_MQTT_MESSAGE && e->conn == CONN_EXCHANGE) {
-		if (n->q_bytes + e->len > INBOUND_MAX_BYTES) {
+		/* Paho acknowledges a QoS 1 message as soon as this returns and
+		 * holds its own lock meanwhile, so the callback can neither wait
+		 * nor refuse: past the budget a message is dropped (and counted,
+		 * and recorded as a reject), and sync fetches it again. */
+		if (n->q_bytes + e->len > n->cfg->inbound_bytes) {
+			if (!n->q_dropped)
+				snprintf(n->q_dropped_topic, sizeof n->q_dropped_topic, "%s", e->topic);
 			n->q_dropped++;
+			n->q_dropped_bytes += ev->len;
 			pthread_mutex_unlock(&n->qlock);
 			event_free(e);
 			return;
@@ -248,15 +295,25 @@ static void event_free(struct event *e)
 	free(e);
 }
 
-/* ---- peers and streams ---------------------------------------------------------------- */
+/* ---- peers --------------------------------------------------------------------------- */
 
-static struct peer *peer_of(struct node *n, const char *origin)
+/* The peer of origin; created (while fewer than max_streams exist) only
+ * when `create`, that is for a verified control message or a status. */
+static struct peer *peer_of(struct node *n, const char *origin, int create)
 {
 	for (size_t i = 0; i < n->n_peers; i++)
 		if (strcmp(n->peers[i].origin, origin) == 0)
 			return &n->peers[i];
-	if (n->n_peers == MAX_PEERS)
+	if (!create || n->n_peers >= n->cfg->max_streams)
 		return NULL;
+	if (n->n_peers == n->cap_peers) {
+		size_t cap = n->cap_peers ? n->cap_peers * 2 : 16;
+		struct peer *more = realloc(n->peers, cap * sizeof *more);
+		if (!more)
+			return NULL;
+		n->peers = more;
+		n->cap_peers = cap;
+	}
 	struct peer *p = &n->peers[n->n_peers++];
 	memset(p, 0, sizeof *p);
 	snprintf(p->origin, sizeof p->origin, "%s", origin);
@@ -264,40 +321,91 @@ static struct peer *peer_of(struct node *n, const char *origin)
 	return p;
 }
 
-static struct stream *stream_of(struct node *n, const char *origin)
+/* Whether (origin, seq) was said of this peer already; remembers it if
+ * not (the newest REPORTED_MAX). */
+static int said_before(struct peer *p, const char *origin, uint64_t seq)
 {
-	for (size_t i = 0; i < n->n_streams; i++)
-		if (strcmp(n->streams[i].origin, origin) == 0)
-			return &n->streams[i];
-	if (n->n_streams == MAX_STREAMS)
-		return NULL;
-	struct stream *s = &n->streams[n->n_streams++];
-	memset(s, 0, sizeof *s);
-	snprintf(s->origin, sizeof s->origin, "%s", origin);
-	return s;
-}
-
-static void load_heads(struct node *n)
-{
-	struct fsb_head *h;
-	size_t count;
-	if (fsb_store_heads(n->store, &h, &count))
-		return;
-	for (size_t i = 0; i < count; i++) {
-		struct stream *s = stream_of(n, h[i].origin);
-		if (s)
-			s->held = s->known = h[i].seq;
-	}
-	free(h);
+	for (size_t i = 0; i < p->n_said; i++)
+		if (p->said[i].seq == seq && strcmp(p->said[i].origin, origin) == 0)
+			return 1;
+	struct reported *r = &p->said[p->next_said];
+	snprintf(r->origin, sizeof r->origin, "%s", origin);
+	r->seq = seq;
+	p->next_said = (p->next_said + 1) % REPORTED_MAX;
+	if (p->n_said < REPORTED_MAX)
+		p->n_said++;
+	return 0;
 }
 
 static void pending_free(struct pending *p)
 {
-	if (!p)
+	if (p) {
+		free(p->raw);
+		free(p);
+	}
+}
+
+/* ---- rejects ----------------------------------------------------------------------------- */
+
+/* Records an envelope refused for an integrity reason: in the store at the
+ * end of the turn (one transaction for all of them), and on stderr, at
+ * most SAY_PER_WINDOW lines in SAY_WINDOW_MS. raw is copied (at most
+ * FSB_REJECT_RAW_MAX bytes); total is what arrived. */
+static void reject(struct node *n, const char *topic, int code, const char *why,
+		   const uint8_t *raw, size_t len, size_t total, int64_t when)
+{
+	n->n_rejected++;
+	if (when - n->say_window_at >= SAY_WINDOW_MS) {
+		if (n->unsaid)
+			say(n, "WARN", "... and %llu more rejected in %d s (fsbridge status lists them)",
+			    (unsigned long long)n->unsaid, SAY_WINDOW_MS / 1000);
+		n->say_window_at = when;
+		n->said_in_window = 0;
+		n->unsaid = 0;
+	}
+	if (n->said_in_window++ < SAY_PER_WINDOW)
+		say(n, "WARN", "rejected %zu bytes on %s: %s", total, topic, why);
+	else
+		n->unsaid++;
+	if (n->n_rejects == n->cap_rejects) {
+		size_t cap = n->cap_rejects ? n->cap_rejects * 2 : 16;
+		struct fsb_reject_in *more = realloc(n->rejects, cap * sizeof *more);
+		if (!more)
+			return;
+		n->rejects = more;
+		n->cap_rejects = cap;
+	}
+	size_t keep = len < FSB_REJECT_RAW_MAX ? len : FSB_REJECT_RAW_MAX;
+	uint8_t *copy = malloc(keep ? keep : 1);
+	char *t = strdup(topic), *r = strdup(why);
+	if (!copy || !t || !r) {
+		free(copy);
+		free(t);
+		free(r);
 		return;
-	fsb_opened_clear(&p->o);
-	free(p->raw);
-	free(p);
+	}
+	if (keep)
+		memcpy(copy, raw, keep);
+	n->rejects[n->n_rejects++] = (struct fsb_reject_in){when, t, code, r, copy, keep, total};
+}
+
+static void write_rejects(struct node *n)
+{
+	if (!n->n_rejects)
+		return;
+	if (fsb_store_rejects_put(n->store, n->rejects, n->n_rejects))
+		say(n, "ERROR", "cannot record %zu rejects: %s", n->n_rejects, fsb_store_error(n->store));
+	for (size_t i = 0; i < n->n_rejects; i++) {
+		free((void *)n->rejects[i].topic);
+		free((void *)n->rejects[i].reason);
+		free((void *)n->rejects[i].raw);
+	}
+	n->n_rejects = 0;
+}
+
+static void reject_pending(struct node *n, const struct pending *p, int code, const char *why)
+{
+	reject(n, p->topic, code, why, p->raw, p->raw_len, p->raw_len, p->arrival_ms);
 }
 
 /* ---- publishing -------------------------------------------------------------------------- */
@@ -401,231 +509,261 @@ static void publish_checkpoint(struct node *n)
 
 /* ---- receiving stream messages ---------------------------------------------------------- */
 
-static void reject(struct node *n, const char *topic, int code, const char *why,
-		   const uint8_t *raw, size_t len, int64_t when)
+/* fsb_seq_ops.verify: the signature, then whether the certificate was in
+ * force at arrival. A failure is recorded here. */
+static int verify_pending(void *ctx, const char *origin, struct fsb_seq_item *it)
 {
-	n->n_rejected++;
-	say(n, "WARN", "rejected %zu bytes on %s: %s", len, topic, why);
-	if (fsb_store_reject(n->store, when, topic, code, why, raw, len))
-		say(n, "ERROR", "cannot record the reject: %s", fsb_store_error(n->store));
+	struct node *n = ctx;
+	struct pending *p = it->data;
+	char why[512];
+	n->n_verified++;
+	int rc = fsb_open_verify(n->trust, p->raw, p->raw_len, origin, p->issued_at_ms,
+				 p->arrival_ms, n->cfg->max_clock_skew_ms, why, sizeof why);
+	if (rc == FSB_EREVOKED || rc == FSB_EEXPIRED) {
+		/* Authentic, but only a later message in force may vouch for it. */
+		copy(p->stale, sizeof p->stale, why);
+		p->trust = FSB_SEQ_STALE;
+		return FSB_SEQ_STALE;
+	}
+	if (rc) {
+		reject_pending(n, p, rc, why);
+		return rc;
+	}
+	p->trust = FSB_SEQ_IN_FORCE;
+	return FSB_SEQ_IN_FORCE;
 }
 
-/* Puts a verified message in its stream's reorder buffer (or drops it when
- * the buffer is full; a sync request will bring it again). */
-static void hold(struct node *n, struct pending *p)
+/* Refuses a stale message for good: a reject, and the sequencer keeps from
+ * asking for it again until something new vouches for it. */
+static void refuse_stale(struct node *n, struct pending *p, const char *because)
 {
-	struct fsb_header h;
-	fsb_message_header(p->o.msg, &h);
-	struct stream *s = stream_of(n, h.origin);
-	if (!s) {
-		pending_free(p);
-		return;
-	}
-	if (h.seq > s->known)
-		s->known = h.seq;
-	size_t i = s->n_wait;
-	while (i > 0 && s->wait[i - 1]->seq > p->seq)
-		i--;
-	if ((i > 0 && s->wait[i - 1]->seq == p->seq && p->seq > s->held) ||
-	    (s->n_wait == REORDER_MAX && i == s->n_wait)) {
-		/* Same seq already waiting (a duplicate, or an equivocation the
-		 * store will catch when the other arrives again), or no room and
-		 * it would come last: a sync request will bring it again. */
-		pending_free(p);
-		return;
-	}
-	if (s->n_wait == REORDER_MAX) {
-		/* Full: the lowest seqs are what lets the stream move on, so the
-		 * highest waiting one makes room. */
-		pending_free(s->wait[--s->n_wait]);
-	}
-	memmove(&s->wait[i + 1], &s->wait[i], (s->n_wait - i) * sizeof s->wait[0]);
-	s->wait[i] = p;
-	s->n_wait++;
+	char why[600];
+	snprintf(why, sizeof why, "%s; %s", p->stale, because);
+	reject_pending(n, p, FSB_EREVOKED, why);
+	fsb_seq_refused(n->seq, p->origin, p->seq, p->payload_hash);
 }
 
-/* Whether an envelope is one we already hold or wait for, byte for byte in
- * its payload: then it needs no second signature check (a re-send, a
- * republished outbox). A different payload for a held seq is not: it goes
- * through the full check, and the store keeps it as equivocation evidence. */
-static int already_have(struct node *n, const struct event *e)
+/* fsb_seq_ops.release: a waiting message the sequencer lets go. */
+static void release_pending(void *ctx, const char *origin, struct fsb_seq_item *it,
+			    enum fsb_seq_drop why)
+{
+	struct node *n = ctx;
+	struct pending *p = it->data;
+	(void)origin;
+	p->trust = it->trust;
+	if (why == FSB_SEQ_UNVOUCHED) {
+		refuse_stale(n, p, "no later message of the stream in force links to it");
+	} else if (why == FSB_SEQ_CONFLICT && p->trust == FSB_SEQ_STALE) {
+		refuse_stale(n, p, "a message in force for the same seq came");
+	} else if (why == FSB_SEQ_CONFLICT && p->trust == FSB_SEQ_IN_FORCE &&
+		   n->n_conflicts < CONFLICTS_MAX) {
+		/* A second message in force for one seq: once the first is
+		 * appended, the store keeps this one as equivocation evidence. */
+		n->conflicts[n->n_conflicts++] = p;
+		return;
+	}
+	pending_free(p);
+}
+
+/* Whether the envelope's payload is one the node already holds or keeps
+ * waiting, byte for byte (a re-send, a republished outbox: no second check
+ * needed), or refused before with nothing new to vouch for it. Reads the
+ * header in place, believes nothing and changes nothing. */
+static int already_seen(struct node *n, const struct event *e)
 {
 	struct fsb_envelope_view v;
 	struct fsb_payload_peek p;
 	if (fsb_envelope_view(e->payload, e->len, &v) || fsb_payload_peek(v.payload, v.payload_len, &p) ||
 	    !p.seq || fsb_fmt_slug(p.origin))
 		return 0;
-	struct stream *s = stream_of(n, p.origin);
-	if (!s)
-		return 0;
+	if (strcmp(p.origin, n->origin) == 0)
+		return 1; /* our own stream, relayed back */
 	uint8_t hash[FSB_HASH_LEN], held[FSB_HASH_LEN];
 	fsb_sha256(v.payload, v.payload_len, hash);
-	if (p.seq <= s->held)
+	if (fsb_seq_was_refused(n->seq, p.origin, p.seq, hash)) {
+		n->n_refused_again++;
+		return 1;
+	}
+	if (fsb_seq_place(n->seq, p.origin, p.seq) == FSB_SEQ_HELD)
 		return fsb_store_seq_hash(n->store, p.origin, p.seq, held) == 0 &&
 		       memcmp(hash, held, FSB_HASH_LEN) == 0;
-	for (size_t i = 0; i < s->n_wait; i++)
-		if (s->wait[i]->seq == p.seq)
-			return memcmp(hash, s->wait[i]->o.payload_hash, FSB_HASH_LEN) == 0;
-	return 0;
+	return fsb_seq_waiting(n->seq, p.origin, p.seq, held) &&
+	       memcmp(hash, held, FSB_HASH_LEN) == 0;
 }
+
+/* Opens an arriving stream message as far as its certificate's identity
+ * (not its signature), into a new pending; NULL when refused (recorded). */
+static struct pending *open_pending(struct node *n, const struct fsb_topic *t, struct event *e)
+{
+	struct fsb_open_opts o = {.max_bytes = n->cfg->max_message_bytes, .arrival_ms = e->arrival_ms,
+				  .max_skew_ms = n->cfg->max_clock_skew_ms, .defer_signature = 1,
+				  .topic_origin = t->type == FSB_TOPIC_STREAM ? t->origin : NULL};
+	struct fsb_opened op;
+	char why[512];
+	int rc = fsb_open(n->trust, e->payload, e->len, &o, &op, why, sizeof why);
+	if (rc) {
+		reject(n, e->topic, rc, why, e->payload, e->len, e->len, e->arrival_ms);
+		return NULL;
+	}
+	struct pending *p = calloc(1, sizeof *p);
+	if (!p) {
+		fsb_opened_clear(&op);
+		return NULL;
+	}
+	struct fsb_header h;
+	fsb_message_header(op.msg, &h);
+	const char *cat = fsb_message_category(op.msg, p->category);
+	p->kind = fsb_message_kind(op.msg);
+	if (t->type == FSB_TOPIC_STREAM && (t->kind != p->kind || !cat || strcmp(cat, t->category) != 0)) {
+		snprintf(why, sizeof why, "topic says %s/%s, the message is %s/%s", fsb_kind_name(t->kind),
+			 t->category, fsb_kind_name(p->kind) ? fsb_kind_name(p->kind) : "?", cat ? cat : "?");
+		reject(n, e->topic, FSB_EORIGIN, why, e->payload, e->len, e->len, e->arrival_ms);
+		fsb_opened_clear(&op);
+		free(p);
+		return NULL;
+	}
+	snprintf(p->origin, sizeof p->origin, "%s", h.origin);
+	p->seq = h.seq;
+	if (h.prev_hash)
+		memcpy(p->prev_hash, h.prev_hash, FSB_HASH_LEN);
+	memcpy(p->payload_hash, op.payload_hash, FSB_HASH_LEN);
+	p->issued_at_ms = op.issued_at_ms;
+	p->arrival_ms = e->arrival_ms;
+	if (op.warnings) {
+		p->warnings = 1;
+		char w[FSB_PATH_MAX + FSB_ERRMSG_MAX + 3];
+		snprintf(w, sizeof w, "%s: %s", op.warnings->items[0].path, op.warnings->items[0].msg);
+		copy(p->warning, sizeof p->warning, w);
+	}
+	fsb_opened_clear(&op);
+	snprintf(p->topic, sizeof p->topic, "%s", e->topic);
+	p->raw = e->payload; /* the event's buffer now belongs to the pending */
+	p->raw_len = e->len;
+	e->payload = NULL;
+	return p;
+}
+
+static struct fsb_seq_item item_of(struct pending *p)
+{
+	struct fsb_seq_item it = {.seq = p->seq, .bytes = p->raw_len + sizeof *p,
+				  .at_ms = p->arrival_ms, .trust = p->trust, .data = p};
+	memcpy(it.payload_hash, p->payload_hash, FSB_HASH_LEN);
+	memcpy(it.prev_hash, p->prev_hash, FSB_HASH_LEN);
+	return it;
+}
+
+/* Offers a pending to the sequencer; frees it when not kept. */
+static void offer(struct node *n, struct pending *p)
+{
+	struct fsb_seq_item it = item_of(p);
+	if (fsb_seq_admit(n->seq, p->origin, &it) != FSB_SEQ_KEPT)
+		pending_free(p);
+}
+
+static void flush(struct node *n);
 
 static void on_stream_message(struct node *n, const struct fsb_topic *t, struct event *e)
 {
 	n->n_received++;
-	if (already_have(n, e)) {
+	if (t->type == FSB_TOPIC_RESEND && strcmp(t->requester, n->origin) != 0)
+		return; /* a re-send for another node (a broker that ignored our filters) */
+	if (already_seen(n, e)) {
 		n->n_duplicates++;
 		return;
 	}
-	/* Decoded and checked now; the certificate and signature when its
-	 * turn comes (flush), where a run of messages can share one check. */
-	struct fsb_open_opts o = {.max_bytes = n->cfg->max_message_bytes, .arrival_ms = e->arrival_ms,
-				  .max_skew_ms = n->cfg->max_clock_skew_ms, .defer_signature = 1,
-				  .topic_origin = t->type == FSB_TOPIC_STREAM ? t->origin : NULL};
-	struct pending *p = calloc(1, sizeof *p);
-	char why[512];
+	struct pending *p = open_pending(n, t, e);
 	if (!p)
 		return;
-	int rc = fsb_open(n->trust, e->payload, e->len, &o, &p->o, why, sizeof why);
-	if (rc) {
-		reject(n, e->topic, rc, why, e->payload, e->len, e->arrival_ms);
+	if (strcmp(p->origin, n->origin) == 0) {
 		pending_free(p);
 		return;
 	}
-	struct fsb_header h;
-	fsb_message_header(p->o.msg, &h);
-	const char *cat = fsb_message_category(p->o.msg, p->category);
-	if (t->type == FSB_TOPIC_STREAM &&
-	    (t->kind != fsb_message_kind(p->o.msg) || !cat || strcmp(cat, t->category) != 0)) {
-		snprintf(why, sizeof why, "topic says %s/%s, the message is %s/%s", fsb_kind_name(t->kind),
-			 t->category, fsb_kind_name(fsb_message_kind(p->o.msg)) ? fsb_kind_name(fsb_message_kind(p->o.msg)) : "?",
-			 cat ? cat : "?");
-		reject(n, e->topic, FSB_EORIGIN, why, e->payload, e->len, e->arrival_ms);
-		pending_free(p);
-		return;
-	}
-	if (strcmp(h.origin, n->origin) == 0) { /* our own stream, relayed back */
-		pending_free(p);
-		return;
-	}
-	p->seq = h.seq;
-	if (h.prev_hash)
-		memcpy(p->prev_hash, h.prev_hash, FSB_HASH_LEN);
-	p->raw = e->payload; /* the event's buffer now belongs to the pending */
-	p->raw_len = e->len;
-	e->payload = NULL;
-	snprintf(p->topic, sizeof p->topic, "%s", e->topic);
-	p->arrival_ms = e->arrival_ms;
-	hold(n, p);
-}
-
-/* Checks a waiting message's certificate and signature; a failure rejects
- * it. Returns 1 when it passed. */
-static int verify(struct node *n, struct pending *p)
-{
-	char why[512];
-	int rc = fsb_open_verify(n->trust, &p->o, p->arrival_ms, why, sizeof why);
-	n->n_verified++;
-	if (rc) {
-		reject(n, p->topic, rc, why, p->raw, p->raw_len, p->arrival_ms);
-		return 0;
-	}
-	p->verified = 1;
-	return 1;
-}
-
-/* Verifies the first `take` waiting messages of a stream, dropping those
- * that fail. A message that arrives alone (live traffic) gets its own
- * check. Of a run of consecutive seqs (a backlog), only the newest is
- * checked, and each earlier one is authenticated by the prev_hash of the
- * one after it (DESIGN.md section 5, point 6); where that breaks, each is
- * checked on its own. Returns how many remain. */
-static size_t verify_run(struct node *n, struct stream *s, size_t take)
-{
-	for (size_t j = take; j-- > 0;) {
-		struct pending *p = s->wait[j];
-		if (p->verified)
-			continue;
-		struct pending *next = j + 1 < take ? s->wait[j + 1] : NULL;
-		if (next && next->verified && next->seq == p->seq + 1 && p->seq > s->held &&
-		    memcmp(next->prev_hash, p->o.payload_hash, FSB_HASH_LEN) == 0) {
-			p->verified = 1;
-			n->n_amortized++;
-		} else if (!verify(n, p)) {
+	enum fsb_seq_place place = fsb_seq_place(n->seq, p->origin, p->seq);
+	if (place == FSB_SEQ_NEXT) {
+		/* May wait unchecked: the run it joins is verified as one. */
+		p->trust = FSB_SEQ_UNCHECKED;
+	} else {
+		/* Out of order, or another payload for a seq held: believed only
+		 * once verified on its own. */
+		struct fsb_seq_item it = item_of(p);
+		int trust = verify_pending(n, p->origin, &it);
+		if (trust < 0) {
 			pending_free(p);
-			s->wait[j] = NULL;
+			return;
+		}
+		if (trust == FSB_SEQ_STALE) {
+			refuse_stale(n, p, place == FSB_SEQ_HELD ? "another payload is held for this seq"
+								: "and it is not the next of its stream");
+			pending_free(p);
+			return;
+		}
+		if (place == FSB_SEQ_HELD) {
+			/* In force, and not what the log holds: the store keeps it
+			 * as equivocation evidence at the next append. */
+			if (n->n_conflicts < CONFLICTS_MAX)
+				n->conflicts[n->n_conflicts++] = p;
+			else
+				pending_free(p);
+			return;
 		}
 	}
-	size_t kept = 0;
-	for (size_t j = 0; j < s->n_wait; j++)
-		if (s->wait[j])
-			s->wait[kept++] = s->wait[j];
-	size_t dropped = s->n_wait - kept;
-	s->n_wait = kept;
-	return take - dropped;
+	offer(n, p);
+	if (fsb_seq_pressed(n->seq))
+		flush(n);
 }
 
-/* How many of a stream's first `limit` waiting messages can be appended
- * now: those next in order, and any at or below the head. */
-static size_t in_order(const struct stream *s, size_t limit)
+static void fill_entry(struct fsb_entry_in *x, const struct pending *p)
 {
-	uint64_t next = s->held + 1;
-	size_t take = 0;
-	while (take < limit && s->wait[take]->seq <= next) {
-		if (s->wait[take]->seq == next)
-			next++;
-		take++;
+	memset(x, 0, sizeof *x);
+	x->envelope = p->raw;
+	x->envelope_len = p->raw_len;
+	x->origin = p->origin;
+	x->seq = p->seq;
+	memcpy(x->payload_hash, p->payload_hash, FSB_HASH_LEN);
+	memcpy(x->prev_hash, p->prev_hash, FSB_HASH_LEN);
+	x->kind = p->kind;
+	x->category = p->category;
+	x->issued_at_ms = p->issued_at_ms;
+	x->arrival_ms = p->arrival_ms;
+	x->direction = FSB_DIR_RECEIVED;
+	x->status = p->warnings ? FSB_STATUS_WARNINGS : FSB_STATUS_ACCEPTED;
+	struct fsb_envelope_view v;
+	if (fsb_envelope_view(p->raw, p->raw_len, &v) == 0) {
+		x->cert = v.signer_cert;
+		x->cert_len = v.signer_cert_len;
 	}
-	return take;
 }
 
-/* Appends, in one transaction, every waiting message that is next in its
- * stream (and any at or below the head, so the store can tell duplicates
- * from equivocation), once verified. */
+/* Appends, in one transaction, every run the sequencer can give (verified,
+ * or vouched for by the hash links), and the second messages for a seq
+ * that wait to be shown to the store as equivocation evidence. */
 static void flush(struct node *n)
 {
-	size_t total = 0;
-	for (size_t i = 0; i < n->n_streams; i++)
-		total += n->streams[i].n_wait;
-	if (!total)
+	struct fsb_seq_stats sst;
+	fsb_seq_stats(n->seq, &sst);
+	size_t cap = sst.waiting + n->n_conflicts;
+	if (!cap)
 		return;
-	struct fsb_entry_in *in = calloc(total, sizeof *in);
-	struct pending **ps = calloc(total, sizeof *ps);
-	enum fsb_append_result *res = calloc(total, sizeof *res);
-	uint64_t *idx = calloc(total, sizeof *idx);
-	size_t k = 0;
-	if (!in || !ps || !res || !idx)
+	if (cap > FLUSH_MAX)
+		cap = FLUSH_MAX;
+	struct fsb_seq_item *items = calloc(cap, sizeof *items);
+	struct fsb_entry_in *in = calloc(cap, sizeof *in);
+	enum fsb_append_result *res = calloc(cap, sizeof *res);
+	uint64_t *idx = calloc(cap, sizeof *idx);
+	size_t k = 0, from_seq;
+	if (!items || !in || !res || !idx)
 		goto out;
-	for (size_t i = 0; i < n->n_streams; i++) {
-		struct stream *s = &n->streams[i];
-		size_t take = verify_run(n, s, in_order(s, s->n_wait));
-		/* A message that failed leaves a gap: stop before it. */
-		take = in_order(s, take);
-		for (size_t j = 0; j < take; j++) {
-			struct pending *p = s->wait[j];
-			struct fsb_header h;
-			fsb_message_header(p->o.msg, &h);
-			struct fsb_entry_in *x = &in[k];
-			x->envelope = p->raw;
-			x->envelope_len = p->raw_len;
-			x->origin = s->origin;
-			x->seq = p->seq;
-			memcpy(x->payload_hash, p->o.payload_hash, FSB_HASH_LEN);
-			memcpy(x->prev_hash, p->prev_hash, FSB_HASH_LEN);
-			x->kind = fsb_message_kind(p->o.msg);
-			x->category = p->category;
-			x->issued_at_ms = p->o.issued_at_ms;
-			x->arrival_ms = p->arrival_ms;
-			x->direction = FSB_DIR_RECEIVED;
-			x->status = p->o.warnings ? FSB_STATUS_WARNINGS : FSB_STATUS_ACCEPTED;
-			x->cert = p->o.env.signer_cert;
-			x->cert_len = p->o.env.signer_cert_len;
-			ps[k++] = p;
-		}
-		memmove(s->wait, s->wait + take, (s->n_wait - take) * sizeof s->wait[0]);
-		s->n_wait -= take;
-	}
+	const char *origin;
+	for (size_t i = 0; k < cap && (origin = fsb_seq_origin(n->seq, i)); i++)
+		k += fsb_seq_take(n->seq, origin, items + k, cap - k);
+	from_seq = k;
+	for (size_t i = 0; i < n->n_conflicts && k < cap; i++)
+		items[k++] = item_of(n->conflicts[i]);
+	n->n_conflicts = 0;
 	if (!k)
 		goto out;
+	for (size_t j = 0; j < k; j++)
+		fill_entry(&in[j], items[j].data);
 	int rc = fsb_store_append(n->store, in, k, res, idx);
 	if (rc) {
 		/* Nothing was stored; the messages wait and are tried again (a
@@ -637,20 +775,22 @@ static void flush(struct node *n)
 			say(n, "ERROR", "cannot append %zu received messages: %s", k,
 			    fsb_store_error(n->store));
 		}
-		goto out;
+		for (size_t j = 0; j < k; j++)
+			res[j] = FSB_GAP;
 	}
+	char why[300];
 	for (size_t j = 0; j < k; j++) {
-		struct pending *p = ps[j];
-		struct stream *s = stream_of(n, in[j].origin);
+		struct pending *p = items[j].data;
+		p->trust = items[j].trust;
 		switch (res[j]) {
 		case FSB_APPENDED:
 			n->n_appended++;
-			if (s && p->seq > s->held)
-				s->held = p->seq;
-			if (p->o.warnings)
-				say(n, "WARN", "%s:%llu stored with content warnings: %s: %s", in[j].origin,
-				    (unsigned long long)p->seq, p->o.warnings->items[0].path,
-				    p->o.warnings->items[0].msg);
+			if (p->trust == FSB_SEQ_VOUCHED)
+				n->n_amortized++;
+			fsb_seq_appended(n->seq, p->origin, p->seq, p->payload_hash);
+			if (p->warnings)
+				say(n, "WARN", "%s:%llu stored with content warnings: %s", p->origin,
+				    (unsigned long long)p->seq, p->warning);
 			n->mirror_dirty = 1;
 			want_checkpoint(n);
 			break;
@@ -660,27 +800,43 @@ static void flush(struct node *n)
 		case FSB_EQUIVOCATION:
 			n->n_equivocations++;
 			say(n, "ALARM", "equivocation: %s signed two different messages for seq %llu; the second is kept as evidence",
-			    in[j].origin, (unsigned long long)p->seq);
+			    p->origin, (unsigned long long)p->seq);
 			break;
 		case FSB_BROKEN_LINK:
-			reject(n, p->topic, FSB_ESIGNATURE, "prev_hash does not link to the payload held for seq - 1",
-			       p->raw, p->raw_len, p->arrival_ms);
+			reject_pending(n, p, FSB_ESIGNATURE,
+				       "prev_hash does not link to the payload held for seq - 1");
+			fsb_seq_refused(n->seq, p->origin, p->seq, p->payload_hash);
+			break;
+		case FSB_BACKWARDS:
+			snprintf(why, sizeof why, "issuedAt goes back before the one of %s:%llu",
+				 p->origin, (unsigned long long)p->seq - 1);
+			reject_pending(n, p, FSB_EINVALID, why);
+			fsb_seq_refused(n->seq, p->origin, p->seq, p->payload_hash);
 			break;
 		case FSB_GAP:
+			/* Not stored: it waits again (a second message for a seq
+			 * whose first is not appended yet, too). */
+			if (j >= from_seq && n->n_conflicts < CONFLICTS_MAX &&
+			    fsb_seq_place(n->seq, p->origin, p->seq) != FSB_SEQ_HELD) {
+				n->conflicts[n->n_conflicts++] = p;
+				continue;
+			}
+			if (j < from_seq) {
+				offer(n, p);
+				continue;
+			}
 			break;
 		}
 		pending_free(p);
-		ps[j] = NULL;
 	}
 out:
-	for (size_t j = 0; ps && j < k; j++)
-		if (ps[j])
-			hold(n, ps[j]); /* not stored: wait again */
+	free(items);
 	free(in);
-	free(ps);
 	free(res);
 	free(idx);
 }
+
+/* ---- the inbox mirror -------------------------------------------------------------------- */
 
 struct mirror_walk {
 	struct node *n;
@@ -753,138 +909,125 @@ static void load_mirror(struct node *n)
 	n->mirror_dirty = 1;
 }
 
+
 /* ---- synchronization -------------------------------------------------------------------- */
 
-static void ask(struct node *n, struct stream *s, uint64_t from, uint64_t to, int64_t now)
+/* Who should answer a request for origin's [from, to]: the origin, or,
+ * while it is away, a node whose checkpoint shows it holds the range (its
+ * claim is a hint of who holds what, never of what exists; messages are
+ * signed, so relaying is safe). */
+static const char *responder_for(struct node *n, const char *origin, uint64_t from)
 {
-	struct peer *origin_peer = peer_of(n, s->origin);
-	const char *responder = s->origin;
-	if (origin_peer && origin_peer->online == 0) {
-		/* The origin is away: ask a node whose checkpoint shows it holds
-		 * the range (messages are signed, so relaying is safe). */
-		for (size_t i = 0; i < n->n_peers; i++) {
-			struct peer *p = &n->peers[i];
-			if (p->online == 0 || strcmp(p->origin, s->origin) == 0)
-				continue;
-			for (size_t j = 0; j < p->n_streams; j++)
-				if (strcmp(p->streams[j].origin, s->origin) == 0 && p->streams[j].seq >= from) {
-					responder = p->origin;
-					break;
-				}
-		}
+	struct peer *op = peer_of(n, origin, 0);
+	if (!op || op->online != 0)
+		return origin;
+	for (size_t i = 0; i < n->n_peers; i++) {
+		struct peer *p = &n->peers[i];
+		if (p->online == 0 || strcmp(p->origin, origin) == 0)
+			continue;
+		for (size_t j = 0; j < p->n_streams; j++)
+			if (strcmp(p->streams[j].origin, origin) == 0 && p->streams[j].seq >= from)
+				return p->origin;
 	}
-	struct fsb_control c = {.type = FSB_CONTROL_SYNC, .from_seq = from, .to_seq = to};
+	return origin;
+}
+
+static int ask(struct node *n, const struct fsb_seq_ask *a, int64_t now)
+{
+	const char *responder = responder_for(n, a->origin, a->from);
+	struct fsb_control c = {.type = FSB_CONTROL_SYNC, .from_seq = a->from, .to_seq = a->to};
 	snprintf(c.origin, sizeof c.origin, "%s", n->origin);
 	fsb_time_format(now, c.issued_at);
-	snprintf(c.sync_origin, sizeof c.sync_origin, "%s", s->origin);
-	snprintf(c.responder, sizeof c.responder, "%s", responder);
+	copy(c.sync_origin, sizeof c.sync_origin, a->origin);
+	copy(c.responder, sizeof c.responder, responder);
 	uint8_t *env;
 	size_t len;
 	char topic[FSB_TOPIC_MAX];
 	if (fsb_seal_control(n->signer, &c, &env, &len))
-		return;
+		return FSB_ENOMEM;
 	fsb_topic_control(topic, n->origin, FSB_TOPIC_SYNC);
-	if (publish(n, CONN_EXCHANGE, topic, env, len, 0, 0) == 0) {
-		s->asked_at = now;
-		s->held_at_ask = s->held;
-		say(n, "INFO", "asked %s for %s:%llu..%llu", responder, s->origin,
-		    (unsigned long long)from, (unsigned long long)to);
-	}
+	int rc = publish(n, CONN_EXCHANGE, topic, env, len, 0, 0);
+	if (rc == 0)
+		say(n, "INFO", "asked %s for %s:%llu..%llu", responder, a->origin,
+		    (unsigned long long)a->from, (unsigned long long)a->to);
 	free(env);
+	return rc;
 }
 
-/* Asks for what is missing in each stream, once a gap has lasted a moment. */
+/* Asks for what is missing where the sequencer says a gap has stalled. */
 static void check_gaps(struct node *n, int64_t now)
 {
-	for (size_t i = 0; i < n->n_streams; i++) {
-		struct stream *s = &n->streams[i];
-		if (strcmp(s->origin, n->origin) == 0)
-			continue;
-		uint64_t first_waiting = s->n_wait ? s->wait[0]->seq : 0;
-		int gap = (s->n_wait && first_waiting > s->held + 1) || s->known > s->held;
-		if (!gap) {
-			s->gap_since = 0;
-			continue;
-		}
-		if (!s->gap_since || s->held != s->held_at_gap) {
-			/* New, or still filling: wait for it to stall. */
-			s->gap_since = now;
-			s->held_at_gap = s->held;
-		}
-		if (now - s->gap_since < GAP_WAIT_MS || now - s->asked_at < SYNC_RETRY_MS)
-			continue;
-		if (s->asked_at && s->held > s->held_at_ask) {
-			/* The last answer is still arriving: give it time. */
-			s->held_at_ask = s->held;
-			s->asked_at = now;
-			continue;
-		}
-		uint64_t to = s->n_wait && first_waiting > s->held + 1 ? first_waiting - 1 : s->known;
-		if (to - s->held > SYNC_MAX)
-			to = s->held + SYNC_MAX;
-		ask(n, s, s->held + 1, to, now);
-	}
+	struct fsb_seq_ask asks[16];
+	size_t k = fsb_seq_due(n->seq, now, asks, 16);
+	for (size_t i = 0; i < k; i++)
+		if (ask(n, &asks[i], now) == 0)
+			fsb_seq_asked(n->seq, asks[i].origin, now);
 }
 
-static void on_sync_request(struct node *n, const struct fsb_control *c)
+/* The seq of origin's stream that peer's last checkpoint says it holds. */
+static uint64_t claimed(const struct peer *p, const char *origin)
+{
+	for (size_t i = 0; p && i < p->n_streams; i++)
+		if (strcmp(p->streams[i].origin, origin) == 0)
+			return p->streams[i].seq;
+	return 0;
+}
+
+/* A verified sync request: clamped to what this node holds and what the
+ * requester's own checkpoint says it lacks, merged with what is under way,
+ * and re-sent under the requester's budget (resend.h). */
+static void on_sync_request(struct node *n, const struct fsb_control *c, int64_t now)
 {
 	if (strcmp(c->responder, n->origin) != 0)
 		return;
-	for (size_t i = 0; i < n->n_resends; i++) {
-		struct resend *r = &n->resends[i];
-		if (strcmp(r->requester, c->origin) == 0 && strcmp(r->origin, c->sync_origin) == 0) {
-			/* Already re-sending that stream to it: widen the end, but do
-			 * not start over; what is still missing afterwards will be
-			 * asked for again. */
-			if (c->to_seq > r->to)
-				r->to = c->to_seq;
-			return;
-		}
+	uint64_t held = 0, from, to;
+	uint8_t hash[FSB_HASH_LEN];
+	if (strcmp(c->sync_origin, n->origin) == 0)
+		fsb_store_head(n->store, n->origin, &held, hash, NULL);
+	else
+		held = fsb_seq_held(n->seq, c->sync_origin, NULL);
+	uint64_t have = claimed(peer_of(n, c->origin, 0), c->sync_origin);
+	switch (fsb_resend_request(n->resend, c->origin, c->sync_origin, c->from_seq, c->to_seq, held,
+				   have, now, &from, &to)) {
+	case FSB_RESEND_SCHEDULED:
+		say(n, "INFO", "re-sending %s:%llu..%llu to %s", c->sync_origin,
+		    (unsigned long long)from, (unsigned long long)to, c->origin);
+		break;
+	case FSB_RESEND_BUSY:
+		say(n, "WARN", "too many re-sends under way; %s will ask again for %s", c->origin,
+		    c->sync_origin);
+		break;
+	case FSB_RESEND_MERGED:
+	case FSB_RESEND_NOTHING:
+		break;
 	}
-	if (n->n_resends == MAX_RESENDS) {
-		say(n, "WARN", "too many sync requests at once; %s will ask again", c->origin);
-		return;
-	}
-	struct resend *r = &n->resends[n->n_resends++];
-	snprintf(r->requester, sizeof r->requester, "%s", c->origin);
-	snprintf(r->origin, sizeof r->origin, "%s", c->sync_origin);
-	r->next = c->from_seq;
-	r->to = c->to_seq;
-	say(n, "INFO", "re-sending %s:%llu..%llu to %s", r->origin, (unsigned long long)r->next,
-	    (unsigned long long)r->to, r->requester);
 }
 
-/* Re-sends stored envelopes byte for byte, RESEND_PER_TURN at most, within
- * the window shared with the outbox. */
-static void run_resends(struct node *n)
+/* Re-sends stored envelopes byte for byte to their requesters, within the
+ * window shared with the outbox, RESEND_PER_TURN at most. */
+static void run_resends(struct node *n, int64_t now)
 {
 	static uint64_t counter;
-	int budget = RESEND_PER_TURN;
-	for (size_t i = 0; i < n->n_resends && budget > 0;) {
-		struct resend *r = &n->resends[i];
+	struct fsb_resend_next nx;
+	for (int budget = RESEND_PER_TURN; budget > 0 && room(n) && fsb_resend_next(n->resend, now, &nx);
+	     budget--) {
+		uint64_t index;
+		struct fsb_entry e;
 		char topic[FSB_TOPIC_MAX];
-		fsb_topic_resend(topic, n->origin, r->requester);
-		while (r->next <= r->to && budget > 0 && room(n)) {
-			uint64_t index;
-			struct fsb_entry e;
-			if (fsb_store_find_seq(n->store, r->origin, r->next, &index) ||
-			    fsb_store_get(n->store, index, &e)) {
-				r->next = r->to + 1; /* we hold no more of it */
-				break;
-			}
-			int rc = publish(n, CONN_EXCHANGE, topic, e.envelope, e.envelope_len, 0,
-					 RESEND_TAG | ++counter);
-			fsb_entry_clear(&e);
-			if (rc)
-				return; /* disconnected: go on when connected again */
-			n->inflight++;
-			r->next++;
-			budget--;
+		if (fsb_store_find_seq(n->store, nx.origin, nx.seq, &index) ||
+		    fsb_store_get(n->store, index, &e)) {
+			fsb_resend_missing(n->resend, &nx); /* we hold no more of it */
+			continue;
 		}
-		if (r->next > r->to)
-			n->resends[i] = n->resends[--n->n_resends];
-		else
-			i++;
+		fsb_topic_resend(topic, n->origin, nx.requester);
+		int rc = publish(n, CONN_EXCHANGE, topic, e.envelope, e.envelope_len, 0,
+				 RESEND_TAG | ++counter);
+		size_t bytes = e.envelope_len;
+		fsb_entry_clear(&e);
+		if (rc)
+			return; /* disconnected: go on when connected again */
+		n->inflight++;
+		fsb_resend_sent(n->resend, &nx, bytes, now);
 	}
 }
 
@@ -902,9 +1045,41 @@ static void retire_outbox(struct node *n)
 		fsb_store_outbox_retire(n->store, upto);
 }
 
+/* Compares a peer's claim to hold origin:seq with hash against what this
+ * node holds; says DIVERGED once when the payloads differ. Returns 1 when
+ * they differ. */
+static int diverges(struct node *n, struct peer *p, const struct fsb_stream_state *st)
+{
+	uint8_t mine[FSB_HASH_LEN];
+	if (fsb_store_seq_hash(n->store, st->origin, st->seq, mine) != 0 ||
+	    memcmp(mine, st->payload_hash, FSB_HASH_LEN) == 0)
+		return 0;
+	if (!said_before(p, st->origin, st->seq)) {
+		char a[17], b[17];
+		hex8(st->payload_hash, a);
+		hex8(mine, b);
+		say(n, "ALARM", "DIVERGED: %s holds %s:%llu with payload hash %s…, this node holds %s…",
+		    p->origin, st->origin, (unsigned long long)st->seq, a, b);
+	}
+	return 1;
+}
+
+/* A verified checkpoint of peer p. Its claims about its own stream say
+ * what exists (gaps below them are worth asking for); about ours, what it
+ * holds (the outbox retires on it); about a third origin's, only who holds
+ * what: a claim beyond what that origin itself has signed is an anomaly,
+ * said once and not acted on. Where it holds a seq this node holds too,
+ * the payload hashes must agree. */
 static void on_checkpoint(struct node *n, struct fsb_control *c, struct event *e)
 {
-	struct peer *p = peer_of(n, c->origin);
+	if (c->n_streams > n->cfg->max_streams) {
+		char why[200];
+		snprintf(why, sizeof why, "checkpoint lists %zu streams, more than the %zu this node keeps",
+			 c->n_streams, n->cfg->max_streams);
+		reject(n, e->topic, FSB_ETOOBIG, why, e->payload, e->len, e->len, e->arrival_ms);
+		return;
+	}
+	struct peer *p = peer_of(n, c->origin, 1);
 	if (!p)
 		return;
 	fsb_store_put_checkpoint(n->store, c->origin, e->arrival_ms, e->payload, e->len);
@@ -914,19 +1089,176 @@ static void on_checkpoint(struct node *n, struct fsb_control *c, struct event *e
 	c->streams = NULL;
 	p->has_checkpoint = 1;
 	p->covers_own = 0;
+	uint64_t own = 0;
+	uint8_t hash[FSB_HASH_LEN];
+	fsb_store_head(n->store, n->origin, &own, hash, NULL);
 	for (size_t i = 0; i < p->n_streams; i++) {
 		struct fsb_stream_state *st = &p->streams[i];
-		if (strcmp(st->origin, n->origin) == 0) {
-			p->covers_own = st->seq;
+		int mine = strcmp(st->origin, n->origin) == 0, its = strcmp(st->origin, p->origin) == 0;
+		uint64_t held = mine ? own : fsb_seq_held(n->seq, st->origin, NULL);
+		if (st->seq <= held) {
+			if (!diverges(n, p, st) && mine)
+				p->covers_own = st->seq;
 			continue;
 		}
-		/* The peer holds more of a stream than we do: we know it exists. */
-		struct stream *s = stream_of(n, st->origin);
-		if (s && st->seq > s->known)
-			s->known = st->seq;
+		if (its) {
+			fsb_seq_known(n->seq, st->origin, st->seq);
+			continue;
+		}
+		uint64_t signed_upto = mine ? own : fsb_seq_known_seq(n->seq, st->origin);
+		if (st->seq > signed_upto && !said_before(p, st->origin, 0))
+			say(n, "WARN", "ANOMALY: %s claims to hold %s:%llu, beyond what %s has signed (%llu); not acted on",
+			    p->origin, st->origin, (unsigned long long)st->seq,
+			    mine ? "this node" : st->origin, (unsigned long long)signed_upto);
 	}
 	retire_outbox(n);
 }
+
+/* ---- trust: CRLs from the exchange, trust files read again ------------------------------- */
+
+/* The store name of the CRL of the CA named issuer. */
+static void crl_name(const char *issuer, char out[40])
+{
+	uint8_t h[FSB_HASH_LEN];
+	char hex[17];
+	fsb_sha256((const uint8_t *)issuer, strlen(issuer), h);
+	hex8(h, hex);
+	snprintf(out, 40, "crl:%s", hex);
+}
+
+/* Offers a CRL to the trust store; when adopted, keeps it in the store so
+ * that a restart starts from it. Returns what fsb_trust_offer_crl() did. */
+static int adopt_crl(struct node *n, const uint8_t *crl, size_t len, const char *from, char *why,
+		     size_t whylen)
+{
+	struct fsb_crl_info info;
+	int rc = fsb_trust_offer_crl(n->trust, crl, len, &info, why, whylen);
+	if (rc == 1) {
+		char name[40];
+		crl_name(info.issuer, name);
+		if (fsb_store_put_value(n->store, name, crl, len))
+			say(n, "ERROR", "cannot keep the CRL: %s", fsb_store_error(n->store));
+		say(n, "INFO", "adopted CRL number %llu of CA \"%s\" (%zu revoked) from %s",
+		    (unsigned long long)info.number, info.issuer, info.revoked, from);
+	}
+	return rc;
+}
+
+/* A CRL handed on over the exchange: authentic when a trusted CA signed it,
+ * adopted when newer than the one in force. */
+static void on_crl(struct node *n, const struct fsb_topic *t, struct event *e)
+{
+	if (e->len == 0)
+		return; /* a cleared retained message */
+	char why[300], from[80];
+	snprintf(from, sizeof from, "the exchange (%s)", t->origin);
+	int rc = adopt_crl(n, e->payload, e->len, from, why, sizeof why);
+	if (rc < 0)
+		reject(n, e->topic, rc, why, e->payload, e->len, e->len, e->arrival_ms);
+}
+
+/* The CRLs this node adopted before, offered again (after start-up, or to
+ * a trust store just read from files that may be older). */
+static void offer_kept_crls(struct node *n, struct fsb_trust *from)
+{
+	for (size_t i = 0; from && i < fsb_trust_n_anchors(from); i++) {
+		size_t len;
+		struct fsb_crl_info info;
+		const uint8_t *crl = fsb_trust_crl(from, i, &len, &info);
+		char why[300];
+		if (crl && fsb_trust_offer_crl(n->trust, crl, len, NULL, why, sizeof why) == 1)
+			say(n, "INFO", "CRL number %llu of CA \"%s\" stays in force: the file's is older",
+			    (unsigned long long)info.number, info.issuer);
+	}
+}
+
+static int open_trust(const struct fsb_config *cfg, struct fsb_trust **out, char *err,
+		      size_t errlen)
+{
+	struct fsb_trust_anchor *anchors = calloc(cfg->n_ca ? cfg->n_ca : 1, sizeof *anchors);
+	if (!anchors)
+		return FSB_ENOMEM;
+	for (size_t i = 0; i < cfg->n_ca; i++)
+		anchors[i] = (struct fsb_trust_anchor){cfg->ca_files[i], cfg->crl_files[i]};
+	int rc = fsb_trust_open(anchors, cfg->n_ca, out, err, errlen);
+	free(anchors);
+	return rc;
+}
+
+/* The trust files changed (or SIGHUP): read them again, as `fsbridge check`
+ * would. A file that does not make a valid trust store changes nothing (an
+ * error line says why); a CRL older than the one in force does not replace
+ * it. */
+static void reload_trust(struct node *n)
+{
+	struct fsb_trust *fresh = NULL, *old = n->trust;
+	char err[512];
+	if (open_trust(n->cfg, &fresh, err, sizeof err)) {
+		say(n, "ERROR", "trust files changed but cannot be used: %s; the trust in force stays", err);
+		return;
+	}
+	n->trust = fresh;
+	offer_kept_crls(n, old);
+	fsb_trust_close(old);
+	for (size_t i = 0; i < fsb_trust_n_anchors(n->trust); i++) {
+		size_t len;
+		struct fsb_crl_info info;
+		if (fsb_trust_crl(n->trust, i, &len, &info))
+			say(n, "INFO", "trust read again: CA \"%s\", CRL number %llu, %zu revoked", info.issuer,
+			    (unsigned long long)info.number, info.revoked);
+	}
+	if (fsb_trust_check_signer(n->trust, n->signer, n->origin, fsb_time_now_ms(), err, sizeof err))
+		say(n, "ALARM", "this node's own signing certificate is no longer accepted: %s", err);
+}
+
+/* Watches the directories of the trust files (editors and tools replace a
+ * file by renaming a new one over it). */
+static void watch_trust(struct node *n)
+{
+	const struct fsb_config *cfg = n->cfg;
+	for (size_t i = 0; i < cfg->n_ca + cfg->n_crl; i++) {
+		const char *f = i < cfg->n_ca ? cfg->ca_files[i] : cfg->crl_files[i - cfg->n_ca];
+		if (!f)
+			continue;
+		char dir[600];
+		snprintf(dir, sizeof dir, "%s", f);
+		inotify_add_watch(n->watch_fd, dirname(dir),
+				  IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB);
+	}
+}
+
+/* Whether an inotify event names one of the trust files. */
+static int is_trust_file(const struct node *n, const char *name)
+{
+	const struct fsb_config *cfg = n->cfg;
+	for (size_t i = 0; i < cfg->n_ca + cfg->n_crl; i++) {
+		const char *f = i < cfg->n_ca ? cfg->ca_files[i] : cfg->crl_files[i - cfg->n_ca];
+		const char *base = f ? strrchr(f, '/') : NULL;
+		if (base && strcmp(base + 1, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Reads what inotify says: the data directory's notify file (an outbox to
+ * publish), or a trust file (read again once it settles). */
+static void read_watch(struct node *n, int64_t now)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t len;
+	while ((len = read(n->watch_fd, buf, sizeof buf)) > 0) {
+		for (char *p = buf; p < buf + len;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			if (ev->wd == n->data_wd)
+				n->outbox_dirty = 1;
+			else if (ev->len && is_trust_file(n, ev->name))
+				n->trust_due = now + TRUST_SETTLE_MS;
+			p += sizeof *ev + ev->len;
+		}
+	}
+}
+
+/* ---- the exchange ---------------------------------------------------------------------------- */
 
 static void on_exchange_message(struct node *n, struct event *e)
 {
@@ -935,11 +1267,21 @@ static void on_exchange_message(struct node *n, struct event *e)
 		return; /* not one of ours */
 	if (strcmp(t.origin, n->origin) == 0)
 		return; /* our own publications, echoed by the broker */
+	if (e->oversize) {
+		char why[200];
+		snprintf(why, sizeof why, "envelope of %zu bytes exceeds the cap of %zu bytes",
+			 e->oversize, n->cfg->max_message_bytes);
+		reject(n, e->topic, FSB_ETOOBIG, why, e->payload, e->len, e->oversize, e->arrival_ms);
+		return;
+	}
 	struct peer *p;
 	switch (t.type) {
 	case FSB_TOPIC_STATUS:
-		if ((p = peer_of(n, t.origin)))
+		if ((p = peer_of(n, t.origin, 1)))
 			p->online = e->len == 6 && memcmp(e->payload, "online", 6) == 0;
+		return;
+	case FSB_TOPIC_CRL:
+		on_crl(n, &t, e);
 		return;
 	case FSB_TOPIC_CHECKPOINT:
 	case FSB_TOPIC_SYNC: {
@@ -955,13 +1297,12 @@ static void on_exchange_message(struct node *n, struct event *e)
 			rc = FSB_EINVALID;
 			snprintf(why, sizeof why, "control message of the wrong type for its topic");
 		}
-		if (rc) {
-			reject(n, e->topic, rc, why, e->payload, e->len, e->arrival_ms);
-		} else if (c.type == FSB_CONTROL_CHECKPOINT) {
+		if (rc)
+			reject(n, e->topic, rc, why, e->payload, e->len, e->len, e->arrival_ms);
+		else if (c.type == FSB_CONTROL_CHECKPOINT)
 			on_checkpoint(n, &c, e);
-		} else {
-			on_sync_request(n, &c);
-		}
+		else
+			on_sync_request(n, &c, e->arrival_ms);
 		fsb_control_clear(&c);
 		return;
 	}
@@ -1121,12 +1462,50 @@ static void handle(struct node *n, struct event *e)
 	}
 }
 
+
 /* ---- set-up and the loop --------------------------------------------------------------------- */
+
+/* Loads the streams the store holds into the sequencer, and the CRLs this
+ * node adopted before into the trust store. */
+static int load_state(struct node *n, char *err, size_t errlen)
+{
+	struct fsb_head *h;
+	size_t count;
+	int rc = fsb_store_heads(n->store, &h, &count);
+	if (rc) {
+		snprintf(err, errlen, "%s", fsb_store_error(n->store));
+		return rc;
+	}
+	for (size_t i = 0; i < count && rc == 0; i++)
+		if (strcmp(h[i].origin, n->origin) != 0 &&
+		    (rc = fsb_seq_load(n->seq, h[i].origin, h[i].seq, h[i].payload_hash)))
+			snprintf(err, errlen, "the log holds %zu streams, more than [limits] max_streams (%zu)",
+				 count, n->cfg->max_streams);
+	free(h);
+	if (rc)
+		return FSB_ECONFIG;
+	for (size_t i = 0; i < fsb_trust_n_anchors(n->trust); i++) {
+		struct fsb_crl_info info;
+		size_t len;
+		char name[40];
+		uint8_t *crl = NULL;
+		fsb_trust_crl(n->trust, i, &len, &info);
+		crl_name(info.issuer, name);
+		if (fsb_store_get_value(n->store, name, &crl, &len) == 0) {
+			char why[300];
+			if (fsb_trust_offer_crl(n->trust, crl, len, &info, why, sizeof why) == 1)
+				say(n, "INFO", "CRL number %llu of CA \"%s\", adopted earlier, stays in force",
+				    (unsigned long long)info.number, info.issuer);
+		}
+		free(crl);
+	}
+	return 0;
+}
 
 static int setup(struct node *n, char *err, size_t errlen)
 {
 	const struct fsb_config *cfg = n->cfg;
-	struct fsb_store_opts so = {.origin = cfg->origin};
+	struct fsb_store_opts so = {.origin = cfg->origin, .reject_bytes = cfg->reject_bytes};
 	int rc = fsb_store_open(cfg->data_dir, &so, &n->store, err, errlen);
 	if (rc)
 		return rc;
@@ -1147,21 +1526,38 @@ static int setup(struct node *n, char *err, size_t errlen)
 	int plen = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
 	if (ftruncate(n->lock_fd, 0) != 0 || pwrite(n->lock_fd, pid, (size_t)plen, 0) != plen)
 		say(n, "WARN", "cannot write the pid into %s", lock);
-	if ((rc = fsb_signer_open(cfg->key_path, cfg->cert_path, &n->signer, err, errlen)))
+	if ((rc = fsb_signer_open(cfg->key_path, cfg->cert_path, &n->signer, err, errlen)) ||
+	    (rc = open_trust(cfg, &n->trust, err, errlen)))
 		return rc;
-	struct fsb_trust_anchor anchors[16];
-	for (size_t i = 0; i < cfg->n_ca && i < 16; i++)
-		anchors[i] = (struct fsb_trust_anchor){cfg->ca_files[i], cfg->crl_files[i]};
-	if ((rc = fsb_trust_open(anchors, cfg->n_ca < 16 ? cfg->n_ca : 16, &n->trust, err, errlen)))
+	char why[400];
+	if ((rc = fsb_trust_check_signer(n->trust, n->signer, n->origin, fsb_time_now_ms(), why,
+					 sizeof why))) {
+		snprintf(err, errlen, "%s: [signing] cert: %s", cfg->path, why);
 		return rc;
+	}
+	struct fsb_seq_limits sl = {.max_bytes = cfg->reorder_bytes,
+				    .max_stream_bytes = cfg->reorder_stream_bytes,
+				    .max_streams = cfg->max_streams, .gap_wait_ms = GAP_WAIT_MS,
+				    .retry_ms = SYNC_RETRY_MS, .retry_max_ms = SYNC_RETRY_MAX_MS,
+				    .max_ask = SYNC_MAX, .stale_wait_ms = STALE_WAIT_MS};
+	struct fsb_seq_ops ops = {verify_pending, release_pending, n};
+	struct fsb_resend_limits rl = {.msgs_per_sec = (double)cfg->resend_per_second,
+				       .bytes_per_sec = (double)cfg->resend_bytes_per_second,
+				       .max_jobs = RESEND_JOBS, .memory_ms = cfg->resend_memory_ms};
+	if ((rc = fsb_seq_open(&sl, &ops, &n->seq)) || (rc = fsb_resend_open(&rl, &n->resend))) {
+		snprintf(err, errlen, "cannot set up the sequencer: %s", fsb_strerror(rc));
+		return rc;
+	}
 	n->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	n->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (n->wake_fd < 0 || n->watch_fd < 0 ||
-	    inotify_add_watch(n->watch_fd, cfg->data_dir, IN_CLOSE_WRITE) < 0) {
+	    (n->data_wd = inotify_add_watch(n->watch_fd, cfg->data_dir, IN_CLOSE_WRITE)) < 0) {
 		snprintf(err, errlen, "cannot set up event notification: %s", strerror(errno));
 		return FSB_EIO;
 	}
-	load_heads(n);
+	watch_trust(n);
+	if ((rc = load_state(n, err, errlen)))
+		return rc;
 	load_mirror(n);
 	fsb_topic_local(n->submit_filter, cfg->local_root, "submit/+");
 	fsb_topic_local(n->result_topic, cfg->local_root, "submit/result");
@@ -1175,12 +1571,19 @@ static int setup(struct node *n, char *err, size_t errlen)
 	struct fsb_mqtt_opts lo = {.uri = cfg->local_uri, .client_id = local_id};
 	n->c[CONN_EXCHANGE].name = "exchange";
 	n->c[CONN_LOCAL].name = "local";
-	ctxs[CONN_EXCHANGE] = (struct conn_ctx){n, CONN_EXCHANGE};
-	ctxs[CONN_LOCAL] = (struct conn_ctx){n, CONN_LOCAL};
-	if ((rc = fsb_mqtt_create(&xo, on_event, &ctxs[CONN_EXCHANGE], &n->c[CONN_EXCHANGE].m, err, errlen)) ||
-	    (rc = fsb_mqtt_create(&lo, on_event, &ctxs[CONN_LOCAL], &n->c[CONN_LOCAL].m, err, errlen)))
+	n->ctx[CONN_EXCHANGE] = (struct conn_ctx){n, CONN_EXCHANGE};
+	n->ctx[CONN_LOCAL] = (struct conn_ctx){n, CONN_LOCAL};
+	if ((rc = fsb_mqtt_create(&xo, on_event, &n->ctx[CONN_EXCHANGE], &n->c[CONN_EXCHANGE].m, err, errlen)) ||
+	    (rc = fsb_mqtt_create(&lo, on_event, &n->ctx[CONN_LOCAL], &n->c[CONN_LOCAL].m, err, errlen)))
 		return rc;
-	fsb_mqtt_subscribe(n->c[CONN_EXCHANGE].m, FSB_TOPIC_ALL);
+	/* What is for this node only: every stream, control and CRL topic, and
+	 * the re-sends addressed to it. The whole tree, which a node of an
+	 * earlier version subscribed to, is dropped from a persistent session. */
+	char filters[FSB_TOPIC_FILTERS_MAX][FSB_TOPIC_MAX];
+	size_t nf = fsb_topic_filters(filters, FSB_TOPIC_FILTERS_MAX, n->origin);
+	fsb_mqtt_forget(n->c[CONN_EXCHANGE].m, FSB_TOPIC_ALL);
+	for (size_t i = 0; i < nf; i++)
+		fsb_mqtt_subscribe(n->c[CONN_EXCHANGE].m, filters[i]);
 	fsb_mqtt_subscribe(n->c[CONN_LOCAL].m, n->submit_filter);
 	fsb_mqtt_connect(n->c[CONN_EXCHANGE].m);
 	fsb_mqtt_connect(n->c[CONN_LOCAL].m);
@@ -1200,15 +1603,19 @@ static void teardown(struct node *n)
 		next = e->next;
 		event_free(e);
 	}
-	for (size_t i = 0; i < n->n_streams; i++)
-		for (size_t j = 0; j < n->streams[i].n_wait; j++)
-			pending_free(n->streams[i].wait[j]);
+	fsb_seq_close(n->seq); /* its messages come back through release_pending */
+	for (size_t i = 0; i < n->n_conflicts; i++)
+		pending_free(n->conflicts[i]);
+	fsb_resend_close(n->resend);
 	for (size_t i = 0; i < n->n_peers; i++)
 		free(n->peers[i].streams);
+	free(n->peers);
 	if (n->store) {
+		write_rejects(n);
 		save_mirror(n, fsb_time_now_ms(), 1);
 		fsb_store_put_note(n->store, "connection", "{\"stopped\":true}");
 	}
+	free(n->rejects);
 	fsb_trust_close(n->trust);
 	fsb_signer_close(n->signer);
 	fsb_store_close(n->store);
@@ -1221,7 +1628,30 @@ static void teardown(struct node *n)
 	pthread_mutex_destroy(&n->qlock);
 }
 
-int fsb_node_run(const struct fsb_config *cfg, volatile sig_atomic_t *stop, char *err,
+/* Takes the events queued by Paho's threads, and records what the queue
+ * had to drop. */
+static struct event *take_events(struct node *n)
+{
+	pthread_mutex_lock(&n->qlock);
+	struct event *list = n->qhead;
+	n->qhead = n->qtail = NULL;
+	n->q_bytes = 0;
+	uint64_t dropped = n->q_dropped, bytes = n->q_dropped_bytes;
+	char topic[FSB_TOPIC_MAX];
+	snprintf(topic, sizeof topic, "%s", n->q_dropped_topic);
+	n->q_dropped = n->q_dropped_bytes = 0;
+	pthread_mutex_unlock(&n->qlock);
+	if (dropped) {
+		char why[300];
+		snprintf(why, sizeof why,
+			 "inbound queue over %zu bytes: dropped %llu exchange messages (%llu bytes), the first on this topic; sync requests fetch what was missing",
+			 n->cfg->inbound_bytes, (unsigned long long)dropped, (unsigned long long)bytes);
+		reject(n, topic, FSB_EOVERLOAD, why, NULL, 0, bytes, fsb_time_now_ms());
+	}
+	return list;
+}
+
+int fsb_node_run(const struct fsb_config *cfg, struct fsb_node_signals *sig, char *err,
 		 size_t errlen)
 {
 	struct node *n = calloc(1, sizeof *n);
@@ -1229,7 +1659,7 @@ int fsb_node_run(const struct fsb_config *cfg, volatile sig_atomic_t *stop, char
 		return FSB_ENOMEM;
 	n->cfg = cfg;
 	n->origin = cfg->origin;
-	n->wake_fd = n->watch_fd = n->lock_fd = -1;
+	n->wake_fd = n->watch_fd = n->lock_fd = n->data_wd = -1;
 	pthread_mutex_init(&n->qlock, NULL);
 	int rc = setup(n, err, errlen);
 	if (rc) {
@@ -1240,41 +1670,34 @@ int fsb_node_run(const struct fsb_config *cfg, volatile sig_atomic_t *stop, char
 	say(n, "INFO", "node %s running on %s (exchange %s, local %s)", n->origin, cfg->data_dir,
 	    cfg->exchange_uri, cfg->local_uri);
 	n->outbox_dirty = 1;
-	while (!*stop) {
+	while (!sig->stop) {
 		struct pollfd pf[2] = {{n->wake_fd, POLLIN, 0}, {n->watch_fd, POLLIN, 0}};
-		int timeout = n->n_resends ? 10 : TICK_MS;
-		if (n->checkpoint_dirty)
+		struct fsb_resend_stats rs;
+		fsb_resend_stats(n->resend, &rs);
+		int timeout = rs.jobs ? 10 : TICK_MS;
+		if (n->checkpoint_dirty || n->trust_due)
 			timeout = 20;
 		poll(pf, 2, timeout);
 		int64_t now = fsb_time_now_ms();
 		uint64_t count;
-		char buf[4096];
 		if (pf[0].revents & POLLIN) {
 			ssize_t r = read(n->wake_fd, &count, sizeof count);
 			(void)r;
 		}
-		if (pf[1].revents & POLLIN) {
-			/* The store touches its notify file after committing own
-			 * messages (a `fsbridge submit` in another process). */
-			while (read(n->watch_fd, buf, sizeof buf) > 0)
-				;
-			n->outbox_dirty = 1;
+		if (pf[1].revents & POLLIN)
+			read_watch(n, now);
+		if (sig->reload || (n->trust_due && now >= n->trust_due)) {
+			say(n, "INFO", "reading the trust files again (%s)",
+			    sig->reload ? "SIGHUP" : "they changed");
+			sig->reload = 0;
+			n->trust_due = 0;
+			reload_trust(n);
 		}
 		if (now - n->outbox_checked_at > OUTBOX_RECHECK_MS) {
 			n->outbox_checked_at = now;
 			n->outbox_dirty = 1;
 		}
-		pthread_mutex_lock(&n->qlock);
-		struct event *list = n->qhead;
-		n->qhead = n->qtail = NULL;
-		n->q_bytes = 0;
-		uint64_t dropped = n->q_dropped;
-		n->q_dropped = 0;
-		pthread_mutex_unlock(&n->qlock);
-		if (dropped)
-			say(n, "WARN", "inbound queue over %u MiB: dropped %llu exchange messages; "
-			    "sync requests will fetch what is missing", INBOUND_MAX_BYTES >> 20,
-			    (unsigned long long)dropped);
+		struct event *list = take_events(n);
 		for (struct event *e = list, *next; e; e = next) {
 			next = e->next;
 			handle(n, e);
@@ -1282,6 +1705,7 @@ int fsb_node_run(const struct fsb_config *cfg, volatile sig_atomic_t *stop, char
 		}
 		check_sessions(n);
 		flush(n);
+		write_rejects(n);
 		for (int i = 0; i < 2; i++)
 			if (n->c[i].retry_at && now >= n->c[i].retry_at) {
 				n->c[i].retry_at = 0;
@@ -1293,18 +1717,23 @@ int fsb_node_run(const struct fsb_config *cfg, volatile sig_atomic_t *stop, char
 		save_mirror(n, now, 0);
 		if (n->c[CONN_EXCHANGE].connected) {
 			check_gaps(n, now);
-			run_resends(n);
+			run_resends(n, now);
 			if ((n->checkpoint_dirty && now >= n->checkpoint_due) ||
 			    now - n->checkpoint_sent_at > CHECKPOINT_REFRESH_MS)
 				publish_checkpoint(n);
 		}
 	}
-	say(n, "INFO", "stopping: %llu received, %llu appended, %llu duplicates, %llu rejected, %llu equivocations; "
-	    "%llu signatures verified, %llu covered by hash links",
+	struct fsb_resend_stats rs;
+	fsb_resend_stats(n->resend, &rs);
+	say(n, "INFO", "stopping: %llu received, %llu appended, %llu duplicates, %llu rejected "
+	    "(%llu refused again without a check), %llu equivocations; %llu signatures verified, "
+	    "%llu covered by hash links; %llu re-sent (%llu bytes) for %llu sync requests",
 	    (unsigned long long)n->n_received, (unsigned long long)n->n_appended,
 	    (unsigned long long)n->n_duplicates, (unsigned long long)n->n_rejected,
-	    (unsigned long long)n->n_equivocations, (unsigned long long)n->n_verified,
-	    (unsigned long long)n->n_amortized);
+	    (unsigned long long)n->n_refused_again, (unsigned long long)n->n_equivocations,
+	    (unsigned long long)n->n_verified, (unsigned long long)n->n_amortized,
+	    (unsigned long long)rs.sent, (unsigned long long)rs.bytes,
+	    (unsigned long long)rs.requests);
 	teardown(n);
 	free(n);
 	return 0;

@@ -105,12 +105,12 @@ static int fail(struct fsb_opened *out, int rc, char *err, size_t errlen, const 
 	return rc;
 }
 
-/* What both kinds of envelope go through: framing, chain and signature in
- * domain d, then (once the payload is known to be authentic and its origin
- * and issued_at read from it) origin, clock and certificate use. */
+/* What both kinds of envelope go through first: the size cap, the framing,
+ * the certificate's identity as an fsbridge signing certificate of a
+ * trusted CA, and (unless deferred) the signature in domain d. */
 static int open_envelope(struct fsb_trust *t, const uint8_t *buf, size_t len,
 			 const struct fsb_open_opts *o, enum fsb_domain d, struct fsb_envelope *env,
-			 uint8_t fp[FSB_FP_LEN], char *err, size_t errlen)
+			 char *err, size_t errlen)
 {
 	size_t cap = o->max_bytes ? o->max_bytes : FSB_CODEC_DEFAULT_MAX_BYTES;
 	struct fsb_errlist errs;
@@ -121,17 +121,21 @@ static int open_envelope(struct fsb_trust *t, const uint8_t *buf, size_t len,
 			 errs.items[0].msg);
 		return rc;
 	}
-	if (o->defer_signature) {
-		fsb_sha256(env->signer_cert, env->signer_cert_len, fp);
-		return 0;
-	}
-	return fsb_trust_verify(t, env->signer_cert, env->signer_cert_len, d, env->payload,
-				env->payload_len, env->signature, env->signature_len, fp, err, errlen);
+	rc = fsb_trust_identity(t, env->signer_cert, env->signer_cert_len, NULL, NULL, err, errlen);
+	if (rc == 0 && !o->defer_signature)
+		rc = fsb_trust_signature(t, env->signer_cert, env->signer_cert_len, d, env->payload,
+					 env->payload_len, env->signature, env->signature_len, err,
+					 errlen);
+	return rc;
 }
 
+/* The header's claims, once the payload is decoded: a usable origin and
+ * issued_at, the origin named by the topic and the certificate, issued_at
+ * not ahead of arrival; then (unless deferred) the certificate in force at
+ * arrival, whose failure *stale receives when the caller accepts it. */
 static int check_claims(struct fsb_trust *t, const struct fsb_open_opts *o,
-			const uint8_t fp[FSB_FP_LEN], const char *origin, const char *issued_at,
-			int64_t *issued_at_ms, char *err, size_t errlen)
+			const struct fsb_envelope *env, const char *origin, const char *issued_at,
+			int64_t *issued_at_ms, int *stale, char *err, size_t errlen)
 {
 	if (fsb_fmt_slug(origin)) {
 		snprintf(err, errlen, "header.origin missing or malformed");
@@ -146,6 +150,10 @@ static int check_claims(struct fsb_trust *t, const struct fsb_open_opts *o,
 			 origin, o->topic_origin);
 		return FSB_EORIGIN;
 	}
+	int rc = fsb_trust_identity(t, env->signer_cert, env->signer_cert_len, origin, NULL, err,
+				    errlen);
+	if (rc)
+		return rc;
 	if (*issued_at_ms > o->arrival_ms + o->max_skew_ms) {
 		snprintf(err, errlen, "issuedAt %s is more than %lld s ahead of arrival", issued_at,
 			 (long long)(o->max_skew_ms / 1000));
@@ -153,7 +161,13 @@ static int check_claims(struct fsb_trust *t, const struct fsb_open_opts *o,
 	}
 	if (o->defer_signature)
 		return 0;
-	return fsb_trust_check_use(t, fp, origin, *issued_at_ms, o->arrival_ms, err, errlen);
+	rc = fsb_trust_in_force(t, env->signer_cert, env->signer_cert_len, *issued_at_ms,
+				o->arrival_ms, o->max_skew_ms, err, errlen);
+	if ((rc == FSB_EREVOKED || rc == FSB_EEXPIRED) && stale) {
+		*stale = rc;
+		return 0;
+	}
+	return rc;
 }
 
 int fsb_open(struct fsb_trust *t, const uint8_t *buf, size_t len, const struct fsb_open_opts *o,
@@ -161,10 +175,11 @@ int fsb_open(struct fsb_trust *t, const uint8_t *buf, size_t len, const struct f
 {
 	memset(out, 0, sizeof *out);
 	size_t cap = o->max_bytes ? o->max_bytes : FSB_CODEC_DEFAULT_MAX_BYTES;
-	int rc = open_envelope(t, buf, len, o, FSB_DOMAIN_MESSAGE, &out->env, out->cert_fp, err, errlen);
+	int rc = open_envelope(t, buf, len, o, FSB_DOMAIN_MESSAGE, &out->env, err, errlen);
 	if (rc)
 		return fail(out, rc, NULL, 0, "%s", "");
-	/* From here on the payload is what the certificate's key signed. */
+	/* From here on the payload is what the certificate's key signed
+	 * (unless deferred: then only decoded, and believed by nobody yet). */
 	struct fsb_errlist errs;
 	fsb_errlist_init(&errs);
 	rc = fsb_message_unpack(out->env.payload, out->env.payload_len, cap, &out->msg, &errs);
@@ -172,9 +187,15 @@ int fsb_open(struct fsb_trust *t, const uint8_t *buf, size_t len, const struct f
 		return fail(out, rc, err, errlen, "signed payload not readable: %s", errs.items[0].msg);
 	struct fsb_header h;
 	fsb_message_header(out->msg, &h);
-	rc = check_claims(t, o, out->cert_fp, h.origin, h.issued_at, &out->issued_at_ms, err, errlen);
-	if (rc)
+	char why[sizeof out->stale_why];
+	rc = check_claims(t, o, &out->env, h.origin, h.issued_at, &out->issued_at_ms,
+			  o->accept_stale ? &out->stale : NULL, why, sizeof why);
+	if (rc) {
+		snprintf(err, errlen, "%s", why);
 		return fail(out, rc, NULL, 0, "%s", "");
+	}
+	if (out->stale)
+		snprintf(out->stale_why, sizeof out->stale_why, "%s", why);
 	fsb_sha256(out->env.payload, out->env.payload_len, out->payload_hash);
 	fsb_errlist_init(&errs);
 	if (fsb_message_validate(out->msg, FSB_VALIDATE_SEALED, &errs)) {
@@ -186,17 +207,24 @@ int fsb_open(struct fsb_trust *t, const uint8_t *buf, size_t len, const struct f
 	return 0;
 }
 
-int fsb_open_verify(struct fsb_trust *t, struct fsb_opened *o, int64_t arrival_ms, char *err,
+int fsb_open_verify(struct fsb_trust *t, const uint8_t *buf, size_t len, const char *origin,
+		    int64_t issued_at_ms, int64_t arrival_ms, int64_t skew_ms, char *err,
 		    size_t errlen)
 {
-	int rc = fsb_trust_verify(t, o->env.signer_cert, o->env.signer_cert_len, FSB_DOMAIN_MESSAGE,
-				  o->env.payload, o->env.payload_len, o->env.signature,
-				  o->env.signature_len, o->cert_fp, err, errlen);
-	if (rc)
-		return rc;
-	struct fsb_header h;
-	fsb_message_header(o->msg, &h);
-	return fsb_trust_check_use(t, o->cert_fp, h.origin, o->issued_at_ms, arrival_ms, err, errlen);
+	struct fsb_envelope_view v;
+	if (fsb_envelope_view(buf, len, &v)) {
+		snprintf(err, errlen, "envelope not readable");
+		return FSB_EDECODE;
+	}
+	int rc = fsb_trust_identity(t, v.signer_cert, v.signer_cert_len, origin, NULL, err, errlen);
+	if (rc == 0)
+		rc = fsb_trust_signature(t, v.signer_cert, v.signer_cert_len, FSB_DOMAIN_MESSAGE,
+					 v.payload, v.payload_len, v.signature, v.signature_len, err,
+					 errlen);
+	if (rc == 0)
+		rc = fsb_trust_in_force(t, v.signer_cert, v.signer_cert_len, issued_at_ms, arrival_ms,
+					skew_ms, err, errlen);
+	return rc;
 }
 
 int fsb_seal_control(struct fsb_signer *s, const struct fsb_control *c, uint8_t **env,
@@ -224,14 +252,17 @@ int fsb_open_control(struct fsb_trust *t, const uint8_t *buf, size_t len,
 {
 	memset(out, 0, sizeof *out);
 	struct fsb_envelope env;
-	uint8_t fp[FSB_FP_LEN];
 	size_t cap = o->max_bytes ? o->max_bytes : FSB_CODEC_DEFAULT_MAX_BYTES;
 	int64_t issued_ms;
-	int rc = open_envelope(t, buf, len, o, FSB_DOMAIN_CONTROL, &env, fp, err, errlen);
+	struct fsb_open_opts strict = *o;
+	strict.defer_signature = 0;
+	memset(&env, 0, sizeof env);
+	int rc = open_envelope(t, buf, len, &strict, FSB_DOMAIN_CONTROL, &env, err, errlen);
 	if (rc == 0)
 		rc = fsb_control_unpack(env.payload, env.payload_len, cap, out, err, errlen);
 	if (rc == 0)
-		rc = check_claims(t, o, fp, out->origin, out->issued_at, &issued_ms, err, errlen);
+		rc = check_claims(t, &strict, &env, out->origin, out->issued_at, &issued_ms, NULL, err,
+				  errlen);
 	fsb_envelope_clear(&env);
 	if (rc)
 		fsb_control_clear(out);

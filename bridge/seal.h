@@ -2,12 +2,14 @@
  *
  * Sealing stamps the header, serializes the message once, signs exactly
  * those bytes and wraps them with the signer's certificate. Opening checks
- * in the only safe order: size cap, envelope framing, certificate chain and
- * signature over the payload bytes as received (nothing is re-serialized),
- * then the now authenticated header: origin against certificate and topic,
- * issued_at against the clock, the certificate's validity at issued_at and
- * its revocation at arrival. Content rules are checked last and do not fail
- * the open (DESIGN.md section 5, point 7): they come back as warnings.
+ * in the only safe order (PROTOCOL.md, "Accepting a message"): size cap and
+ * envelope framing; the certificate's identity (a trusted CA's fsbridge
+ * signing certificate); the signature over the payload bytes as received
+ * (nothing is re-serialized); then the now authenticated header: origin
+ * against certificate and topic, issued_at against the clock, and whether
+ * the certificate was in force when the envelope arrived. Content rules are
+ * checked last and do not fail the open (a signed payload that breaks them
+ * is stored with warnings): they come back as warnings.
  */
 #ifndef FSB_SEAL_H
 #define FSB_SEAL_H
@@ -52,13 +54,19 @@ void fsb_sealed_clear(struct fsb_sealed *out, size_t n);
 struct fsb_open_opts {
 	size_t max_bytes;         /* cap on the envelope; 0 = FSB_CODEC_DEFAULT_MAX_BYTES */
 	const char *topic_origin; /* origin named by the topic, or NULL to skip */
-	int64_t arrival_ms;       /* when it arrived (revocation is judged then) */
-	int64_t max_skew_ms;      /* how far issued_at may be ahead of arrival */
-	/* Decode and check everything but the certificate and the signature:
-	 * for a payload that a hash link to a verified message vouches for
-	 * (DESIGN.md section 5, point 6). fsb_open_verify() finishes the job
-	 * when it is needed. */
+	int64_t arrival_ms;       /* when it arrived (the certificate must be in force then) */
+	int64_t max_skew_ms;      /* how far issued_at may be ahead of arrival, and the
+				   * tolerance on the certificate's validity at arrival */
+	/* Check the framing, the header, and the certificate's identity and
+	 * origin only: the signature and whether the certificate was in force
+	 * are left to fsb_open_verify(), for a payload that a hash link from a
+	 * verified message may vouch for (PROTOCOL.md, "Validity at arrival"). */
 	int defer_signature;
+	/* Open, rather than fail, an authentic message whose certificate was
+	 * not in force at arrival (revoked, expired, not yet valid): out->stale
+	 * says why. Such a message may only be accepted when a later message of
+	 * its stream, itself in force, links to it. */
+	int accept_stale;
 };
 
 /* An opened envelope. Owned by the caller; release with fsb_opened_clear(). */
@@ -66,22 +74,28 @@ struct fsb_opened {
 	struct fsb_envelope env;       /* payload, signature, certificate as received */
 	struct fsb_message *msg;       /* the decoded payload */
 	uint8_t payload_hash[FSB_SHA256_LEN];
-	uint8_t cert_fp[FSB_FP_LEN];
 	int64_t issued_at_ms;
 	struct fsb_errlist *warnings;  /* content rules broken, or NULL when none */
+	int stale;                     /* 0, or (accept_stale) FSB_EREVOKED / FSB_EEXPIRED */
+	char stale_why[256];           /* why, when stale */
 };
 
-/* Opens buf. Returns 0, or the first integrity failure: FSB_ETOOBIG,
- * FSB_EDECODE (envelope or payload not decodable), FSB_ECERT,
- * FSB_EUNTRUSTED, FSB_ESIGNATURE, FSB_EINVALID (header without a usable
- * origin or issuedAt), FSB_EORIGIN, FSB_EFUTURE, FSB_EEXPIRED, FSB_EREVOKED;
- * err gets one line saying why. On failure *out is empty. */
+/* Opens buf. Returns 0, or the first failure: FSB_ETOOBIG, FSB_EDECODE
+ * (envelope or payload not decodable), FSB_ECERT, FSB_EUNTRUSTED,
+ * FSB_EORIGIN, FSB_ESIGNATURE, FSB_EINVALID (header without a usable origin
+ * or issuedAt), FSB_EFUTURE, FSB_EREVOKED, FSB_EEXPIRED (the last two
+ * after the signature was verified: the message is authentic, see
+ * accept_stale); err gets one line saying why. On failure *out is empty. */
 int fsb_open(struct fsb_trust *t, const uint8_t *buf, size_t len, const struct fsb_open_opts *o,
 	     struct fsb_opened *out, char *err, size_t errlen);
 
-/* The certificate and signature checks that defer_signature left out, as
- * at the given arrival time. */
-int fsb_open_verify(struct fsb_trust *t, struct fsb_opened *o, int64_t arrival_ms, char *err,
+/* The checks that defer_signature left out, on the envelope's raw bytes
+ * (which fsb_open() accepted with that option): the signature, then whether
+ * the certificate was in force at arrival_ms for a message of `origin`
+ * issued at issued_at_ms. FSB_EREVOKED and FSB_EEXPIRED come only after
+ * the signature verified. */
+int fsb_open_verify(struct fsb_trust *t, const uint8_t *buf, size_t len, const char *origin,
+		    int64_t issued_at_ms, int64_t arrival_ms, int64_t skew_ms, char *err,
 		    size_t errlen);
 
 /* Releases what an open filled; safe on an empty or cleared struct. */
@@ -92,9 +106,10 @@ void fsb_opened_clear(struct fsb_opened *o);
 int fsb_seal_control(struct fsb_signer *s, const struct fsb_control *c, uint8_t **env,
 		     size_t *env_len);
 
-/* Opens a control envelope with the same checks as fsb_open() (chain,
+/* Opens a control envelope with the same checks as fsb_open() (identity,
  * signature in the Control domain, origin against certificate and topic,
- * issued_at against the clock, revocation, validity), filling *out. */
+ * issued_at against the clock, the certificate in force at arrival; a
+ * control message is never accepted stale), filling *out. */
 int fsb_open_control(struct fsb_trust *t, const uint8_t *buf, size_t len,
 		     const struct fsb_open_opts *o, struct fsb_control *out, char *err,
 		     size_t errlen);

@@ -6,17 +6,26 @@
  * payload bytes exactly as they travel. The prefix names the payload type,
  * so a signature over a Message can never pass for one over a Control.
  *
- * The trust store holds the exchange CAs and their CRLs. It answers two
- * questions, asked in this order by whoever opens an envelope:
- *   1. fsb_trust_verify(): does the certificate chain to a trusted CA, and
- *      does its key verify the signature over these bytes? (Nothing in the
- *      payload may be believed before this.)
- *   2. fsb_trust_check_use(): may this certificate speak for `origin`, was
- *      it unrevoked when the message arrived, and was it valid when the
- *      message says it was issued? (issued_at comes from the now authenticated
- *      payload, but is still only the signer's claim, so revocation is
- *      judged at arrival; DESIGN.md section 6.)
- * Chain results are cached per certificate fingerprint.
+ * The trust store holds the exchange CAs and their CRLs. It answers three
+ * questions, asked in this order by whoever opens an envelope (PROTOCOL.md,
+ * "Accepting a message"):
+ *   1. fsb_trust_identity(): is this an fsbridge signing certificate of a
+ *      trusted CA (chain, EC P-256, not a CA, the signing extended key
+ *      usage and no TLS purpose), and does it name `origin`? Cached per
+ *      certificate, so it is cheap enough to ask of everything that arrives
+ *      before any state changes.
+ *   2. fsb_trust_signature(): does its key verify the signature over these
+ *      bytes? Nothing in the payload may be believed before this (the
+ *      origin asked about in step 1 is only a claim until then).
+ *   3. fsb_trust_in_force(): was the certificate in force when the message
+ *      arrived: not revoked, within its validity (give or take the clock
+ *      skew), and valid with its CA when the message says it was issued?
+ *      issued_at is the signer's claim, so it cannot excuse a revocation or
+ *      an expiry; a message that fails only this step is authentic, and may
+ *      still be accepted when a later message of its stream, itself in
+ *      force, links to it (PROTOCOL.md, "Validity at arrival").
+ * CRLs can be replaced while the store is open by a newer one (a higher CRL
+ * number) that the same CA signed: fsb_trust_offer_crl().
  *
  * Errors: 0 or a negative FSB_E* code; `err` (if not NULL) receives one line
  * saying what and where. Nothing here logs.
@@ -99,7 +108,15 @@ int fsb_cert_subject_cn(const uint8_t *der, size_t len, char *out, size_t cap);
 
 /* ---- trust -------------------------------------------------------------- */
 
-struct fsb_trust; /* opaque: trusted CAs, their CRLs, the chain cache */
+/* The extended key usage that makes a certificate an fsbridge signing
+ * certificate (PROTOCOL.md, "Signing certificates"): an OID under the UUID
+ * arc 2.25 (ITU-T X.667), so it needs no registration and clashes with
+ * nothing. DER content bytes of the OID, and its dotted form. */
+#define FSB_EKU_SIGNING "2.25.46624013109510508096371682865823794733.1"
+#define FSB_EKU_SIGNING_DER                                                           \
+	"\x69\xc6\x93\xba\xd4\xdf\xc5\xaa\xad\xdf\x8a\x9c\xd0\xa3\x83\x9c\x9b\x8c\x2d\x01"
+
+struct fsb_trust; /* opaque: trusted CAs, their CRLs, the certificate cache */
 
 /* One trusted CA: a PEM certificate file and its PEM CRL file. crl_file is
  * NULL only when the configuration says "none" explicitly. */
@@ -115,20 +132,59 @@ int fsb_trust_open(const struct fsb_trust_anchor *anchors, size_t n, struct fsb_
 /* Releases the store; NULL allowed. */
 void fsb_trust_close(struct fsb_trust *t);
 
-/* Step 1: cert (DER) chains to a trusted CA (FSB_EUNTRUSTED, or FSB_ECERT
- * when it is not a certificate or not an EC P-256 signing certificate) and
- * sig verifies over payload in domain d (FSB_ESIGNATURE). Expiry is not
- * judged here. fp receives the certificate's fingerprint. */
-int fsb_trust_verify(struct fsb_trust *t, const uint8_t *cert, size_t cert_len, enum fsb_domain d,
-		     const uint8_t *payload, size_t len, const uint8_t *sig, size_t sig_len,
-		     uint8_t fp[FSB_FP_LEN], char *err, size_t errlen);
+/* Step 1: cert (DER) is an fsbridge signing certificate of a trusted CA
+ * (FSB_ECERT when it is not a certificate, not EC P-256, a CA, or lacks the
+ * signing purpose or carries a TLS one; FSB_EUNTRUSTED when it does not
+ * chain to a trusted CA) that names `origin` in its subject CN or a DNS
+ * SAN (FSB_EORIGIN). origin may be NULL to ask only about the certificate.
+ * fp (when not NULL) receives the certificate's fingerprint. */
+int fsb_trust_identity(struct fsb_trust *t, const uint8_t *cert, size_t cert_len,
+		       const char *origin, uint8_t fp[FSB_FP_LEN], char *err, size_t errlen);
 
-/* Step 2, for a certificate that passed step 1 (by fingerprint): it names
- * `origin` (else FSB_EORIGIN), it was not revoked at or before arrival_ms
- * (else FSB_EREVOKED, whatever issued_at says), and it and its CA were
- * valid at issued_at_ms (else FSB_EEXPIRED). Times are milliseconds since
- * the Unix epoch. */
-int fsb_trust_check_use(struct fsb_trust *t, const uint8_t fp[FSB_FP_LEN], const char *origin,
-			int64_t issued_at_ms, int64_t arrival_ms, char *err, size_t errlen);
+/* Step 2: sig verifies over payload in domain d with the key of cert,
+ * which must pass step 1 (else its error); FSB_ESIGNATURE otherwise. */
+int fsb_trust_signature(struct fsb_trust *t, const uint8_t *cert, size_t cert_len,
+			enum fsb_domain d, const uint8_t *payload, size_t len, const uint8_t *sig,
+			size_t sig_len, char *err, size_t errlen);
+
+/* Step 3, for a certificate that passes step 1: FSB_EREVOKED when its CA's
+ * CRL revoked it at or before arrival_ms; FSB_EEXPIRED when arrival_ms is
+ * outside its validity by more than skew_ms, or issued_at_ms outside the
+ * validity of the certificate or its CA. Times are milliseconds since the
+ * Unix epoch. */
+int fsb_trust_in_force(struct fsb_trust *t, const uint8_t *cert, size_t cert_len,
+		       int64_t issued_at_ms, int64_t arrival_ms, int64_t skew_ms, char *err,
+		       size_t errlen);
+
+/* What a CRL says about itself. */
+struct fsb_crl_info {
+	char issuer[96];      /* the issuing CA's subject CN */
+	uint64_t number;      /* its CRL number (0 when it has none) */
+	int64_t this_update_ms;
+	size_t revoked;       /* entries */
+};
+
+/* Offers a CRL (DER or PEM bytes) to the store. It replaces the CRL of the
+ * trusted CA that signed it when its CRL number is higher than the one held
+ * (for a CA configured with "none", any CRL it signed is taken). Returns 1
+ * when adopted (cached certificate results are then forgotten), 0 when it
+ * is not newer, FSB_ECERT when it cannot be parsed, FSB_EUNTRUSTED when no
+ * trusted CA signed it; err says which. info (when not NULL) describes it. */
+int fsb_trust_offer_crl(struct fsb_trust *t, const uint8_t *crl, size_t len,
+			struct fsb_crl_info *info, char *err, size_t errlen);
+
+/* The CRL held for anchor i (DER, valid until the store changes or
+ * closes), or NULL when it has none; info (when not NULL) describes it, or
+ * when there is none gets at least the CA's name in issuer. n_anchors()
+ * tells how many anchors there are. */
+const uint8_t *fsb_trust_crl(const struct fsb_trust *t, size_t i, size_t *len,
+			     struct fsb_crl_info *info);
+size_t fsb_trust_n_anchors(const struct fsb_trust *t);
+
+/* Whether signer's certificate would pass steps 1 and 3 for `origin` now,
+ * and a signature made with its key passes step 2: what a node checks of
+ * itself before it signs anything. */
+int fsb_trust_check_signer(struct fsb_trust *t, struct fsb_signer *signer, const char *origin,
+			   int64_t now_ms, char *err, size_t errlen);
 
 #endif

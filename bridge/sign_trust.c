@@ -1,12 +1,16 @@
 /* sign_trust.c - the trust store: exchange CAs, their CRLs, and a cache of
- * chain results per signer certificate.
+ * what is known of each signer certificate.
  *
  * mbedTLS's own chain check judges validity and revocation against the
- * current time, which is right for neither question fsbridge asks (DESIGN.md
- * section 6): expiry is judged at the message's issued_at, revocation at its
- * arrival. So the chain is checked by mbedTLS with its time flags masked,
- * and validity windows and CRL entries are compared here, from values kept
- * in the cache entry. A CRL is accepted at start-up only if its CA signed it.
+ * current time, which is right for none of the questions fsbridge asks
+ * (PROTOCOL.md): a certificate must be in force when the message arrives,
+ * and valid at the issued_at the message claims. So the chain is checked by
+ * mbedTLS with its time flags masked, and validity windows and CRL entries
+ * are compared here, from values kept in the cache entry.
+ *
+ * A CRL is accepted only if a trusted CA signed it; a newer one (higher CRL
+ * number) replaces the one held, and the cache is emptied so that every
+ * certificate is judged again against it.
  */
 #include "sign_internal.h"
 
@@ -14,8 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/asn1.h>
 #include <mbedtls/error.h>
 #include <mbedtls/md.h>
+#include <mbedtls/oid.h>
 #include <mbedtls/x509_crl.h>
 
 #include "error.h"
@@ -25,16 +31,17 @@
 #define NAME_MAX_LEN 96
 
 struct anchor {
-	mbedtls_x509_crl crl; /* empty when the CA has none ("none") */
+	const mbedtls_x509_crt *ca; /* the trusted CA of this anchor (in cas) */
+	mbedtls_x509_crl crl;       /* empty when it has none ("none") */
 	int has_crl;
-	const mbedtls_x509_crt *signer; /* the trusted CA whose key signed crl */
+	uint64_t crl_number;
 };
 
 struct entry {
 	int used;
 	uint8_t fp[FSB_FP_LEN];
-	int rc;                  /* result of the chain check */
-	char why[200];           /* its detail when rc != 0 */
+	int rc;                  /* result of the chain and purpose check */
+	char why[240];           /* its detail when rc != 0 */
 	mbedtls_x509_crt crt;    /* parsed, for its key and names */
 	int64_t not_before_ms, not_after_ms;
 	int64_t ca_not_before_ms, ca_not_after_ms;
@@ -56,35 +63,116 @@ static int64_t x509_ms(const mbedtls_x509_time *t)
 	return fsb_time_ms(t->year, t->mon, t->day, t->hour, t->min, t->sec);
 }
 
-/* Finds the trusted CA that issued and signed crl (two CAs may share a
- * name, so the signature decides); NULL with err set when none did. */
+/* The CRL number (RFC 5280, 5.2.3) from a parsed CRL's extensions; 0 when
+ * it has none or it does not fit 64 bits. mbedTLS keeps the extensions
+ * unparsed: crl_ext is the content of the [0] tag, a SEQUENCE OF
+ * Extension. */
+static uint64_t crl_number(const mbedtls_x509_crl *crl)
+{
+	static const unsigned char oid_crl_number[] = {0x55, 0x1d, 0x14}; /* 2.5.29.20 */
+	unsigned char *p = crl->crl_ext.p;
+	const unsigned char *end;
+	size_t len;
+	if (!p || crl->crl_ext.len == 0)
+		return 0;
+	end = p + crl->crl_ext.len;
+	if (*p == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED) &&
+	    mbedtls_asn1_get_tag(&p, end, &len,
+				 MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED) != 0)
+		return 0;
+	if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))
+		return 0;
+	end = p + len;
+	while (p < end) {
+		unsigned char *ext_end;
+		if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))
+			return 0;
+		ext_end = p + len;
+		mbedtls_x509_buf oid;
+		if (mbedtls_asn1_get_tag(&p, ext_end, &oid.len, MBEDTLS_ASN1_OID))
+			return 0;
+		oid.p = p;
+		p += oid.len;
+		int critical = 0;
+		mbedtls_asn1_get_bool(&p, ext_end, &critical); /* optional */
+		if (mbedtls_asn1_get_tag(&p, ext_end, &len, MBEDTLS_ASN1_OCTET_STRING))
+			return 0;
+		if (oid.len == sizeof oid_crl_number &&
+		    memcmp(oid.p, oid_crl_number, sizeof oid_crl_number) == 0) {
+			if (mbedtls_asn1_get_tag(&p, p + len, &len, MBEDTLS_ASN1_INTEGER) || len == 0)
+				return 0;
+			while (len > 1 && *p == 0)
+				p++, len--;
+			if (len > 8)
+				return 0;
+			uint64_t n = 0;
+			for (size_t i = 0; i < len; i++)
+				n = n << 8 | p[i];
+			return n;
+		}
+		p = ext_end;
+	}
+	return 0;
+}
+
+static void describe_crl(const mbedtls_x509_crl *crl, struct fsb_crl_info *info)
+{
+	if (!info)
+		return;
+	memset(info, 0, sizeof *info);
+	for (const mbedtls_x509_name *n = &crl->issuer; n; n = n->next)
+		if (n->oid.p && MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0) {
+			snprintf(info->issuer, sizeof info->issuer, "%.*s", (int)n->val.len,
+				 (const char *)n->val.p);
+			break;
+		}
+	info->number = crl_number(crl);
+	info->this_update_ms = x509_ms(&crl->this_update);
+	for (const mbedtls_x509_crl_entry *e = &crl->entry; e && e->raw.p; e = e->next)
+		info->revoked++;
+}
+
+/* The trusted CA that issued and signed crl (two CAs may share a name, so
+ * the signature decides); NULL when none did, with *named telling whether
+ * a trusted CA at least bears the issuer's name, and *mrc mbedTLS's code. */
 static const mbedtls_x509_crt *crl_signer(struct fsb_trust *t, const mbedtls_x509_crl *crl,
-					  const char *crl_file, const char *ca_file, char *err,
-					  size_t errlen)
+					  int *named, int *mrc)
 {
 	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(crl->sig_md);
 	unsigned char hash[MBEDTLS_MD_MAX_SIZE];
-	int named = 0, mrc = 0;
-	if (md && mbedtls_md(md, crl->tbs.p, crl->tbs.len, hash) == 0) {
-		for (const mbedtls_x509_crt *ca = &t->cas; ca && ca->raw.p; ca = ca->next) {
-			if (ca->subject_raw.len != crl->issuer_raw.len ||
-			    memcmp(ca->subject_raw.p, crl->issuer_raw.p, crl->issuer_raw.len) != 0)
-				continue;
-			named = 1;
-			mrc = mbedtls_pk_verify_ext(crl->sig_pk, crl->sig_opts,
-						    (mbedtls_pk_context *)&ca->pk, crl->sig_md, hash,
-						    mbedtls_md_get_size(md), crl->sig.p, crl->sig.len);
-			if (mrc == 0)
-				return ca;
-		}
+	*named = 0;
+	*mrc = 0;
+	if (!md || mbedtls_md(md, crl->tbs.p, crl->tbs.len, hash) != 0)
+		return NULL;
+	for (const mbedtls_x509_crt *ca = &t->cas; ca && ca->raw.p; ca = ca->next) {
+		if (ca->subject_raw.len != crl->issuer_raw.len ||
+		    memcmp(ca->subject_raw.p, crl->issuer_raw.p, crl->issuer_raw.len) != 0)
+			continue;
+		*named = 1;
+		*mrc = mbedtls_pk_verify_ext(crl->sig_pk, crl->sig_opts, (mbedtls_pk_context *)&ca->pk,
+					     crl->sig_md, hash, mbedtls_md_get_size(md), crl->sig.p,
+					     crl->sig.len);
+		if (*mrc == 0)
+			return ca;
 	}
-	if (named)
-		fsb_sign_error(err, errlen, mrc, "CRL %s is not signed by the CA in %s", crl_file,
-			       ca_file);
-	else
-		fsb_sign_error(err, errlen, 0, "CRL %s was not issued by the CA in %s", crl_file,
-			       ca_file);
 	return NULL;
+}
+
+static struct anchor *anchor_of(struct fsb_trust *t, const mbedtls_x509_crt *ca)
+{
+	for (size_t i = 0; i < t->n_anchors; i++)
+		if (t->anchors[i].ca == ca)
+			return &t->anchors[i];
+	return NULL;
+}
+
+static void cache_clear(struct fsb_trust *t)
+{
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		if (t->cache[i].used)
+			mbedtls_x509_crt_free(&t->cache[i].crt);
+	memset(t->cache, 0, CACHE_SLOTS * sizeof *t->cache);
+	t->cache_used = 0;
 }
 
 int fsb_trust_open(const struct fsb_trust_anchor *anchors, size_t n, struct fsb_trust **out,
@@ -123,7 +211,16 @@ int fsb_trust_open(const struct fsb_trust_anchor *anchors, size_t n, struct fsb_
 				       anchors[i].ca_file);
 			goto fail;
 		}
+		/* The file's first certificate is the anchor's CA: the one the
+		 * chain gains at its end. */
+		size_t before = 0;
+		for (const mbedtls_x509_crt *c = &t->cas; c && c->raw.p; c = c->next)
+			before++;
 		mbedtls_x509_crt_parse_file(&t->cas, anchors[i].ca_file);
+		const mbedtls_x509_crt *ca = &t->cas;
+		for (size_t k = 0; k < before; k++)
+			ca = ca->next;
+		t->anchors[i].ca = ca;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!anchors[i].crl_file)
@@ -140,10 +237,17 @@ int fsb_trust_open(const struct fsb_trust_anchor *anchors, size_t n, struct fsb_
 				       anchors[i].crl_file);
 			goto fail;
 		}
-		a->signer = crl_signer(t, &a->crl, anchors[i].crl_file, anchors[i].ca_file, err,
-				       errlen);
-		if (!a->signer)
+		int named, mrc2;
+		if (crl_signer(t, &a->crl, &named, &mrc2) != a->ca) {
+			if (named)
+				fsb_sign_error(err, errlen, mrc2, "CRL %s is not signed by the CA in %s",
+					       anchors[i].crl_file, anchors[i].ca_file);
+			else
+				fsb_sign_error(err, errlen, 0, "CRL %s was not issued by the CA in %s",
+					       anchors[i].crl_file, anchors[i].ca_file);
 			goto fail;
+		}
+		a->crl_number = crl_number(&a->crl);
 	}
 	*out = t;
 	return 0;
@@ -156,9 +260,8 @@ void fsb_trust_close(struct fsb_trust *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; t->cache && i < CACHE_SLOTS; i++)
-		if (t->cache[i].used)
-			mbedtls_x509_crt_free(&t->cache[i].crt);
+	if (t->cache)
+		cache_clear(t);
 	for (size_t i = 0; t->anchors && i < t->n_anchors; i++)
 		mbedtls_x509_crl_free(&t->anchors[i].crl);
 	mbedtls_x509_crt_free(&t->cas);
@@ -185,17 +288,12 @@ static struct entry *cache_find(struct fsb_trust *t, const uint8_t fp[FSB_FP_LEN
 }
 
 /* A free slot for fp; the cache is emptied when three quarters full, which
- * keeps probes short and memory bounded whatever certificates arrive. */
+ * keeps probes short and memory bounded whatever certificates arrive.
+ * Forgetting costs one chain check per certificate seen again. */
 static struct entry *cache_slot(struct fsb_trust *t, const uint8_t fp[FSB_FP_LEN])
 {
-	if (t->cache_used >= CACHE_SLOTS * 3 / 4) {
-		/* Forgetting costs one chain check per certificate seen again. */
-		for (size_t i = 0; i < CACHE_SLOTS; i++)
-			if (t->cache[i].used)
-				mbedtls_x509_crt_free(&t->cache[i].crt);
-		memset(t->cache, 0, CACHE_SLOTS * sizeof *t->cache);
-		t->cache_used = 0;
-	}
+	if (t->cache_used >= CACHE_SLOTS * 3 / 4)
+		cache_clear(t);
 	size_t s = slot_of(fp);
 	while (t->cache[s].used)
 		s = (s + 1) & (CACHE_SLOTS - 1);
@@ -213,23 +311,60 @@ static int note_issuer(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *fl
 	return 0;
 }
 
-/* When crt appears in the CRL signed by its issuer: the revocation time;
+/* When crt appears in the CRL held for its issuer: the revocation time;
  * INT64_MAX when it does not. */
-static int64_t revoked_at(const struct fsb_trust *t, const mbedtls_x509_crt *crt,
+static int64_t revoked_at(struct fsb_trust *t, const mbedtls_x509_crt *crt,
 			  const mbedtls_x509_crt *issuer)
 {
 	int64_t when = INT64_MAX;
-	for (size_t i = 0; i < t->n_anchors; i++) {
-		const struct anchor *a = &t->anchors[i];
-		if (!a->has_crl || a->signer != issuer)
-			continue;
-		for (const mbedtls_x509_crl_entry *e = &a->crl.entry; e && e->raw.p; e = e->next)
-			if (e->serial.len == crt->serial.len &&
-			    memcmp(e->serial.p, crt->serial.p, crt->serial.len) == 0 &&
-			    x509_ms(&e->revocation_date) < when)
-				when = x509_ms(&e->revocation_date);
-	}
+	const struct anchor *a = anchor_of(t, issuer);
+	if (!a || !a->has_crl)
+		return when;
+	for (const mbedtls_x509_crl_entry *e = &a->crl.entry; e && e->raw.p; e = e->next)
+		if (e->serial.len == crt->serial.len &&
+		    memcmp(e->serial.p, crt->serial.p, crt->serial.len) == 0 &&
+		    x509_ms(&e->revocation_date) < when)
+			when = x509_ms(&e->revocation_date);
 	return when;
+}
+
+/* Whether crt is for signing fsbridge messages and nothing else: its
+ * extended key usage names FSB_EKU_SIGNING, and no TLS purpose (a TLS key
+ * lives on servers and in client configurations, and must never be able
+ * to speak for a province). 0, or FSB_ECERT with why set. */
+static int check_purpose(const mbedtls_x509_crt *crt, char *why, size_t cap)
+{
+	static const char signing[] = FSB_EKU_SIGNING_DER;
+	if (mbedtls_x509_crt_check_key_usage(crt, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0) {
+		fsb_sign_error(why, cap, 0, "signer certificate's key usage forbids signing");
+		return FSB_ECERT;
+	}
+	int has_signing = 0;
+	const char *tls = NULL;
+	if (crt->ext_types & MBEDTLS_X509_EXT_EXTENDED_KEY_USAGE)
+		for (const mbedtls_x509_sequence *s = &crt->ext_key_usage; s && s->buf.p; s = s->next) {
+			if (s->buf.len == sizeof signing - 1 &&
+			    memcmp(s->buf.p, signing, sizeof signing - 1) == 0)
+				has_signing = 1;
+			else if (MBEDTLS_OID_CMP(MBEDTLS_OID_SERVER_AUTH, &s->buf) == 0)
+				tls = "serverAuth";
+			else if (MBEDTLS_OID_CMP(MBEDTLS_OID_CLIENT_AUTH, &s->buf) == 0)
+				tls = "clientAuth";
+			else if (MBEDTLS_OID_CMP(MBEDTLS_OID_ANY_EXTENDED_KEY_USAGE, &s->buf) == 0)
+				tls = "anyExtendedKeyUsage";
+		}
+	if (tls) {
+		fsb_sign_error(why, cap, 0,
+			       "signer certificate is for TLS (extended key usage %s), not an fsbridge signing certificate",
+			       tls);
+		return FSB_ECERT;
+	}
+	if (!has_signing) {
+		fsb_sign_error(why, cap, 0,
+			       "signer certificate lacks the fsbridge signing extended key usage " FSB_EKU_SIGNING);
+		return FSB_ECERT;
+	}
+	return 0;
 }
 
 /* Parses and checks a certificate not seen before, filling e. */
@@ -251,10 +386,8 @@ static void check_chain(struct fsb_trust *t, struct entry *e, const uint8_t *der
 		fsb_sign_error(e->why, sizeof e->why, 0, "signer certificate is a CA certificate");
 		return;
 	}
-	if (mbedtls_x509_crt_check_key_usage(crt, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0) {
-		fsb_sign_error(e->why, sizeof e->why, 0, "signer certificate's key usage forbids signing");
+	if ((e->rc = check_purpose(crt, e->why, sizeof e->why)))
 		return;
-	}
 	uint32_t flags = 0;
 	const mbedtls_x509_crt *ca = NULL;
 	mbedtls_x509_crt_verify(crt, &t->cas, NULL, NULL, &flags, note_issuer, &ca);
@@ -281,9 +414,9 @@ static void check_chain(struct fsb_trust *t, struct entry *e, const uint8_t *der
 	e->rc = 0;
 }
 
-int fsb_trust_verify(struct fsb_trust *t, const uint8_t *cert, size_t cert_len, enum fsb_domain d,
-		     const uint8_t *payload, size_t len, const uint8_t *sig, size_t sig_len,
-		     uint8_t fp[FSB_FP_LEN], char *err, size_t errlen)
+/* The cache entry of a certificate, checked on first sight. */
+static struct entry *lookup(struct fsb_trust *t, const uint8_t *cert, size_t cert_len,
+			    uint8_t fp[FSB_FP_LEN])
 {
 	fsb_sha256(cert, cert_len, fp);
 	struct entry *e = cache_find(t, fp);
@@ -294,11 +427,38 @@ int fsb_trust_verify(struct fsb_trust *t, const uint8_t *cert, size_t cert_len, 
 		mbedtls_x509_crt_init(&e->crt);
 		check_chain(t, e, cert, cert_len);
 	}
+	return e;
+}
+
+int fsb_trust_identity(struct fsb_trust *t, const uint8_t *cert, size_t cert_len,
+		       const char *origin, uint8_t fp[FSB_FP_LEN], char *err, size_t errlen)
+{
+	uint8_t local[FSB_FP_LEN];
+	struct entry *e = lookup(t, cert, cert_len, fp ? fp : local);
 	if (e->rc) {
 		fsb_sign_error(err, errlen, 0, "%s", e->why);
 		return e->rc;
 	}
-	uint8_t hash[FSB_SHA256_LEN];
+	if (origin && !fsb_sign_crt_names(&e->crt, origin)) {
+		char cn[NAME_MAX_LEN];
+		fsb_sign_crt_cn(&e->crt, cn, sizeof cn);
+		fsb_sign_error(err, errlen, 0, "signer certificate \"%s\" does not name origin \"%s\"",
+			       cn, origin);
+		return FSB_EORIGIN;
+	}
+	return 0;
+}
+
+int fsb_trust_signature(struct fsb_trust *t, const uint8_t *cert, size_t cert_len,
+			enum fsb_domain d, const uint8_t *payload, size_t len, const uint8_t *sig,
+			size_t sig_len, char *err, size_t errlen)
+{
+	uint8_t fp[FSB_FP_LEN], hash[FSB_SHA256_LEN];
+	struct entry *e = lookup(t, cert, cert_len, fp);
+	if (e->rc) {
+		fsb_sign_error(err, errlen, 0, "%s", e->why);
+		return e->rc;
+	}
 	fsb_sign_digest(d, payload, len, hash);
 	int mrc = mbedtls_pk_verify(&e->crt.pk, MBEDTLS_MD_SHA256, hash, sizeof hash, sig, sig_len);
 	if (mrc) {
@@ -308,28 +468,38 @@ int fsb_trust_verify(struct fsb_trust *t, const uint8_t *cert, size_t cert_len, 
 	return 0;
 }
 
-int fsb_trust_check_use(struct fsb_trust *t, const uint8_t fp[FSB_FP_LEN], const char *origin,
-			int64_t issued_at_ms, int64_t arrival_ms, char *err, size_t errlen)
+int fsb_trust_in_force(struct fsb_trust *t, const uint8_t *cert, size_t cert_len,
+		       int64_t issued_at_ms, int64_t arrival_ms, int64_t skew_ms, char *err,
+		       size_t errlen)
 {
-	struct entry *e = cache_find(t, fp);
-	if (!e || e->rc) {
-		fsb_sign_error(err, errlen, 0, "certificate was not verified first");
-		return FSB_EINVAL;
+	uint8_t fp[FSB_FP_LEN];
+	struct entry *e = lookup(t, cert, cert_len, fp);
+	if (e->rc) {
+		fsb_sign_error(err, errlen, 0, "%s", e->why);
+		return e->rc;
 	}
 	char a[FSB_TIME_MAX + 1], b[FSB_TIME_MAX + 1], c[FSB_TIME_MAX + 1];
-	if (!fsb_sign_crt_names(&e->crt, origin)) {
-		char cn[NAME_MAX_LEN];
-		fsb_sign_crt_cn(&e->crt, cn, sizeof cn);
-		fsb_sign_error(err, errlen, 0, "signer certificate \"%s\" does not name origin \"%s\"",
-			       cn, origin);
-		return FSB_EORIGIN;
-	}
 	if (e->revoked_at_ms <= arrival_ms) {
 		fsb_time_format(e->revoked_at_ms, a);
+		fsb_time_format(arrival_ms, c);
 		fsb_sign_error(err, errlen, 0,
-			       "signer certificate (serial %s) revoked at %s by CA \"%s\"", e->serial, a,
-			       e->ca_name);
+			       "signer certificate (serial %s) revoked at %s by CA \"%s\", before arrival at %s",
+			       e->serial, a, e->ca_name, c);
 		return FSB_EREVOKED;
+	}
+	if (arrival_ms + skew_ms < e->not_before_ms || arrival_ms - skew_ms > e->not_after_ms) {
+		fsb_time_format(e->not_before_ms, a);
+		fsb_time_format(e->not_after_ms, b);
+		fsb_time_format(arrival_ms, c);
+		fsb_sign_error(err, errlen, 0,
+			       "signer certificate (serial %s) valid %s to %s, not at arrival %s",
+			       e->serial, a, b, c);
+		return FSB_EEXPIRED;
+	}
+	if (arrival_ms + skew_ms < e->ca_not_before_ms || arrival_ms - skew_ms > e->ca_not_after_ms) {
+		fsb_time_format(arrival_ms, c);
+		fsb_sign_error(err, errlen, 0, "CA \"%s\" was not valid at arrival %s", e->ca_name, c);
+		return FSB_EEXPIRED;
 	}
 	if (issued_at_ms < e->not_before_ms || issued_at_ms > e->not_after_ms) {
 		fsb_time_format(e->not_before_ms, a);
@@ -346,4 +516,98 @@ int fsb_trust_check_use(struct fsb_trust *t, const uint8_t fp[FSB_FP_LEN], const
 		return FSB_EEXPIRED;
 	}
 	return 0;
+}
+
+int fsb_trust_offer_crl(struct fsb_trust *t, const uint8_t *crl, size_t len,
+			struct fsb_crl_info *info, char *err, size_t errlen)
+{
+	mbedtls_x509_crl c;
+	struct fsb_crl_info local;
+	if (!info)
+		info = &local;
+	memset(info, 0, sizeof *info);
+	mbedtls_x509_crl_init(&c);
+	/* mbedTLS wants PEM NUL-terminated, its length counting the NUL. */
+	uint8_t *copy = malloc(len + 1);
+	if (!copy)
+		return FSB_ENOMEM;
+	memcpy(copy, crl, len);
+	copy[len] = '\0';
+	int is_pem = len > 10 && memcmp(copy, "-----BEGIN", 10) == 0;
+	int mrc = mbedtls_x509_crl_parse(&c, copy, is_pem ? len + 1 : len);
+	free(copy);
+	int rc = FSB_ECERT;
+	if (mrc || c.next) {
+		fsb_sign_error(err, errlen, mrc, mrc ? "not a CRL" : "holds several CRLs; give one");
+		goto out;
+	}
+	describe_crl(&c, info);
+	rc = FSB_EUNTRUSTED;
+	int named;
+	const mbedtls_x509_crt *ca = crl_signer(t, &c, &named, &mrc);
+	struct anchor *a = ca ? anchor_of(t, ca) : NULL;
+	if (!a) {
+		if (named)
+			fsb_sign_error(err, errlen, mrc, "CRL of \"%s\" is not signed by that trusted CA",
+				       info->issuer);
+		else
+			fsb_sign_error(err, errlen, 0, "CRL was not issued by a trusted CA");
+		goto out;
+	}
+	uint64_t number = crl_number(&c);
+	if (a->has_crl && number <= a->crl_number) {
+		fsb_sign_error(err, errlen, 0, "CRL number %llu is not newer than the %llu held",
+			       (unsigned long long)number, (unsigned long long)a->crl_number);
+		rc = 0;
+		goto out;
+	}
+	mbedtls_x509_crl_free(&a->crl);
+	a->crl = c; /* moved: c is not freed below */
+	mbedtls_x509_crl_init(&c);
+	a->has_crl = 1;
+	a->crl_number = number;
+	cache_clear(t);
+	rc = 1;
+out:
+	mbedtls_x509_crl_free(&c);
+	return rc;
+}
+
+size_t fsb_trust_n_anchors(const struct fsb_trust *t)
+{
+	return t->n_anchors;
+}
+
+const uint8_t *fsb_trust_crl(const struct fsb_trust *t, size_t i, size_t *len,
+			     struct fsb_crl_info *info)
+{
+	if (info) {
+		memset(info, 0, sizeof *info);
+		if (i < t->n_anchors)
+			fsb_sign_crt_cn(t->anchors[i].ca, info->issuer, sizeof info->issuer);
+	}
+	if (i >= t->n_anchors || !t->anchors[i].has_crl)
+		return NULL;
+	describe_crl(&t->anchors[i].crl, info);
+	*len = t->anchors[i].crl.raw.len;
+	return t->anchors[i].crl.raw.p;
+}
+
+int fsb_trust_check_signer(struct fsb_trust *t, struct fsb_signer *signer, const char *origin,
+			   int64_t now_ms, char *err, size_t errlen)
+{
+	static const uint8_t probe[] = "fsbridge signer check";
+	uint8_t sig[FSB_SIG_MAX];
+	size_t sig_len, cert_len;
+	const uint8_t *cert = fsb_signer_cert(signer, &cert_len);
+	int rc = fsb_trust_identity(t, cert, cert_len, origin, NULL, err, errlen);
+	if (rc == 0 && (rc = fsb_signer_sign(signer, FSB_DOMAIN_MESSAGE, probe, sizeof probe, sig,
+					     &sig_len)) != 0)
+		fsb_sign_error(err, errlen, 0, "cannot sign with the key");
+	if (rc == 0)
+		rc = fsb_trust_signature(t, cert, cert_len, FSB_DOMAIN_MESSAGE, probe, sizeof probe, sig,
+					 sig_len, err, errlen);
+	if (rc == 0)
+		rc = fsb_trust_in_force(t, cert, cert_len, now_ms, now_ms, 0, err, errlen);
+	return rc;
 }

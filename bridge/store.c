@@ -57,6 +57,7 @@ struct fsb_store {
 	char origin[FSB_ORIGIN_MAX + 1];
 	char dir[512];
 	int read_only;
+	size_t reject_bytes; /* budget of the rejects table */
 	int mdb_rc; /* LMDB's code behind the last FSB_ESTORE, for retries */
 	char err[512];
 };
@@ -311,6 +312,7 @@ int fsb_store_open(const char *dir, const struct fsb_store_opts *o, struct fsb_s
 		return FSB_ENOMEM;
 	snprintf(s->dir, sizeof s->dir, "%s", dir);
 	s->read_only = o->read_only;
+	s->reject_bytes = o->reject_bytes ? o->reject_bytes : FSB_STORE_REJECT_BYTES;
 	int rc;
 	MDB_txn *txn = NULL;
 	struct stat st;
@@ -432,6 +434,13 @@ static int write_txn(struct fsb_store *s, txn_body body, void *ctx)
 	return FSB_ESTORE;
 }
 
+/* A u64 counter in meta; 0 when absent. */
+static uint64_t meta_u64(struct fsb_store *s, MDB_txn *txn, const char *name)
+{
+	MDB_val k = val(name, strlen(name)), v;
+	return mdb_get(txn, s->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8 ? get64(v.mv_data) : 0;
+}
+
 /* Index and entry hash of the newest log entry (0 and zeros when empty). */
 static int log_tail(struct fsb_store *s, MDB_txn *txn, uint64_t *index, uint8_t hash[FSB_HASH_LEN])
 {
@@ -517,12 +526,16 @@ static int append_entry(struct fsb_store *s, MDB_txn *txn, const struct fsb_entr
 	return 0;
 }
 
-/* The head of origin's stream: seq 0 and zero hash when it has none. */
+/* The head of origin's stream: seq 0, zero hash and issued_at INT64_MIN
+ * when it has none. issued_at (may be NULL) comes from the head's log
+ * record. */
 static int read_head(struct fsb_store *s, MDB_txn *txn, const char *origin, uint64_t *seq,
-		     uint8_t hash[FSB_HASH_LEN])
+		     uint8_t hash[FSB_HASH_LEN], int64_t *issued_at)
 {
 	MDB_val k = val(origin, strlen(origin)), v;
 	int rc = mdb_get(txn, s->dbi[DB_HEADS], &k, &v);
+	if (issued_at)
+		*issued_at = INT64_MIN;
 	if (rc == MDB_NOTFOUND) {
 		*seq = 0;
 		memset(hash, 0, FSB_HASH_LEN);
@@ -532,6 +545,19 @@ static int read_head(struct fsb_store *s, MDB_txn *txn, const char *origin, uint
 		return fail(s, rc, "cannot read a stream head");
 	*seq = get64(v.mv_data);
 	memcpy(hash, (const uint8_t *)v.mv_data + 8, FSB_HASH_LEN);
+	if (!issued_at)
+		return 0;
+	uint8_t ik[8];
+	memcpy(ik, (const uint8_t *)v.mv_data + 8 + FSB_HASH_LEN, 8);
+	MDB_val lk = val(ik, 8), lv;
+	if ((rc = mdb_get(txn, s->dbi[DB_LOG], &lk, &lv)))
+		return fail(s, rc, "cannot read a stream head's entry");
+	if (lv.mv_size < R_FIXED) {
+		seterr(s, "log entry %llu is unreadable (data_dir %s)", (unsigned long long)get64(ik),
+		       s->dir);
+		return FSB_ESTORE;
+	}
+	*issued_at = (int64_t)get64((const uint8_t *)lv.mv_data + R_ISSUED);
 	return 0;
 }
 
@@ -573,7 +599,8 @@ static int append_body(struct fsb_store *s, MDB_txn *txn, void *arg)
 			return fail(s, rc, "cannot look up (origin, seq)");
 		uint64_t head;
 		uint8_t head_hash[FSB_HASH_LEN];
-		if ((rc = read_head(s, txn, in->origin, &head, head_hash)))
+		int64_t head_issued;
+		if ((rc = read_head(s, txn, in->origin, &head, head_hash, &head_issued)))
 			return rc;
 		if (in->seq != head + 1) {
 			a->results[i] = FSB_GAP;
@@ -581,6 +608,10 @@ static int append_body(struct fsb_store *s, MDB_txn *txn, void *arg)
 		}
 		if (memcmp(in->prev_hash, head_hash, FSB_HASH_LEN) != 0) {
 			a->results[i] = FSB_BROKEN_LINK;
+			continue;
+		}
+		if (in->issued_at_ms < head_issued) {
+			a->results[i] = FSB_BACKWARDS;
 			continue;
 		}
 		if ((rc = append_entry(s, txn, in, &a->indexes[i])))
@@ -609,21 +640,22 @@ static int own_body(struct fsb_store *s, MDB_txn *txn, void *arg)
 	struct own_ctx *a = arg;
 	uint64_t seq;
 	uint8_t prev[FSB_HASH_LEN];
-	int rc = read_head(s, txn, s->origin, &seq, prev);
+	int64_t prev_issued;
+	int rc = read_head(s, txn, s->origin, &seq, prev, &prev_issued);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < a->n; i++) {
 		struct fsb_entry_in in;
 		memset(&in, 0, sizeof in);
 		seq++;
-		if ((rc = a->fn(a->ctx, i, seq, prev, &in))) {
+		if ((rc = a->fn(a->ctx, i, seq, prev, prev_issued, &in))) {
 			seterr(s, "sealing message %zu of the batch failed: %s", i + 1, fsb_strerror(rc));
 			return rc;
 		}
 		if (in.seq != seq || strcmp(in.origin, s->origin) != 0 ||
-		    memcmp(in.prev_hash, prev, FSB_HASH_LEN) != 0) {
-			seterr(s, "sealed message %zu is not %s:%llu linked to its predecessor", i + 1,
-			       s->origin, (unsigned long long)seq);
+		    memcmp(in.prev_hash, prev, FSB_HASH_LEN) != 0 || in.issued_at_ms < prev_issued) {
+			seterr(s, "sealed message %zu is not %s:%llu linked to its predecessor, issued at or after it",
+			       i + 1, s->origin, (unsigned long long)seq);
 			return FSB_EINVAL;
 		}
 		uint64_t index;
@@ -637,6 +669,7 @@ static int own_body(struct fsb_store *s, MDB_txn *txn, void *arg)
 		if (a->indexes)
 			a->indexes[i] = index;
 		memcpy(prev, in.payload_hash, FSB_HASH_LEN);
+		prev_issued = in.issued_at_ms;
 	}
 	return 0;
 }
@@ -834,13 +867,13 @@ int fsb_store_walk(struct fsb_store *s, uint64_t from, fsb_entry_fn fn, void *ct
 }
 
 int fsb_store_head(struct fsb_store *s, const char *origin, uint64_t *seq,
-		   uint8_t hash[FSB_HASH_LEN])
+		   uint8_t hash[FSB_HASH_LEN], int64_t *issued_at_ms)
 {
 	MDB_txn *txn;
 	int rc = read_txn(s, &txn);
 	if (rc)
 		return rc;
-	rc = read_head(s, txn, origin, seq, hash);
+	rc = read_head(s, txn, origin, seq, hash, issued_at_ms);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -888,6 +921,9 @@ int fsb_store_stats(struct fsb_store *s, struct fsb_store_stats *st)
 	st->entries = db_entries(s, txn, DB_LOG);
 	st->outbox = db_entries(s, txn, DB_OUTBOX);
 	st->rejects = db_entries(s, txn, DB_REJECTS);
+	st->rejects_total = meta_u64(s, txn, "rejects_total");
+	if (st->rejects_total < st->rejects) /* a log from before the count was kept */
+		st->rejects_total = st->rejects;
 	st->equivocations = db_entries(s, txn, DB_EQUIV);
 	st->certs = db_entries(s, txn, DB_CERTS);
 	rc = log_tail(s, txn, &st->last_index, st->last_hash);
@@ -941,55 +977,94 @@ int fsb_store_outbox_retire(struct fsb_store *s, uint64_t seq)
 
 /* ---- rejects ------------------------------------------------------------------------ */
 
-struct reject_ctx {
-	int64_t when;
-	const char *topic, *reason;
-	int code;
-	const uint8_t *raw;
-	size_t raw_len;
+static int put_meta_u64(struct fsb_store *s, MDB_txn *txn, const char *name, uint64_t x)
+{
+	uint8_t b[8];
+	put64(b, x);
+	return put(s, txn, DB_META, val(name, strlen(name)), val(b, 8), 0, "cannot count rejects");
+}
+
+struct rejects_ctx {
+	const struct fsb_reject_in *r;
+	size_t n;
 };
 
 static int reject_body(struct fsb_store *s, MDB_txn *txn, void *arg)
 {
-	struct reject_ctx *r = arg;
+	struct rejects_ctx *a = arg;
 	MDB_cursor *c;
 	MDB_val k, v;
 	uint64_t id = 1;
+	uint64_t bytes = meta_u64(s, txn, "rejects_bytes"), total = meta_u64(s, txn, "rejects_total");
 	int rc = mdb_cursor_open(txn, s->dbi[DB_REJECTS], &c);
 	if (rc)
 		return fail(s, rc, "cannot read the rejects");
 	if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0)
 		id = get64(k.mv_data) + 1;
-	mdb_cursor_close(c);
-	size_t tlen = strlen(r->topic) < 255 ? strlen(r->topic) : 255;
-	size_t rlen = strlen(r->reason) < 1024 ? strlen(r->reason) : 1024;
-	size_t raw = r->raw_len < FSB_REJECT_RAW_MAX ? r->raw_len : FSB_REJECT_RAW_MAX;
-	uint8_t ik[8];
-	put64(ik, id);
-	k = val(ik, 8);
-	v.mv_size = 20 + tlen + rlen + raw;
-	if ((rc = mdb_put(txn, s->dbi[DB_REJECTS], &k, &v, MDB_RESERVE | MDB_APPEND)))
-		return fail(s, rc, "cannot record a reject");
-	uint8_t *p = v.mv_data;
-	put64(p, (uint64_t)r->when);
-	uint32_t code = (uint32_t)r->code, total = (uint32_t)r->raw_len;
-	for (int i = 0; i < 4; i++) {
-		p[8 + i] = (uint8_t)(code >> (24 - 8 * i));
-		p[12 + i] = (uint8_t)(total >> (24 - 8 * i));
+	for (size_t i = 0; i < a->n && rc == 0; i++) {
+		const struct fsb_reject_in *r = &a->r[i];
+		const char *topic = r->topic ? r->topic : "", *reason = r->reason ? r->reason : "";
+		size_t tlen = strlen(topic) < 255 ? strlen(topic) : 255;
+		size_t rlen = strlen(reason) < 1024 ? strlen(reason) : 1024;
+		size_t raw = r->raw_len < FSB_REJECT_RAW_MAX ? r->raw_len : FSB_REJECT_RAW_MAX;
+		size_t size = 20 + tlen + rlen + raw;
+		/* Within the budget: the oldest make way (their count stays in
+		 * rejects_total). */
+		while (bytes + size > s->reject_bytes) {
+			if (mdb_cursor_get(c, &k, &v, MDB_FIRST) != 0) {
+				bytes = 0; /* empty: nothing is counted any more */
+				break;
+			}
+			bytes = bytes > v.mv_size ? bytes - v.mv_size : 0;
+			if ((rc = mdb_cursor_del(c, 0)))
+				break;
+		}
+		if (rc)
+			break;
+		if (size > s->reject_bytes)
+			raw = 0, size = 20 + tlen + rlen;
+		uint8_t ik[8];
+		put64(ik, id++);
+		k = val(ik, 8);
+		v.mv_size = size;
+		if ((rc = mdb_cursor_put(c, &k, &v, MDB_RESERVE | MDB_APPEND)))
+			break;
+		uint8_t *p = v.mv_data;
+		put64(p, (uint64_t)r->when_ms);
+		uint32_t code = (uint32_t)r->code;
+		uint32_t all = (uint32_t)(r->raw_total > r->raw_len ? r->raw_total : r->raw_len);
+		for (int j = 0; j < 4; j++) {
+			p[8 + j] = (uint8_t)(code >> (24 - 8 * j));
+			p[12 + j] = (uint8_t)(all >> (24 - 8 * j));
+		}
+		p[16] = (uint8_t)(tlen >> 8), p[17] = (uint8_t)tlen;
+		p[18] = (uint8_t)(rlen >> 8), p[19] = (uint8_t)rlen;
+		memcpy(p + 20, topic, tlen);
+		memcpy(p + 20 + tlen, reason, rlen);
+		memcpy(p + 20 + tlen + rlen, r->raw, raw);
+		bytes += size;
+		total++;
 	}
-	p[16] = (uint8_t)(tlen >> 8), p[17] = (uint8_t)tlen;
-	p[18] = (uint8_t)(rlen >> 8), p[19] = (uint8_t)rlen;
-	memcpy(p + 20, r->topic, tlen);
-	memcpy(p + 20 + tlen, r->reason, rlen);
-	memcpy(p + 20 + tlen + rlen, r->raw, raw);
+	mdb_cursor_close(c);
+	if (rc)
+		return fail(s, rc, "cannot record a reject");
+	if ((rc = put_meta_u64(s, txn, "rejects_bytes", bytes)) ||
+	    (rc = put_meta_u64(s, txn, "rejects_total", total)))
+		return rc;
 	return 0;
+}
+
+int fsb_store_rejects_put(struct fsb_store *s, const struct fsb_reject_in *r, size_t n)
+{
+	struct rejects_ctx a = {r, n};
+	return n ? write_txn(s, reject_body, &a) : 0;
 }
 
 int fsb_store_reject(struct fsb_store *s, int64_t when_ms, const char *topic, int code,
 		     const char *reason, const uint8_t *raw, size_t raw_len)
 {
-	struct reject_ctx r = {when_ms, topic ? topic : "", reason ? reason : "", code, raw, raw_len};
-	return write_txn(s, reject_body, &r);
+	struct fsb_reject_in r = {when_ms, topic, code, reason, raw, raw_len, raw_len};
+	return fsb_store_rejects_put(s, &r, 1);
 }
 
 void fsb_reject_clear(struct fsb_reject *r)
@@ -1047,6 +1122,26 @@ struct cp_ctx {
 	size_t len;
 };
 
+/* When the newest checkpoint of peer in cp_all arrived; INT64_MIN when
+ * none is kept. */
+static int64_t cp_newest(struct fsb_store *s, MDB_txn *txn, const uint8_t *prefix, size_t plen)
+{
+	uint8_t key[FSB_ORIGIN_MAX + 1 + 16];
+	memcpy(key, prefix, plen);
+	memset(key + plen, 0xff, 16);
+	MDB_cursor *c;
+	MDB_val k = val(key, plen + 16), v;
+	int64_t when = INT64_MIN;
+	if (mdb_cursor_open(txn, s->dbi[DB_CP_ALL], &c))
+		return when;
+	int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	mrc = mrc == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV) : mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (mrc == 0 && k.mv_size == plen + 16 && memcmp(k.mv_data, prefix, plen) == 0)
+		when = (int64_t)get64((const uint8_t *)k.mv_data + plen);
+	mdb_cursor_close(c);
+	return when;
+}
+
 static int cp_body(struct fsb_store *s, MDB_txn *txn, void *arg)
 {
 	struct cp_ctx *a = arg;
@@ -1054,14 +1149,19 @@ static int cp_body(struct fsb_store *s, MDB_txn *txn, void *arg)
 	uint8_t key[FSB_ORIGIN_MAX + 1 + 8 + 8], h[FSB_HASH_LEN];
 	memcpy(key, a->peer, plen);
 	key[plen] = 0;
-	put64(key + plen + 1, (uint64_t)a->arrival);
-	fsb_sha256(a->env, a->len, h);
-	memcpy(key + plen + 9, h, 8);
-	MDB_val k = val(key, plen + 17), v = {a->len, NULL};
-	int rc = mdb_put(txn, s->dbi[DB_CP_ALL], &k, &v, MDB_RESERVE);
-	if (rc)
-		return fail(s, rc, "cannot keep a checkpoint");
-	memcpy(v.mv_data, a->env, a->len);
+	MDB_val k, v;
+	int rc;
+	int64_t newest = cp_newest(s, txn, key, plen + 1);
+	if (newest == INT64_MIN || a->arrival - newest >= FSB_STORE_CP_KEEP_MS) {
+		put64(key + plen + 1, (uint64_t)a->arrival);
+		fsb_sha256(a->env, a->len, h);
+		memcpy(key + plen + 9, h, 8);
+		k = val(key, plen + 17);
+		v.mv_size = a->len;
+		if ((rc = mdb_put(txn, s->dbi[DB_CP_ALL], &k, &v, MDB_RESERVE)))
+			return fail(s, rc, "cannot keep a checkpoint");
+		memcpy(v.mv_data, a->env, a->len);
+	}
 	k = val(a->peer, plen);
 	v.mv_size = 8 + a->len;
 	if ((rc = mdb_put(txn, s->dbi[DB_CP_LAST], &k, &v, MDB_RESERVE)))
@@ -1142,39 +1242,73 @@ int fsb_store_checkpoints(struct fsb_store *s, char (**peers)[FSB_ORIGIN_MAX + 1
 	return rc;
 }
 
-struct note_ctx {
-	const char *name, *value;
+struct value_ctx {
+	char key[80];
+	const void *data;
+	size_t len;
 };
 
-static int note_body(struct fsb_store *s, MDB_txn *txn, void *arg)
+static int value_body(struct fsb_store *s, MDB_txn *txn, void *arg)
 {
-	struct note_ctx *a = arg;
-	char key[80];
-	snprintf(key, sizeof key, "note:%s", a->name);
-	return put(s, txn, DB_META, val(key, strlen(key)), val(a->value, strlen(a->value)), 0,
-		   "cannot keep a note");
+	struct value_ctx *a = arg;
+	return put(s, txn, DB_META, val(a->key, strlen(a->key)), val(a->data, a->len), 0,
+		   "cannot keep a value");
 }
 
-int fsb_store_put_note(struct fsb_store *s, const char *name, const char *value)
+/* Notes and values share meta, under their own prefixes. */
+static int put_named(struct fsb_store *s, const char *prefix, const char *name, const void *data,
+		     size_t len)
 {
-	struct note_ctx a = {name, value};
-	return write_txn(s, note_body, &a);
+	struct value_ctx a = {.data = data, .len = len};
+	snprintf(a.key, sizeof a.key, "%s:%s", prefix, name);
+	return write_txn(s, value_body, &a);
 }
 
-int fsb_store_get_note(struct fsb_store *s, const char *name, char **value)
+static int get_named(struct fsb_store *s, const char *prefix, const char *name, uint8_t **data,
+		     size_t *len)
 {
 	MDB_txn *txn;
 	char key[80];
-	snprintf(key, sizeof key, "note:%s", name);
+	snprintf(key, sizeof key, "%s:%s", prefix, name);
 	MDB_val k = val(key, strlen(key)), v;
 	int rc = read_txn(s, &txn);
 	if (rc)
 		return rc;
 	int mrc = mdb_get(txn, s->dbi[DB_META], &k, &v);
-	if (mrc == 0 && !(*value = strndup(v.mv_data, v.mv_size)))
-		rc = FSB_ENOMEM;
+	if (mrc == 0) {
+		/* One byte more, a NUL, so that a note reads as a string. */
+		*data = malloc(v.mv_size + 1);
+		if (*data) {
+			memcpy(*data, v.mv_data, v.mv_size);
+			(*data)[v.mv_size] = '\0';
+			*len = v.mv_size;
+		} else {
+			rc = FSB_ENOMEM;
+		}
+	}
 	mdb_txn_abort(txn);
 	if (mrc == MDB_NOTFOUND)
 		return FSB_ENOTFOUND;
-	return mrc ? fail(s, mrc, "cannot read a note") : rc;
+	return mrc ? fail(s, mrc, "cannot read a value") : rc;
+}
+
+int fsb_store_put_note(struct fsb_store *s, const char *name, const char *value)
+{
+	return put_named(s, "note", name, value, strlen(value));
+}
+
+int fsb_store_get_note(struct fsb_store *s, const char *name, char **value)
+{
+	size_t len;
+	return get_named(s, "note", name, (uint8_t **)value, &len);
+}
+
+int fsb_store_put_value(struct fsb_store *s, const char *name, const uint8_t *data, size_t len)
+{
+	return put_named(s, "value", name, data, len);
+}
+
+int fsb_store_get_value(struct fsb_store *s, const char *name, uint8_t **data, size_t *len)
+{
+	return get_named(s, "value", name, data, len);
 }

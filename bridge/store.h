@@ -38,7 +38,9 @@ struct fsb_store_opts {
 	int read_only;            /* open for reading only (replay, audit, status) */
 	const char *origin;       /* the node's origin; NULL accepts the one stored */
 	size_t initial_map_bytes; /* 0: 64 MiB. The map grows as needed */
+	size_t reject_bytes;      /* 0: FSB_STORE_REJECT_BYTES. Rejects kept, at most */
 };
+#define FSB_STORE_REJECT_BYTES (64u << 20)
 
 /* Opens (creating when writable) the environment in dir. Fails with
  * FSB_ECONFIG when dir belongs to another origin or another layout,
@@ -92,6 +94,8 @@ enum fsb_append_result {
 				* new one is kept as evidence, the log unchanged */
 	FSB_GAP = 3,           /* seq is beyond the stream's next; nothing stored */
 	FSB_BROKEN_LINK = 4,   /* seq is next, but prev_hash is not the head's hash */
+	FSB_BACKWARDS = 5,     /* seq is next and linked, but issued_at is before the head's:
+				* issued_at never goes backwards within a stream */
 };
 
 /* Appends received entries in one transaction, in order. results[i] and
@@ -102,10 +106,13 @@ int fsb_store_append(struct fsb_store *s, const struct fsb_entry_in *in, size_t 
 
 /* Builds the node's own entry i of a batch once the store has chosen its
  * seq and prev_hash: the callback seals the message and fills *out (its
- * pointers must stay valid until fsb_store_append_own returns). It may be
- * called again for the same i if the transaction is retried. */
+ * pointers must stay valid until fsb_store_append_own returns), with an
+ * issued_at no earlier than prev_issued_at_ms, the one before's (INT64_MIN
+ * for seq 1). It may be called again for the same i if the transaction is
+ * retried. */
 typedef int (*fsb_seal_fn)(void *ctx, size_t i, uint64_t seq,
-			   const uint8_t prev_hash[FSB_HASH_LEN], struct fsb_entry_in *out);
+			   const uint8_t prev_hash[FSB_HASH_LEN], int64_t prev_issued_at_ms,
+			   struct fsb_entry_in *out);
 
 /* Sequences, seals (through fn) and appends n messages of the node's own
  * origin, to the log and the outbox, in one transaction: they get the next
@@ -174,10 +181,11 @@ struct fsb_head {
 	uint64_t index; /* its log entry */
 };
 
-/* One stream's head: its seq and payload hash, or 0 and zeros when the
- * store holds nothing of it. */
+/* One stream's head: its seq, payload hash and (when issued_at_ms is not
+ * NULL) issued_at, or 0, zeros and INT64_MIN when the store holds nothing
+ * of it. */
 int fsb_store_head(struct fsb_store *s, const char *origin, uint64_t *seq,
-		   uint8_t hash[FSB_HASH_LEN]);
+		   uint8_t hash[FSB_HASH_LEN], int64_t *issued_at_ms);
 
 /* Lists every stream head into a malloc'd array (*n entries). */
 int fsb_store_heads(struct fsb_store *s, struct fsb_head **heads, size_t *n);
@@ -188,7 +196,8 @@ struct fsb_store_stats {
 	uint64_t last_index;    /* 0 when the log is empty */
 	uint8_t last_hash[FSB_HASH_LEN];
 	uint64_t outbox;        /* own entries not yet retired */
-	uint64_t rejects;
+	uint64_t rejects;       /* kept */
+	uint64_t rejects_total; /* ever recorded, kept or made way */
 	uint64_t equivocations;
 	uint64_t certs;
 	size_t map_bytes;       /* current map size */
@@ -203,10 +212,24 @@ int fsb_store_outbox(struct fsb_store *s, uint64_t after, uint64_t *seqs, size_t
 /* Retires every outbox entry up to and including seq (the log keeps them). */
 int fsb_store_outbox_retire(struct fsb_store *s, uint64_t seq);
 
-/* Records an envelope refused for an integrity reason: its raw bytes (as
- * received, at most FSB_REJECT_RAW_MAX of them), the topic, the error code
- * and a one-line reason. */
+/* Records envelopes refused for an integrity reason, in one transaction:
+ * their raw bytes (as received, at most FSB_REJECT_RAW_MAX of them), the
+ * topic, the error code and a one-line reason. The table keeps within the
+ * store's reject_bytes: the oldest records make way (they stay counted in
+ * rejects_total), so a flood of junk costs bounded disk. */
 #define FSB_REJECT_RAW_MAX (256u * 1024u)
+struct fsb_reject_in {
+	int64_t when_ms;
+	const char *topic;
+	int code;
+	const char *reason;
+	const uint8_t *raw; /* what is kept of the envelope (may be a part of it) */
+	size_t raw_len;
+	size_t raw_total;   /* bytes received */
+};
+int fsb_store_rejects_put(struct fsb_store *s, const struct fsb_reject_in *r, size_t n);
+
+/* One reject, as fsb_store_rejects_put() would record it. */
 int fsb_store_reject(struct fsb_store *s, int64_t when_ms, const char *topic, int code,
 		     const char *reason, const uint8_t *raw, size_t raw_len);
 
@@ -226,8 +249,11 @@ void fsb_reject_clear(struct fsb_reject *r);
 /* The newest rejects, most recent first, at most max; *n receives the count. */
 int fsb_store_rejects(struct fsb_store *s, struct fsb_reject *out, size_t max, size_t *n);
 
-/* Keeps a peer's checkpoint envelope: every one as evidence, and the latest
- * per peer for quick reading. */
+/* Keeps a peer's checkpoint envelope: the latest per peer for quick
+ * reading, and as evidence one every FSB_STORE_CP_KEEP_MS per peer at most
+ * (a peer publishes one after every commit; what it claims is cumulative),
+ * so that a peer cannot fill the disk with them. */
+#define FSB_STORE_CP_KEEP_MS (60 * 1000)
 int fsb_store_put_checkpoint(struct fsb_store *s, const char *peer, int64_t arrival_ms,
 			     const uint8_t *envelope, size_t len);
 
@@ -245,5 +271,10 @@ int fsb_store_checkpoints(struct fsb_store *s, char (**peers)[FSB_ORIGIN_MAX + 1
  * put replaces, get returns a malloc'd NUL-terminated copy or FSB_ENOTFOUND. */
 int fsb_store_put_note(struct fsb_store *s, const char *name, const char *value);
 int fsb_store_get_note(struct fsb_store *s, const char *name, char **value);
+
+/* The same for bytes (a CRL the node adopted): get returns a malloc'd copy
+ * of *len bytes, or FSB_ENOTFOUND. */
+int fsb_store_put_value(struct fsb_store *s, const char *name, const uint8_t *data, size_t len);
+int fsb_store_get_value(struct fsb_store *s, const char *name, uint8_t **data, size_t *len);
 
 #endif

@@ -58,8 +58,9 @@ struct batch {
 	size_t n;
 	struct fsb_sealed *sealed; /* the whole batch */
 	int have_sealed;
-	uint64_t sealed_seq;       /* the seq and link it was sealed from */
+	uint64_t sealed_seq;       /* the seq, link and time it was sealed from */
 	uint8_t sealed_prev[FSB_HASH_LEN];
+	int64_t sealed_at;
 	char (*categories)[FSB_CATEGORY_MAX + 1];
 	int64_t now;
 	char issued_at[FSB_TIME_MAX + 1];
@@ -69,14 +70,19 @@ struct batch {
 	size_t errlen;
 };
 
-/* Seals the whole batch as seq, seq + 1, ... after the link prev: the
- * stamps of the others follow from the first (fsb_seal_run), and their
- * signatures are computed together, on every core. */
-static int seal_batch(struct batch *b, uint64_t seq, const uint8_t prev[FSB_HASH_LEN])
+/* Seals the whole batch as seq, seq + 1, ... after the link prev, issued
+ * now, or when the message before was issued if the clock went back (the
+ * stream's issued_at never goes backwards): the stamps of the others follow
+ * from the first (fsb_seal_run), and their signatures are computed
+ * together, on every core. */
+static int seal_batch(struct batch *b, uint64_t seq, const uint8_t prev[FSB_HASH_LEN],
+		      int64_t prev_issued)
 {
 	if (b->have_sealed)
 		fsb_sealed_clear(b->sealed, b->n);
 	b->have_sealed = 0;
+	b->sealed_at = b->now > prev_issued ? b->now : prev_issued;
+	fsb_time_format(b->sealed_at, b->issued_at);
 	struct fsb_stamp st = {.origin = b->origin, .seq = seq, .issued_at = b->issued_at};
 	memcpy(st.prev_hash, prev, FSB_HASH_LEN);
 	struct fsb_errlist errs;
@@ -105,24 +111,25 @@ static int seal_ahead(struct fsb_store *store, struct batch *b)
 {
 	uint64_t seq;
 	uint8_t prev[FSB_HASH_LEN];
-	int rc = fsb_store_head(store, b->origin, &seq, prev);
+	int64_t prev_issued;
+	int rc = fsb_store_head(store, b->origin, &seq, prev, &prev_issued);
 	if (rc) {
 		snprintf(b->err, b->errlen, "%s", fsb_store_error(store));
 		return rc;
 	}
-	return seal_batch(b, seq + 1, prev);
+	return seal_batch(b, seq + 1, prev, prev_issued);
 }
 
 /* fsb_seal_fn: hands the store entry i of the sealed batch, sealing it
  * again first if another writer moved the stream on since it was sealed. */
 static int seal_one(void *ctx, size_t i, uint64_t seq, const uint8_t prev[FSB_HASH_LEN],
-		    struct fsb_entry_in *out)
+		    int64_t prev_issued, struct fsb_entry_in *out)
 {
 	struct batch *b = ctx;
 	int rc;
 	if (i == 0 && (!b->have_sealed || b->sealed_seq != seq ||
-		       memcmp(b->sealed_prev, prev, FSB_HASH_LEN) != 0) &&
-	    (rc = seal_batch(b, seq, prev)))
+		       memcmp(b->sealed_prev, prev, FSB_HASH_LEN) != 0 || b->sealed_at < prev_issued) &&
+	    (rc = seal_batch(b, seq, prev, prev_issued)))
 		return rc;
 	size_t cert_len;
 	out->envelope = b->sealed[i].env;
@@ -133,7 +140,7 @@ static int seal_one(void *ctx, size_t i, uint64_t seq, const uint8_t prev[FSB_HA
 	memcpy(out->prev_hash, prev, FSB_HASH_LEN);
 	out->kind = fsb_message_kind(b->msgs[i]);
 	out->category = fsb_message_category(b->msgs[i], b->categories[i]);
-	out->issued_at_ms = b->now;
+	out->issued_at_ms = b->sealed_at;
 	out->arrival_ms = b->now;
 	out->direction = FSB_DIR_SENT;
 	out->status = FSB_STATUS_ACCEPTED;
@@ -156,7 +163,6 @@ int fsb_submit_commit(struct fsb_store *store, struct fsb_signer *signer, const 
 	if (b.sealed && b.categories) {
 		err[0] = '\0';
 		b.now = fsb_time_now_ms();
-		fsb_time_format(b.now, b.issued_at);
 		rc = seal_ahead(store, &b);
 		if (rc == 0)
 			rc = fsb_store_append_own(store, n, seal_one, &b, NULL);

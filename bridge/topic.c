@@ -49,6 +49,8 @@ int fsb_topic_parse(const char *topic, struct fsb_topic *out)
 			out->type = FSB_TOPIC_STATUS;
 		else if (strcmp(a, "sync") == 0)
 			out->type = FSB_TOPIC_SYNC;
+		else if (strcmp(a, "crl") == 0)
+			out->type = FSB_TOPIC_CRL;
 		else
 			return unknown(out);
 		return 0;
@@ -88,6 +90,7 @@ char *fsb_topic_control(char *buf, const char *origin, enum fsb_topic_type type)
 	const char *what = type == FSB_TOPIC_CHECKPOINT ? "checkpoint"
 			   : type == FSB_TOPIC_STATUS   ? "status"
 			   : type == FSB_TOPIC_SYNC     ? "sync"
+			   : type == FSB_TOPIC_CRL      ? "crl"
 							: NULL;
 	if (!what || fsb_fmt_slug(origin))
 		return NULL;
@@ -100,6 +103,21 @@ char *fsb_topic_resend(char *buf, const char *responder, const char *requester)
 		return NULL;
 	return fit(buf, snprintf(buf, FSB_TOPIC_MAX, FSB_TOPIC_PREFIX "%s/resend/%s", responder,
 				 requester));
+}
+
+size_t fsb_topic_filters(char (*out)[FSB_TOPIC_MAX], size_t max, const char *self)
+{
+	static const char *const controls[] = {"checkpoint", "status", "sync", "crl"};
+	size_t n = 0;
+	if (fsb_fmt_slug(self))
+		return 0;
+	for (int k = FSB_KIND_NONE + 1; fsb_kind_name((enum fsb_kind)k) && n < max; k++)
+		snprintf(out[n++], FSB_TOPIC_MAX, FSB_TOPIC_PREFIX "+/%s/+", fsb_kind_name((enum fsb_kind)k));
+	for (size_t i = 0; i < sizeof controls / sizeof controls[0] && n < max; i++)
+		snprintf(out[n++], FSB_TOPIC_MAX, FSB_TOPIC_PREFIX "+/%s", controls[i]);
+	if (n < max)
+		snprintf(out[n++], FSB_TOPIC_MAX, FSB_TOPIC_PREFIX "+/resend/%s", self);
+	return n;
 }
 
 char *fsb_topic_inbox(char *buf, const char *root, const char *origin, enum fsb_kind kind,

@@ -14,7 +14,9 @@
 
 #define FSB_TOPIC_MAX 256
 #define FSB_TOPIC_PREFIX "foodsafety/v1/"
-#define FSB_TOPIC_ALL "foodsafety/v1/+/#" /* what a node subscribes to */
+#define FSB_TOPIC_ALL "foodsafety/v1/+/#" /* everything: what a node subscribed to before
+					    * re-sends were addressed (see fsb_topic_filters) */
+#define FSB_TOPIC_FILTERS_MAX 16
 
 enum fsb_topic_type {
 	FSB_TOPIC_UNKNOWN = 0,
@@ -23,6 +25,7 @@ enum fsb_topic_type {
 	FSB_TOPIC_STATUS,     /* {origin}/status: "online" / "offline" (retained) */
 	FSB_TOPIC_SYNC,       /* {origin}/sync: a signed SyncRequest of origin */
 	FSB_TOPIC_RESEND,     /* {origin}/resend/{requester}: relayed stream messages */
+	FSB_TOPIC_CRL,        /* {origin}/crl: a CA's CRL that origin handed on (retained) */
 };
 
 struct fsb_topic {
@@ -42,6 +45,12 @@ int fsb_topic_parse(const char *topic, struct fsb_topic *out);
 char *fsb_topic_stream(char *buf, const char *origin, enum fsb_kind kind, const char *category);
 char *fsb_topic_control(char *buf, const char *origin, enum fsb_topic_type type);
 char *fsb_topic_resend(char *buf, const char *responder, const char *requester);
+
+/* The filters a node subscribes to on the exchange: every stream kind,
+ * checkpoints, status, sync requests, CRLs, and re-sends addressed to
+ * `self` only (a re-send for another node never reaches it). Writes up to
+ * max into out; returns the count, 0 when self is not a slug. */
+size_t fsb_topic_filters(char (*out)[FSB_TOPIC_MAX], size_t max, const char *self);
 
 /* Local side: {root}/inbox/{origin}/{kind}/{category}, {root}/submit/+ and
  * {root}/submit/result. */

@@ -76,6 +76,11 @@ int fsb_mqtt_max_inflight(const struct fsb_mqtt *m);
 /* Adds a subscription (QoS 1), made now if connected and on every connect. */
 int fsb_mqtt_subscribe(struct fsb_mqtt *m, const char *filter);
 
+/* Removes a subscription that an earlier run may have left in the
+ * broker's persistent session, now if connected and on every connect
+ * (unsubscribing what is not subscribed is harmless). */
+int fsb_mqtt_forget(struct fsb_mqtt *m, const char *filter);
+
 /* What a reply carries in MQTT 5 (NULL fields for none). */
 struct fsb_mqtt_reply {
 	const uint8_t *correlation;

@@ -9,16 +9,24 @@
 # Makes, with the openssl command line, all EC P-256 / SHA-256:
 #   ca.crt ca.key ca.crl          the exchange CA (valid 2020-2045) and its CRL
 #   {longan,cantho,angiang}.crt   signing certificates naming each origin
-#                                 (subject CN and DNS SAN)
+#                                 (subject CN and DNS SAN), with the fsbridge
+#                                 signing extended key usage and no other
 #   broker.crt                    TLS server certificate for the exchange
 #                                 broker (localhost, 127.0.0.1, ::1)
 #   {origin}-client.crt           TLS client certificates, CN = origin
+#                                 (clientAuth only: never a message signer)
 #   longan-revoked.crt            a signing certificate for longan, valid from
 #                                 2024, revoked (now) in ca.crl
 #   cantho-expired.crt            a signing certificate for cantho valid only
 #                                 during 2020
-# each with its .key (mode 0600). Nothing here is for production: a real
-# exchange CA keeps its key offline.
+#   longan-noeku.crt              a certificate for longan without any
+#                                 extended key usage (refused as a signer)
+#   angiang-spare.crt             a second signing certificate for angiang,
+#                                 for tests that revoke it while nodes run
+# each with its .key (mode 0600). ca.db/ keeps the CA's database, so that
+# `openssl ca -config DIR/ca.db/openssl.cnf -revoke X.crt` and `-gencrl`
+# make a newer CRL (its CRL number one higher). Nothing here is for
+# production: a real exchange CA keeps its key offline.
 set -euo pipefail
 
 out=${1:-"$(cd "$(dirname "$0")" && pwd)/demo"}
@@ -26,6 +34,7 @@ ca_name=${2:-fsbridge demo exchange CA}
 umask 077
 rm -rf "$out"
 mkdir -p "$out/ca.db/new"
+out=$(cd "$out" && pwd) # the CA database names its files absolutely
 touch "$out/ca.db/index.txt"
 echo 1000 >"$out/ca.db/serial"
 echo 1000 >"$out/ca.db/crlnumber"
@@ -86,8 +95,11 @@ ossl req -new -config "$cnf" -key "$out/ca.key" \
 ossl ca -batch -selfsign -config "$cnf" -notext -keyfile "$out/ca.key" -in "$out/ca.db/ca.csr" \
 	-out "$out/ca.crt" -extensions v3_ca -startdate 20200101000000Z -enddate 20450101000000Z
 
+# The fsbridge signing purpose (PROTOCOL.md, "Signing certificates").
+eku_signing=2.25.46624013109510508096371682865823794733.1
 signing="basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, nonRepudiation"
+keyUsage = critical, digitalSignature, nonRepudiation
+extendedKeyUsage = critical, $eku_signing"
 for origin in longan cantho angiang; do
 	issue "$origin" "$origin" "$signing
 subjectAltName = DNS:$origin"
@@ -105,6 +117,11 @@ subjectAltName = DNS:longan" -startdate 20240101000000Z
 ossl ca -config "$cnf" -revoke "$out/longan-revoked.crt" -crl_reason keyCompromise
 issue cantho-expired cantho "$signing
 subjectAltName = DNS:cantho" -startdate 20200101000000Z -enddate 20201231235959Z
+issue longan-noeku longan "basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, nonRepudiation
+subjectAltName = DNS:longan"
+issue angiang-spare angiang "$signing
+subjectAltName = DNS:angiang"
 
 ossl ca -gencrl -config "$cnf" -out "$out/ca.crl"
 chmod 600 "$out"/*.key

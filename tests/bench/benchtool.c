@@ -161,7 +161,7 @@ static uint64_t head_of(struct fsb_store *s, const char *origin)
 {
 	uint64_t seq;
 	uint8_t hash[FSB_HASH_LEN];
-	if (fsb_store_head(s, origin, &seq, hash))
+	if (fsb_store_head(s, origin, &seq, hash, NULL))
 		fail("cannot read the head of %s: %s", origin, fsb_store_error(s));
 	return seq;
 }

@@ -123,7 +123,7 @@ static struct census census_of(const struct node *n)
 	char err[256];
 	cr_assert_eq(fsb_store_open(n->data, &o, &st, err, sizeof err), 0, "%s", err);
 	cr_assert_eq(fsb_store_walk(st, 0, count, &c), 0);
-	cr_assert_eq(fsb_store_head(st, "longan", &c.head, c.head_hash), 0);
+	cr_assert_eq(fsb_store_head(st, "longan", &c.head, c.head_hash, NULL), 0);
 	/* (origin, seq) is unique in the index: count the seqs it finds. */
 	for (uint64_t seq = 1; seq <= c.head; seq++) {
 		uint64_t index;

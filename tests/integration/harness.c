@@ -249,7 +249,7 @@ uint64_t hn_head(const struct node *n, const char *origin)
 		return 0;
 	uint64_t seq;
 	uint8_t hash[FSB_HASH_LEN];
-	if (fsb_store_head(st, origin, &seq, hash))
+	if (fsb_store_head(st, origin, &seq, hash, NULL))
 		seq = 0;
 	fsb_store_close(st);
 	return seq;

@@ -172,3 +172,19 @@ int th_fsbridge(char **out, char **err, const char *fmt, ...)
 	th_rmtree(dir);
 	return st;
 }
+
+void th_pki_copy(const char *dir)
+{
+	cr_assert_eq(th_sh("cp -a %s/. %s/ && sed -i 's#%s/#%s/#g' %s/ca.db/openssl.cnf", PKI, dir, PKI,
+			   dir, dir),
+		     0, "cannot copy the test PKI into %s", dir);
+}
+
+void th_pki_revoke(const char *dir, const char *name)
+{
+	cr_assert_eq(th_sh("cd %s && openssl ca -config ca.db/openssl.cnf -revoke %s.crt "
+			   "-crl_reason keyCompromise >/dev/null 2>&1 && "
+			   "openssl ca -config ca.db/openssl.cnf -gencrl -out ca.crl.new >/dev/null 2>&1",
+			   dir, name),
+		     0, "cannot revoke %s in %s", name, dir);
+}

@@ -49,6 +49,14 @@ void th_write(const char *path, const void *data, size_t len);
 /* Runs a shell command; returns its exit status (-1 if it did not exit). */
 int th_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Copies the test PKI into dir (which exists), its CA database pointing at
+ * the copy, so that a test can revoke and issue CRLs of its own. */
+void th_pki_copy(const char *dir);
+
+/* Revokes dir/NAME.crt in the copied PKI at dir and writes the CA's next
+ * CRL (its number one higher) to dir/ca.crl.new. */
+void th_pki_revoke(const char *dir, const char *name);
+
 /* Writes DIR/ORIGIN.conf for a node of the test PKI whose data_dir is
  * DIR/ORIGIN, and returns the config path in path[160]. */
 void th_node_conf(const char *dir, const char *origin, char path[160]);

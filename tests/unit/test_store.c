@@ -26,11 +26,14 @@ struct sealer {
 };
 
 static int seal_cb(void *ctx, size_t i, uint64_t seq, const uint8_t prev[FSB_HASH_LEN],
-		   struct fsb_entry_in *out)
+		   int64_t prev_issued, struct fsb_entry_in *out)
 {
 	struct sealer *s = ctx;
+	/* Several writers each started their clock when they began: a stream's
+	 * issued_at never goes backwards. */
+	int64_t issued = s->now > prev_issued ? s->now : prev_issued;
 	char when[FSB_TIME_MAX + 1];
-	fsb_time_format(s->now, when);
+	fsb_time_format(issued, when);
 	struct fsb_stamp st = {.origin = s->origin, .seq = seq, .issued_at = when};
 	memcpy(st.prev_hash, prev, FSB_HASH_LEN);
 	free(s->envs[i]);
@@ -46,7 +49,7 @@ static int seal_cb(void *ctx, size_t i, uint64_t seq, const uint8_t prev[FSB_HAS
 	memcpy(out->prev_hash, prev, FSB_HASH_LEN);
 	out->kind = FSB_KIND_RECALL;
 	out->category = "crop";
-	out->issued_at_ms = s->now;
+	out->issued_at_ms = issued;
 	out->arrival_ms = s->now;
 	out->direction = FSB_DIR_SENT;
 	out->status = FSB_STATUS_ACCEPTED;
@@ -156,10 +159,10 @@ Test(store, own_appends_are_sequenced_and_linked)
 	cr_expect_eq(h[0].index, 5);
 	uint64_t seq;
 	uint8_t hash[FSB_HASH_LEN];
-	cr_assert_eq(fsb_store_head(st, "longan", &seq, hash), 0);
+	cr_assert_eq(fsb_store_head(st, "longan", &seq, hash, NULL), 0);
 	cr_expect_eq(seq, 5);
 	cr_expect_arr_eq(hash, h[0].payload_hash, FSB_HASH_LEN);
-	cr_assert_eq(fsb_store_head(st, "cantho", &seq, hash), 0);
+	cr_assert_eq(fsb_store_head(st, "cantho", &seq, hash, NULL), 0);
 	cr_expect_eq(seq, 0, "a stream the store never saw has head 0");
 	free(h);
 	uint64_t index;
@@ -429,6 +432,50 @@ Test(store, concurrent_writers_make_one_gapless_chain)
 	th_rmtree(dir);
 }
 
+Test(store, rejects_keep_within_their_budget)
+{
+	char dir[64];
+	th_tmpdir(dir);
+	struct fsb_store_opts o = {.origin = "cantho", .reject_bytes = 1 << 20};
+	struct fsb_store *st;
+	char err[512];
+	cr_assert_eq(fsb_store_open(dir, &o, &st, err, sizeof err), 0, "%s", err);
+	/* 40 junk envelopes of 100 KiB, in batches of 8: 4 MB arrived, 1 MiB
+	 * kept, the newest. */
+	static uint8_t junk[100 * 1024];
+	struct fsb_reject_in r[8];
+	for (int b = 0; b < 5; b++) {
+		for (int i = 0; i < 8; i++) {
+			memset(junk, b * 8 + i, sizeof junk);
+			r[i] = (struct fsb_reject_in){1000 + b * 8 + i, "foodsafety/v1/x/recall/crop",
+						      FSB_ESIGNATURE, "junk", junk, sizeof junk, sizeof junk};
+		}
+		cr_assert_eq(fsb_store_rejects_put(st, r, 8), 0, "%s", fsb_store_error(st));
+	}
+	struct fsb_store_stats sst;
+	cr_assert_eq(fsb_store_stats(st, &sst), 0);
+	cr_expect_eq(sst.rejects_total, 40);
+	/* Each record is 20 + 27 + 4 bytes of head, topic and reason, and the
+	 * raw bytes. */
+	uint64_t each = 20 + strlen("foodsafety/v1/x/recall/crop") + strlen("junk") + sizeof junk;
+	cr_expect_eq(sst.rejects, (1 << 20) / each, "kept %llu", (unsigned long long)sst.rejects);
+	struct fsb_reject got[1];
+	size_t n;
+	cr_assert_eq(fsb_store_rejects(st, got, 1, &n), 0);
+	cr_expect_eq(got[0].when_ms, 1039, "the newest is kept");
+	cr_expect_eq(got[0].raw[0], 39);
+	fsb_reject_clear(&got[0]);
+	/* An oversize envelope: what was kept of it, and how big it was. */
+	cr_assert_eq(fsb_store_rejects_put(st, &(struct fsb_reject_in){2000, "t", FSB_ETOOBIG, "big",
+								     junk, 1024, 16u << 20}, 1), 0);
+	cr_assert_eq(fsb_store_rejects(st, got, 1, &n), 0);
+	cr_expect_eq(got[0].raw_len, 1024);
+	cr_expect_eq(got[0].raw_total, 16u << 20);
+	fsb_reject_clear(&got[0]);
+	fsb_store_close(st);
+	th_rmtree(dir);
+}
+
 Test(store, rejects_and_checkpoints)
 {
 	char dir[64];
@@ -463,8 +510,15 @@ Test(store, rejects_and_checkpoints)
 	cr_expect_arr_eq(env, "two!", 4);
 	free(env);
 	cr_expect_eq(fsb_store_put_checkpoint(st, "Long An", 9, (const uint8_t *)"x", 1), FSB_EINVAL);
+	/* A minute later, another is kept as evidence beside the first. */
+	cr_assert_eq(fsb_store_put_checkpoint(st, "longan", 5 + FSB_STORE_CP_KEEP_MS,
+					      (const uint8_t *)"three", 5), 0);
+	cr_assert_eq(fsb_store_get_checkpoint(st, "longan", &env, &len, &when), 0);
+	cr_expect_eq(when, 5 + FSB_STORE_CP_KEEP_MS);
+	free(env);
 	fsb_store_close(st);
-	/* Every checkpoint is kept as evidence, not just the latest. */
+	/* As evidence, one checkpoint a minute per peer, not every one: a peer
+	 * publishing thousands cannot fill the disk. */
 	MDB_env *e;
 	MDB_txn *txn;
 	MDB_dbi dbi;
