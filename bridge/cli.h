@@ -41,6 +41,9 @@ int fsb_cmd_run(int argc, char **argv);
 /* fsbridge status -c FILE|--data DIR */
 int fsb_cmd_status(int argc, char **argv);
 
+/* fsbridge trust publish-crl -c FILE CRL */
+int fsb_cmd_trust(int argc, char **argv);
+
 struct fsb_errlist;
 struct fsb_config;
 struct fsb_store;

@@ -68,9 +68,12 @@ struct audit {
 	uint64_t bad_index;
 	char why[600];
 	uint64_t problems;
-	/* signature checking */
-	struct fsb_trust_anchor *anchors;
+	/* signature checking: the CA and CRL files, and the CRLs the node
+	 * adopted since (kept in its store), as the node would judge */
+	char **cas, **crls;
 	size_t n_anchors;
+	uint8_t **kept;
+	size_t *kept_lens, n_kept;
 	pthread_mutex_t lock;
 	pthread_cond_t not_empty, not_full;
 	struct job queue[QUEUE_SLOTS];
@@ -199,13 +202,23 @@ static int dequeue(struct audit *a, struct job *j)
 	return got;
 }
 
+/* A trust store as the node had it: the files, then the CRLs it adopted
+ * (each taken only when newer than the file's). */
+static int open_trust(const struct audit *a, struct fsb_trust **t, char *err, size_t errlen)
+{
+	int rc = fsb_trust_open_files(a->cas, a->crls, a->n_anchors, t, err, errlen);
+	for (size_t i = 0; rc == 0 && i < a->n_kept; i++)
+		fsb_trust_offer_crl(*t, a->kept[i], a->kept_lens[i], NULL, NULL, 0);
+	return rc;
+}
+
 /* --full: verifies every queued envelope, in any order. */
 static void *sig_worker(void *arg)
 {
 	struct audit *a = arg;
 	struct fsb_trust *t = NULL;
 	char err[512];
-	if (fsb_trust_open(a->anchors, a->n_anchors, &t, err, sizeof err))
+	if (open_trust(a, &t, err, sizeof err))
 		problem(a, 0, "trust store: %s", err);
 	struct job j;
 	while (dequeue(a, &j)) {
@@ -471,9 +484,8 @@ int fsb_cmd_audit(int argc, char **argv)
 		goto out;
 	if (config) {
 		a.n_anchors = cfg.n_ca;
-		a.anchors = calloc(cfg.n_ca, sizeof *a.anchors);
-		for (size_t i = 0; a.anchors && i < cfg.n_ca; i++)
-			a.anchors[i] = (struct fsb_trust_anchor){cfg.ca_files[i], cfg.crl_files[i]};
+		a.cas = cfg.ca_files;
+		a.crls = cfg.crl_files;
 	} else if (ca) {
 		size_t n = split_list(ca, cas, 16), m = split_list(crl, crls, 16);
 		if (n != m) {
@@ -481,11 +493,16 @@ int fsb_cmd_audit(int argc, char **argv)
 			rc = FSB_EINVAL;
 			goto out;
 		}
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(crls[i], "none") == 0)
+				crls[i] = NULL;
 		a.n_anchors = n;
-		a.anchors = calloc(n, sizeof *a.anchors);
-		for (size_t i = 0; a.anchors && i < n; i++)
-			a.anchors[i] = (struct fsb_trust_anchor){cas[i],
-								 strcmp(crls[i], "none") ? crls[i] : NULL};
+		a.cas = cas;
+		a.crls = crls;
+	}
+	if (a.n_anchors && (rc = fsb_store_crls(store, &a.kept, &a.kept_lens, &a.n_kept))) {
+		fprintf(stderr, "fsbridge audit verify: %s\n", fsb_store_error(store));
+		goto out;
 	}
 	struct fsb_store_stats st;
 	if ((rc = fsb_store_stats(store, &st))) {
@@ -524,7 +541,7 @@ int fsb_cmd_audit(int argc, char **argv)
 	if (a.n_anchors && !full) {
 		struct fsb_trust *t = NULL;
 		char err[512];
-		if (fsb_trust_open(a.anchors, a.n_anchors, &t, err, sizeof err)) {
+		if (open_trust(&a, &t, err, sizeof err)) {
 			fprintf(stderr, "fsbridge audit verify: %s\n", err);
 			rc = FSB_ECERT;
 			goto out;
@@ -576,7 +593,10 @@ int fsb_cmd_audit(int argc, char **argv)
 	printf("  rejects     %llu, equivocations %llu\n", (unsigned long long)st.rejects,
 	       (unsigned long long)st.equivocations);
 out:
-	free(a.anchors);
+	for (size_t i = 0; i < a.n_kept; i++)
+		free(a.kept[i]);
+	free(a.kept);
+	free(a.kept_lens);
 	free(a.streams);
 	free(a.standing);
 	fsb_store_close(store);

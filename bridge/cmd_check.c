@@ -33,7 +33,6 @@ static int check_material(const struct fsb_config *c, char *err, size_t errlen)
 {
 	struct fsb_signer *signer = NULL;
 	struct fsb_trust *trust = NULL;
-	struct fsb_trust_anchor *anchors = NULL;
 	int rc = fsb_signer_open(c->key_path, c->cert_path, &signer, err, errlen);
 	if (rc)
 		goto out;
@@ -47,14 +46,7 @@ static int check_material(const struct fsb_config *c, char *err, size_t errlen)
 	}
 	if (c->tls_key && (rc = fsb_key_file_check(c->tls_key, err, errlen)))
 		goto out;
-	anchors = calloc(c->n_ca, sizeof *anchors);
-	if (!anchors) {
-		rc = FSB_ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < c->n_ca; i++)
-		anchors[i] = (struct fsb_trust_anchor){c->ca_files[i], c->crl_files[i]};
-	if ((rc = fsb_trust_open(anchors, c->n_ca, &trust, err, errlen)))
+	if ((rc = fsb_trust_open_files(c->ca_files, c->crl_files, c->n_ca, &trust, err, errlen)))
 		goto out;
 	char why[300];
 	if ((rc = fsb_trust_check_signer(trust, signer, c->origin, fsb_time_now_ms(), why,
@@ -64,7 +56,6 @@ static int check_material(const struct fsb_config *c, char *err, size_t errlen)
 	}
 out:
 	fsb_trust_close(trust);
-	free(anchors);
 	fsb_signer_close(signer);
 	return rc;
 }

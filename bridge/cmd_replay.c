@@ -92,7 +92,16 @@ int fsb_cmd_replay(int argc, char **argv)
 			break;
 		case 'o': r.origin = optarg; break;
 		case 'g': r.category = optarg; break;
-		case 'i': r.id = optarg; break;
+		case 'i': {
+			const char *why = fsb_fmt_message_id(optarg, NULL, NULL);
+			if (why) {
+				fprintf(stderr, "fsbridge replay: --id \"%s\": %s (seq from 1 to %llu)\n",
+					optarg, why, (unsigned long long)UINT64_MAX);
+				return FSB_EXIT_USAGE;
+			}
+			r.id = optarg;
+			break;
+		}
 		case 'k':
 			if ((r.kind = fsb_kind_parse(optarg)) == FSB_KIND_NONE) {
 				fprintf(stderr, "fsbridge replay: unknown kind \"%s\"\n", optarg);

@@ -29,6 +29,55 @@ static uint64_t head_of(const struct fsb_head *heads, size_t n, const char *orig
 	return 0;
 }
 
+/* What origin's own checkpoint says of its own stream (0 when none). */
+static uint64_t own_claim(const struct fsb_control *cps, size_t n, const char *origin)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(cps[i].origin, origin) == 0)
+			for (size_t k = 0; k < cps[i].n_streams; k++)
+				if (strcmp(cps[i].streams[k].origin, origin) == 0)
+					return cps[i].streams[k].seq;
+	return 0;
+}
+
+static void hex8(const uint8_t *h, char out[17])
+{
+	for (int i = 0; i < 8; i++)
+		sprintf(out + 2 * i, "%02x", h[i]);
+}
+
+/* How a peer's claim to hold origin:seq with hash stands against this
+ * node: a short note, and in *bad bit 1 for a divergence, bit 2 for an
+ * anomaly.
+ * A claim is an anomaly when it goes beyond what the origin itself has
+ * signed (its messages held here, or its own checkpoint). */
+static void judge(struct fsb_store *store, const struct fsb_stream_state *st, const char *peer,
+		  uint64_t mine, uint64_t signed_upto, char *note, size_t cap, int *bad)
+{
+	const char *own = fsb_store_origin(store);
+	uint8_t held[FSB_HASH_LEN];
+	char a[17], b[17];
+	note[0] = '\0';
+	if (st->seq && st->seq <= mine && fsb_store_seq_hash(store, st->origin, st->seq, held) == 0 &&
+	    memcmp(held, st->payload_hash, FSB_HASH_LEN) != 0) {
+		hex8(st->payload_hash, a);
+		hex8(held, b);
+		snprintf(note, cap, ", DIVERGED: %s holds %s… at seq %llu, this node %s…", peer, a,
+			 (unsigned long long)st->seq, b);
+		*bad |= 1;
+	} else if (st->seq < mine) {
+		snprintf(note, cap, ", peer lags");
+	} else if (st->seq > mine && strcmp(st->origin, peer) != 0 &&
+		   st->seq > (strcmp(st->origin, own) == 0 ? mine : signed_upto)) {
+		snprintf(note, cap, ", ANOMALY: beyond what %s has signed (%llu)",
+			 strcmp(st->origin, own) == 0 ? "this node" : st->origin,
+			 (unsigned long long)(strcmp(st->origin, own) == 0 ? mine : signed_upto));
+		*bad |= 2;
+	} else if (st->seq > mine) {
+		snprintf(note, cap, ", this node lags");
+	}
+}
+
 /* Each peer's latest checkpoint: what it holds of every stream, against
  * what we hold, and how much of our own stream it has not acknowledged. */
 static void show_peers(struct fsb_store *store, const struct fsb_head *heads, size_t n)
@@ -39,50 +88,68 @@ static void show_peers(struct fsb_store *store, const struct fsb_head *heads, si
 	if (fsb_store_checkpoints(store, &peers, &envs, &lens, &count))
 		return;
 	const char *own = fsb_store_origin(store);
-	printf("\npeers       %zu with a checkpoint\n", count);
-	for (size_t i = 0; i < count; i++) {
+	struct fsb_control *cps = calloc(count ? count : 1, sizeof *cps);
+	int *readable = calloc(count ? count : 1, sizeof *readable);
+	for (size_t i = 0; cps && readable && i < count; i++) {
 		struct fsb_envelope_view v;
-		struct fsb_control c;
 		char err[256];
-		if (fsb_envelope_view(envs[i], lens[i], &v) ||
-		    fsb_control_unpack(v.payload, v.payload_len, v.payload_len, &c, err, sizeof err)) {
+		readable[i] = fsb_envelope_view(envs[i], lens[i], &v) == 0 &&
+			      fsb_control_unpack(v.payload, v.payload_len, v.payload_len, &cps[i], err,
+						 sizeof err) == 0;
+	}
+	printf("\npeers       %zu with a checkpoint\n", count);
+	for (size_t i = 0; cps && readable && i < count; i++) {
+		if (!readable[i]) {
 			printf("  %-10s checkpoint unreadable\n", peers[i]);
-			free(envs[i]);
 			continue;
 		}
+		struct fsb_control *c = &cps[i];
 		uint64_t covers_own = 0;
-		int in_sync = 1;
-		for (size_t k = 0; k < c.n_streams; k++) {
-			if (strcmp(c.streams[k].origin, own) == 0)
-				covers_own = c.streams[k].seq;
-			if (c.streams[k].seq != head_of(heads, n, c.streams[k].origin))
+		int in_sync = 1, bad = 0;
+		char (*notes)[200] = calloc(c->n_streams ? c->n_streams : 1, sizeof *notes);
+		for (size_t k = 0; notes && k < c->n_streams; k++) {
+			const struct fsb_stream_state *st = &c->streams[k];
+			uint64_t mine = head_of(heads, n, st->origin);
+			uint64_t signed_upto = own_claim(cps, count, st->origin);
+			if (signed_upto < mine)
+				signed_upto = mine;
+			judge(store, st, c->origin, mine, signed_upto, notes[k], sizeof notes[k], &bad);
+			if (strcmp(st->origin, own) == 0 && st->seq <= mine)
+				covers_own = st->seq;
+			if (st->seq != mine)
 				in_sync = 0;
 		}
 		uint64_t own_head = head_of(heads, n, own);
 		for (size_t k = 0; k < n; k++) {
 			int listed = 0;
-			for (size_t j = 0; j < c.n_streams; j++)
-				listed |= strcmp(c.streams[j].origin, heads[k].origin) == 0;
+			for (size_t j = 0; j < c->n_streams; j++)
+				listed |= strcmp(c->streams[j].origin, heads[k].origin) == 0;
 			if (!listed)
 				in_sync = 0;
 		}
-		printf("  %-10s checkpoint of %s: %s", c.origin, c.issued_at,
-		       in_sync ? "in sync with this node" : "not in sync");
+		printf("  %-10s checkpoint of %s: %s", c->origin, c->issued_at,
+		       bad == 3 ? "DIVERGED, and an ANOMALY" : bad == 1 ? "DIVERGED from this node"
+		       : bad == 2 ? "ANOMALY: claims what was never signed"
+		       : in_sync ? "in sync with this node" : "not in sync");
 		if (own_head > covers_own)
 			printf("; %llu of ours unacknowledged (%s:%llu..%llu)\n",
 			       (unsigned long long)(own_head - covers_own), own,
 			       (unsigned long long)covers_own + 1, (unsigned long long)own_head);
 		else
 			printf("; all of ours acknowledged\n");
-		for (size_t k = 0; k < c.n_streams; k++) {
-			uint64_t mine = head_of(heads, n, c.streams[k].origin);
-			printf("             holds %-10s %10llu   (this node %llu%s)\n", c.streams[k].origin,
-			       (unsigned long long)c.streams[k].seq, (unsigned long long)mine,
-			       mine > c.streams[k].seq ? ", peer lags" : mine < c.streams[k].seq ? ", this node lags" : "");
-		}
-		fsb_control_clear(&c);
+		for (size_t k = 0; notes && k < c->n_streams; k++)
+			printf("             holds %-10s %10llu   (this node %llu%s)\n", c->streams[k].origin,
+			       (unsigned long long)c->streams[k].seq,
+			       (unsigned long long)head_of(heads, n, c->streams[k].origin), notes[k]);
+		free(notes);
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (cps && readable && readable[i])
+			fsb_control_clear(&cps[i]);
 		free(envs[i]);
 	}
+	free(cps);
+	free(readable);
 	free(peers);
 	free(envs);
 	free(lens);
@@ -140,7 +207,11 @@ static void show(struct fsb_store *store, const char *dir)
 	       st.outbox == 1 ? "" : "s");
 	if (got)
 		printf(" (oldest %s:%llu)", fsb_store_origin(store), (unsigned long long)first);
-	printf("\nrejects     %llu\n", (unsigned long long)st.rejects);
+	printf("\nrejects     %llu", (unsigned long long)st.rejects);
+	if (st.rejects_total > st.rejects)
+		printf(" kept, %llu recorded (the oldest made way: [limits] reject_bytes)",
+		       (unsigned long long)st.rejects_total);
+	printf("\n");
 	struct fsb_reject r[REJECTS_SHOWN];
 	size_t nr = 0;
 	fsb_store_rejects(store, r, REJECTS_SHOWN, &nr);

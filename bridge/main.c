@@ -29,7 +29,9 @@ static const struct {
 	{"audit", fsb_cmd_audit, "audit verify -c FILE|--data DIR [--full]",
 	 "re-check every hash link and signature of the log"},
 	{"status", fsb_cmd_status, "status -c FILE|--data DIR",
-	 "streams, outbox, rejects"},
+	 "streams, outbox, rejects, peers (divergence and anomalies named)"},
+	{"trust", fsb_cmd_trust, "trust publish-crl -c FILE CRL",
+	 "hand a newer CRL to every node of the exchange"},
 };
 
 static void usage(FILE *out)

@@ -69,8 +69,8 @@
 #define REPORTED_MAX 32         /* divergences and anomalies said once per peer */
 #define SAY_WINDOW_MS 10000     /* reject lines: at most SAY_PER_WINDOW per window */
 #define SAY_PER_WINDOW 20
-#define REJECT_KEEP_MAX (256u * 1024u) /* bytes of an oversize envelope kept as evidence */
-#define OVERSIZE_KEEP 1024      /* ... of which the queue copies this much */
+#define OVERSIZE_KEEP 1024      /* bytes of an oversize envelope kept as evidence */
+#define REJECTS_PENDING_MAX (1u << 20) /* rejects' bytes held before they are written */
 
 enum { CONN_EXCHANGE, CONN_LOCAL };
 
@@ -162,8 +162,9 @@ struct node {
 	size_t n_peers, cap_peers;
 	struct pending *conflicts[CONFLICTS_MAX];
 	size_t n_conflicts;
-	struct fsb_reject_in *rejects; /* recorded at the end of the turn */
-	size_t n_rejects, cap_rejects;
+	struct fsb_reject_in *rejects; /* recorded at the end of the turn, or once */
+	size_t n_rejects, cap_rejects; /* REJECTS_PENDING_MAX bytes of them wait */
+	size_t rejects_bytes;
 	uint64_t published_upto; /* own seq published on this connection */
 	uint64_t inflight;
 	int outbox_dirty;
@@ -347,10 +348,13 @@ static void pending_free(struct pending *p)
 
 /* ---- rejects ----------------------------------------------------------------------------- */
 
+static void write_rejects(struct node *n);
+
 /* Records an envelope refused for an integrity reason: in the store at the
- * end of the turn (one transaction for all of them), and on stderr, at
- * most SAY_PER_WINDOW lines in SAY_WINDOW_MS. raw is copied (at most
- * FSB_REJECT_RAW_MAX bytes); total is what arrived. */
+ * end of the turn, or as soon as REJECTS_PENDING_MAX bytes of them wait
+ * (one transaction for all of them), and on stderr, at most SAY_PER_WINDOW
+ * lines in SAY_WINDOW_MS. raw is copied (at most FSB_REJECT_RAW_MAX bytes);
+ * total is what arrived. */
 static void reject(struct node *n, const char *topic, int code, const char *why,
 		   const uint8_t *raw, size_t len, size_t total, int64_t when)
 {
@@ -387,6 +391,9 @@ static void reject(struct node *n, const char *topic, int code, const char *why,
 	if (keep)
 		memcpy(copy, raw, keep);
 	n->rejects[n->n_rejects++] = (struct fsb_reject_in){when, t, code, r, copy, keep, total};
+	n->rejects_bytes += keep;
+	if (n->rejects_bytes >= REJECTS_PENDING_MAX)
+		write_rejects(n);
 }
 
 static void write_rejects(struct node *n)
@@ -401,6 +408,7 @@ static void write_rejects(struct node *n)
 		free((void *)n->rejects[i].raw);
 	}
 	n->n_rejects = 0;
+	n->rejects_bytes = 0;
 }
 
 static void reject_pending(struct node *n, const struct pending *p, int code, const char *why)
@@ -1116,16 +1124,6 @@ static void on_checkpoint(struct node *n, struct fsb_control *c, struct event *e
 
 /* ---- trust: CRLs from the exchange, trust files read again ------------------------------- */
 
-/* The store name of the CRL of the CA named issuer. */
-static void crl_name(const char *issuer, char out[40])
-{
-	uint8_t h[FSB_HASH_LEN];
-	char hex[17];
-	fsb_sha256((const uint8_t *)issuer, strlen(issuer), h);
-	hex8(h, hex);
-	snprintf(out, 40, "crl:%s", hex);
-}
-
 /* Offers a CRL to the trust store; when adopted, keeps it in the store so
  * that a restart starts from it. Returns what fsb_trust_offer_crl() did. */
 static int adopt_crl(struct node *n, const uint8_t *crl, size_t len, const char *from, char *why,
@@ -1133,11 +1131,14 @@ static int adopt_crl(struct node *n, const uint8_t *crl, size_t len, const char 
 {
 	struct fsb_crl_info info;
 	int rc = fsb_trust_offer_crl(n->trust, crl, len, &info, why, whylen);
-	if (rc == 1) {
-		char name[40];
-		crl_name(info.issuer, name);
-		if (fsb_store_put_value(n->store, name, crl, len))
+	uint8_t *der;
+	size_t der_len;
+	if (rc == 1 && fsb_crl_der(crl, len, &der, &der_len) == 0) {
+		if (fsb_store_put_crl(n->store, info.issuer, der, der_len))
 			say(n, "ERROR", "cannot keep the CRL: %s", fsb_store_error(n->store));
+		free(der);
+	}
+	if (rc == 1) {
 		say(n, "INFO", "adopted CRL number %llu of CA \"%s\" (%zu revoked) from %s",
 		    (unsigned long long)info.number, info.issuer, info.revoked, from);
 	}
@@ -1172,19 +1173,6 @@ static void offer_kept_crls(struct node *n, struct fsb_trust *from)
 	}
 }
 
-static int open_trust(const struct fsb_config *cfg, struct fsb_trust **out, char *err,
-		      size_t errlen)
-{
-	struct fsb_trust_anchor *anchors = calloc(cfg->n_ca ? cfg->n_ca : 1, sizeof *anchors);
-	if (!anchors)
-		return FSB_ENOMEM;
-	for (size_t i = 0; i < cfg->n_ca; i++)
-		anchors[i] = (struct fsb_trust_anchor){cfg->ca_files[i], cfg->crl_files[i]};
-	int rc = fsb_trust_open(anchors, cfg->n_ca, out, err, errlen);
-	free(anchors);
-	return rc;
-}
-
 /* The trust files changed (or SIGHUP): read them again, as `fsbridge check`
  * would. A file that does not make a valid trust store changes nothing (an
  * error line says why); a CRL older than the one in force does not replace
@@ -1193,7 +1181,7 @@ static void reload_trust(struct node *n)
 {
 	struct fsb_trust *fresh = NULL, *old = n->trust;
 	char err[512];
-	if (open_trust(n->cfg, &fresh, err, sizeof err)) {
+	if (fsb_trust_open_files(n->cfg->ca_files, n->cfg->crl_files, n->cfg->n_ca, &fresh, err, sizeof err)) {
 		say(n, "ERROR", "trust files changed but cannot be used: %s; the trust in force stays", err);
 		return;
 	}
@@ -1265,8 +1253,6 @@ static void on_exchange_message(struct node *n, struct event *e)
 	struct fsb_topic t;
 	if (fsb_topic_parse(e->topic, &t) != 0)
 		return; /* not one of ours */
-	if (strcmp(t.origin, n->origin) == 0)
-		return; /* our own publications, echoed by the broker */
 	if (e->oversize) {
 		char why[200];
 		snprintf(why, sizeof why, "envelope of %zu bytes exceeds the cap of %zu bytes",
@@ -1274,14 +1260,21 @@ static void on_exchange_message(struct node *n, struct event *e)
 		reject(n, e->topic, FSB_ETOOBIG, why, e->payload, e->len, e->oversize, e->arrival_ms);
 		return;
 	}
+	if (t.type == FSB_TOPIC_CRL) {
+		/* Authentic by its CA's signature, whoever handed it on: this
+		 * node too (fsbridge trust publish-crl). */
+		on_crl(n, &t, e);
+		return;
+	}
+	if (strcmp(t.origin, n->origin) == 0)
+		return; /* our own publications, echoed by the broker */
 	struct peer *p;
 	switch (t.type) {
 	case FSB_TOPIC_STATUS:
 		if ((p = peer_of(n, t.origin, 1)))
 			p->online = e->len == 6 && memcmp(e->payload, "online", 6) == 0;
 		return;
-	case FSB_TOPIC_CRL:
-		on_crl(n, &t, e);
+	case FSB_TOPIC_CRL: /* taken above */
 		return;
 	case FSB_TOPIC_CHECKPOINT:
 	case FSB_TOPIC_SYNC: {
@@ -1484,20 +1477,19 @@ static int load_state(struct node *n, char *err, size_t errlen)
 	free(h);
 	if (rc)
 		return FSB_ECONFIG;
-	for (size_t i = 0; i < fsb_trust_n_anchors(n->trust); i++) {
-		struct fsb_crl_info info;
-		size_t len;
-		char name[40];
-		uint8_t *crl = NULL;
-		fsb_trust_crl(n->trust, i, &len, &info);
-		crl_name(info.issuer, name);
-		if (fsb_store_get_value(n->store, name, &crl, &len) == 0) {
+	uint8_t **crls;
+	size_t *lens, n_crls;
+	if (fsb_store_crls(n->store, &crls, &lens, &n_crls) == 0) {
+		for (size_t i = 0; i < n_crls; i++) {
+			struct fsb_crl_info info;
 			char why[300];
-			if (fsb_trust_offer_crl(n->trust, crl, len, &info, why, sizeof why) == 1)
+			if (fsb_trust_offer_crl(n->trust, crls[i], lens[i], &info, why, sizeof why) == 1)
 				say(n, "INFO", "CRL number %llu of CA \"%s\", adopted earlier, stays in force",
 				    (unsigned long long)info.number, info.issuer);
+			free(crls[i]);
 		}
-		free(crl);
+		free(crls);
+		free(lens);
 	}
 	return 0;
 }
@@ -1527,7 +1519,7 @@ static int setup(struct node *n, char *err, size_t errlen)
 	if (ftruncate(n->lock_fd, 0) != 0 || pwrite(n->lock_fd, pid, (size_t)plen, 0) != plen)
 		say(n, "WARN", "cannot write the pid into %s", lock);
 	if ((rc = fsb_signer_open(cfg->key_path, cfg->cert_path, &n->signer, err, errlen)) ||
-	    (rc = open_trust(cfg, &n->trust, err, errlen)))
+	    (rc = fsb_trust_open_files(cfg->ca_files, cfg->crl_files, cfg->n_ca, &n->trust, err, errlen)))
 		return rc;
 	char why[400];
 	if ((rc = fsb_trust_check_signer(n->trust, n->signer, n->origin, fsb_time_now_ms(), why,

@@ -129,6 +129,11 @@ struct fsb_trust_anchor {
 int fsb_trust_open(const struct fsb_trust_anchor *anchors, size_t n, struct fsb_trust **out,
 		   char *err, size_t errlen);
 
+/* The same from parallel lists, as the configuration keeps them
+ * (crl_files[i] NULL where it says "none"). */
+int fsb_trust_open_files(char *const *ca_files, char *const *crl_files, size_t n,
+			 struct fsb_trust **out, char *err, size_t errlen);
+
 /* Releases the store; NULL allowed. */
 void fsb_trust_close(struct fsb_trust *t);
 
@@ -172,6 +177,10 @@ struct fsb_crl_info {
  * trusted CA signed it; err says which. info (when not NULL) describes it. */
 int fsb_trust_offer_crl(struct fsb_trust *t, const uint8_t *crl, size_t len,
 			struct fsb_crl_info *info, char *err, size_t errlen);
+
+/* The DER form of a CRL given as DER or PEM, malloc'd into *der; FSB_ECERT
+ * when it is not one CRL. */
+int fsb_crl_der(const uint8_t *crl, size_t len, uint8_t **der, size_t *der_len);
 
 /* The CRL held for anchor i (DER, valid until the store changes or
  * closes), or NULL when it has none; info (when not NULL) describes it, or

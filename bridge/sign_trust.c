@@ -256,6 +256,19 @@ fail:
 	return rc;
 }
 
+int fsb_trust_open_files(char *const *ca_files, char *const *crl_files, size_t n,
+			 struct fsb_trust **out, char *err, size_t errlen)
+{
+	struct fsb_trust_anchor *anchors = calloc(n ? n : 1, sizeof *anchors);
+	if (!anchors)
+		return FSB_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		anchors[i] = (struct fsb_trust_anchor){ca_files[i], crl_files[i]};
+	int rc = fsb_trust_open(anchors, n, out, err, errlen);
+	free(anchors);
+	return rc;
+}
+
 void fsb_trust_close(struct fsb_trust *t)
 {
 	if (!t)
@@ -518,6 +531,36 @@ int fsb_trust_in_force(struct fsb_trust *t, const uint8_t *cert, size_t cert_len
 	return 0;
 }
 
+/* Parses one CRL given as DER or PEM into c (initialised by the caller). */
+static int parse_crl(mbedtls_x509_crl *c, const uint8_t *crl, size_t len)
+{
+	/* mbedTLS wants PEM NUL-terminated, its length counting the NUL. */
+	uint8_t *copy = malloc(len + 1);
+	if (!copy)
+		return MBEDTLS_ERR_X509_ALLOC_FAILED;
+	memcpy(copy, crl, len);
+	copy[len] = '\0';
+	int is_pem = len > 10 && memcmp(copy, "-----BEGIN", 10) == 0;
+	int mrc = mbedtls_x509_crl_parse(c, copy, is_pem ? len + 1 : len);
+	free(copy);
+	return mrc;
+}
+
+int fsb_crl_der(const uint8_t *crl, size_t len, uint8_t **der, size_t *der_len)
+{
+	mbedtls_x509_crl c;
+	mbedtls_x509_crl_init(&c);
+	int rc = parse_crl(&c, crl, len) || c.next ? FSB_ECERT : 0;
+	if (rc == 0 && !(*der = malloc(c.raw.len)))
+		rc = FSB_ENOMEM;
+	if (rc == 0) {
+		memcpy(*der, c.raw.p, c.raw.len);
+		*der_len = c.raw.len;
+	}
+	mbedtls_x509_crl_free(&c);
+	return rc;
+}
+
 int fsb_trust_offer_crl(struct fsb_trust *t, const uint8_t *crl, size_t len,
 			struct fsb_crl_info *info, char *err, size_t errlen)
 {
@@ -527,15 +570,7 @@ int fsb_trust_offer_crl(struct fsb_trust *t, const uint8_t *crl, size_t len,
 		info = &local;
 	memset(info, 0, sizeof *info);
 	mbedtls_x509_crl_init(&c);
-	/* mbedTLS wants PEM NUL-terminated, its length counting the NUL. */
-	uint8_t *copy = malloc(len + 1);
-	if (!copy)
-		return FSB_ENOMEM;
-	memcpy(copy, crl, len);
-	copy[len] = '\0';
-	int is_pem = len > 10 && memcmp(copy, "-----BEGIN", 10) == 0;
-	int mrc = mbedtls_x509_crl_parse(&c, copy, is_pem ? len + 1 : len);
-	free(copy);
+	int mrc = parse_crl(&c, crl, len);
 	int rc = FSB_ECERT;
 	if (mrc || c.next) {
 		fsb_sign_error(err, errlen, mrc, mrc ? "not a CRL" : "holds several CRLs; give one");

@@ -321,6 +321,18 @@ int fsb_store_open(const char *dir, const struct fsb_store_opts *o, struct fsb_s
 		rc = FSB_EIO;
 		goto fail;
 	}
+	if (s->read_only) {
+		/* Say what it is, rather than LMDB's "No such file or directory". */
+		char data[600];
+		struct stat dst;
+		snprintf(data, sizeof data, "%s/data.mdb", dir);
+		if (!S_ISDIR(st.st_mode) || stat(data, &dst) != 0) {
+			seterr(s, "%s is not an fsbridge data directory (%s)", dir,
+			       S_ISDIR(st.st_mode) ? "it holds no log, data.mdb" : "not a directory");
+			rc = FSB_ECONFIG;
+			goto fail;
+		}
+	}
 	if (!s->read_only && make_dirs(dir) != 0) {
 		seterr(s, "cannot create data directory %s: %s", dir, strerror(errno));
 		rc = FSB_EIO;
@@ -1303,12 +1315,46 @@ int fsb_store_get_note(struct fsb_store *s, const char *name, char **value)
 	return get_named(s, "note", name, (uint8_t **)value, &len);
 }
 
-int fsb_store_put_value(struct fsb_store *s, const char *name, const uint8_t *data, size_t len)
+int fsb_store_put_crl(struct fsb_store *s, const char *ca_name, const uint8_t *der, size_t len)
 {
-	return put_named(s, "value", name, data, len);
+	/* Keyed by a hash of the name: names may be long, keys are short. */
+	uint8_t h[FSB_HASH_LEN];
+	char name[20];
+	fsb_sha256((const uint8_t *)ca_name, strlen(ca_name), h);
+	for (int i = 0; i < 8; i++)
+		sprintf(name + 2 * i, "%02x", h[i]);
+	return put_named(s, "crl", name, der, len);
 }
 
-int fsb_store_get_value(struct fsb_store *s, const char *name, uint8_t **data, size_t *len)
+int fsb_store_crls(struct fsb_store *s, uint8_t ***crls, size_t **lens, size_t *n)
 {
-	return get_named(s, "value", name, data, len);
+	*crls = NULL;
+	*lens = NULL;
+	*n = 0;
+	MDB_txn *txn;
+	MDB_cursor *c;
+	int rc = read_cursor(s, DB_META, &txn, &c, "cannot read the kept CRLs");
+	if (rc)
+		return rc;
+	MDB_val k = val("crl:", 4), v;
+	for (int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     mrc == 0 && k.mv_size > 4 && memcmp(k.mv_data, "crl:", 4) == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint8_t **more = realloc(*crls, (*n + 1) * sizeof **crls);
+		size_t *more_lens = more ? realloc(*lens, (*n + 1) * sizeof **lens) : NULL;
+		uint8_t *copy = more_lens ? malloc(v.mv_size ? v.mv_size : 1) : NULL;
+		if (more)
+			*crls = more;
+		if (more_lens)
+			*lens = more_lens;
+		if (!copy) {
+			rc = FSB_ENOMEM;
+			break;
+		}
+		memcpy(copy, v.mv_data, v.mv_size);
+		(*crls)[*n] = copy;
+		(*lens)[(*n)++] = v.mv_size;
+	}
+	read_done(txn, c);
+	return rc;
 }

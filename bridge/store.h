@@ -272,9 +272,13 @@ int fsb_store_checkpoints(struct fsb_store *s, char (**peers)[FSB_ORIGIN_MAX + 1
 int fsb_store_put_note(struct fsb_store *s, const char *name, const char *value);
 int fsb_store_get_note(struct fsb_store *s, const char *name, char **value);
 
-/* The same for bytes (a CRL the node adopted): get returns a malloc'd copy
- * of *len bytes, or FSB_ENOTFOUND. */
-int fsb_store_put_value(struct fsb_store *s, const char *name, const uint8_t *data, size_t len);
-int fsb_store_get_value(struct fsb_store *s, const char *name, uint8_t **data, size_t *len);
+/* A CRL the node adopted (DER), kept per CA (ca_name: its subject CN)
+ * replacing the one kept before, so that a restart, or an auditor, starts
+ * from the newest the node knew. */
+int fsb_store_put_crl(struct fsb_store *s, const char *ca_name, const uint8_t *der, size_t len);
+
+/* Every CRL kept: malloc'd arrays of *n buffers and lengths; free each
+ * buffer, then the arrays. */
+int fsb_store_crls(struct fsb_store *s, uint8_t ***crls, size_t **lens, size_t *n);
 
 #endif
