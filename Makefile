@@ -4,6 +4,7 @@
 #   make deps       install the Debian packages the project needs (root)
 #   make test       deps + build + every test
 #   make asan       the same tests under address and undefined sanitizers
+#   make test-faults, test-attacks   faults injected; the exchange under attack
 #   make demo       what fsbridge does so far, shown on the example messages
 #   make bench      the benchmarks, against this machine's own ceilings
 #   make clean
@@ -71,8 +72,8 @@ TEST_CPPFLAGS := -DFSB_TOP_DIR='"$(CURDIR)"' -DFSB_BIN='"$(CURDIR)/$(BIN)"' \
 	$(shell pkg-config --cflags criterion 2>/dev/null)
 TEST_LDLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
-.PHONY: all deps test asan valgrind valgrind-run test-faults faults-run demo fuzz fuzz-run \
-	clean check-run bench bench-run
+.PHONY: all deps test asan valgrind valgrind-run test-faults faults-run test-attacks attacks-run \
+	demo fuzz fuzz-run clean check-run bench bench-run
 # Generated sources and objects are kept, never deleted as intermediates.
 .SECONDARY:
 all: $(BIN)
@@ -155,8 +156,10 @@ valgrind: deps
 	@$(MAKE) --no-print-directory valgrind-run
 
 # The fault-injection suite: real processes killed, a broker restarted, a
-# 60 s partition, a full disk (tests/faults/). Prints a summary table.
-FAULT_SRC := tests/faults/test_faults.c tests/integration/harness.c tests/unit/helpers.c
+# 60 s partition, a full disk, a split between the nodes (tests/faults/).
+# Prints a summary table.
+FAULT_SRC := tests/faults/test_faults.c tests/attacks/attacker.c tests/integration/harness.c \
+	tests/unit/helpers.c
 FAULT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(FAULT_SRC))
 FAULT_BIN := $(BUILD)/tests/fault_tests
 
@@ -174,6 +177,31 @@ faults-run: $(BIN) $(FAULT_BIN)
 
 test-faults: deps
 	@$(MAKE) --no-print-directory faults-run
+
+# The attack suite: a hostile province and a client on a listener without
+# ACL against real nodes and a real broker (tests/attacks/). Prints a
+# summary table.
+ATTACK_SRC := $(wildcard tests/attacks/*.c) tests/integration/harness.c tests/unit/helpers.c
+ATTACK_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(ATTACK_SRC))
+ATTACK_BIN := $(BUILD)/tests/attack_tests
+
+$(ATTACK_BIN): $(ATTACK_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)
+
+attacks-run: $(BIN) $(ATTACK_BIN)
+	@certs/make-demo-pki.sh $(TEST_PKI) >/dev/null
+	@certs/make-demo-pki.sh $(TEST_PKI)-other "fsbridge untrusted test CA" >/dev/null
+	@rm -f $(BUILD)/tests/attacks-summary.txt
+	@$(ATTACK_BIN) --jobs=1 >$(BUILD)/tests/attacks.log 2>&1; status=$$?; \
+	cat $(BUILD)/tests/attacks.log; \
+	if grep -q 'Sanitizer' $(BUILD)/tests/attacks.log; then \
+	  echo "make: sanitizer reports in $(BUILD)/tests/attacks.log" >&2; status=1; fi; \
+	echo; echo "attack                                           sent  rejected   outcome"; \
+	cat $(BUILD)/tests/attacks-summary.txt; exit $$status
+
+test-attacks: deps
+	@$(MAKE) --no-print-directory attacks-run
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 check-run
@@ -241,6 +269,6 @@ demo: deps
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FAULT_OBJ:.o=.d) $(BUILD)/bridge/main.d \
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FAULT_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) $(BUILD)/bridge/main.d \
 	$(wildcard $(BUILD)/tests/bench/*.d) \
 	$(wildcard $(BUILD)/tests/fuzz/*.d)

@@ -6,10 +6,12 @@
  * node killed with SIGKILL ten times at random moments and restarted, the
  * broker killed and restarted without persistence, a partition of 60 s (the
  * broker stopped) while submissions go on, and the receiver's disk running
- * full (a small tmpfs) until space returns. At the end both nodes must hold
- * identical stream heads, every submitted message must be in both logs
- * exactly once, and audit verify --full must pass on both. Each test adds a
- * row to the summary table printed at the end of the run.
+ * full (a small tmpfs) until space returns, and a split: a third origin
+ * signing two payloads for one seq and handing one to each node, which both
+ * must name DIVERGED. At the end both nodes must hold identical heads of
+ * Long An's stream, every submitted message must be in both logs exactly
+ * once, and audit verify --full must pass on both. Each test adds a row to
+ * the summary table printed at the end of the run.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -19,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../attacks/attacker.h"
 #include "../integration/harness.h"
 #include "../unit/helpers.h"
 #include "format.h"
@@ -261,4 +264,39 @@ Test(faults, receiver_disk_full_then_space_returns)
 	cr_assert_eq(th_sh("mount -o remount,size=64m %s", cantho.data), 0);
 	finish("receiver disk full, then space", 1, fsb_time_now_ms());
 	/* The audit above ran on the remounted tmpfs; leave it for teardown. */
+}
+
+Test(faults, split_between_the_nodes_is_named)
+{
+	hn_start(&longan);
+	hn_start(&cantho);
+	pid_t stream = start_stream(100);
+	/* An Giang signs two different angiang:1 and hands one to each node
+	 * (re-sends are addressed): the two logs now differ at that seq. */
+	struct atk *a = atk_tls(&broker, PKI, "angiang");
+	size_t la, lb;
+	uint8_t ha[FSB_HASH_LEN], hb[FSB_HASH_LEN];
+	uint8_t *va = atk_message(PKI, "angiang", "angiang", 1, NULL, fsb_time_now_ms(), "SPLIT-A", 0, &la, ha);
+	uint8_t *vb = atk_message(PKI, "angiang", "angiang", 1, NULL, fsb_time_now_ms(), "SPLIT-B", 0, &lb, hb);
+	atk_publish(a, "foodsafety/v1/angiang/resend/longan", va, la, 0);
+	atk_publish(a, "foodsafety/v1/angiang/resend/cantho", vb, lb, 0);
+	atk_drain(a);
+	atk_close(a);
+	free(va);
+	free(vb);
+	cr_expect(hn_wait_log(&longan, "DIVERGED: cantho holds angiang:1", 30000), "longan did not say DIVERGED");
+	cr_expect(hn_wait_log(&cantho, "DIVERGED: longan holds angiang:1", 30000), "cantho did not say DIVERGED");
+	char *out = NULL, want[200], a8[17], b8[17];
+	for (int i = 0; i < 8; i++) {
+		sprintf(a8 + 2 * i, "%02x", ha[i]);
+		sprintf(b8 + 2 * i, "%02x", hb[i]);
+	}
+	th_fsbridge(&out, NULL, "status -c %s", longan.conf);
+	snprintf(want, sizeof want, "DIVERGED: cantho holds %s… at seq 1, this node %s…", b8, a8);
+	cr_expect(strstr(out, want), "want \"%s\" in %s", want, out);
+	free(out);
+	int status;
+	waitpid(stream, &status, 0);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the submissions failed");
+	finish("split: angiang:1 differs, named", 1, fsb_time_now_ms());
 }

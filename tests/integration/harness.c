@@ -92,8 +92,11 @@ void hb_start(struct broker *b, int persistence)
 		b->port = free_port();
 	if (!b->tls_port && !b->plain)
 		b->tls_port = free_port();
+	if (b->want_open && !b->open_port)
+		b->open_port = free_port();
+	const char *pki = b->pki[0] ? b->pki : PKI;
 	b->persistence = persistence;
-	char conf[128], log[128], listeners[1200];
+	char conf[128], log[128], listeners[1600];
 	snprintf(conf, sizeof conf, "%s/mosquitto.conf", b->dir);
 	snprintf(log, sizeof log, "%s/mosquitto.log", b->dir);
 	if (b->plain)
@@ -107,7 +110,10 @@ void hb_start(struct broker *b, int persistence)
 			 "acl_file %s/config/mosquitto/exchange.acl\n"
 			 "listener %d 127.0.0.1\nallow_anonymous true\n"
 			 "acl_file %s/config/mosquitto/local.acl\n",
-			 b->tls_port, PKI, PKI, PKI, PKI, FSB_TOP_DIR, b->port, FSB_TOP_DIR);
+			 b->tls_port, pki, pki, pki, pki, FSB_TOP_DIR, b->port, FSB_TOP_DIR);
+	if (b->want_open) /* a listener anyone may write anything to */
+		snprintf(listeners + strlen(listeners), sizeof listeners - strlen(listeners),
+			 "listener %d 127.0.0.1\nallow_anonymous true\n", b->open_port);
 	char text[2048];
 	snprintf(text, sizeof text, "%spersistence %s\npersistence_location %s/\n%s\n", listeners,
 		 persistence ? "true" : "false", b->dir,
@@ -162,27 +168,35 @@ void hb_kill(struct broker *b)
 
 void hn_init(struct node *n, const char *dir, const char *origin, const struct broker *b)
 {
+	hn_init_with(n, dir, origin, b, PKI, NULL, "");
+}
+
+void hn_init_with(struct node *n, const char *dir, const char *origin, const struct broker *b,
+		  const char *pki, const char *key, const char *extra)
+{
+	if (!key)
+		key = origin;
 	memset(n, 0, sizeof *n);
 	snprintf(n->origin, sizeof n->origin, "%s", origin);
 	snprintf(n->conf, sizeof n->conf, "%s/%s.conf", dir, origin);
 	snprintf(n->data, sizeof n->data, "%s/%s", dir, origin);
 	snprintf(n->log, sizeof n->log, "%s/%s.log", dir, origin);
 	n->b = b;
-	char text[2048], exchange[700];
+	char text[3072], exchange[700];
 	if (b->plain)
 		snprintf(exchange, sizeof exchange, "uri = tcp://127.0.0.1:%d\n", b->port);
 	else
 		snprintf(exchange, sizeof exchange,
 			 "uri = ssl://127.0.0.1:%d\ntls_ca = %s/ca.crt\ntls_cert = %s/%s-client.crt\n"
 			 "tls_key = %s/%s-client.key\n",
-			 b->tls_port, PKI, PKI, origin, PKI, origin);
+			 b->tls_port, pki, pki, origin, pki, origin);
 	snprintf(text, sizeof text,
 		 "[node]\norigin = %s\ndata_dir = %s\n"
 		 "[signing]\nkey = %s/%s.key\ncert = %s/%s.crt\n"
 		 "[trust]\nca = %s/ca.crt\ncrl = %s/ca.crl\n"
 		 "[exchange]\n%sclient_id = %s-bridge\n"
-		 "[local]\nuri = tcp://127.0.0.1:%d\nroot = %s/foodsafety\n",
-		 origin, origin, PKI, origin, PKI, origin, PKI, PKI, exchange, origin, b->port, origin);
+		 "[local]\nuri = tcp://127.0.0.1:%d\nroot = %s/foodsafety\n%s",
+		 origin, origin, pki, key, pki, key, pki, pki, exchange, origin, b->port, origin, extra);
 	th_write(n->conf, text, strlen(text));
 }
 
@@ -275,7 +289,43 @@ uint64_t hn_rejects(const struct node *n)
 		fsb_store_stats(st, &s);
 		fsb_store_close(st);
 	}
-	return s.rejects;
+	return s.rejects_total;
+}
+
+long hn_rss_kib(const struct node *n)
+{
+	char path[64], line[256];
+	long kib = 0;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)n->pid);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "RssAnon: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+int hn_log_count(const struct node *n, const char *what)
+{
+	FILE *f = fopen(n->log, "r");
+	char line[2048];
+	int count = 0;
+	while (f && fgets(line, sizeof line, f))
+		count += strstr(line, what) != NULL;
+	if (f)
+		fclose(f);
+	return count;
+}
+
+int hn_wait_log(const struct node *n, const char *what, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 50) {
+		if (hn_log_count(n, what))
+			return 1;
+		h_sleep_ms(50);
+	}
+	return 0;
 }
 
 int hn_submit(const struct node *n, int count, const char *prefix)

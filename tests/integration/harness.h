@@ -19,6 +19,9 @@ struct broker {
 	char dir[64];
 	int persistence;
 	char extra[512]; /* more mosquitto.conf lines (a bridge, limits) */
+	int want_open;   /* also a listener with no ACL and no authentication */
+	int open_port;   /* ... on this port */
+	char pki[160];   /* the PKI of the TLS listener; the test PKI when empty */
 };
 
 /* The mosquitto_sub/pub options to reach the exchange as origin's node
@@ -42,6 +45,11 @@ void hb_kill(struct broker *b);   /* SIGKILL, wait */
 
 /* Writes DIR/ORIGIN.conf for a node on broker b (exchange and local). */
 void hn_init(struct node *n, const char *dir, const char *origin, const struct broker *b);
+/* The same with the keys and trust files of another PKI (a copy made by
+ * th_pki_copy), the signing key and certificate named `key` (NULL: the
+ * origin's), and more lines appended (sections and keys). */
+void hn_init_with(struct node *n, const char *dir, const char *origin, const struct broker *b,
+		  const char *pki, const char *key, const char *extra);
 /* Starts `fsbridge run -c conf`, stderr into DIR/ORIGIN.log, and waits until
  * it is connected. */
 void hn_start(struct node *n);
@@ -55,8 +63,14 @@ int hn_wait_head(const struct node *n, const char *origin, uint64_t seq, int tim
 uint64_t hn_head(const struct node *n, const char *origin);
 /* Submits n copies of the R3 example (reference "PREFIX-i"); 0 on success. */
 int hn_submit(const struct node *n, int count, const char *prefix);
-/* Count of rejects recorded by the node. */
+/* Count of rejects recorded by the node (ever, kept or not). */
 uint64_t hn_rejects(const struct node *n);
+/* The node's RssAnon in KiB, 0 when it does not run. */
+long hn_rss_kib(const struct node *n);
+/* Lines of the node's log containing `what`. */
+int hn_log_count(const struct node *n, const char *what);
+/* Waits until the node's log holds a line containing `what`; 0 on time-out. */
+int hn_wait_log(const struct node *n, const char *what, int timeout_ms);
 
 /* Kills every process the harness started (for test clean-up). */
 void h_kill_all(void);
