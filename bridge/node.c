@@ -122,7 +122,8 @@ struct pending {
 	int64_t issued_at_ms, arrival_ms;
 	int warnings;                  /* content rules broken */
 	char warning[200];             /* the first, for the log */
-	char stale[240];               /* why the certificate was not in force, when it was not */
+	int stale_rc;                  /* FSB_EREVOKED or FSB_EEXPIRED when the certificate */
+	char stale[240];               /* was not in force at arrival, and why */
 	char topic[FSB_TOPIC_MAX];
 	enum fsb_seq_trust trust;
 };
@@ -530,6 +531,7 @@ static int verify_pending(void *ctx, const char *origin, struct fsb_seq_item *it
 	if (rc == FSB_EREVOKED || rc == FSB_EEXPIRED) {
 		/* Authentic, but only a later message in force may vouch for it. */
 		copy(p->stale, sizeof p->stale, why);
+		p->stale_rc = rc;
 		p->trust = FSB_SEQ_STALE;
 		return FSB_SEQ_STALE;
 	}
@@ -547,7 +549,7 @@ static void refuse_stale(struct node *n, struct pending *p, const char *because)
 {
 	char why[600];
 	snprintf(why, sizeof why, "%s; %s", p->stale, because);
-	reject_pending(n, p, FSB_EREVOKED, why);
+	reject_pending(n, p, p->stale_rc, why);
 	fsb_seq_refused(n->seq, p->origin, p->seq, p->payload_hash);
 }
 

@@ -114,7 +114,7 @@ void hb_start(struct broker *b, int persistence)
 	if (b->want_open) /* a listener anyone may write anything to */
 		snprintf(listeners + strlen(listeners), sizeof listeners - strlen(listeners),
 			 "listener %d 127.0.0.1\nallow_anonymous true\n", b->open_port);
-	char text[2048];
+	char text[4096];
 	snprintf(text, sizeof text, "%spersistence %s\npersistence_location %s/\n%s\n", listeners,
 		 persistence ? "true" : "false", b->dir,
 		 b->extra[0] ? b->extra : "max_queued_messages 100000");

@@ -340,3 +340,35 @@ Test(config, check_usage)
 	cr_expect_eq(th_sh("%s check >/dev/null 2>&1", FSB_BIN), 2);
 	cr_expect_eq(th_sh("%s check -c a b >/dev/null 2>&1", FSB_BIN), 2);
 }
+
+/* A key pair whose certificate is not an fsbridge signing certificate: the
+ * TLS client one, one without any extended key usage, an expired one. */
+Test(config, check_refuses_a_certificate_that_is_not_for_signing)
+{
+	static const struct {
+		const char *name, *origin, *want;
+	} cases[] = {
+		{"longan-client", "longan", "signer certificate is for TLS (extended key usage clientAuth)"},
+		{"longan-noeku", "longan", "signer certificate lacks the fsbridge signing extended key usage"},
+		{"cantho-expired", "cantho", "valid 2020-01-01T00:00:00.000Z to 2020-12-31T23:59:59.000Z, not at arrival"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char dir[64], path[128], conf[1024];
+		th_tmpdir(dir);
+		snprintf(conf, sizeof conf,
+			 "[node]\norigin = %s\ndata_dir = var/%s\n"
+			 "[signing]\nkey = %s/%s.key\ncert = %s/%s.crt\n"
+			 "[trust]\nca = %s/ca.crt\ncrl = %s/ca.crl\n"
+			 "[exchange]\nuri = tcp://127.0.0.1:1883\nclient_id = x\n"
+			 "[local]\nuri = tcp://127.0.0.1:1883\nroot = x/foodsafety\n",
+			 cases[i].origin, cases[i].origin, PKI, cases[i].name, PKI, cases[i].name, PKI, PKI);
+		write_conf(dir, conf, path);
+		char *out, *err;
+		cr_expect_eq(run_check(dir, path, &out, &err), 1, "%s: %s", cases[i].name, err);
+		cr_expect(strstr(err, "[signing] cert: ") && strstr(err, cases[i].want), "%s: stderr: %s",
+			  cases[i].name, err);
+		free(out);
+		free(err);
+		th_rmtree(dir);
+	}
+}
