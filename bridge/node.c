@@ -65,6 +65,7 @@
 #define OUTBOX_RECHECK_MS 2000  /* a safety net under the notify file */
 #define TRUST_SETTLE_MS 200     /* a trust file changed: read it once writing is over */
 #define FLUSH_MAX 4096          /* messages appended in one transaction, at most */
+#define APPEND_RETRY_MS 250     /* after a failed append, the next try */
 #define CONFLICTS_MAX 16        /* second messages for one seq, kept to show the store */
 #define REPORTED_MAX 32         /* divergences and anomalies said once per peer */
 #define SAY_WINDOW_MS 10000     /* reject lines: at most SAY_PER_WINDOW per window */
@@ -100,6 +101,7 @@ struct peer {
 	char origin[FSB_ORIGIN_MAX + 1];
 	int online;            /* -1 unknown, 0 offline, 1 online */
 	int has_checkpoint;
+	int64_t checkpoint_at; /* when its latest checkpoint arrived */
 	uint64_t covers_own;   /* seq of our stream its checkpoint covers */
 	struct fsb_stream_state *streams; /* what its checkpoint claims */
 	size_t n_streams;
@@ -180,6 +182,7 @@ struct node {
 	int checkpoint_dirty;
 	int64_t checkpoint_due, checkpoint_sent_at;
 	int64_t append_error_said_at;
+	int64_t append_retry_at;  /* after a failed append, not before then */
 	int64_t trust_due;        /* a trust file changed: reload then; 0 = not due */
 	int64_t say_window_at;    /* reject lines said in this window, and left unsaid */
 	unsigned said_in_window;
@@ -694,8 +697,13 @@ static void on_stream_message(struct node *n, const struct fsb_topic *t, struct 
 		p->trust = FSB_SEQ_UNCHECKED;
 	} else {
 		/* Out of order, or another payload for a seq held: believed only
-		 * once verified on its own. */
+		 * once verified on its own; and not worth verifying when it
+		 * could not be kept (sync brings it again). */
 		struct fsb_seq_item it = item_of(p);
+		if (place == FSB_SEQ_AHEAD && !fsb_seq_room(n->seq, p->origin, p->seq, it.bytes)) {
+			pending_free(p);
+			return;
+		}
 		int trust = verify_pending(n, p->origin, &it);
 		if (trust < 0) {
 			pending_free(p);
@@ -749,6 +757,8 @@ static void fill_entry(struct fsb_entry_in *x, const struct pending *p)
  * that wait to be shown to the store as equivocation evidence. */
 static void flush(struct node *n)
 {
+	if (n->append_retry_at && fsb_time_now_ms() < n->append_retry_at)
+		return; /* the store failed a moment ago (a full disk): not on every event */
 	struct fsb_seq_stats sst;
 	fsb_seq_stats(n->seq, &sst);
 	size_t cap = sst.waiting + n->n_conflicts;
@@ -780,6 +790,7 @@ static void flush(struct node *n)
 		 * full disk may get space back). Said once in a while, not on
 		 * every turn. */
 		int64_t now = fsb_time_now_ms();
+		n->append_retry_at = now + APPEND_RETRY_MS;
 		if (now - n->append_error_said_at > 5000) {
 			n->append_error_said_at = now;
 			say(n, "ERROR", "cannot append %zu received messages: %s", k,
@@ -787,6 +798,8 @@ static void flush(struct node *n)
 		}
 		for (size_t j = 0; j < k; j++)
 			res[j] = FSB_GAP;
+	} else {
+		n->append_retry_at = 0;
 	}
 	char why[300];
 	for (size_t j = 0; j < k; j++) {
@@ -996,9 +1009,11 @@ static void on_sync_request(struct node *n, const struct fsb_control *c, int64_t
 		fsb_store_head(n->store, n->origin, &held, hash, NULL);
 	else
 		held = fsb_seq_held(n->seq, c->sync_origin, NULL);
-	uint64_t have = claimed(peer_of(n, c->origin, 0), c->sync_origin);
+	const struct peer *rp = peer_of(n, c->origin, 0);
+	uint64_t have = claimed(rp, c->sync_origin);
+	int64_t have_at = rp && rp->has_checkpoint ? rp->checkpoint_at : INT64_MIN;
 	switch (fsb_resend_request(n->resend, c->origin, c->sync_origin, c->from_seq, c->to_seq, held,
-				   have, now, &from, &to)) {
+				   have, have_at, now, &from, &to)) {
 	case FSB_RESEND_SCHEDULED:
 		say(n, "INFO", "re-sending %s:%llu..%llu to %s", c->sync_origin,
 		    (unsigned long long)from, (unsigned long long)to, c->origin);
@@ -1098,6 +1113,7 @@ static void on_checkpoint(struct node *n, struct fsb_control *c, struct event *e
 	p->n_streams = c->n_streams;
 	c->streams = NULL;
 	p->has_checkpoint = 1;
+	p->checkpoint_at = e->arrival_ms;
 	p->covers_own = 0;
 	uint64_t own = 0;
 	uint8_t hash[FSB_HASH_LEN];

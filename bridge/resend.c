@@ -182,8 +182,8 @@ static uint64_t span(uint64_t from, uint64_t to)
 
 enum fsb_resend_outcome fsb_resend_request(struct fsb_resend *r, const char *requester,
 					   const char *origin, uint64_t from, uint64_t to,
-					   uint64_t held, uint64_t have, int64_t now_ms,
-					   uint64_t *out_from, uint64_t *out_to)
+					   uint64_t held, uint64_t have, int64_t have_at_ms,
+					   int64_t now_ms, uint64_t *out_from, uint64_t *out_to)
 {
 	r->st.requests++;
 	uint64_t asked = span(from ? from : 1, to);
@@ -193,8 +193,10 @@ enum fsb_resend_outcome fsb_resend_request(struct fsb_resend *r, const char *req
 		to = held;
 	if (have >= from)
 		from = have == UINT64_MAX ? UINT64_MAX : have + 1;
+	/* Re-sent lately, and not reported missing since: not again. */
 	const struct memo *m = memo_of(r, requester, origin);
-	if (m && now_ms - m->at < r->l.memory_ms && from >= m->from && from <= m->upto)
+	if (m && now_ms - m->at < r->l.memory_ms && have_at_ms <= m->at && from >= m->from &&
+	    from <= m->upto)
 		from = m->upto + 1;
 	struct job *j = job_of(r, requester, origin);
 	if (j && from <= j->to + 1 && to > j->to) {

@@ -46,13 +46,14 @@ enum fsb_resend_outcome {
 };
 
 /* A sync request from requester for origin's [from, to], where this node
- * holds origin's stream up to `held` and the requester's latest checkpoint
- * says it holds it up to `have` (0 when unknown). *from and *to receive
- * what will be re-sent. */
+ * holds origin's stream up to `held` and the requester's latest checkpoint,
+ * which arrived at have_at_ms, says it holds it up to `have` (0 and
+ * INT64_MIN when there is none). *from and *to receive what will be
+ * re-sent. */
 enum fsb_resend_outcome fsb_resend_request(struct fsb_resend *r, const char *requester,
 					   const char *origin, uint64_t from, uint64_t to,
-					   uint64_t held, uint64_t have, int64_t now_ms,
-					   uint64_t *out_from, uint64_t *out_to);
+					   uint64_t held, uint64_t have, int64_t have_at_ms,
+					   int64_t now_ms, uint64_t *out_from, uint64_t *out_to);
 
 /* The next message to re-send. */
 struct fsb_resend_next {

@@ -238,6 +238,24 @@ static int make_room(struct fsb_seq *q, struct stream *s, uint64_t seq, size_t b
 	return 0;
 }
 
+int fsb_seq_room(const struct fsb_seq *q, const char *origin, uint64_t seq, size_t bytes)
+{
+	const struct stream *s = find(q, origin);
+	if (bytes > q->l.max_stream_bytes || bytes > q->l.max_bytes)
+		return 0;
+	if (!s)
+		return q->n_streams < q->l.max_streams;
+	/* Of this stream, only higher seqs make way; of the whole buffer,
+	 * anything of another stream may. */
+	size_t above = 0;
+	for (size_t i = lower_bound(s, seq + 1); i < s->n_wait; i++)
+		above += s->wait[i].bytes;
+	if (s->bytes - above + bytes > q->l.max_stream_bytes)
+		return 0;
+	return q->bytes - s->bytes + (s->bytes - above) + bytes <= q->l.max_bytes ||
+	       q->bytes - s->bytes > 0;
+}
+
 static int rank(enum fsb_seq_trust t)
 {
 	return t == FSB_SEQ_STALE ? 1 : t == FSB_SEQ_UNCHECKED ? 0 : 2;

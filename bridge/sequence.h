@@ -122,6 +122,11 @@ uint64_t fsb_seq_held(const struct fsb_seq *q, const char *origin, uint8_t hash[
 int fsb_seq_waiting(const struct fsb_seq *q, const char *origin, uint64_t seq,
 		    uint8_t hash[FSB_HASH_LEN]);
 
+/* Whether a message of `bytes` at seq, in force, would find room (counting
+ * what could make way for it): when it would not, it is not worth
+ * verifying. */
+int fsb_seq_room(const struct fsb_seq *q, const char *origin, uint64_t seq, size_t bytes);
+
 /* What fsb_seq_admit() did. */
 enum fsb_seq_admitted {
 	FSB_SEQ_KEPT = 0,      /* waiting; the module owns it->data */

@@ -245,7 +245,11 @@ Test(sequence, a_stream_budget_drops_the_highest_seqs)
 	/* 50000 bytes a stream: 500 of 100 bytes. */
 	for (uint64_t s = 2; s <= 501; s++)
 		cr_assert_eq(offer("longan", s, GOOD, FSB_SEQ_IN_FORCE), FSB_SEQ_KEPT);
-	/* One more beyond them: no room, and nothing lower makes way. */
+	/* One more beyond them: no room, and nothing lower makes way (so it
+	 * is not even worth verifying). */
+	cr_expect_not(fsb_seq_room(q, "longan", 600, 100));
+	cr_expect(fsb_seq_room(q, "longan", 1, 100));
+	cr_expect(fsb_seq_room(q, "cantho", 7, 100));
 	cr_expect_eq(offer("longan", 600, GOOD, FSB_SEQ_IN_FORCE), FSB_SEQ_NOT_KEPT);
 	cr_expect_eq(msgs[499].released, 0);
 	/* One below them: the highest makes way. */
