@@ -556,6 +556,17 @@ static void refuse_stale(struct node *n, struct pending *p, const char *because)
 	fsb_seq_refused(n->seq, p->origin, p->seq, p->payload_hash);
 }
 
+/* Keeps a second message in force for one seq aside: once the first is
+ * appended, the store keeps this one as equivocation evidence. A few at
+ * most; past them it is let go. */
+static void keep_conflict(struct node *n, struct pending *p)
+{
+	if (n->n_conflicts < CONFLICTS_MAX)
+		n->conflicts[n->n_conflicts++] = p;
+	else
+		pending_free(p);
+}
+
 /* fsb_seq_ops.release: a waiting message the sequencer lets go. */
 static void release_pending(void *ctx, const char *origin, struct fsb_seq_item *it,
 			    enum fsb_seq_drop why)
@@ -564,17 +575,14 @@ static void release_pending(void *ctx, const char *origin, struct fsb_seq_item *
 	struct pending *p = it->data;
 	(void)origin;
 	p->trust = it->trust;
-	if (why == FSB_SEQ_UNVOUCHED) {
-		refuse_stale(n, p, "no later message of the stream in force links to it");
-	} else if (why == FSB_SEQ_CONFLICT && p->trust == FSB_SEQ_STALE) {
-		refuse_stale(n, p, "a message in force for the same seq came");
-	} else if (why == FSB_SEQ_CONFLICT && p->trust == FSB_SEQ_IN_FORCE &&
-		   n->n_conflicts < CONFLICTS_MAX) {
-		/* A second message in force for one seq: once the first is
-		 * appended, the store keeps this one as equivocation evidence. */
-		n->conflicts[n->n_conflicts++] = p;
+	if (why == FSB_SEQ_CONFLICT && p->trust == FSB_SEQ_IN_FORCE) {
+		keep_conflict(n, p);
 		return;
 	}
+	if (why == FSB_SEQ_UNVOUCHED)
+		refuse_stale(n, p, "no later message of the stream in force links to it");
+	else if (why == FSB_SEQ_CONFLICT && p->trust == FSB_SEQ_STALE)
+		refuse_stale(n, p, "a message in force for the same seq came");
 	pending_free(p);
 }
 
@@ -665,11 +673,20 @@ static struct fsb_seq_item item_of(struct pending *p)
 	return it;
 }
 
-/* Offers a pending to the sequencer; frees it when not kept. */
+/* Offers a pending to the sequencer; frees it when not kept, but keeps
+ * aside a message in force that lost to another in force for its seq. */
 static void offer(struct node *n, struct pending *p)
 {
 	struct fsb_seq_item it = item_of(p);
-	if (fsb_seq_admit(n->seq, p->origin, &it) != FSB_SEQ_KEPT)
+	uint8_t other[FSB_HASH_LEN];
+	enum fsb_seq_admitted r = fsb_seq_admit(n->seq, p->origin, &it);
+	if (r == FSB_SEQ_KEPT)
+		return;
+	if (r == FSB_SEQ_NOT_KEPT && p->trust == FSB_SEQ_IN_FORCE &&
+	    fsb_seq_waiting(n->seq, p->origin, p->seq, other) &&
+	    memcmp(other, p->payload_hash, FSB_HASH_LEN) != 0)
+		keep_conflict(n, p);
+	else
 		pending_free(p);
 }
 
@@ -716,12 +733,8 @@ static void on_stream_message(struct node *n, const struct fsb_topic *t, struct 
 			return;
 		}
 		if (place == FSB_SEQ_HELD) {
-			/* In force, and not what the log holds: the store keeps it
-			 * as equivocation evidence at the next append. */
-			if (n->n_conflicts < CONFLICTS_MAX)
-				n->conflicts[n->n_conflicts++] = p;
-			else
-				pending_free(p);
+			/* In force, and not what the log holds. */
+			keep_conflict(n, p);
 			return;
 		}
 	}
@@ -777,9 +790,11 @@ static void flush(struct node *n)
 	for (size_t i = 0; k < cap && (origin = fsb_seq_origin(n->seq, i)); i++)
 		k += fsb_seq_take(n->seq, origin, items + k, cap - k);
 	from_seq = k;
-	for (size_t i = 0; i < n->n_conflicts && k < cap; i++)
-		items[k++] = item_of(n->conflicts[i]);
-	n->n_conflicts = 0;
+	size_t shown = 0;
+	while (shown < n->n_conflicts && k < cap)
+		items[k++] = item_of(n->conflicts[shown++]);
+	n->n_conflicts -= shown; /* those that did not fit wait for the next append */
+	memmove(n->conflicts, n->conflicts + shown, n->n_conflicts * sizeof n->conflicts[0]);
 	if (!k)
 		goto out;
 	for (size_t j = 0; j < k; j++)
@@ -837,18 +852,13 @@ static void flush(struct node *n)
 			fsb_seq_refused(n->seq, p->origin, p->seq, p->payload_hash);
 			break;
 		case FSB_GAP:
-			/* Not stored: it waits again (a second message for a seq
-			 * whose first is not appended yet, too). */
-			if (j >= from_seq && n->n_conflicts < CONFLICTS_MAX &&
-			    fsb_seq_place(n->seq, p->origin, p->seq) != FSB_SEQ_HELD) {
-				n->conflicts[n->n_conflicts++] = p;
-				continue;
-			}
-			if (j < from_seq) {
+			/* Not stored (or the store failed): it waits again; a second
+			 * message for a seq whose first is not appended yet, too. */
+			if (j < from_seq)
 				offer(n, p);
-				continue;
-			}
-			break;
+			else
+				keep_conflict(n, p);
+			continue;
 		}
 		pending_free(p);
 	}

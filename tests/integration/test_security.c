@@ -223,3 +223,69 @@ Test(security, a_loose_private_key_stops_start_up)
 	cr_expect(strstr(err, "is accessible by group or others (mode 0644); run: chmod 600"), "%s", err);
 	free(err);
 }
+
+/* Two different payloads, both validly signed, for one seq that is not
+ * held yet (both wait beyond a gap): the first stays, and once it is
+ * appended the second is kept as evidence and raised. */
+Test(security, equivocation_between_two_waiting_messages)
+{
+	hn_start(&cantho);
+	int64_t now = fsb_time_now_ms();
+	size_t l1, la, lb;
+	uint8_t *e1 = seal_as("longan", "longan", 1, now, NULL, &l1);
+	struct fsb_envelope v;
+	cr_assert_eq(fsb_envelope_unpack(e1, l1, 1 << 20, &v, NULL), 0);
+	uint8_t h1[FSB_SHA256_LEN];
+	fsb_sha256(v.payload, v.payload_len, h1);
+	fsb_envelope_clear(&v);
+	/* longan:2 twice, both linked to longan:1, different in one word. */
+	uint8_t *e2[2];
+	size_t *lens[2] = {&la, &lb};
+	const char *variant[2] = {NULL, "Gạo nếp ST25"};
+	for (int i = 0; i < 2; i++) {
+		char k[256], c[256], err[256], when[FSB_TIME_MAX + 1];
+		snprintf(k, sizeof k, "%s/longan.key", PKI);
+		snprintf(c, sizeof c, "%s/longan.crt", PKI);
+		struct fsb_signer *s;
+		cr_assert_eq(fsb_signer_open(k, c, &s, err, sizeof err), 0);
+		struct fsb_message *m = th_load_example("recall-rice-labelling-class3-longan.json");
+		if (variant[i]) {
+			char *json;
+			cr_assert_eq(fsb_message_to_json(m, 0, &json), 0);
+			char *at = strstr(json, "Gạo thơm ST25");
+			memcpy(at, variant[i], strlen(variant[i]));
+			fsb_message_free(m);
+			struct fsb_errlist errs;
+			fsb_errlist_init(&errs);
+			cr_assert_eq(fsb_message_from_json(json, strlen(json), FSB_KIND_NONE, &m, &errs), 0);
+			free(json);
+		}
+		fsb_time_format(now, when);
+		struct fsb_stamp st = {.origin = "longan", .seq = 2, .issued_at = when};
+		memcpy(st.prev_hash, h1, FSB_SHA256_LEN);
+		uint8_t hash[FSB_SHA256_LEN];
+		cr_assert_eq(fsb_seal(s, m, &st, &e2[i], lens[i], hash, NULL), 0);
+		fsb_message_free(m);
+		fsb_signer_close(s);
+	}
+	free(pub("longan", "foodsafety/v1/longan/recall/crop", e2[0], la));
+	free(pub("longan", "foodsafety/v1/longan/recall/crop", e2[1], lb));
+	h_sleep_ms(500);
+	cr_expect_eq(hn_head(&cantho, "longan"), 0, "seq 2 appended without seq 1");
+	free(pub("longan", "foodsafety/v1/longan/recall/crop", e1, l1));
+	cr_assert(hn_wait_head(&cantho, "longan", 2, 10000));
+	char *out = NULL;
+	for (int i = 0; i < 100; i++) {
+		free(out);
+		out = status();
+		if (strstr(out, "equivocations 1"))
+			break;
+		h_sleep_ms(50);
+	}
+	cr_expect(strstr(out, "equivocations 1   ALARM"), "%s", out);
+	free(out);
+	cr_expect_eq(hn_rejects(&cantho), 0);
+	free(e1);
+	free(e2[0]);
+	free(e2[1]);
+}
