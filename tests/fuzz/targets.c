@@ -11,6 +11,7 @@
 #include "config.h"
 #include "format.h"
 #include "seal.h"
+#include "sequence.h"
 #include "submit.h"
 
 static struct fsb_trust *trust_store(void)
@@ -122,5 +123,139 @@ int fsb_fuzz_config(const uint8_t *data, size_t len)
 		}
 	}
 	fsb_config_cleanup(&c);
+	return 0;
+}
+
+/* ---- the sequencer, driven by what peers send -------------------------- */
+
+/* What a fuzzed message is: its data records it, so that the callbacks
+ * can answer and every release is seen exactly once. */
+struct fuzz_msg {
+	int truth; /* 0 forged, 1 stale, 2 in force */
+	int released;
+};
+
+static size_t fuzz_alive;
+
+static int fuzz_verify(void *ctx, const char *origin, struct fsb_seq_item *it)
+{
+	(void)ctx;
+	(void)origin;
+	struct fuzz_msg *m = it->data;
+	return m->truth == 2 ? FSB_SEQ_IN_FORCE : m->truth == 1 ? FSB_SEQ_STALE : FSB_ESIGNATURE;
+}
+
+static void fuzz_release(void *ctx, const char *origin, struct fsb_seq_item *it,
+			 enum fsb_seq_drop why)
+{
+	(void)ctx;
+	(void)origin;
+	(void)why;
+	struct fuzz_msg *m = it->data;
+	if (m->released++)
+		abort(); /* released twice */
+	free(m);
+	fuzz_alive--;
+}
+
+static void fuzz_hash(uint8_t h[FSB_HASH_LEN], int origin, uint64_t seq, int variant)
+{
+	memset(h, 0, FSB_HASH_LEN);
+	if (seq == 0)
+		return;
+	h[0] = (uint8_t)origin;
+	h[1] = (uint8_t)variant;
+	memcpy(h + 2, &seq, sizeof seq);
+}
+
+int fsb_fuzz_sequence(const uint8_t *data, size_t len)
+{
+	static const char *const origins[] = {"longan", "cantho", "angiang", "hue"};
+	struct fsb_seq_limits l = {.max_bytes = 20000, .max_stream_bytes = 8000, .max_streams = 3,
+				   .gap_wait_ms = 400, .retry_ms = 3000, .retry_max_ms = 60000,
+				   .max_ask = 100, .stale_wait_ms = 60000};
+	struct fsb_seq_ops ops = {fuzz_verify, fuzz_release, NULL};
+	struct fsb_seq *q;
+	if (fsb_seq_open(&l, &ops, &q))
+		abort();
+	int64_t now = 1000;
+	uint64_t held[4] = {0};
+	for (size_t i = 0; i + 4 <= len; i += 4) {
+		int origin = data[i + 1] % 4, variant = data[i + 2] & 3;
+		/* Small seqs mostly, a huge one now and then. */
+		uint64_t seq = data[i + 3] == 0xff ? UINT64_MAX - data[i + 2] : (uint64_t)(data[i + 3] % 40 + 1);
+		const char *o = origins[origin];
+		switch (data[i] % 7) {
+		case 0:
+		case 1: {
+			struct fuzz_msg *m = calloc(1, sizeof *m);
+			if (!m)
+				abort();
+			m->truth = data[i] / 7 % 3;
+			struct fsb_seq_item it = {.seq = seq, .bytes = 100 + (size_t)data[i + 2] * 40,
+						  .at_ms = now, .data = m};
+			it.trust = m->truth == 0 || data[i] % 7 == 0 ? FSB_SEQ_UNCHECKED
+				   : m->truth == 1 ? FSB_SEQ_STALE : FSB_SEQ_IN_FORCE;
+			fuzz_hash(it.payload_hash, origin, seq, variant >> 1);
+			fuzz_hash(it.prev_hash, origin, seq - 1, 0);
+			fuzz_alive++;
+			if (fsb_seq_admit(q, o, &it) != FSB_SEQ_KEPT) {
+				free(m);
+				fuzz_alive--;
+			}
+			break;
+		}
+		case 2: {
+			struct fsb_seq_item out[64];
+			size_t n = fsb_seq_take(q, o, out, 64);
+			for (size_t k = 0; k < n; k++) {
+				if (out[k].seq != held[origin] + 1)
+					abort(); /* a run not in order */
+				held[origin] = out[k].seq;
+				fsb_seq_appended(q, o, out[k].seq, out[k].payload_hash);
+				free(out[k].data);
+				fuzz_alive--;
+			}
+			break;
+		}
+		case 3:
+			fsb_seq_known(q, o, seq);
+			break;
+		case 4: {
+			uint8_t h[FSB_HASH_LEN];
+			fuzz_hash(h, origin, seq, variant >> 1);
+			fsb_seq_refused(q, o, seq, h);
+			int known = 0;
+			for (size_t k = 0; fsb_seq_origin(q, k); k++)
+				known |= strcmp(fsb_seq_origin(q, k), o) == 0;
+			if (known && !fsb_seq_was_refused(q, o, seq, h))
+				abort(); /* refused a moment ago, nothing new since */
+			break;
+		}
+		case 5: {
+			struct fsb_seq_ask asks[8];
+			now += data[i + 2] * 100;
+			size_t n = fsb_seq_due(q, now, asks, 8);
+			for (size_t k = 0; k < n; k++) {
+				if (asks[k].from > asks[k].to || asks[k].to - asks[k].from >= l.max_ask)
+					abort(); /* a request out of bounds */
+				fsb_seq_asked(q, asks[k].origin, now);
+			}
+			break;
+		}
+		case 6:
+			fsb_seq_place(q, o, seq);
+			fsb_seq_room(q, o, seq, data[i + 2]);
+			fsb_seq_waiting(q, o, seq, NULL);
+			break;
+		}
+		struct fsb_seq_stats st;
+		fsb_seq_stats(q, &st);
+		if (st.bytes > l.max_bytes || st.streams > l.max_streams || st.waiting != fuzz_alive)
+			abort(); /* a budget overrun, or an item lost or held twice */
+	}
+	fsb_seq_close(q);
+	if (fuzz_alive)
+		abort();
 	return 0;
 }

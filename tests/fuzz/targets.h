@@ -20,4 +20,9 @@ int fsb_fuzz_json(const uint8_t *data, size_t len);
 /* A configuration file. */
 int fsb_fuzz_config(const uint8_t *data, size_t len);
 
+/* The sequencer, driven through admissions, runs taken, claims, refusals
+ * and time in any order: it must keep its budgets, give every message back
+ * exactly once, take runs in order and ask within bounds (abort otherwise). */
+int fsb_fuzz_sequence(const uint8_t *data, size_t len);
+
 #endif

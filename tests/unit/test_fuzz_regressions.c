@@ -47,3 +47,8 @@ Test(fuzz_regressions, config)
 {
 	cr_expect_gt(replay("config", fsb_fuzz_config), 0);
 }
+
+Test(fuzz_regressions, sequence)
+{
+	cr_expect_gt(replay("sequence", fsb_fuzz_sequence), 0);
+}
