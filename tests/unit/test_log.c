@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "seal.h"
 #include "store.h"
 
 #define R3 EXAMPLES_DIR "/recall-rice-labelling-class3-longan.json"
@@ -395,4 +396,101 @@ Test(log, readers_never_block_the_writer)
 	count = s.entries;
 	cr_expect_eq(count, 5);
 	fsb_store_close(st);
+}
+
+/* Appends origin:seq to the store as received, signed with PKI/KEY, issued
+ * and arrived at the times given, linked to prev; its payload hash into
+ * hash. As a node of an earlier version, or a forger with store access,
+ * could have left it. */
+static void append_received(struct fsb_store *st, const char *key, const char *origin, uint64_t seq,
+			    const uint8_t prev[FSB_HASH_LEN], int64_t issued, int64_t arrival,
+			    uint8_t hash[FSB_HASH_LEN])
+{
+	char k[256], c[256], err[256], when[FSB_TIME_MAX + 1];
+	snprintf(k, sizeof k, "%s/%s.key", PKI, key);
+	snprintf(c, sizeof c, "%s/%s.crt", PKI, key);
+	struct fsb_signer *s;
+	cr_assert_eq(fsb_signer_open(k, c, &s, err, sizeof err), 0, "%s", err);
+	struct fsb_message *m = th_load_example("recall-rice-labelling-class3-longan.json");
+	fsb_time_format(issued, when);
+	struct fsb_stamp stamp = {.origin = origin, .seq = seq, .issued_at = when};
+	memcpy(stamp.prev_hash, prev, FSB_HASH_LEN); /* prev and hash may be one buffer */
+	uint8_t *env;
+	size_t len, cert_len;
+	cr_assert_eq(fsb_seal(s, m, &stamp, &env, &len, hash, NULL), 0);
+	struct fsb_entry_in in = {.envelope = env, .envelope_len = len, .origin = origin, .seq = seq,
+				  .kind = FSB_KIND_RECALL, .category = "crop", .issued_at_ms = issued,
+				  .arrival_ms = arrival, .direction = FSB_DIR_RECEIVED,
+				  .status = FSB_STATUS_ACCEPTED};
+	memcpy(in.payload_hash, hash, FSB_HASH_LEN);
+	memcpy(in.prev_hash, stamp.prev_hash, FSB_HASH_LEN);
+	in.cert = fsb_signer_cert(s, &cert_len);
+	in.cert_len = cert_len;
+	enum fsb_append_result res;
+	uint64_t index;
+	cr_assert_eq(fsb_store_append(st, &in, 1, &res, &index), 0);
+	cr_assert_eq(res, FSB_APPENDED);
+	free(env);
+	fsb_message_free(m);
+	fsb_signer_close(s);
+}
+
+static struct fsb_store *open_writable(void)
+{
+	char data[128], err[256];
+	snprintf(data, sizeof data, "%s/longan", dir);
+	struct fsb_store_opts o = {.origin = "longan"};
+	struct fsb_store *st;
+	cr_assert_eq(fsb_store_open(data, &o, &st, err, sizeof err), 0, "%s", err);
+	return st;
+}
+
+/* A log holding a message signed with a TLS client key: audit verify
+ * --full names it (a node of an earlier version accepted such messages). */
+Test(log, audit_refuses_a_tls_key_as_signer)
+{
+	struct fsb_store *st = open_writable();
+	uint8_t zero[FSB_HASH_LEN] = {0}, h[FSB_HASH_LEN];
+	int64_t now = fsb_time_now_ms();
+	append_received(st, "cantho", "cantho", 1, zero, now - 2000, now - 1000, h);
+	append_received(st, "cantho-client", "cantho", 2, h, now - 1000, now, h);
+	fsb_store_close(st);
+	char *out, *err;
+	cr_expect_eq(th_fsbridge(&out, &err, "audit verify -c %s --full", conf), 1);
+	cr_expect(strstr(err, "FAILED at entry 2: signature check failed: signer certificate is for TLS"), "%s", err);
+	free(out);
+	free(err);
+}
+
+/* Entries whose certificate was not in force when they arrived stand only
+ * where a later entry of their stream, in force, links to them. */
+Test(log, audit_judges_validity_at_arrival)
+{
+	struct fsb_store *st = open_writable();
+	uint8_t zero[FSB_HASH_LEN] = {0}, h[FSB_HASH_LEN];
+	int64_t now = fsb_time_now_ms();
+	/* Signed in 2020 by a certificate valid then, arriving today. */
+	append_received(st, "cantho-expired", "cantho", 1, zero, fsb_time_ms(2020, 6, 1, 8, 0, 0), now - 3000, h);
+	append_received(st, "cantho-expired", "cantho", 2, h, fsb_time_ms(2020, 6, 2, 8, 0, 0), now - 2000, h);
+	fsb_store_close(st);
+	char *out, *err;
+	cr_expect_eq(th_fsbridge(&out, &err, "audit verify -c %s --full", conf), 1);
+	cr_expect(strstr(err, "FAILED at entry 2: (cantho:2) signer certificate"), "%s", err);
+	cr_expect(strstr(err, "not at arrival"), "%s", err);
+	cr_expect(strstr(err, "and no later message of cantho in force vouches for it"), "%s", err);
+	free(out);
+	free(err);
+	/* Without --full, the newest of the stream says the same. */
+	cr_expect_eq(th_fsbridge(&out, &err, "audit verify -c %s", conf), 1);
+	cr_expect(strstr(err, "no later message of cantho in force vouches for it"), "%s", err);
+	free(out);
+	free(err);
+	/* Cần Thơ's next message, signed in force, vouches for both. */
+	st = open_writable();
+	append_received(st, "cantho", "cantho", 3, h, now - 1000, now, h);
+	fsb_store_close(st);
+	cr_expect_eq(th_fsbridge(&out, &err, "audit verify -c %s --full", conf), 0, "%s%s", out, err);
+	cr_expect(strstr(out, "signatures  3 verified"), "%s", out);
+	free(out);
+	free(err);
 }

@@ -534,3 +534,47 @@ Test(store, rejects_and_checkpoints)
 	mdb_env_close(e);
 	th_rmtree(dir);
 }
+
+/* issued_at never goes backwards within a stream: the store refuses the
+ * next message when it claims to be older than the head. */
+Test(store, issued_at_never_goes_backwards)
+{
+	char dir[64];
+	th_tmpdir(dir);
+	struct fsb_store *st = open_store(dir, "cantho", 0);
+	struct sealer *s = sealer_new("longan", 3, 0);
+	uint8_t prev[FSB_HASH_LEN] = {0};
+	int64_t times[3] = {s->now, s->now - 1, s->now - 1};
+	enum fsb_append_result want[3] = {FSB_APPENDED, FSB_BACKWARDS, FSB_APPENDED};
+	for (int i = 0; i < 3; i++) {
+		/* seq 2 a millisecond before seq 1, then seq 2 again at seq 1's
+		 * time plus nothing: not earlier, accepted. */
+		int64_t issued = i == 2 ? s->now : times[i];
+		char when[FSB_TIME_MAX + 1];
+		fsb_time_format(issued, when);
+		uint64_t seq = i == 0 ? 1 : 2;
+		struct fsb_stamp stamp = {.origin = "longan", .seq = seq, .issued_at = when};
+		memcpy(stamp.prev_hash, prev, FSB_HASH_LEN);
+		uint8_t *env, hash[FSB_HASH_LEN];
+		size_t len, cl;
+		cr_assert_eq(fsb_seal(s->signer, s->msg, &stamp, &env, &len, hash, NULL), 0);
+		struct fsb_entry_in in = {.envelope = env, .envelope_len = len, .origin = "longan",
+					  .seq = seq, .kind = FSB_KIND_RECALL, .category = "crop",
+					  .issued_at_ms = issued, .arrival_ms = s->now,
+					  .direction = FSB_DIR_RECEIVED, .status = FSB_STATUS_ACCEPTED};
+		memcpy(in.payload_hash, hash, FSB_HASH_LEN);
+		memcpy(in.prev_hash, prev, FSB_HASH_LEN);
+		in.cert = fsb_signer_cert(s->signer, &cl);
+		in.cert_len = cl;
+		enum fsb_append_result res;
+		uint64_t index;
+		cr_assert_eq(fsb_store_append(st, &in, 1, &res, &index), 0);
+		cr_expect_eq(res, want[i], "append %d: result %d", i, res);
+		if (res == FSB_APPENDED)
+			memcpy(prev, hash, FSB_HASH_LEN);
+		free(env);
+	}
+	fsb_store_close(st);
+	sealer_free(s);
+	th_rmtree(dir);
+}
