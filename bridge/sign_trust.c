@@ -481,6 +481,27 @@ int fsb_trust_signature(struct fsb_trust *t, const uint8_t *cert, size_t cert_le
 	return 0;
 }
 
+/* Whether the certificate and its CA were valid at `when`, give or take
+ * slack_ms; FSB_EEXPIRED with err naming the moment (`at`) otherwise. */
+static int valid_at(const struct entry *e, int64_t when, int64_t slack_ms, const char *at,
+		    char *err, size_t errlen)
+{
+	char a[FSB_TIME_MAX + 1], b[FSB_TIME_MAX + 1], c[FSB_TIME_MAX + 1];
+	fsb_time_format(when, c);
+	if (when + slack_ms < e->not_before_ms || when - slack_ms > e->not_after_ms) {
+		fsb_time_format(e->not_before_ms, a);
+		fsb_time_format(e->not_after_ms, b);
+		fsb_sign_error(err, errlen, 0, "signer certificate (serial %s) valid %s to %s, not at %s %s",
+			       e->serial, a, b, at, c);
+		return FSB_EEXPIRED;
+	}
+	if (when + slack_ms < e->ca_not_before_ms || when - slack_ms > e->ca_not_after_ms) {
+		fsb_sign_error(err, errlen, 0, "CA \"%s\" was not valid at %s %s", e->ca_name, at, c);
+		return FSB_EEXPIRED;
+	}
+	return 0;
+}
+
 int fsb_trust_in_force(struct fsb_trust *t, const uint8_t *cert, size_t cert_len,
 		       int64_t issued_at_ms, int64_t arrival_ms, int64_t skew_ms, char *err,
 		       size_t errlen)
@@ -491,8 +512,8 @@ int fsb_trust_in_force(struct fsb_trust *t, const uint8_t *cert, size_t cert_len
 		fsb_sign_error(err, errlen, 0, "%s", e->why);
 		return e->rc;
 	}
-	char a[FSB_TIME_MAX + 1], b[FSB_TIME_MAX + 1], c[FSB_TIME_MAX + 1];
 	if (e->revoked_at_ms <= arrival_ms) {
+		char a[FSB_TIME_MAX + 1], c[FSB_TIME_MAX + 1];
 		fsb_time_format(e->revoked_at_ms, a);
 		fsb_time_format(arrival_ms, c);
 		fsb_sign_error(err, errlen, 0,
@@ -500,35 +521,8 @@ int fsb_trust_in_force(struct fsb_trust *t, const uint8_t *cert, size_t cert_len
 			       e->serial, a, e->ca_name, c);
 		return FSB_EREVOKED;
 	}
-	if (arrival_ms + skew_ms < e->not_before_ms || arrival_ms - skew_ms > e->not_after_ms) {
-		fsb_time_format(e->not_before_ms, a);
-		fsb_time_format(e->not_after_ms, b);
-		fsb_time_format(arrival_ms, c);
-		fsb_sign_error(err, errlen, 0,
-			       "signer certificate (serial %s) valid %s to %s, not at arrival %s",
-			       e->serial, a, b, c);
-		return FSB_EEXPIRED;
-	}
-	if (arrival_ms + skew_ms < e->ca_not_before_ms || arrival_ms - skew_ms > e->ca_not_after_ms) {
-		fsb_time_format(arrival_ms, c);
-		fsb_sign_error(err, errlen, 0, "CA \"%s\" was not valid at arrival %s", e->ca_name, c);
-		return FSB_EEXPIRED;
-	}
-	if (issued_at_ms < e->not_before_ms || issued_at_ms > e->not_after_ms) {
-		fsb_time_format(e->not_before_ms, a);
-		fsb_time_format(e->not_after_ms, b);
-		fsb_time_format(issued_at_ms, c);
-		fsb_sign_error(err, errlen, 0,
-			       "signer certificate (serial %s) valid %s to %s, not at issuedAt %s",
-			       e->serial, a, b, c);
-		return FSB_EEXPIRED;
-	}
-	if (issued_at_ms < e->ca_not_before_ms || issued_at_ms > e->ca_not_after_ms) {
-		fsb_time_format(issued_at_ms, c);
-		fsb_sign_error(err, errlen, 0, "CA \"%s\" was not valid at issuedAt %s", e->ca_name, c);
-		return FSB_EEXPIRED;
-	}
-	return 0;
+	int rc = valid_at(e, arrival_ms, skew_ms, "arrival", err, errlen);
+	return rc ? rc : valid_at(e, issued_at_ms, 0, "issuedAt", err, errlen);
 }
 
 /* Parses one CRL given as DER or PEM into c (initialised by the caller). */

@@ -279,7 +279,7 @@ int hn_wait_head(const struct node *n, const char *origin, uint64_t seq, int tim
 	return 0;
 }
 
-uint64_t hn_rejects(const struct node *n)
+struct fsb_store_stats hn_stats(const struct node *n)
 {
 	struct fsb_store_opts o = {.read_only = 1};
 	struct fsb_store *st;
@@ -289,7 +289,12 @@ uint64_t hn_rejects(const struct node *n)
 		fsb_store_stats(st, &s);
 		fsb_store_close(st);
 	}
-	return s.rejects_total;
+	return s;
+}
+
+uint64_t hn_rejects(const struct node *n)
+{
+	return hn_stats(n).rejects_total;
 }
 
 long hn_rss_kib(const struct node *n)

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "store.h"
+
 /* A broker with the exchange on a TLS listener (client certificates of the
  * test PKI, the ACL of config/mosquitto/exchange.acl) and the agencies'
  * local side on a plain listener (config/mosquitto/local.acl), as in
@@ -63,6 +65,8 @@ int hn_wait_head(const struct node *n, const char *origin, uint64_t seq, int tim
 uint64_t hn_head(const struct node *n, const char *origin);
 /* Submits n copies of the R3 example (reference "PREFIX-i"); 0 on success. */
 int hn_submit(const struct node *n, int count, const char *prefix);
+/* The node's store counts (zeros when it cannot be read). */
+struct fsb_store_stats hn_stats(const struct node *n);
 /* Count of rejects recorded by the node (ever, kept or not). */
 uint64_t hn_rejects(const struct node *n);
 /* The node's RssAnon in KiB, 0 when it does not run. */

@@ -31,9 +31,10 @@ static void teardown(void)
 
 TestSuite(security, .init = setup, .fini = teardown, .timeout = 60);
 
-/* Seals R3 (or, with `variant`, a changed copy) as origin:seq. */
-static uint8_t *seal_as(const char *key, const char *origin, uint64_t seq, int64_t issued,
-			const char *variant, size_t *len)
+/* Seals R3 (or, with `variant`, a changed copy) as origin:seq linked to
+ * prev (NULL: zeros); its payload hash into hash when not NULL. */
+static uint8_t *seal_linked(const char *key, const char *origin, uint64_t seq, const uint8_t *prev,
+			    int64_t issued, const char *variant, size_t *len, uint8_t *hash)
 {
 	char k[256], c[256], err[256];
 	snprintf(k, sizeof k, "%s/%s.key", PKI, key);
@@ -56,11 +57,21 @@ static uint8_t *seal_as(const char *key, const char *origin, uint64_t seq, int64
 	char when[FSB_TIME_MAX + 1];
 	fsb_time_format(issued, when);
 	struct fsb_stamp st = {.origin = origin, .seq = seq, .issued_at = when};
-	uint8_t *env, hash[FSB_SHA256_LEN];
-	cr_assert_eq(fsb_seal(s, m, &st, &env, len, hash, NULL), 0);
+	if (prev)
+		memcpy(st.prev_hash, prev, FSB_SHA256_LEN);
+	uint8_t *env, h[FSB_SHA256_LEN];
+	cr_assert_eq(fsb_seal(s, m, &st, &env, len, h, NULL), 0);
+	if (hash)
+		memcpy(hash, h, FSB_SHA256_LEN);
 	fsb_message_free(m);
 	fsb_signer_close(s);
 	return env;
+}
+
+static uint8_t *seal_as(const char *key, const char *origin, uint64_t seq, int64_t issued,
+			const char *variant, size_t *len)
+{
+	return seal_linked(key, origin, seq, NULL, issued, variant, len, NULL);
 }
 
 /* Publishes with `as`'s TLS identity; returns mosquitto_pub's output (-d). */
@@ -79,6 +90,20 @@ static char *status(void)
 {
 	char *out = NULL;
 	th_fsbridge(&out, NULL, "status -c %s", cantho.conf);
+	return out;
+}
+
+/* Cần Thơ's status once it shows `what` (or after 5 s). */
+static char *status_once(const char *what)
+{
+	char *out = NULL;
+	for (int i = 0; i < 100; i++) {
+		free(out);
+		out = status();
+		if (strstr(out, what))
+			break;
+		h_sleep_ms(50);
+	}
 	return out;
 }
 
@@ -113,26 +138,12 @@ Test(security, a_replayed_old_envelope_is_stored_once)
 	hn_start(&cantho);
 	int64_t now = fsb_time_now_ms();
 	size_t l1, l2;
-	uint8_t *e1 = seal_as("longan", "longan", 1, now, NULL, &l1);
+	uint8_t h1[FSB_SHA256_LEN];
+	uint8_t *e1 = seal_linked("longan", "longan", 1, NULL, now, NULL, &l1, h1);
 	free(pub("longan", "foodsafety/v1/longan/recall/crop", e1, l1));
 	cr_assert(hn_wait_head(&cantho, "longan", 1, 10000));
 	/* seq 2 links to seq 1's payload */
-	struct fsb_envelope v;
-	cr_assert_eq(fsb_envelope_unpack(e1, l1, 1 << 20, &v, NULL), 0);
-	uint8_t h1[FSB_SHA256_LEN];
-	fsb_sha256(v.payload, v.payload_len, h1);
-	fsb_envelope_clear(&v);
-	char k[256], c[256], err[256], when[FSB_TIME_MAX + 1];
-	snprintf(k, sizeof k, "%s/longan.key", PKI);
-	snprintf(c, sizeof c, "%s/longan.crt", PKI);
-	struct fsb_signer *s;
-	cr_assert_eq(fsb_signer_open(k, c, &s, err, sizeof err), 0);
-	struct fsb_message *m = th_load_example("recall-rice-labelling-class3-longan.json");
-	fsb_time_format(now, when);
-	struct fsb_stamp st = {.origin = "longan", .seq = 2, .issued_at = when};
-	memcpy(st.prev_hash, h1, FSB_SHA256_LEN);
-	uint8_t *e2, hash[FSB_SHA256_LEN];
-	cr_assert_eq(fsb_seal(s, m, &st, &e2, &l2, hash, NULL), 0);
+	uint8_t *e2 = seal_linked("longan", "longan", 2, h1, now, NULL, &l2, NULL);
 	free(pub("longan", "foodsafety/v1/longan/recall/crop", e2, l2));
 	cr_assert(hn_wait_head(&cantho, "longan", 2, 10000));
 	/* The old one again, days later as far as anyone knows. */
@@ -147,8 +158,6 @@ Test(security, a_replayed_old_envelope_is_stored_once)
 	cr_expect_eq(lines, 3, "%s", out);
 	free(out);
 	cr_expect_eq(hn_rejects(&cantho), 0);
-	fsb_message_free(m);
-	fsb_signer_close(s);
 	free(e1);
 	free(e2);
 }
@@ -177,14 +186,7 @@ Test(security, equivocation_is_detected_and_raised)
 	free(pub("longan", "foodsafety/v1/longan/recall/crop", a, l1));
 	cr_assert(hn_wait_head(&cantho, "longan", 1, 10000));
 	free(pub("longan", "foodsafety/v1/longan/recall/crop", b, l2));
-	char *out = NULL;
-	for (int i = 0; i < 100; i++) {
-		free(out);
-		out = status();
-		if (strstr(out, "equivocations 1"))
-			break;
-		h_sleep_ms(50);
-	}
+	char *out = status_once("equivocations 1");
 	cr_expect(strstr(out, "equivocations 1   ALARM"), "%s", out);
 	free(out);
 	cr_expect_eq(th_sh("grep -q 'ALARM equivocation: longan signed two different messages for seq 1' %s", cantho.log), 0);
@@ -232,56 +234,18 @@ Test(security, equivocation_between_two_waiting_messages)
 	hn_start(&cantho);
 	int64_t now = fsb_time_now_ms();
 	size_t l1, la, lb;
-	uint8_t *e1 = seal_as("longan", "longan", 1, now, NULL, &l1);
-	struct fsb_envelope v;
-	cr_assert_eq(fsb_envelope_unpack(e1, l1, 1 << 20, &v, NULL), 0);
 	uint8_t h1[FSB_SHA256_LEN];
-	fsb_sha256(v.payload, v.payload_len, h1);
-	fsb_envelope_clear(&v);
+	uint8_t *e1 = seal_linked("longan", "longan", 1, NULL, now, NULL, &l1, h1);
 	/* longan:2 twice, both linked to longan:1, different in one word. */
-	uint8_t *e2[2];
-	size_t *lens[2] = {&la, &lb};
-	const char *variant[2] = {NULL, "Gạo nếp ST25"};
-	for (int i = 0; i < 2; i++) {
-		char k[256], c[256], err[256], when[FSB_TIME_MAX + 1];
-		snprintf(k, sizeof k, "%s/longan.key", PKI);
-		snprintf(c, sizeof c, "%s/longan.crt", PKI);
-		struct fsb_signer *s;
-		cr_assert_eq(fsb_signer_open(k, c, &s, err, sizeof err), 0);
-		struct fsb_message *m = th_load_example("recall-rice-labelling-class3-longan.json");
-		if (variant[i]) {
-			char *json;
-			cr_assert_eq(fsb_message_to_json(m, 0, &json), 0);
-			char *at = strstr(json, "Gạo thơm ST25");
-			memcpy(at, variant[i], strlen(variant[i]));
-			fsb_message_free(m);
-			struct fsb_errlist errs;
-			fsb_errlist_init(&errs);
-			cr_assert_eq(fsb_message_from_json(json, strlen(json), FSB_KIND_NONE, &m, &errs), 0);
-			free(json);
-		}
-		fsb_time_format(now, when);
-		struct fsb_stamp st = {.origin = "longan", .seq = 2, .issued_at = when};
-		memcpy(st.prev_hash, h1, FSB_SHA256_LEN);
-		uint8_t hash[FSB_SHA256_LEN];
-		cr_assert_eq(fsb_seal(s, m, &st, &e2[i], lens[i], hash, NULL), 0);
-		fsb_message_free(m);
-		fsb_signer_close(s);
-	}
+	uint8_t *e2[2] = {seal_linked("longan", "longan", 2, h1, now, NULL, &la, NULL),
+			  seal_linked("longan", "longan", 2, h1, now, "Gạo nếp ST25", &lb, NULL)};
 	free(pub("longan", "foodsafety/v1/longan/recall/crop", e2[0], la));
 	free(pub("longan", "foodsafety/v1/longan/recall/crop", e2[1], lb));
 	h_sleep_ms(500);
 	cr_expect_eq(hn_head(&cantho, "longan"), 0, "seq 2 appended without seq 1");
 	free(pub("longan", "foodsafety/v1/longan/recall/crop", e1, l1));
 	cr_assert(hn_wait_head(&cantho, "longan", 2, 10000));
-	char *out = NULL;
-	for (int i = 0; i < 100; i++) {
-		free(out);
-		out = status();
-		if (strstr(out, "equivocations 1"))
-			break;
-		h_sleep_ms(50);
-	}
+	char *out = status_once("equivocations 1");
 	cr_expect(strstr(out, "equivocations 1   ALARM"), "%s", out);
 	free(out);
 	cr_expect_eq(hn_rejects(&cantho), 0);
