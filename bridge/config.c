@@ -62,6 +62,7 @@ static const struct key {
 	{"sync", "resend_per_second", K_COUNT, offsetof(struct fsb_config, resend_per_second), 0, 1, 1000000},
 	{"sync", "resend_bytes_per_second", K_BYTES, offsetof(struct fsb_config, resend_bytes_per_second), 0, 64 * KIB, GIB},
 	{"sync", "resend_memory", K_SECONDS, offsetof(struct fsb_config, resend_memory_ms), 0, 1, 86400},
+	{"sync", "resend_jobs", K_COUNT, offsetof(struct fsb_config, resend_jobs), 0, 1, 65536},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -85,6 +86,7 @@ void fsb_config_init(struct fsb_config *c)
 	c->resend_per_second = 5000;
 	c->resend_bytes_per_second = 8 * MIB;
 	c->resend_memory_ms = 60 * 1000;
+	c->resend_jobs = 64;
 }
 
 static void free_list(char **list, size_t n)

@@ -49,6 +49,7 @@ struct fsb_config {
 	size_t resend_per_second;       /* [sync] resend_per_second: per requester */
 	size_t resend_bytes_per_second; /* [sync] resend_bytes_per_second: per requester */
 	int64_t resend_memory_ms;       /* [sync] resend_memory, seconds in the file */
+	size_t resend_jobs;             /* [sync] resend_jobs: ranges re-sent at once, all requesters */
 };
 
 /* Empties c and sets the defaults. */

@@ -57,7 +57,6 @@
 #define SYNC_RETRY_MAX_MS 60000 /* ... and at most, while none comes */
 #define SYNC_MAX 10000          /* seqs asked for in one request */
 #define STALE_WAIT_MS 60000     /* a stale message waits this long to be vouched for */
-#define RESEND_JOBS 64          /* ranges re-sent at once */
 #define CHECKPOINT_DEBOUNCE_MS 150
 #define CHECKPOINT_REFRESH_MS 30000
 #define RESEND_PER_TURN 256     /* re-sent messages per turn */
@@ -1563,7 +1562,7 @@ static int setup(struct node *n, char *err, size_t errlen)
 	struct fsb_seq_ops ops = {verify_pending, release_pending, n};
 	struct fsb_resend_limits rl = {.msgs_per_sec = (double)cfg->resend_per_second,
 				       .bytes_per_sec = (double)cfg->resend_bytes_per_second,
-				       .max_jobs = RESEND_JOBS, .memory_ms = cfg->resend_memory_ms};
+				       .max_jobs = cfg->resend_jobs, .memory_ms = cfg->resend_memory_ms};
 	if ((rc = fsb_seq_open(&sl, &ops, &n->seq)) || (rc = fsb_resend_open(&rl, &n->resend))) {
 		snprintf(err, errlen, "cannot set up the sequencer: %s", fsb_strerror(rc));
 		return rc;
