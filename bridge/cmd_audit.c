@@ -568,8 +568,7 @@ int fsb_cmd_audit(int argc, char **argv)
 		goto out;
 	}
 	char head[2 * FSB_HASH_LEN + 1];
-	for (size_t i = 0; i < FSB_HASH_LEN; i++)
-		sprintf(head + 2 * i, "%02x", st.last_hash[i]);
+	fsb_fmt_hex(st.last_hash, FSB_HASH_LEN, head);
 	printf("audit verify: OK\n");
 	char range[64] = "";
 	if (from > 1)

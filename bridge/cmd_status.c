@@ -40,12 +40,6 @@ static uint64_t own_claim(const struct fsb_control *cps, size_t n, const char *o
 	return 0;
 }
 
-static void hex8(const uint8_t *h, char out[17])
-{
-	for (int i = 0; i < 8; i++)
-		sprintf(out + 2 * i, "%02x", h[i]);
-}
-
 /* How a peer's claim to hold origin:seq with hash stands against this
  * node: a short note, and in *bad bit 1 for a divergence, bit 2 for an
  * anomaly.
@@ -60,8 +54,8 @@ static void judge(struct fsb_store *store, const struct fsb_stream_state *st, co
 	note[0] = '\0';
 	if (st->seq && st->seq <= mine && fsb_store_seq_hash(store, st->origin, st->seq, held) == 0 &&
 	    memcmp(held, st->payload_hash, FSB_HASH_LEN) != 0) {
-		hex8(st->payload_hash, a);
-		hex8(held, b);
+		fsb_fmt_hex(st->payload_hash, 8, a);
+		fsb_fmt_hex(held, 8, b);
 		snprintf(note, cap, ", DIVERGED: %s holds %s… at seq %llu, this node %s…", peer, a,
 			 (unsigned long long)st->seq, b);
 		*bad |= 1;
@@ -193,8 +187,7 @@ static void show(struct fsb_store *store, const char *dir)
 	printf("\nstreams     %-32s %10s  %-16s %s\n", "origin", "seq", "head hash", "log index");
 	for (size_t i = 0; i < n; i++) {
 		char h[17];
-		for (int k = 0; k < 8; k++)
-			sprintf(h + 2 * k, "%02x", heads[i].payload_hash[k]);
+		fsb_fmt_hex(heads[i].payload_hash, 8, h);
 		printf("            %-32s %10llu  %-16s %llu\n", heads[i].origin,
 		       (unsigned long long)heads[i].seq, h, (unsigned long long)heads[i].index);
 	}

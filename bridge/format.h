@@ -63,6 +63,10 @@ const char *fsb_fmt_country(const char *s);
 const char *fsb_fmt_message_id(const char *s, char origin[FSB_ORIGIN_MAX + 1],
 			       uint64_t *seq);
 
+/* Writes n bytes as 2n lower-case hex digits and a NUL into out (2n + 1
+ * bytes); returns out. */
+char *fsb_fmt_hex(const uint8_t *p, size_t n, char *out);
+
 /* ---- time --------------------------------------------------------------- */
 
 #define FSB_TIME_MAX 24 /* "2025-06-02T09:15:00.123Z" */

@@ -23,12 +23,6 @@ static const char *status_name(enum fsb_status s)
 	return s == FSB_STATUS_WARNINGS ? "accepted-with-warnings" : "accepted";
 }
 
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", p[i]);
-}
-
 /* The certificate's CN as a JSON string body: quotes, backslashes and
  * control characters escaped (a CN is the signer's own text). */
 static void json_escape(const char *s, char *out, size_t cap)
@@ -95,7 +89,7 @@ int fsb_render_entry(const struct fsb_entry *e, enum fsb_render how, FILE *out)
 	if (fsb_envelope_view(e->envelope, e->envelope_len, &v) == 0) {
 		uint8_t f[FSB_FP_LEN];
 		fsb_sha256(v.signer_cert, v.signer_cert_len, f);
-		hex(f, FSB_FP_LEN, fp);
+		fsb_fmt_hex(f, FSB_FP_LEN, fp);
 		fsb_cert_subject_cn(v.signer_cert, v.signer_cert_len, signer, sizeof signer);
 		fsb_message_unpack(v.payload, v.payload_len, v.payload_len, &m, NULL);
 	}

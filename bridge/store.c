@@ -1319,11 +1319,9 @@ int fsb_store_put_crl(struct fsb_store *s, const char *ca_name, const uint8_t *d
 {
 	/* Keyed by a hash of the name: names may be long, keys are short. */
 	uint8_t h[FSB_HASH_LEN];
-	char name[20];
+	char name[17];
 	fsb_sha256((const uint8_t *)ca_name, strlen(ca_name), h);
-	for (int i = 0; i < 8; i++)
-		sprintf(name + 2 * i, "%02x", h[i]);
-	return put_named(s, "crl", name, der, len);
+	return put_named(s, "crl", fsb_fmt_hex(h, 8, name), der, len);
 }
 
 int fsb_store_crls(struct fsb_store *s, uint8_t ***crls, size_t **lens, size_t *n)
