@@ -8,6 +8,7 @@
  * takes it from there (PROTOCOL.md, "Revocation over the exchange"): a CRL
  * is authentic by its CA's signature, whoever hands it on.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -174,7 +175,7 @@ int fsb_cmd_trust(int argc, char **argv)
 	int rc = fsb_cli_load_config(config, &cfg);
 	if (rc == 0 && (rc = fsb_read_file(path, cfg.max_message_bytes, &text, &len)))
 		fprintf(stderr, "fsbridge trust publish-crl: %s: %s\n", path,
-			rc == FSB_ETOOBIG ? "larger than [limits] max_message_bytes" : "cannot read it");
+			rc == FSB_ETOOBIG ? "larger than [limits] max_message_bytes" : strerror(errno));
 	if (rc == 0)
 		rc = check_crl(&cfg, path, text, len, &der, &der_len, &info);
 	if (rc == 0)

@@ -215,12 +215,6 @@ static void copy(char *dst, size_t cap, const char *src)
 	dst[len] = '\0';
 }
 
-static void hex8(const uint8_t *h, char out[17])
-{
-	for (int i = 0; i < 8; i++)
-		sprintf(out + 2 * i, "%02x", h[i]);
-}
-
 /* ---- events from Paho's threads ---------------------------------------------------- */
 
 static void event_free(struct event *e);
@@ -1080,18 +1074,25 @@ static void retire_outbox(struct node *n)
 }
 
 /* Compares a peer's claim to hold origin:seq with hash against what this
- * node holds; says DIVERGED once when the payloads differ. Returns 1 when
- * they differ. */
-static int diverges(struct node *n, struct peer *p, const struct fsb_stream_state *st)
+ * node holds (its head is held and head_hash, so that the usual claim, the
+ * head itself, costs no read); says DIVERGED once when the payloads
+ * differ. Returns 1 when they differ. */
+static int diverges(struct node *n, struct peer *p, const struct fsb_stream_state *st,
+		    uint64_t held, const uint8_t head_hash[FSB_HASH_LEN])
 {
 	uint8_t mine[FSB_HASH_LEN];
-	if (fsb_store_seq_hash(n->store, st->origin, st->seq, mine) != 0 ||
-	    memcmp(mine, st->payload_hash, FSB_HASH_LEN) == 0)
+	if (st->seq == 0)
+		return 0;
+	if (st->seq == held)
+		memcpy(mine, head_hash, FSB_HASH_LEN);
+	else if (fsb_store_seq_hash(n->store, st->origin, st->seq, mine) != 0)
+		return 0;
+	if (memcmp(mine, st->payload_hash, FSB_HASH_LEN) == 0)
 		return 0;
 	if (!said_before(p, st->origin, st->seq)) {
 		char a[17], b[17];
-		hex8(st->payload_hash, a);
-		hex8(mine, b);
+		fsb_fmt_hex(st->payload_hash, 8, a);
+		fsb_fmt_hex(mine, 8, b);
 		say(n, "ALARM", "DIVERGED: %s holds %s:%llu with payload hash %s…, this node holds %s…",
 		    p->origin, st->origin, (unsigned long long)st->seq, a, b);
 	}
@@ -1125,14 +1126,14 @@ static void on_checkpoint(struct node *n, struct fsb_control *c, struct event *e
 	p->checkpoint_at = e->arrival_ms;
 	p->covers_own = 0;
 	uint64_t own = 0;
-	uint8_t hash[FSB_HASH_LEN];
-	fsb_store_head(n->store, n->origin, &own, hash, NULL);
+	uint8_t own_hash[FSB_HASH_LEN], head_hash[FSB_HASH_LEN];
+	fsb_store_head(n->store, n->origin, &own, own_hash, NULL);
 	for (size_t i = 0; i < p->n_streams; i++) {
 		struct fsb_stream_state *st = &p->streams[i];
 		int mine = strcmp(st->origin, n->origin) == 0, its = strcmp(st->origin, p->origin) == 0;
-		uint64_t held = mine ? own : fsb_seq_held(n->seq, st->origin, NULL);
+		uint64_t held = mine ? own : fsb_seq_held(n->seq, st->origin, head_hash);
 		if (st->seq <= held) {
-			if (!diverges(n, p, st) && mine)
+			if (!diverges(n, p, st, held, mine ? own_hash : head_hash) && mine)
 				p->covers_own = st->seq;
 			continue;
 		}
@@ -1235,10 +1236,13 @@ static void watch_trust(struct node *n)
 		const char *f = i < cfg->n_ca ? cfg->ca_files[i] : cfg->crl_files[i - cfg->n_ca];
 		if (!f)
 			continue;
-		char dir[600];
-		snprintf(dir, sizeof dir, "%s", f);
-		inotify_add_watch(n->watch_fd, dirname(dir),
-				  IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB);
+		char buf[600];
+		snprintf(buf, sizeof buf, "%s", f);
+		const char *dir = dirname(buf);
+		if (inotify_add_watch(n->watch_fd, dir,
+				      IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB) < 0)
+			say(n, "WARN", "cannot watch %s for changes to %s: %s; SIGHUP still reads it again",
+			    dir, f, strerror(errno));
 	}
 }
 
@@ -1600,10 +1604,15 @@ static int setup(struct node *n, char *err, size_t errlen)
 	 * earlier version subscribed to, is dropped from a persistent session. */
 	char filters[FSB_TOPIC_FILTERS_MAX][FSB_TOPIC_MAX];
 	size_t nf = fsb_topic_filters(filters, FSB_TOPIC_FILTERS_MAX, n->origin);
-	fsb_mqtt_forget(n->c[CONN_EXCHANGE].m, FSB_TOPIC_ALL);
-	for (size_t i = 0; i < nf; i++)
-		fsb_mqtt_subscribe(n->c[CONN_EXCHANGE].m, filters[i]);
-	fsb_mqtt_subscribe(n->c[CONN_LOCAL].m, n->submit_filter);
+	rc = fsb_mqtt_forget(n->c[CONN_EXCHANGE].m, FSB_TOPIC_ALL);
+	for (size_t i = 0; rc == 0 && i < nf; i++)
+		rc = fsb_mqtt_subscribe(n->c[CONN_EXCHANGE].m, filters[i]);
+	if (rc == 0)
+		rc = fsb_mqtt_subscribe(n->c[CONN_LOCAL].m, n->submit_filter);
+	if (rc) {
+		snprintf(err, errlen, "cannot keep the broker subscriptions: %s", fsb_strerror(rc));
+		return rc;
+	}
 	fsb_mqtt_connect(n->c[CONN_EXCHANGE].m);
 	fsb_mqtt_connect(n->c[CONN_LOCAL].m);
 	return 0;

@@ -372,36 +372,30 @@ int fsb_mqtt_connect(struct fsb_mqtt *m)
 	return 0;
 }
 
-int fsb_mqtt_subscribe(struct fsb_mqtt *m, const char *filter)
+/* Keeps a copy of filter in list, applied on every connect, and applies
+ * it now when connected. */
+static int keep_filter(struct fsb_mqtt *m, char **list, int *n, const char *filter,
+		       void (*apply)(struct fsb_mqtt *, const char *))
 {
 	pthread_mutex_lock(&m->lock);
-	if (m->n_filters == MAX_FILTERS) {
-		pthread_mutex_unlock(&m->lock);
-		return FSB_EINVAL;
+	int rc = *n == MAX_FILTERS ? FSB_EINVAL : (list[*n] = strdup(filter)) ? 0 : FSB_ENOMEM;
+	if (rc == 0) {
+		(*n)++;
+		if (m->connected)
+			apply(m, filter);
 	}
-	m->filters[m->n_filters] = strdup(filter);
-	if (m->filters[m->n_filters])
-		m->n_filters++;
-	if (m->connected)
-		subscribe_one(m, filter);
 	pthread_mutex_unlock(&m->lock);
-	return 0;
+	return rc;
+}
+
+int fsb_mqtt_subscribe(struct fsb_mqtt *m, const char *filter)
+{
+	return keep_filter(m, m->filters, &m->n_filters, filter, subscribe_one);
 }
 
 int fsb_mqtt_forget(struct fsb_mqtt *m, const char *filter)
 {
-	pthread_mutex_lock(&m->lock);
-	if (m->n_forgotten == MAX_FILTERS) {
-		pthread_mutex_unlock(&m->lock);
-		return FSB_EINVAL;
-	}
-	m->forgotten[m->n_forgotten] = strdup(filter);
-	if (m->forgotten[m->n_forgotten])
-		m->n_forgotten++;
-	if (m->connected)
-		unsubscribe_one(m, filter);
-	pthread_mutex_unlock(&m->lock);
-	return 0;
+	return keep_filter(m, m->forgotten, &m->n_forgotten, filter, unsubscribe_one);
 }
 
 int fsb_mqtt_publish(struct fsb_mqtt *m, const char *topic, const void *data, size_t len,

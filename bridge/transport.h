@@ -73,7 +73,8 @@ unsigned fsb_mqtt_generation(const struct fsb_mqtt *m);
  * cycle of its send thread, under 100 a second). */
 int fsb_mqtt_max_inflight(const struct fsb_mqtt *m);
 
-/* Adds a subscription (QoS 1), made now if connected and on every connect. */
+/* Adds a subscription (QoS 1), made now if connected and on every connect.
+ * FSB_EINVAL past 16 filters (each list, this one and the next), FSB_ENOMEM. */
 int fsb_mqtt_subscribe(struct fsb_mqtt *m, const char *filter);
 
 /* Removes a subscription that an earlier run may have left in the
