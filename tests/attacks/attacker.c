@@ -250,6 +250,26 @@ uint8_t *atk_forged(const char *pki, const char *key, const char *origin, uint64
 	return env;
 }
 
+void atk_split(struct atk *a, const char *pki, const char *origin, const char *tag, const char *to_a,
+	       const char *to_b, char a16[17], char b16[17])
+{
+	const char *to[2] = {to_a, to_b};
+	char *hex[2] = {a16, b16};
+	for (int v = 0; v < 2; v++) {
+		char ref[64], topic[128];
+		uint8_t h[FSB_HASH_LEN];
+		size_t len;
+		snprintf(ref, sizeof ref, "%s-%c", tag, 'A' + v);
+		uint8_t *env = atk_message(pki, origin, origin, 1, NULL, fsb_time_now_ms(), ref, 0, &len, h);
+		snprintf(topic, sizeof topic, "foodsafety/v1/%s/resend/%s", origin, to[v]);
+		atk_publish(a, topic, env, len, 0);
+		free(env);
+		for (int i = 0; i < 8; i++)
+			sprintf(hex[v] + 2 * i, "%02x", h[i]);
+	}
+	atk_drain(a);
+}
+
 uint8_t *atk_control(const char *pki, const char *key, const struct fsb_control *c, size_t *len)
 {
 	struct fsb_signer *s = signer(pki, key);

@@ -50,6 +50,13 @@ uint8_t *atk_message(const char *pki, const char *key, const char *origin, uint6
 uint8_t *atk_forged(const char *pki, const char *key, const char *origin, uint64_t seq,
 		    size_t pad, size_t *len);
 
+/* A split: origin signs two different origin:1 (references TAG-A and
+ * TAG-B) with pki/ORIGIN.key and re-sends A to to_a only, B to to_b only
+ * (re-sends are addressed); the first 8 bytes of each payload hash, as
+ * hex, go to a16 and b16. */
+void atk_split(struct atk *a, const char *pki, const char *origin, const char *tag, const char *to_a,
+	       const char *to_b, char a16[17], char b16[17]);
+
 /* A control message (checkpoint or sync request) signed with pki/KEY. */
 uint8_t *atk_control(const char *pki, const char *key, const struct fsb_control *c, size_t *len);
 

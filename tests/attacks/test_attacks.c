@@ -45,12 +45,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	h_kill_all();
-	if (getenv("FSB_KEEP"))
-		fprintf(stderr, "kept %s\n", dir);
-	else
-		th_rmtree(dir);
-	th_rmtree(broker.dir);
+	h_teardown(dir, &broker);
 }
 
 TestSuite(attacks, .init = setup, .fini = teardown, .timeout = 300);
@@ -67,6 +62,15 @@ static void start_pair(const char *pki, const char *extra)
 }
 
 static char prefix_seen[16];
+
+/* from submits count messages as prefix-NNN and to receives them. */
+static void deliver(struct node *from, struct node *to, int count, const char *prefix)
+{
+	uint64_t want = hn_head(to, from->origin) + (uint64_t)count;
+	cr_assert_eq(hn_submit(from, count, prefix), 0);
+	cr_assert(hn_wait_head(to, from->origin, want, WAIT_MS), "%s did not receive %s's %s messages",
+		  to->origin, from->origin, prefix);
+}
 
 /* Long An and Cần Thơ still exchange both ways, and both logs pass audit
  * verify --full once the nodes stop. */
@@ -285,8 +289,7 @@ Test(attacks, made_up_origins_take_no_stream)
 Test(attacks, junk_floods_stay_within_the_memory_target)
 {
 	start_pair(NULL, NULL);
-	cr_assert_eq(hn_submit(&longan, 2, "BEFORE"), 0);
-	cr_assert(hn_wait_head(&cantho, "longan", 2, WAIT_MS));
+	deliver(&longan, &cantho, 2, "BEFORE");
 	struct atk *a = atk_tls(&broker, PKI, "angiang");
 	struct atk *open = atk_open(&broker);
 	uint64_t before = hn_rejects(&cantho);
@@ -369,8 +372,7 @@ Test(attacks, far_seqs_start_no_sync_storm)
 Test(attacks, a_tls_key_is_no_signer)
 {
 	start_pair(NULL, NULL);
-	cr_assert_eq(hn_submit(&longan, 1, "REAL"), 0);
-	cr_assert(hn_wait_head(&cantho, "longan", 1, WAIT_MS));
+	deliver(&longan, &cantho, 1, "REAL");
 	uint8_t h1[FSB_HASH_LEN];
 	held_hash(&cantho, "longan", 1, h1);
 	/* The attacker holds Long An's TLS key and certificate. */
@@ -415,8 +417,7 @@ Test(attacks, a_tls_key_is_no_signer)
 Test(attacks, an_expired_key_cannot_extend_a_stream)
 {
 	start_pair(NULL, NULL);
-	cr_assert_eq(hn_submit(&cantho, 2, "REAL"), 0);
-	cr_assert(hn_wait_head(&longan, "cantho", 2, WAIT_MS));
+	deliver(&cantho, &longan, 2, "REAL");
 	uint8_t h2[FSB_HASH_LEN], h1[FSB_HASH_LEN];
 	int64_t issued2;
 	held_hash_at(&longan, "cantho", 2, h2, &issued2);
@@ -685,8 +686,7 @@ Test(attacks, sync_requests_are_bounded)
 {
 	start_pair(NULL, NULL);
 	enum { N = 200 };
-	cr_assert_eq(hn_submit(&longan, N, "STREAM"), 0);
-	cr_assert(hn_wait_head(&cantho, "longan", N, WAIT_MS));
+	deliver(&longan, &cantho, N, "STREAM");
 	uint64_t missing = stream_bytes(&longan, "longan", N);
 	struct atk *sniff = atk_open(&broker);
 	atk_listen(sniff, "foodsafety/v1/+/resend/#");
@@ -760,8 +760,7 @@ Test(attacks, sync_requests_are_bounded)
 Test(attacks, a_third_party_checkpoint_is_only_a_hint)
 {
 	start_pair(NULL, NULL);
-	cr_assert_eq(hn_submit(&longan, 2, "REAL"), 0);
-	cr_assert(hn_wait_head(&cantho, "longan", 2, WAIT_MS));
+	deliver(&longan, &cantho, 2, "REAL");
 	struct atk *a = atk_tls(&broker, PKI, "angiang");
 	struct fsb_stream_state claims[2] = {{.origin = "longan", .seq = 1ULL << 63},
 					     {.origin = "cantho", .seq = 1ULL << 63}};
@@ -815,22 +814,12 @@ Test(attacks, a_split_is_named_diverged)
 {
 	start_pair(NULL, NULL);
 	struct atk *a = atk_tls(&broker, PKI, "angiang");
-	size_t la, lb;
-	uint8_t ha[FSB_HASH_LEN], hb[FSB_HASH_LEN];
-	uint8_t *va = atk_message(PKI, "angiang", "angiang", 1, NULL, fsb_time_now_ms(), "VARIANT-A", 0, &la, ha);
-	uint8_t *vb = atk_message(PKI, "angiang", "angiang", 1, NULL, fsb_time_now_ms(), "VARIANT-B", 0, &lb, hb);
-	atk_publish(a, "foodsafety/v1/angiang/resend/longan", va, la, 0);
-	atk_publish(a, "foodsafety/v1/angiang/resend/cantho", vb, lb, 0);
-	atk_drain(a);
+	char a8[17], b8[17], want[200];
+	atk_split(a, PKI, "angiang", "VARIANT", "longan", "cantho", a8, b8);
 	cr_assert(hn_wait_head(&longan, "angiang", 1, WAIT_MS));
 	cr_assert(hn_wait_head(&cantho, "angiang", 1, WAIT_MS));
 	cr_expect(hn_wait_log(&longan, "DIVERGED: cantho holds angiang:1", 10000));
 	cr_expect(hn_wait_log(&cantho, "DIVERGED: longan holds angiang:1", 10000));
-	char a8[17], b8[17], want[200];
-	for (int i = 0; i < 8; i++) {
-		sprintf(a8 + 2 * i, "%02x", ha[i]);
-		sprintf(b8 + 2 * i, "%02x", hb[i]);
-	}
 	char *st = status_of(&longan);
 	snprintf(want, sizeof want, "DIVERGED: cantho holds %s… at seq 1, this node %s…", b8, a8);
 	cr_expect(strstr(st, want), "want \"%s\" in %s", want, st);
@@ -839,8 +828,6 @@ Test(attacks, a_split_is_named_diverged)
 	snprintf(want, sizeof want, "DIVERGED: longan holds %s… at seq 1, this node %s…", a8, b8);
 	cr_expect(strstr(st, want), "want \"%s\" in %s", want, st);
 	free(st);
-	free(va);
-	free(vb);
 	atk_close(a);
 	row("a split (one payload to each node)", 2, 0, "DIVERGED said and shown on both");
 	still_exchange();

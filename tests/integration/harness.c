@@ -84,6 +84,16 @@ void h_kill_all(void)
 	n_started = 0;
 }
 
+void h_teardown(const char *dir, const struct broker *b)
+{
+	h_kill_all();
+	if (getenv("FSB_KEEP"))
+		fprintf(stderr, "kept %s\n", dir);
+	else
+		th_rmtree(dir);
+	th_rmtree(b->dir);
+}
+
 void hb_start(struct broker *b, int persistence)
 {
 	if (!b->dir[0])

@@ -78,6 +78,9 @@ int hn_wait_log(const struct node *n, const char *what, int timeout_ms);
 
 /* Kills every process the harness started (for test clean-up). */
 void h_kill_all(void);
+/* A suite's clean-up: kills every process, removes dir (kept, and said,
+ * when FSB_KEEP is set) and the broker's directory. */
+void h_teardown(const char *dir, const struct broker *b);
 
 void h_sleep_ms(int ms);
 

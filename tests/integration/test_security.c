@@ -24,9 +24,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	h_kill_all();
-	th_rmtree(dir);
-	th_rmtree(broker.dir);
+	h_teardown(dir, &broker);
 }
 
 TestSuite(security, .init = setup, .fini = teardown, .timeout = 60);
