@@ -161,3 +161,13 @@ Test(format, utf8)
 		cr_expect_eq(at, bad[i].at, "case %zu: offset %zu", i, at);
 	}
 }
+
+Test(format, hex)
+{
+	const uint8_t b[] = {0x00, 0x0f, 0x10, 0xa5, 0xff};
+	char out[2 * sizeof b + 1];
+	memset(out, 'x', sizeof out);
+	cr_expect_eq(fsb_fmt_hex(b, sizeof b, out), out);
+	cr_expect_str_eq(out, "000f10a5ff");
+	cr_expect_str_eq(fsb_fmt_hex(b, 0, out), "");
+}
