@@ -1,0 +1,101 @@
+/* store_internal.h - what the store's own files share; no other module
+ * includes it. It is where LMDB comes in.
+ *
+ * Layout (named databases in one environment; integers big-endian so keys
+ * sort numerically):
+ *   log      index(8)                         -> record (store_log.c)
+ *   by_seq   origin NUL seq(8)                -> index(8) payload_hash(32)
+ *   by_id    message id                       -> index(8)
+ *   by_kind  kind(1) index(8)                 -> (empty)
+ *   by_time  issued_at(8, sign-flipped) index(8) -> (empty)
+ *   heads    origin                           -> seq(8) payload_hash(32) index(8)
+ *   outbox   seq(8)                           -> index(8)
+ *   equiv    origin NUL seq(8) payload_hash(32) -> arrival(8) envelope
+ *   certs    fingerprint(32)                  -> certificate DER
+ *   rejects  id(8)                            -> when(8) code(4) total(4) topic_len(2)
+ *                                                reason_len(2) topic reason raw
+ *   cp_last  peer                             -> arrival(8) envelope
+ *   cp_all   peer NUL arrival(8) hash(8)      -> envelope
+ *   meta     "layout" -> u32, "origin" -> slug, counters, notes, CRLs
+ *
+ * store.c owns the environment: opening, transactions with their retries,
+ * and growing the map. store_log.c writes and reads the log and what
+ * indexes it; store_state.c the rest.
+ */
+#ifndef FSB_STORE_INTERNAL_H
+#define FSB_STORE_INTERNAL_H
+
+#include <lmdb.h>
+#include <stdint.h>
+
+#include "store.h"
+
+enum {
+	DB_LOG, DB_BY_SEQ, DB_BY_ID, DB_BY_KIND, DB_BY_TIME, DB_HEADS, DB_OUTBOX, DB_EQUIV,
+	DB_CERTS, DB_REJECTS, DB_CP_LAST, DB_CP_ALL, DB_META, N_DBS
+};
+
+struct fsb_store {
+	MDB_env *env;
+	MDB_dbi dbi[N_DBS];
+	char origin[FSB_ORIGIN_MAX + 1];
+	char dir[512];
+	int read_only;
+	size_t reject_bytes; /* budget of the rejects table */
+	int mdb_rc; /* LMDB's code behind the last FSB_ESTORE, for retries */
+	char err[512];
+};
+
+static inline void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline MDB_val val(const void *p, size_t n)
+{
+	MDB_val v = {n, (void *)p};
+	return v;
+}
+
+/* Sets s->err, the detail fsb_store_error() returns. */
+void store_seterr(struct fsb_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Translates an LMDB or errno code into an FSB_E* code, keeping the detail
+ * ("what: why (data_dir D)") in s->err and LMDB's code in s->mdb_rc. */
+int store_fail(struct fsb_store *s, int rc, const char *what);
+
+/* The body of a write transaction: 0 to commit, or an error to abort. */
+typedef int (*store_txn_body)(struct fsb_store *s, MDB_txn *txn, void *ctx);
+
+/* Runs body in a write transaction and commits it, growing the map and
+ * running the body again when the map is full, and following a map that
+ * another process grew. The body may run more than once: it must not keep
+ * effects outside the transaction before it returns 0. */
+int store_write_txn(struct fsb_store *s, store_txn_body body, void *ctx);
+
+/* mdb_put into db; an existing key under MDB_NOOVERWRITE is no error. */
+int store_put(struct fsb_store *s, MDB_txn *txn, int db, MDB_val k, MDB_val v, unsigned flags,
+	      const char *what);
+
+/* A u64 counter in meta; 0 when absent. */
+uint64_t store_meta_u64(struct fsb_store *s, MDB_txn *txn, const char *name);
+
+/* A read transaction, following a map another process grew. */
+int store_read_txn(struct fsb_store *s, MDB_txn **txn);
+/* A read transaction with a cursor on db; on failure nothing stays open. */
+int store_read_cursor(struct fsb_store *s, int db, MDB_txn **txn, MDB_cursor **c,
+		      const char *what);
+void store_read_done(MDB_txn *txn, MDB_cursor *c);
+/* Entries in db, within the transaction's snapshot. */
+size_t store_db_entries(struct fsb_store *s, MDB_txn *txn, int db);
+
+#endif

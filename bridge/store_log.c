@@ -1,0 +1,566 @@
+/* store_log.c - the log itself: records, appends, heads and reads.
+ *
+ * A log record is a fixed header (format, direction, status, kind, arrival,
+ * issued_at, seq, payload hash, entry hash), the origin and category as
+ * short strings, then the envelope. The entry hash is SHA-256 of the
+ * previous entry's hash, the index, and the record with its own hash field
+ * zeroed: changing any byte of any entry breaks the chain from there on.
+ * Every index of an entry (by seq, id, kind, time; its stream's head; the
+ * signer's certificate) is written in the transaction that appends it.
+ */
+#include "store_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "format.h"
+/* origin NUL seq(8) [hash(32)] */
+static size_t seq_key(uint8_t *k, const char *origin, uint64_t seq)
+{
+	size_t n = strlen(origin);
+	memcpy(k, origin, n);
+	k[n] = 0;
+	put64(k + n + 1, seq);
+	return n + 9;
+}
+
+/* ---- log records ------------------------------------------------------------ */
+
+#define REC_FORMAT 1
+enum {
+	R_FORMAT = 0, R_DIR = 1, R_STATUS = 2, R_KIND = 3, R_ARRIVAL = 4, R_ISSUED = 12,
+	R_SEQ = 20, R_PHASH = 28, R_EHASH = 60, R_FIXED = 92,
+};
+
+static size_t record_size(const struct fsb_entry_in *in)
+{
+	return R_FIXED + 1 + strlen(in->origin) + 1 + (in->category ? strlen(in->category) : 0) + 4 +
+	       in->envelope_len;
+}
+
+static void record_write(uint8_t *r, const struct fsb_entry_in *in)
+{
+	memset(r, 0, R_FIXED);
+	r[R_FORMAT] = REC_FORMAT;
+	r[R_DIR] = (uint8_t)in->direction;
+	r[R_STATUS] = (uint8_t)in->status;
+	r[R_KIND] = (uint8_t)in->kind;
+	put64(r + R_ARRIVAL, (uint64_t)in->arrival_ms);
+	put64(r + R_ISSUED, (uint64_t)in->issued_at_ms);
+	put64(r + R_SEQ, in->seq);
+	memcpy(r + R_PHASH, in->payload_hash, FSB_HASH_LEN);
+	uint8_t *p = r + R_FIXED;
+	size_t n = strlen(in->origin);
+	*p++ = (uint8_t)n;
+	memcpy(p, in->origin, n);
+	p += n;
+	n = in->category ? strlen(in->category) : 0;
+	*p++ = (uint8_t)n;
+	memcpy(p, in->category, n);
+	p += n;
+	p[0] = (uint8_t)(in->envelope_len >> 24);
+	p[1] = (uint8_t)(in->envelope_len >> 16);
+	p[2] = (uint8_t)(in->envelope_len >> 8);
+	p[3] = (uint8_t)in->envelope_len;
+	memcpy(p + 4, in->envelope, in->envelope_len);
+}
+
+/* Reads a record into e (envelope pointing into r); -1 if malformed. */
+static int record_read(const uint8_t *r, size_t len, uint64_t index, struct fsb_entry *e)
+{
+	memset(e, 0, sizeof *e);
+	if (len < R_FIXED + 6 || r[R_FORMAT] != REC_FORMAT)
+		return -1;
+	e->index = index;
+	e->direction = r[R_DIR];
+	e->status = r[R_STATUS];
+	e->kind = r[R_KIND];
+	e->arrival_ms = (int64_t)get64(r + R_ARRIVAL);
+	e->issued_at_ms = (int64_t)get64(r + R_ISSUED);
+	e->seq = get64(r + R_SEQ);
+	memcpy(e->payload_hash, r + R_PHASH, FSB_HASH_LEN);
+	memcpy(e->entry_hash, r + R_EHASH, FSB_HASH_LEN);
+	size_t off = R_FIXED;
+	size_t n = r[off++];
+	if (n > FSB_ORIGIN_MAX || off + n + 1 > len)
+		return -1;
+	memcpy(e->origin, r + off, n);
+	off += n;
+	n = r[off++];
+	if (n > FSB_CATEGORY_MAX || off + n + 4 > len)
+		return -1;
+	memcpy(e->category, r + off, n);
+	off += n;
+	size_t elen = (size_t)r[off] << 24 | (size_t)r[off + 1] << 16 | (size_t)r[off + 2] << 8 | r[off + 3];
+	off += 4;
+	if (elen != len - off)
+		return -1;
+	e->envelope = (uint8_t *)(r + off);
+	e->envelope_len = elen;
+	return 0;
+}
+
+/* Entry hash over prev || index || the record with its hash field zeroed. */
+static void record_hash(const uint8_t *r, size_t len, uint64_t index,
+			const uint8_t prev[FSB_HASH_LEN], uint8_t out[FSB_HASH_LEN])
+{
+	static const uint8_t zeros[FSB_HASH_LEN];
+	uint8_t idx[8];
+	put64(idx, index);
+	struct fsb_bytes parts[] = {
+		{prev, FSB_HASH_LEN}, {idx, 8}, {r, R_EHASH}, {zeros, FSB_HASH_LEN},
+		{r + R_FIXED, len - R_FIXED},
+	};
+	fsb_sha256_parts(parts, sizeof parts / sizeof parts[0], out);
+}
+/* Index and entry hash of the newest log entry (0 and zeros when empty). */
+static int log_tail(struct fsb_store *s, MDB_txn *txn, uint64_t *index, uint8_t hash[FSB_HASH_LEN])
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, s->dbi[DB_LOG], &c);
+	if (rc)
+		return store_fail(s, rc, "cannot read the log");
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND) {
+		*index = 0;
+		memset(hash, 0, FSB_HASH_LEN);
+		return 0;
+	}
+	if (rc)
+		return store_fail(s, rc, "cannot read the log");
+	if (k.mv_size != 8 || v.mv_size < R_FIXED) {
+		store_seterr(s, "log entry with a malformed key or record (data_dir %s)", s->dir);
+		return FSB_ESTORE;
+	}
+	*index = get64(k.mv_data);
+	memcpy(hash, (const uint8_t *)v.mv_data + R_EHASH, FSB_HASH_LEN);
+	return 0;
+}
+
+/* Appends one entry that is known to be next in its stream. */
+static int append_entry(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry_in *in,
+			uint64_t *index_out)
+{
+	uint64_t index;
+	uint8_t prev[FSB_HASH_LEN];
+	int rc = log_tail(s, txn, &index, prev);
+	if (rc)
+		return rc;
+	index++;
+	uint8_t ik[8];
+	put64(ik, index);
+	size_t rlen = record_size(in);
+	MDB_val k = val(ik, 8), v = {rlen, NULL};
+	if ((rc = mdb_put(txn, s->dbi[DB_LOG], &k, &v, MDB_RESERVE | MDB_APPEND)))
+		return store_fail(s, rc, "cannot append to the log");
+	uint8_t *r = v.mv_data;
+	record_write(r, in);
+	record_hash(r, rlen, index, prev, r + R_EHASH);
+
+	uint8_t sk[FSB_ORIGIN_MAX + 9], sv[8 + FSB_HASH_LEN];
+	size_t sklen = seq_key(sk, in->origin, in->seq);
+	memcpy(sv, ik, 8);
+	memcpy(sv + 8, in->payload_hash, FSB_HASH_LEN);
+	uint8_t hv[8 + FSB_HASH_LEN + 8];
+	put64(hv, in->seq);
+	memcpy(hv + 8, in->payload_hash, FSB_HASH_LEN);
+	memcpy(hv + 8 + FSB_HASH_LEN, ik, 8);
+	char id[FSB_MESSAGE_ID_MAX + 1];
+	snprintf(id, sizeof id, "%s:%llu", in->origin, (unsigned long long)in->seq);
+	uint8_t kk[9], tk[16];
+	kk[0] = (uint8_t)in->kind;
+	memcpy(kk + 1, ik, 8);
+	put64(tk, (uint64_t)in->issued_at_ms ^ (1ULL << 63));
+	memcpy(tk + 8, ik, 8);
+	uint8_t fp[FSB_FP_LEN];
+	fsb_sha256(in->cert, in->cert_len, fp);
+	if ((rc = store_put(s, txn, DB_BY_SEQ, val(sk, sklen), val(sv, sizeof sv), 0, "cannot index by seq")) ||
+	    (rc = store_put(s, txn, DB_BY_ID, val(id, strlen(id)), val(ik, 8), 0, "cannot index by id")) ||
+	    (rc = store_put(s, txn, DB_BY_KIND, val(kk, 9), val(NULL, 0), 0, "cannot index by kind")) ||
+	    (rc = store_put(s, txn, DB_BY_TIME, val(tk, 16), val(NULL, 0), 0, "cannot index by time")) ||
+	    (rc = store_put(s, txn, DB_HEADS, val(in->origin, strlen(in->origin)), val(hv, sizeof hv), 0,
+		      "cannot update the stream head")) ||
+	    (rc = store_put(s, txn, DB_CERTS, val(fp, FSB_FP_LEN), val(in->cert, in->cert_len),
+		      MDB_NOOVERWRITE, "cannot keep the signer certificate")))
+		return rc;
+	*index_out = index;
+	return 0;
+}
+
+/* The head of origin's stream: seq 0, zero hash and issued_at INT64_MIN
+ * when it has none. issued_at (may be NULL) comes from the head's log
+ * record. */
+static int read_head(struct fsb_store *s, MDB_txn *txn, const char *origin, uint64_t *seq,
+		     uint8_t hash[FSB_HASH_LEN], int64_t *issued_at)
+{
+	MDB_val k = val(origin, strlen(origin)), v;
+	int rc = mdb_get(txn, s->dbi[DB_HEADS], &k, &v);
+	if (issued_at)
+		*issued_at = INT64_MIN;
+	if (rc == MDB_NOTFOUND) {
+		*seq = 0;
+		memset(hash, 0, FSB_HASH_LEN);
+		return 0;
+	}
+	if (rc)
+		return store_fail(s, rc, "cannot read a stream head");
+	*seq = get64(v.mv_data);
+	memcpy(hash, (const uint8_t *)v.mv_data + 8, FSB_HASH_LEN);
+	if (!issued_at)
+		return 0;
+	uint8_t ik[8];
+	memcpy(ik, (const uint8_t *)v.mv_data + 8 + FSB_HASH_LEN, 8);
+	MDB_val lk = val(ik, 8), lv;
+	if ((rc = mdb_get(txn, s->dbi[DB_LOG], &lk, &lv)))
+		return store_fail(s, rc, "cannot read a stream head's entry");
+	if (lv.mv_size < R_FIXED) {
+		store_seterr(s, "log entry %llu is unreadable (data_dir %s)", (unsigned long long)get64(ik),
+		       s->dir);
+		return FSB_ESTORE;
+	}
+	*issued_at = (int64_t)get64((const uint8_t *)lv.mv_data + R_ISSUED);
+	return 0;
+}
+
+struct append_ctx {
+	const struct fsb_entry_in *in;
+	size_t n;
+	enum fsb_append_result *results;
+	uint64_t *indexes;
+};
+
+static int append_body(struct fsb_store *s, MDB_txn *txn, void *arg)
+{
+	struct append_ctx *a = arg;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct fsb_entry_in *in = &a->in[i];
+		a->indexes[i] = 0;
+		uint8_t sk[FSB_ORIGIN_MAX + 9 + FSB_HASH_LEN];
+		size_t sklen = seq_key(sk, in->origin, in->seq);
+		MDB_val k = val(sk, sklen), v;
+		int rc = mdb_get(txn, s->dbi[DB_BY_SEQ], &k, &v);
+		if (rc == 0) {
+			if (memcmp((const uint8_t *)v.mv_data + 8, in->payload_hash, FSB_HASH_LEN) == 0) {
+				a->results[i] = FSB_DUPLICATE;
+				continue;
+			}
+			/* Evidence: origin, seq and the other payload's hash. */
+			a->results[i] = FSB_EQUIVOCATION;
+			memcpy(sk + sklen, in->payload_hash, FSB_HASH_LEN);
+			size_t elen = 8 + in->envelope_len;
+			MDB_val ek = val(sk, sklen + FSB_HASH_LEN), ev = {elen, NULL};
+			rc = mdb_put(txn, s->dbi[DB_EQUIV], &ek, &ev, MDB_RESERVE);
+			if (rc)
+				return store_fail(s, rc, "cannot keep equivocation evidence");
+			put64(ev.mv_data, (uint64_t)in->arrival_ms);
+			memcpy((uint8_t *)ev.mv_data + 8, in->envelope, in->envelope_len);
+			continue;
+		}
+		if (rc != MDB_NOTFOUND)
+			return store_fail(s, rc, "cannot look up (origin, seq)");
+		uint64_t head;
+		uint8_t head_hash[FSB_HASH_LEN];
+		int64_t head_issued;
+		if ((rc = read_head(s, txn, in->origin, &head, head_hash, &head_issued)))
+			return rc;
+		if (in->seq != head + 1) {
+			a->results[i] = FSB_GAP;
+			continue;
+		}
+		if (memcmp(in->prev_hash, head_hash, FSB_HASH_LEN) != 0) {
+			a->results[i] = FSB_BROKEN_LINK;
+			continue;
+		}
+		if (in->issued_at_ms < head_issued) {
+			a->results[i] = FSB_BACKWARDS;
+			continue;
+		}
+		if ((rc = append_entry(s, txn, in, &a->indexes[i])))
+			return rc;
+		a->results[i] = FSB_APPENDED;
+	}
+	return 0;
+}
+
+int fsb_store_append(struct fsb_store *s, const struct fsb_entry_in *in, size_t n,
+		     enum fsb_append_result *results, uint64_t *indexes)
+{
+	struct append_ctx a = {in, n, results, indexes};
+	return store_write_txn(s, append_body, &a);
+}
+
+struct own_ctx {
+	size_t n;
+	fsb_seal_fn fn;
+	void *ctx;
+	uint64_t *indexes;
+};
+
+static int own_body(struct fsb_store *s, MDB_txn *txn, void *arg)
+{
+	struct own_ctx *a = arg;
+	uint64_t seq;
+	uint8_t prev[FSB_HASH_LEN];
+	int64_t prev_issued;
+	int rc = read_head(s, txn, s->origin, &seq, prev, &prev_issued);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < a->n; i++) {
+		struct fsb_entry_in in;
+		memset(&in, 0, sizeof in);
+		seq++;
+		if ((rc = a->fn(a->ctx, i, seq, prev, prev_issued, &in))) {
+			store_seterr(s, "sealing message %zu of the batch failed: %s", i + 1, fsb_strerror(rc));
+			return rc;
+		}
+		if (in.seq != seq || strcmp(in.origin, s->origin) != 0 ||
+		    memcmp(in.prev_hash, prev, FSB_HASH_LEN) != 0 || in.issued_at_ms < prev_issued) {
+			store_seterr(s, "sealed message %zu is not %s:%llu linked to its predecessor, issued at or after it",
+			       i + 1, s->origin, (unsigned long long)seq);
+			return FSB_EINVAL;
+		}
+		uint64_t index;
+		if ((rc = append_entry(s, txn, &in, &index)))
+			return rc;
+		uint8_t sk[8], iv[8];
+		put64(sk, seq);
+		put64(iv, index);
+		if ((rc = store_put(s, txn, DB_OUTBOX, val(sk, 8), val(iv, 8), 0, "cannot add to the outbox")))
+			return rc;
+		if (a->indexes)
+			a->indexes[i] = index;
+		memcpy(prev, in.payload_hash, FSB_HASH_LEN);
+		prev_issued = in.issued_at_ms;
+	}
+	return 0;
+}
+
+int fsb_store_append_own(struct fsb_store *s, size_t n, fsb_seal_fn fn, void *ctx,
+			 uint64_t *indexes)
+{
+	struct own_ctx a = {n, fn, ctx, indexes};
+	int rc = store_write_txn(s, own_body, &a);
+	if (rc == 0) {
+		/* Written after the commit, so whoever reads on this event sees
+		 * the new entries; losing it only delays them (the node also
+		 * checks its outbox now and then). */
+		char path[600];
+		snprintf(path, sizeof path, "%s/" FSB_STORE_NOTIFY, s->dir);
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
+	return rc;
+}
+
+void fsb_entry_clear(struct fsb_entry *e)
+{
+	free(e->envelope);
+	memset(e, 0, sizeof *e);
+}
+
+static int get_entry(struct fsb_store *s, MDB_txn *txn, uint64_t index, struct fsb_entry *out)
+{
+	uint8_t ik[8];
+	put64(ik, index);
+	MDB_val k = val(ik, 8), v;
+	int rc = mdb_get(txn, s->dbi[DB_LOG], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return FSB_ENOTFOUND;
+	if (rc)
+		return store_fail(s, rc, "cannot read the log");
+	if (record_read(v.mv_data, v.mv_size, index, out)) {
+		store_seterr(s, "log entry %llu is unreadable (data_dir %s)", (unsigned long long)index, s->dir);
+		return FSB_ESTORE;
+	}
+	uint8_t *copy = malloc(out->envelope_len);
+	if (!copy)
+		return FSB_ENOMEM;
+	memcpy(copy, out->envelope, out->envelope_len);
+	out->envelope = copy;
+	return 0;
+}
+
+int fsb_store_get(struct fsb_store *s, uint64_t index, struct fsb_entry *out)
+{
+	memset(out, 0, sizeof *out);
+	MDB_txn *txn;
+	int rc = store_read_txn(s, &txn);
+	if (rc)
+		return rc;
+	rc = get_entry(s, txn, index, out);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static int find(struct fsb_store *s, int db, MDB_val k, uint64_t *index)
+{
+	MDB_txn *txn;
+	MDB_val v;
+	int rc = store_read_txn(s, &txn);
+	if (rc)
+		return rc;
+	rc = mdb_get(txn, s->dbi[db], &k, &v);
+	if (rc == 0 && v.mv_size >= 8)
+		*index = get64(v.mv_data);
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND)
+		return FSB_ENOTFOUND;
+	return rc ? store_fail(s, rc, "cannot look up an index") : 0;
+}
+
+int fsb_store_find_seq(struct fsb_store *s, const char *origin, uint64_t seq, uint64_t *index)
+{
+	uint8_t k[FSB_ORIGIN_MAX + 9];
+	if (strlen(origin) > FSB_ORIGIN_MAX)
+		return FSB_ENOTFOUND;
+	return find(s, DB_BY_SEQ, val(k, seq_key(k, origin, seq)), index);
+}
+
+int fsb_store_seq_hash(struct fsb_store *s, const char *origin, uint64_t seq,
+		       uint8_t hash[FSB_HASH_LEN])
+{
+	uint8_t k[FSB_ORIGIN_MAX + 9];
+	if (strlen(origin) > FSB_ORIGIN_MAX)
+		return FSB_ENOTFOUND;
+	MDB_txn *txn;
+	MDB_val key = val(k, seq_key(k, origin, seq)), v;
+	int rc = store_read_txn(s, &txn);
+	if (rc)
+		return rc;
+	int mrc = mdb_get(txn, s->dbi[DB_BY_SEQ], &key, &v);
+	if (mrc == 0 && v.mv_size == 8 + FSB_HASH_LEN)
+		memcpy(hash, (const uint8_t *)v.mv_data + 8, FSB_HASH_LEN);
+	mdb_txn_abort(txn);
+	if (mrc == MDB_NOTFOUND)
+		return FSB_ENOTFOUND;
+	return mrc ? store_fail(s, mrc, "cannot look up (origin, seq)") : 0;
+}
+
+int fsb_store_find_id(struct fsb_store *s, const char *message_id, uint64_t *index)
+{
+	return find(s, DB_BY_ID, val(message_id, strlen(message_id)), index);
+}
+
+int fsb_store_walk(struct fsb_store *s, uint64_t from, fsb_entry_fn fn, void *ctx)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	int rc = store_read_cursor(s, DB_LOG, &txn, &c, "cannot read the log");
+	if (rc)
+		return rc;
+	uint8_t ik[8], prev[FSB_HASH_LEN] = {0};
+	uint64_t expect = from ? from : 1;
+	put64(ik, expect);
+	MDB_val k = val(ik, 8), v;
+	/* Starting mid-log, the chain continues from the entry before. */
+	if (expect > 1) {
+		uint8_t pk[8];
+		put64(pk, expect - 1);
+		MDB_val pkv = val(pk, 8), pv;
+		if (mdb_get(txn, s->dbi[DB_LOG], &pkv, &pv) == 0 && pv.mv_size >= R_FIXED)
+			memcpy(prev, (const uint8_t *)pv.mv_data + R_EHASH, FSB_HASH_LEN);
+	}
+	int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	for (rc = 0; mrc == 0 && rc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct fsb_entry e;
+		uint64_t index = k.mv_size == 8 ? get64(k.mv_data) : 0;
+		enum fsb_chain chain = FSB_CHAIN_OK;
+		if (record_read(v.mv_data, v.mv_size, index, &e)) {
+			chain = FSB_CHAIN_UNREADABLE;
+			memset(&e, 0, sizeof e);
+			e.index = index;
+		} else {
+			uint8_t h[FSB_HASH_LEN];
+			record_hash(v.mv_data, v.mv_size, index, prev, h);
+			if (index != expect)
+				chain = FSB_CHAIN_GAP;
+			else if (memcmp(h, e.entry_hash, FSB_HASH_LEN) != 0)
+				chain = FSB_CHAIN_BAD_HASH;
+			memcpy(prev, e.entry_hash, FSB_HASH_LEN);
+		}
+		expect = index + 1;
+		rc = fn(ctx, &e, chain);
+	}
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = store_fail(s, mrc, "cannot read the log");
+	store_read_done(txn, c);
+	return rc;
+}
+
+int fsb_store_head(struct fsb_store *s, const char *origin, uint64_t *seq,
+		   uint8_t hash[FSB_HASH_LEN], int64_t *issued_at_ms)
+{
+	MDB_txn *txn;
+	int rc = store_read_txn(s, &txn);
+	if (rc)
+		return rc;
+	rc = read_head(s, txn, origin, seq, hash, issued_at_ms);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int fsb_store_heads(struct fsb_store *s, struct fsb_head **heads, size_t *n)
+{
+	*heads = NULL;
+	*n = 0;
+	MDB_txn *txn;
+	MDB_cursor *c;
+	int rc = store_read_cursor(s, DB_HEADS, &txn, &c, "cannot read the stream heads");
+	if (rc)
+		return rc;
+	size_t cap = store_db_entries(s, txn, DB_HEADS);
+	struct fsb_head *h = calloc(cap ? cap : 1, sizeof *h);
+	MDB_val k, v;
+	size_t i = 0;
+	for (int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); h && mrc == 0 && i < cap;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size > FSB_ORIGIN_MAX || v.mv_size != 16 + FSB_HASH_LEN)
+			continue;
+		memcpy(h[i].origin, k.mv_data, k.mv_size);
+		h[i].seq = get64(v.mv_data);
+		memcpy(h[i].payload_hash, (const uint8_t *)v.mv_data + 8, FSB_HASH_LEN);
+		h[i].index = get64((const uint8_t *)v.mv_data + 8 + FSB_HASH_LEN);
+		i++;
+	}
+	store_read_done(txn, c);
+	if (!h)
+		return FSB_ENOMEM;
+	*heads = h;
+	*n = i;
+	return 0;
+}
+
+int fsb_store_stats(struct fsb_store *s, struct fsb_store_stats *st)
+{
+	memset(st, 0, sizeof *st);
+	MDB_txn *txn;
+	MDB_stat ms;
+	MDB_envinfo info;
+	int rc = store_read_txn(s, &txn);
+	if (rc)
+		return rc;
+	st->entries = store_db_entries(s, txn, DB_LOG);
+	st->outbox = store_db_entries(s, txn, DB_OUTBOX);
+	st->rejects = store_db_entries(s, txn, DB_REJECTS);
+	st->rejects_total = store_meta_u64(s, txn, "rejects_total");
+	if (st->rejects_total < st->rejects) /* a log from before the count was kept */
+		st->rejects_total = st->rejects;
+	st->equivocations = store_db_entries(s, txn, DB_EQUIV);
+	st->certs = store_db_entries(s, txn, DB_CERTS);
+	rc = log_tail(s, txn, &st->last_index, st->last_hash);
+	mdb_env_info(s->env, &info);
+	mdb_env_stat(s->env, &ms);
+	st->map_bytes = info.me_mapsize;
+	st->used_bytes = (info.me_last_pgno + 1) * (size_t)ms.ms_psize;
+	mdb_txn_abort(txn);
+	return rc;
+}
+
