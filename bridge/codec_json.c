@@ -14,13 +14,15 @@
  * allocates hangs off the message being built as soon as it exists, so one
  * protobuf_c_message_free_unpacked() releases a half-built message.
  */
-#include "codec_internal.h"
+#include "codec_json.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "format.h"
 
 void fsb_pb_json_name(const ProtobufCFieldDescriptor *f, char out[FSB_JSON_NAME_MAX])
 {

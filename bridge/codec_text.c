@@ -1,0 +1,313 @@
+/* codec_text.c - a message as text for people: every field, indented, and
+ * the short summary the feed and the replay show.
+ *
+ * Both start from the message's proto3 JSON, so a field added to the schema
+ * shows up in the full text without a change here; the summary picks the
+ * fields an inspector reads first, by kind.
+ */
+#include "codec_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct text {
+	char *buf;
+	size_t len, cap;
+	int failed;
+};
+
+static void text_add(struct text *t, const char *s, size_t n)
+{
+	if (t->failed)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = (t->cap ? t->cap * 2 : 1024) + n;
+		char *b = realloc(t->buf, cap);
+		if (!b) {
+			t->failed = 1;
+			return;
+		}
+		t->buf = b;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
+}
+
+static void text_str(struct text *t, const char *s)
+{
+	text_add(t, s, strlen(s));
+}
+
+static void text_value(struct text *t, const json_t *v, const char *indent, int depth, int after_key);
+
+/* The line prefix for a nesting depth. */
+static void text_indent(struct text *t, const char *indent, int depth)
+{
+	text_str(t, indent);
+	for (int i = 0; i < depth; i++)
+		text_str(t, "  ");
+}
+
+static void text_object(struct text *t, const json_t *o, const char *indent, int depth,
+			int first_inline)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)o, key, v) {
+		if (!first_inline)
+			text_indent(t, indent, depth);
+		first_inline = 0;
+		text_str(t, key);
+		text_str(t, ":");
+		text_value(t, v, indent, depth + 1, 1);
+	}
+}
+
+/* A value after "key:" (scalars get a space first) or after "- ". */
+static void text_value(struct text *t, const json_t *v, const char *indent, int depth, int after_key)
+{
+	char num[64];
+	if (after_key && !json_is_object(v) && !json_is_array(v))
+		text_str(t, " ");
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		text_str(t, "\n");
+		text_object(t, v, indent, depth, 0);
+		return;
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *e;
+		text_str(t, "\n");
+		json_array_foreach(v, i, e) {
+			text_indent(t, indent, depth);
+			text_str(t, "- ");
+			if (json_is_object(e))
+				text_object(t, e, indent, depth + 1, 1);
+			else
+				text_value(t, e, indent, depth + 1, 0);
+		}
+		return;
+	}
+	case JSON_STRING:
+		text_add(t, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		text_str(t, num);
+		break;
+	case JSON_REAL:
+		snprintf(num, sizeof num, "%.17g", json_real_value(v));
+		text_str(t, num);
+		break;
+	case JSON_TRUE:
+		text_str(t, "true");
+		break;
+	case JSON_FALSE:
+		text_str(t, "false");
+		break;
+	case JSON_NULL:
+		text_str(t, "null");
+		break;
+	}
+	text_str(t, "\n");
+}
+
+int fsb_message_to_text(const struct fsb_message *m, const char *indent, char **out)
+{
+	json_t *j = fsb_pbjson_encode(&m->pb->base);
+	if (!j)
+		return FSB_ENOMEM;
+	struct text t = {0};
+	text_object(&t, j, indent, 0, 0);
+	json_decref(j);
+	if (t.failed || !t.buf) {
+		free(t.buf);
+		if (t.failed)
+			return FSB_ENOMEM;
+		t.buf = strdup("");
+	}
+	*out = t.buf;
+	return *out ? 0 : FSB_ENOMEM;
+}
+
+/* The string at a dotted JSON path ("header.issuer.name"), or NULL. */
+static const char *jstr(const json_t *j, const char *path)
+{
+	char key[64];
+	while (j && *path) {
+		size_t n = strcspn(path, ".");
+		snprintf(key, sizeof key, "%.*s", (int)n, path);
+		j = json_object_get(j, key);
+		path += n + (path[n] == '.');
+	}
+	return json_is_string(j) ? json_string_value(j) : NULL;
+}
+
+/* Appends "label: a, b, c" from the strings at `field` of each object in
+ * the list at `list` (or of sub-objects, when field has a dot). */
+static void text_list(struct text *t, const json_t *list, const char *field, const char *sep)
+{
+	size_t i;
+	json_t *e;
+	int first = 1;
+	json_array_foreach(list, i, e) {
+		const char *v = jstr(e, field);
+		if (!v)
+			continue;
+		if (!first)
+			text_str(t, sep);
+		text_str(t, v);
+		first = 0;
+	}
+}
+
+/* Drops a prefix such as "RECALL_CLASS_" from an enum name, for reading. */
+static const char *short_enum(const char *v, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return v && strncmp(v, prefix, n) == 0 ? v + n : v;
+}
+
+static void text_pair(struct text *t, const char *label, const char *v)
+{
+	if (!v)
+		return;
+	if (label) {
+		text_str(t, label);
+		text_str(t, " ");
+	}
+	text_str(t, v);
+	text_str(t, " · ");
+}
+
+int fsb_message_summary(const struct fsb_message *m, const char *indent, char **out)
+{
+	json_t *j = fsb_pbjson_encode(&m->pb->base);
+	if (!j)
+		return FSB_ENOMEM;
+	struct text t = {0};
+	json_t *body = NULL;
+	const char *kind = fsb_kind_name(fsb_message_kind(m));
+	if (kind)
+		body = json_object_get(j, kind);
+	text_str(&t, indent);
+	switch (fsb_message_kind(m)) {
+	case FSB_KIND_RECALL:
+		text_pair(&t, NULL, short_enum(jstr(body, "recallClass"), "RECALL_"));
+		text_pair(&t, "RASFF", short_enum(jstr(body, "classification"), "RASFF_CLASSIFICATION_"));
+		text_pair(&t, "risk", short_enum(jstr(body, "riskDecision"), "RISK_DECISION_"));
+		text_pair(&t, NULL, short_enum(jstr(body, "initiation"), "RECALL_INITIATION_"));
+		break;
+	case FSB_KIND_SURVEILLANCE:
+		text_pair(&t, NULL, short_enum(jstr(body, "overallVerdict"), "VERDICT_"));
+		text_pair(&t, "sample", jstr(body, "sample.sampleId"));
+		text_pair(&t, NULL, short_enum(jstr(body, "samplingPoint.stage"), "SAMPLING_STAGE_"));
+		break;
+	case FSB_KIND_QUARANTINE:
+		text_pair(&t, NULL, short_enum(jstr(body, "noticeType"), "NOTICE_TYPE_"));
+		text_pair(&t, "certificate", jstr(body, "certificate.number"));
+		text_pair(&t, NULL, jstr(body, "outbreak.disease"));
+		break;
+	case FSB_KIND_FOLLOWUP:
+		text_pair(&t, NULL, short_enum(jstr(body, "type"), "FOLLOW_UP_TYPE_"));
+		text_pair(&t, "on", jstr(body, "refMessageId"));
+		break;
+	default:
+		break;
+	}
+	if (t.len >= 3 && strcmp(t.buf + t.len - strlen(" · "), " · ") == 0)
+		t.buf[t.len -= strlen(" · ")] = '\0';
+	text_str(&t, "\n");
+	/* What: products with lots, results, commodities. */
+	json_t *list = json_object_get(body, "products");
+	size_t i;
+	json_t *e;
+	if (json_is_array(list) || json_is_object(json_object_get(body, "product"))) {
+		json_t *one = json_array();
+		if (!json_is_array(list)) {
+			json_array_append(one, json_object_get(body, "product"));
+			list = one;
+		}
+		json_array_foreach(list, i, e) {
+			text_str(&t, indent);
+			text_str(&t, "product ");
+			text_str(&t, jstr(e, "name") ? jstr(e, "name") : "?");
+			if (json_array_size(json_object_get(e, "lots"))) {
+				text_str(&t, " (lots ");
+				text_list(&t, json_object_get(e, "lots"), "lotNumber", ", ");
+				text_str(&t, ")");
+			}
+			text_str(&t, "\n");
+		}
+		json_decref(one);
+	}
+	if ((list = json_object_get(body, "results")) || (list = json_object_get(body, "hazards"))) {
+		json_array_foreach(list, i, e) {
+			text_str(&t, indent);
+			text_str(&t, jstr(e, "analyte") ? jstr(e, "analyte") : "?");
+			if (jstr(e, "value")) {
+				text_str(&t, " = ");
+				text_str(&t, jstr(e, "value"));
+				text_str(&t, " ");
+				text_str(&t, short_enum(jstr(e, "unit"), "UNIT_") ? short_enum(jstr(e, "unit"), "UNIT_") : "");
+			}
+			if (jstr(e, "limit")) {
+				text_str(&t, " (limit ");
+				text_str(&t, jstr(e, "limit"));
+				text_str(&t, ")");
+			}
+			if (jstr(e, "verdict")) {
+				text_str(&t, " ");
+				text_str(&t, short_enum(jstr(e, "verdict"), "VERDICT_"));
+			}
+			text_str(&t, "\n");
+		}
+	}
+	if ((list = json_object_get(body, "commodities"))) {
+		text_str(&t, indent);
+		text_str(&t, "commodities ");
+		text_list(&t, list, "name", ", ");
+		text_str(&t, "\n");
+	}
+	if ((list = json_object_get(body, "measures")) ||
+	    (list = json_object_get(json_object_get(body, "outbreak"), "measures"))) {
+		text_str(&t, indent);
+		text_str(&t, "measures ");
+		json_array_foreach(list, i, e) {
+			if (i)
+				text_str(&t, ", ");
+			const char *type = jstr(e, "type"), *bare = type ? strstr(type, "TYPE_") : NULL;
+			text_str(&t, bare ? bare + 5 : type ? type : "?");
+			if (jstr(e, "disposal")) {
+				text_str(&t, " (");
+				text_str(&t, short_enum(jstr(e, "disposal"), "DISPOSAL_MEANS_"));
+				text_str(&t, ")");
+			}
+		}
+		text_str(&t, "\n");
+	}
+	if (jstr(body, "reason") || jstr(body, "text") || jstr(body, "conclusion")) {
+		text_str(&t, indent);
+		text_str(&t, jstr(body, "reason") ? jstr(body, "reason")
+			     : jstr(body, "text")  ? jstr(body, "text")
+						   : jstr(body, "conclusion"));
+		text_str(&t, "\n");
+	}
+	text_str(&t, indent);
+	text_str(&t, "issued by ");
+	text_str(&t, jstr(j, "header.issuer.name") ? jstr(j, "header.issuer.name") : "?");
+	if (jstr(j, "header.reference")) {
+		text_str(&t, " · ref ");
+		text_str(&t, jstr(j, "header.reference"));
+	}
+	text_str(&t, "\n");
+	json_decref(j);
+	if (t.failed) {
+		free(t.buf);
+		return FSB_ENOMEM;
+	}
+	*out = t.buf;
+	return 0;
+}
