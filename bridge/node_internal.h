@@ -1,0 +1,246 @@
+/* node_internal.h - what the node's own files share; no other module
+ * includes it.
+ *
+ * One thread owns a struct node and makes every decision; Paho's threads
+ * only queue events for it (node.c). The files split the node by concern:
+ *   node.c          the loop and the lifecycle: events, connections, set-up
+ *   node_receive.c  stream messages in: verified, sequenced, appended; rejects
+ *   node_sync.c     the exchange kept whole: the outbox and checkpoints out,
+ *                   peers' checkpoints in, gaps asked for, re-sends answered
+ *   node_mirror.c   the agency's broker: submissions in, the inbox mirror out
+ *   node_trust.c    CRLs from the exchange; trust files read again
+ * Nothing here is file-scope state: everything a node holds is in its
+ * struct node, so one process may run several.
+ */
+#ifndef FSB_NODE_INTERNAL_H
+#define FSB_NODE_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "config.h"
+#include "resend.h"
+#include "sequence.h"
+#include "sign.h"
+#include "store.h"
+#include "topic.h"
+#include "transport.h"
+
+#define WINDOW 512              /* publications in flight, at most */
+#define RESEND_TAG (1ULL << 63)  /* tags of re-sent messages (outbox tags are seqs) */
+#define MIRROR_NOTE_MS 1000       /* how often the mirror's progress is saved */
+#define GAP_WAIT_MS 400         /* how long a gap may last before asking */
+#define SYNC_RETRY_MS 3000      /* how long to wait for an answer, at first */
+#define SYNC_RETRY_MAX_MS 60000 /* ... and at most, while none comes */
+#define SYNC_MAX 10000          /* seqs asked for in one request */
+#define STALE_WAIT_MS 60000     /* a stale message waits this long to be vouched for */
+#define CHECKPOINT_DEBOUNCE_MS 150
+#define CHECKPOINT_REFRESH_MS 30000
+#define RESEND_PER_TURN 256     /* re-sent messages per turn */
+#define TICK_MS 200
+#define OUTBOX_RECHECK_MS 2000  /* a safety net under the notify file */
+#define TRUST_SETTLE_MS 200     /* a trust file changed: read it once writing is over */
+#define FLUSH_MAX 4096          /* messages appended in one transaction, at most */
+#define APPEND_RETRY_MS 250     /* after a failed append, the next try */
+#define CONFLICTS_MAX 16        /* second messages for one seq, kept to show the store */
+#define REPORTED_MAX 32         /* divergences and anomalies said once per peer */
+#define SAY_WINDOW_MS 10000     /* reject lines: at most SAY_PER_WINDOW per window */
+#define SAY_PER_WINDOW 20
+#define OVERSIZE_KEEP 1024      /* bytes of an oversize envelope kept as evidence */
+#define REJECTS_PENDING_MAX (1u << 20) /* rejects' bytes held before they are written */
+
+enum { CONN_EXCHANGE, CONN_LOCAL };
+
+struct event {
+	struct event *next;
+	int conn;
+	enum fsb_mqtt_event_type type;
+	char *topic;
+	uint8_t *payload;
+	size_t len;
+	size_t oversize;      /* MESSAGE over the size cap: its real length (payload is its start) */
+	char *response_topic;
+	uint8_t *correlation;
+	size_t correlation_len;
+	uint64_t tag;
+	char reason[200];
+	int64_t arrival_ms;
+};
+
+/* A divergence or anomaly already said, not to be said again. */
+struct reported {
+	char origin[FSB_ORIGIN_MAX + 1];
+	uint64_t seq;
+};
+
+struct peer {
+	char origin[FSB_ORIGIN_MAX + 1];
+	int online;            /* -1 unknown, 0 offline, 1 online */
+	int has_checkpoint;
+	int64_t checkpoint_at; /* when its latest checkpoint arrived */
+	uint64_t covers_own;   /* seq of our stream its checkpoint covers */
+	struct fsb_stream_state *streams; /* what its checkpoint claims */
+	size_t n_streams;
+	struct reported said[REPORTED_MAX];
+	size_t n_said, next_said;
+};
+
+/* A stream message waiting in the sequencer (the item's data). Kept small:
+ * the envelope as received and what the append needs; the decoded message
+ * is not kept. */
+struct pending {
+	uint8_t *raw;
+	size_t raw_len;
+	char origin[FSB_ORIGIN_MAX + 1];
+	uint64_t seq;
+	uint8_t payload_hash[FSB_HASH_LEN];
+	uint8_t prev_hash[FSB_HASH_LEN];
+	enum fsb_kind kind;
+	char category[FSB_CATEGORY_MAX + 1];
+	int64_t issued_at_ms, arrival_ms;
+	int warnings;                  /* content rules broken */
+	char warning[200];             /* the first, for the log */
+	int stale_rc;                  /* FSB_EREVOKED or FSB_EEXPIRED when the certificate */
+	char stale[240];               /* was not in force at arrival, and why */
+	char topic[FSB_TOPIC_MAX];
+	enum fsb_seq_trust trust;
+};
+
+struct conn {
+	struct fsb_mqtt *m;
+	int connected;       /* as Paho says, read every turn */
+	unsigned generation; /* the connection whose start was handled */
+	int64_t retry_at;    /* when to try connecting again; 0 = not waiting */
+	int backoff_ms;
+	const char *name;
+};
+
+/* Each connection's callbacks know their node and which connection. */
+struct conn_ctx {
+	struct node *n;
+	int conn;
+};
+
+struct node {
+	const struct fsb_config *cfg;
+	const char *origin;
+	struct fsb_store *store;
+	struct fsb_signer *signer;
+	struct fsb_trust *trust;
+	struct fsb_seq *seq;
+	struct fsb_resend *resend;
+	struct conn c[2];
+	struct conn_ctx ctx[2];
+	pthread_mutex_t qlock;
+	struct event *qhead, *qtail;
+	size_t q_bytes;           /* exchange payload bytes queued (under qlock) */
+	uint64_t q_dropped, q_dropped_bytes; /* dropped for it, not yet recorded (under qlock) */
+	char q_dropped_topic[FSB_TOPIC_MAX];
+	int wake_fd, watch_fd, lock_fd, data_wd;
+	struct peer *peers;
+	size_t n_peers, cap_peers;
+	struct pending *conflicts[CONFLICTS_MAX];
+	size_t n_conflicts;
+	struct fsb_reject_in *rejects; /* recorded at the end of the turn, or once */
+	size_t n_rejects, cap_rejects; /* REJECTS_PENDING_MAX bytes of them wait */
+	size_t rejects_bytes;
+	uint64_t published_upto; /* own seq published on this connection */
+	uint64_t inflight;
+	int outbox_dirty;
+	/* The inbox mirror follows the log: every received entry after
+	 * mirror_upto goes to the local broker, within its window, and the
+	 * acknowledged position is saved, so an outage of the local broker or
+	 * a restart loses nothing (a few may be sent twice). */
+	int mirror_dirty;
+	uint64_t mirror_upto, mirror_acked, local_inflight;
+	int64_t mirror_saved_at;
+	int64_t outbox_checked_at;
+	int checkpoint_dirty;
+	int64_t checkpoint_due, checkpoint_sent_at;
+	int64_t append_error_said_at;
+	int64_t append_retry_at;  /* after a failed append, not before then */
+	int64_t trust_due;        /* a trust file changed: reload then; 0 = not due */
+	int64_t say_window_at;    /* reject lines said in this window, and left unsaid */
+	unsigned said_in_window;
+	uint64_t unsaid;
+	uint64_t n_verified, n_amortized, n_refused_again;
+	uint64_t n_received, n_appended, n_duplicates, n_rejected, n_equivocations;
+	char submit_filter[FSB_TOPIC_MAX], result_topic[FSB_TOPIC_MAX];
+};
+
+/* ---- node.c ---- */
+
+/* One line on stderr: time, origin, level, message. */
+void node_say(struct node *n, const char *level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Copies a string into cap bytes, cut if need be. */
+void node_copy(char *dst, size_t cap, const char *src);
+
+/* ---- node_receive.c ---- */
+
+/* Opens a stream message (the event's payload is taken when kept), and
+ * offers it to the sequencer; what cannot be taken is a reject. */
+void node_on_stream_message(struct node *n, const struct fsb_topic *t, struct event *e);
+/* Appends what the sequencer has in order, as one group commit. */
+void node_flush(struct node *n);
+/* fsb_seq_ops for the node's sequencer: verify a waiting message, and take
+ * back one the sequencer lets go. ctx is the struct node. */
+int node_verify_pending(void *ctx, const char *origin, struct fsb_seq_item *it);
+void node_release_pending(void *ctx, const char *origin, struct fsb_seq_item *it,
+			  enum fsb_seq_drop why);
+void node_pending_free(struct pending *p);
+/* Records an envelope refused for an integrity reason: in the store at the
+ * end of the turn (node_write_rejects), or at once when REJECTS_PENDING_MAX
+ * bytes of them wait; and on stderr, at most SAY_PER_WINDOW lines a
+ * window. raw is copied (at most FSB_REJECT_RAW_MAX bytes); total is what
+ * arrived. */
+void node_reject(struct node *n, const char *topic, int code, const char *why,
+		 const uint8_t *raw, size_t len, size_t total, int64_t when);
+void node_write_rejects(struct node *n);
+
+/* ---- node_sync.c ---- */
+
+/* Publishes on a connection when it is up; FSB_EIO when it is not. */
+int node_publish(struct node *n, int conn, const char *topic, const void *data, size_t len,
+		 int retain, uint64_t tag);
+/* Publications a connection may have unacknowledged, and whether the
+ * exchange has room for one more. */
+uint64_t node_window(const struct node *n, int conn);
+int node_room(struct node *n);
+/* The outbox, in seq order, within the window. */
+void node_publish_outbox(struct node *n);
+/* A checkpoint is due (debounced), or due now. */
+void node_want_checkpoint(struct node *n);
+void node_publish_checkpoint(struct node *n);
+/* The peer of origin; created (while fewer than max_streams exist) only
+ * when `create`. */
+struct peer *node_peer_of(struct node *n, const char *origin, int create);
+void node_on_checkpoint(struct node *n, struct fsb_control *c, struct event *e);
+void node_on_sync_request(struct node *n, const struct fsb_control *c, int64_t now);
+/* Asks for the gaps that did not fill in time, and re-sends what is due. */
+void node_check_gaps(struct node *n, int64_t now);
+void node_run_resends(struct node *n, int64_t now);
+
+/* ---- node_mirror.c ---- */
+
+/* A JSON submission from the local broker, answered on its response topic. */
+void node_on_local_message(struct node *n, struct event *e);
+/* The inbox mirror: loaded at set-up, run every turn, its position saved
+ * every MIRROR_NOTE_MS (or now, with force). */
+void node_load_mirror(struct node *n);
+void node_run_mirror(struct node *n);
+void node_save_mirror(struct node *n, int64_t now, int force);
+
+/* ---- node_trust.c ---- */
+
+/* A CRL published on the exchange: adopted when newer than the one in force. */
+void node_on_crl(struct node *n, const struct fsb_topic *t, struct event *e);
+/* Watches the directories of the trust files; reads the watch's events. */
+void node_watch_trust(struct node *n);
+void node_read_watch(struct node *n, int64_t now);
+/* Reads the CA and CRL files again; keeps the trust in force on failure. */
+void node_reload_trust(struct node *n);
+
+#endif
