@@ -148,7 +148,7 @@ static void verify_signature(struct audit *a, struct fsb_trust *t, uint64_t inde
 				  .max_skew_ms = FSB_DEFAULT_MAX_SKEW_MS, .accept_stale = 1};
 	struct fsb_opened out;
 	char err[512];
-	int rc = fsb_open(t, env, len, &o, &out, err, sizeof err);
+	int rc = fsb_seal_open(t, env, len, &o, &out, err, sizeof err);
 	if (rc)
 		problem(a, index, "signature check failed: %s", err);
 	pthread_mutex_lock(&a->lock);
@@ -159,7 +159,7 @@ static void verify_signature(struct audit *a, struct fsb_trust *t, uint64_t inde
 		note_standing(a, h.origin, h.seq, index, out.stale ? out.stale_why : NULL);
 	}
 	pthread_mutex_unlock(&a->lock);
-	fsb_opened_clear(&out);
+	fsb_seal_opened_clear(&out);
 }
 
 /* A message whose certificate was not in force at arrival stands only if
@@ -285,7 +285,7 @@ static int check_entry(void *ctx, const struct fsb_entry *e, enum fsb_chain chai
 		problem(a, e->index, "(%s) the stored envelope cannot be decoded", id);
 		return 0;
 	}
-	fsb_sha256(v.payload, v.payload_len, hash);
+	fsb_sign_sha256(v.payload, v.payload_len, hash);
 	if (memcmp(hash, e->payload_hash, FSB_HASH_LEN) != 0)
 		problem(a, e->index, "(%s) payload hash differs from the one recorded at append", id);
 	if (fsb_payload_peek(v.payload, v.payload_len, &p) || strcmp(p.origin, e->origin) != 0 ||

@@ -15,7 +15,7 @@
 #include "format.h"
 #include "store.h"
 
-int fsb_read_file(const char *path, size_t max_bytes, char **buf, size_t *len)
+int fsb_cli_read_file(const char *path, size_t max_bytes, char **buf, size_t *len)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (!f)
@@ -110,12 +110,12 @@ int fsb_cli_open_store(const char *cmd, const char *config_path, const char *dat
 
 static int progress_shown;
 
-void fsb_progress(const char *what, uint64_t done, uint64_t total)
+void fsb_cli_progress(const char *what, uint64_t done, uint64_t total)
 {
 	static int64_t last;
 	if (!isatty(STDERR_FILENO))
 		return;
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	if (now - last < 200 && done != total)
 		return;
 	last = now;
@@ -127,7 +127,7 @@ void fsb_progress(const char *what, uint64_t done, uint64_t total)
 	progress_shown = 1;
 }
 
-void fsb_progress_end(void)
+void fsb_cli_progress_end(void)
 {
 	if (progress_shown)
 		fprintf(stderr, "\r\033[K");
@@ -141,7 +141,7 @@ int fsb_cli_parse_time(const char *s, int64_t *ms)
 	if (!fsb_fmt_date(s)) {
 		int y, m, d;
 		sscanf(s, "%d-%d-%d", &y, &m, &d);
-		*ms = fsb_time_ms(y, m, d, 0, 0, 0);
+		*ms = fsb_fmt_time_ms(y, m, d, 0, 0, 0);
 		return 0;
 	}
 	return -1;

@@ -62,9 +62,9 @@ int fsb_cli_open_store(const char *cmd, const char *config_path, const char *dat
 		       int read_only, struct fsb_config *c, struct fsb_store **out);
 
 /* Shows "what: done/total" on stderr when it is a terminal, at most a few
- * times a second; fsb_progress_end() clears the line. */
-void fsb_progress(const char *what, uint64_t done, uint64_t total);
-void fsb_progress_end(void);
+ * times a second; fsb_cli_progress_end() clears the line. */
+void fsb_cli_progress(const char *what, uint64_t done, uint64_t total);
+void fsb_cli_progress_end(void);
 
 /* Parses an ISO 8601 time for --since/--until: an RFC 3339 time, or a date
  * (midnight UTC). Returns 0 and *ms, or -1. */
@@ -73,6 +73,6 @@ int fsb_cli_parse_time(const char *s, int64_t *ms);
 /* Reads a whole file ("-" is standard input) into a malloc'd, NUL-terminated
  * buffer. Fails with FSB_ETOOBIG past max_bytes, FSB_EIO (errno set) when
  * it cannot be read. */
-int fsb_read_file(const char *path, size_t max_bytes, char **buf, size_t *len);
+int fsb_cli_read_file(const char *path, size_t max_bytes, char **buf, size_t *len);
 
 #endif

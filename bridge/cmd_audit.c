@@ -43,7 +43,7 @@ static size_t split_list(char *s, char **items, size_t max)
 static void progress(void *ctx, uint64_t done, uint64_t total)
 {
 	(void)ctx;
-	fsb_progress("audit verify", done, total);
+	fsb_cli_progress("audit verify", done, total);
 }
 
 static void print_failure(const struct fsb_audit_report *r)
@@ -186,7 +186,7 @@ int fsb_cmd_audit(int argc, char **argv)
 	}
 	x.o.progress = progress;
 	rc = fsb_audit_run(store, &x.o, &r, err, sizeof err);
-	fsb_progress_end();
+	fsb_cli_progress_end();
 	if (rc)
 		fprintf(stderr, "fsbridge audit verify: %s\n", err);
 	else if (r.problems) {

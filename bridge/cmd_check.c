@@ -38,18 +38,18 @@ static int check_material(const struct fsb_config *c, char *err, size_t errlen)
 		goto out;
 	size_t cert_len;
 	const uint8_t *cert = fsb_signer_cert(signer, &cert_len);
-	if (fsb_cert_names_origin(cert, cert_len, c->origin) != 1) {
+	if (fsb_sign_cert_names_origin(cert, cert_len, c->origin) != 1) {
 		snprintf(err, errlen, "%s: [signing] cert: %s does not name origin \"%s\" (subject CN or DNS SAN)",
 			 c->path, c->cert_path, c->origin);
 		rc = FSB_EORIGIN;
 		goto out;
 	}
-	if (c->tls_key && (rc = fsb_key_file_check(c->tls_key, err, errlen)))
+	if (c->tls_key && (rc = fsb_sign_key_file_check(c->tls_key, err, errlen)))
 		goto out;
 	if ((rc = fsb_trust_open_files(c->ca_files, c->crl_files, c->n_ca, &trust, err, errlen)))
 		goto out;
 	char why[300];
-	if ((rc = fsb_trust_check_signer(trust, signer, c->origin, fsb_time_now_ms(), why,
+	if ((rc = fsb_trust_check_signer(trust, signer, c->origin, fsb_fmt_now_ms(), why,
 					 sizeof why))) {
 		snprintf(err, errlen, "%s: [signing] cert: %s", c->path, why);
 		goto out;

@@ -42,7 +42,7 @@ static int show(void *ctx, const struct fsb_entry *e, enum fsb_chain chain)
 {
 	struct replay *r = ctx;
 	(void)chain; /* integrity is audit verify's job; replay shows what is there */
-	fsb_progress("replay", ++r->total, 0);
+	fsb_cli_progress("replay", ++r->total, 0);
 	char id[FSB_MESSAGE_ID_MAX + 1];
 	snprintf(id, sizeof id, "%s:%llu", e->origin, (unsigned long long)e->seq);
 	if ((r->since && e->issued_at_ms < r->since) || (r->until && e->issued_at_ms >= r->until) ||
@@ -133,7 +133,7 @@ int fsb_cmd_replay(int argc, char **argv)
 		rc = from == UINT64_MAX ? 0 : fsb_store_walk(store, from, show, &r);
 		if (rc == 1) /* stopped at the entry asked for */
 			rc = 0;
-		fsb_progress_end();
+		fsb_cli_progress_end();
 		if (rc)
 			fprintf(stderr, "fsbridge replay: %s\n",
 				rc == FSB_EIO ? "cannot write the output" : fsb_store_error(store));

@@ -210,7 +210,7 @@ static void show(struct fsb_store *store, const char *dir)
 	fsb_store_rejects(store, r, REJECTS_SHOWN, &nr);
 	for (size_t i = 0; i < nr; i++) {
 		char when[FSB_TIME_MAX + 1];
-		fsb_time_format(r[i].when_ms, when);
+		fsb_fmt_time(r[i].when_ms, when);
 		printf("            %s  %s  %s\n", when, r[i].topic, r[i].reason);
 		fsb_reject_clear(&r[i]);
 	}

@@ -80,7 +80,7 @@ static void add_item(struct batch *b, const char *label, const char *text, size_
 
 static void show_progress(size_t done, size_t total)
 {
-	fsb_progress("signing", done, total);
+	fsb_cli_progress("signing", done, total);
 }
 
 static int read_input(struct batch *b, const char *file, int jsonl)
@@ -89,7 +89,7 @@ static int read_input(struct batch *b, const char *file, int jsonl)
 	char *text;
 	size_t len;
 	size_t cap = jsonl ? (size_t)1 << 30 : FSB_CODEC_JSON_MAX_BYTES;
-	int rc = fsb_read_file(file, cap, &text, &len);
+	int rc = fsb_cli_read_file(file, cap, &text, &len);
 	if (rc) {
 		fprintf(stderr, "%s: cannot read: %s\n", name,
 			rc == FSB_EIO ? strerror(errno) : fsb_strerror(rc));
@@ -110,9 +110,9 @@ static int read_input(struct batch *b, const char *file, int jsonl)
 				add_item(b, label, p, n);
 			}
 			p += n + 1;
-			fsb_progress("checking", line, 0);
+			fsb_cli_progress("checking", line, 0);
 		}
-		fsb_progress_end();
+		fsb_cli_progress_end();
 	}
 	free(text);
 	return 0;
@@ -187,7 +187,7 @@ int fsb_cmd_submit(int argc, char **argv)
 	}
 	rc = fsb_submit_commit(store, signer, cfg.origin, b.msgs, b.n, show_progress, NULL, err,
 			       sizeof err);
-	fsb_progress_end();
+	fsb_cli_progress_end();
 	if (rc) {
 		fprintf(stderr, "fsbridge submit: %s; nothing was submitted\n", err);
 		goto out;

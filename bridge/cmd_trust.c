@@ -43,15 +43,15 @@ struct wait {
 	char why[200];
 };
 
-static void on_event(void *ctx, const struct fsb_mqtt_event *ev)
+static void on_event(void *ctx, const struct fsb_transport_event *ev)
 {
 	struct wait *w = ctx;
 	pthread_mutex_lock(&w->lock);
-	if (ev->type == FSB_MQTT_CONNECTED)
+	if (ev->type == FSB_TRANSPORT_CONNECTED)
 		w->connected = 1;
-	else if (ev->type == FSB_MQTT_PUBLISHED)
+	else if (ev->type == FSB_TRANSPORT_PUBLISHED)
 		w->published = 1;
-	else if (ev->type == FSB_MQTT_CONNECT_FAILED || ev->type == FSB_MQTT_PUBLISH_FAILED) {
+	else if (ev->type == FSB_TRANSPORT_CONNECT_FAILED || ev->type == FSB_TRANSPORT_PUBLISH_FAILED) {
 		w->failed = 1;
 		snprintf(w->why, sizeof w->why, "%s", ev->reason ? ev->reason : "refused");
 	}
@@ -67,7 +67,7 @@ static int wait_for(struct wait *w, int *flag, int64_t deadline)
 		pthread_mutex_unlock(&w->lock);
 		if (done)
 			return 0;
-		if (failed || fsb_time_now_ms() > deadline)
+		if (failed || fsb_fmt_now_ms() > deadline)
 			return -1;
 		struct timespec ts = {0, 20 * 1000 * 1000};
 		nanosleep(&ts, NULL);
@@ -102,7 +102,7 @@ static int check_crl(const struct fsb_config *c, const char *path, const char *t
 	}
 	if (rc < 0)
 		fprintf(stderr, "fsbridge trust publish-crl: %s: %s\n", path, err);
-	else if ((rc = fsb_crl_der((const uint8_t *)text, len, der, der_len)))
+	else if ((rc = fsb_sign_crl_der((const uint8_t *)text, len, der, der_len)))
 		fprintf(stderr, "fsbridge trust publish-crl: %s: not one CRL\n", path);
 	fsb_trust_close(t);
 	return rc < 0 ? rc : 0;
@@ -114,23 +114,23 @@ static int publish(const struct fsb_config *c, const uint8_t *der, size_t len)
 	char id[300], topic[FSB_TOPIC_MAX], err[512];
 	/* Its own client id: the node's would take the running node's session. */
 	snprintf(id, sizeof id, "%s-crl", c->exchange_client_id);
-	struct fsb_mqtt_opts o = {.uri = c->exchange_uri, .client_id = id, .tls_ca = c->tls_ca,
+	struct fsb_transport_opts o = {.uri = c->exchange_uri, .client_id = id, .tls_ca = c->tls_ca,
 				  .tls_cert = c->tls_cert, .tls_key = c->tls_key};
-	struct fsb_mqtt *m = NULL;
-	int rc = fsb_mqtt_create(&o, on_event, &w, &m, err, sizeof err);
+	struct fsb_transport *m = NULL;
+	int rc = fsb_transport_create(&o, on_event, &w, &m, err, sizeof err);
 	if (rc) {
 		fprintf(stderr, "fsbridge trust publish-crl: %s\n", err);
 		return rc;
 	}
-	int64_t deadline = fsb_time_now_ms() + PUBLISH_TIMEOUT_MS;
+	int64_t deadline = fsb_fmt_now_ms() + PUBLISH_TIMEOUT_MS;
 	fsb_topic_control(topic, c->origin, FSB_TOPIC_CRL);
-	if (fsb_mqtt_connect(m) || wait_for(&w, &w.connected, deadline) ||
-	    fsb_mqtt_publish(m, topic, der, len, 1, 1, NULL) || wait_for(&w, &w.published, deadline)) {
+	if (fsb_transport_connect(m) || wait_for(&w, &w.connected, deadline) ||
+	    fsb_transport_publish(m, topic, der, len, 1, 1, NULL) || wait_for(&w, &w.published, deadline)) {
 		fprintf(stderr, "fsbridge trust publish-crl: cannot publish on %s through %s: %s\n", topic,
 			c->exchange_uri, w.why[0] ? w.why : "no answer from the broker");
 		rc = FSB_EIO;
 	}
-	fsb_mqtt_destroy(m, 2000);
+	fsb_transport_destroy(m, 2000);
 	if (rc == 0)
 		printf("published on %s (retained)\n", topic);
 	return rc;
@@ -173,7 +173,7 @@ int fsb_cmd_trust(int argc, char **argv)
 	size_t der_len = 0;
 	struct fsb_crl_info info;
 	int rc = fsb_cli_load_config(config, &cfg);
-	if (rc == 0 && (rc = fsb_read_file(path, cfg.max_message_bytes, &text, &len)))
+	if (rc == 0 && (rc = fsb_cli_read_file(path, cfg.max_message_bytes, &text, &len)))
 		fprintf(stderr, "fsbridge trust publish-crl: %s: %s\n", path,
 			rc == FSB_ETOOBIG ? "larger than [limits] max_message_bytes" : strerror(errno));
 	if (rc == 0)

@@ -33,7 +33,7 @@ static int validate_file(const char *file, enum fsb_kind kind)
 	const char *name = strcmp(file, "-") == 0 ? "<stdin>" : file;
 	char *text = NULL;
 	size_t len = 0;
-	int rc = fsb_read_file(file, FSB_CODEC_JSON_MAX_BYTES, &text, &len);
+	int rc = fsb_cli_read_file(file, FSB_CODEC_JSON_MAX_BYTES, &text, &len);
 	if (rc == FSB_ETOOBIG) {
 		fprintf(stderr, "%s: larger than the cap of %u bytes for a JSON message\n", name,
 			FSB_CODEC_JSON_MAX_BYTES);

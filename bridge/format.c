@@ -205,7 +205,7 @@ const char *fsb_fmt_timestamp(const char *s, int64_t *unix_ms)
 	if (*p != '\0')
 		return form;
 	if (unix_ms)
-		*unix_ms = fsb_time_ms(y, mo, d, h, mi, sec) - (int64_t)offset_min * 60000 + ms;
+		*unix_ms = fsb_fmt_time_ms(y, mo, d, h, mi, sec) - (int64_t)offset_min * 60000 + ms;
 	return NULL;
 }
 
@@ -406,12 +406,12 @@ const char *fsb_fmt_message_id(const char *s, char origin[FSB_ORIGIN_MAX + 1],
 	return NULL;
 }
 
-int64_t fsb_time_ms(int year, int month, int day, int hour, int min, int sec)
+int64_t fsb_fmt_time_ms(int year, int month, int day, int hour, int min, int sec)
 {
 	return (days_from_civil(year, month, day) * 86400 + hour * 3600 + min * 60 + sec) * 1000;
 }
 
-void fsb_time_format(int64_t unix_ms, char out[FSB_TIME_MAX + 1])
+void fsb_fmt_time(int64_t unix_ms, char out[FSB_TIME_MAX + 1])
 {
 	/* H. Hinnant's civil_from_days, the inverse of days_from_civil. */
 	int64_t ms = unix_ms % 1000, secs = unix_ms / 1000;
@@ -440,7 +440,7 @@ void fsb_time_format(int64_t unix_ms, char out[FSB_TIME_MAX + 1])
 	out[FSB_TIME_MAX] = '\0';
 }
 
-int64_t fsb_time_now_ms(void)
+int64_t fsb_fmt_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);

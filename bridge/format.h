@@ -1,6 +1,6 @@
 /* format.h - syntax checks for the text formats carried in messages.
  *
- * A pure module: no I/O, no allocation, no global state (fsb_time_now_ms()
+ * A pure module: no I/O, no allocation, no global state (fsb_fmt_now_ms()
  * only reads the clock). Each check returns
  * NULL when its input is well-formed, or a static, lower-case description of
  * the first problem ("check digit mismatch") that a caller prefixes with the
@@ -73,13 +73,13 @@ char *fsb_fmt_hex(const uint8_t *p, size_t n, char *out);
 
 /* Milliseconds since the Unix epoch of a UTC calendar time (proleptic
  * Gregorian; fields are not range-checked). */
-int64_t fsb_time_ms(int year, int month, int day, int hour, int min, int sec);
+int64_t fsb_fmt_time_ms(int year, int month, int day, int hour, int min, int sec);
 
 /* Formats milliseconds since the epoch as RFC 3339 UTC with milliseconds,
  * "2025-06-02T02:15:00.250Z". */
-void fsb_time_format(int64_t unix_ms, char out[FSB_TIME_MAX + 1]);
+void fsb_fmt_time(int64_t unix_ms, char out[FSB_TIME_MAX + 1]);
 
 /* The current time, milliseconds since the epoch. */
-int64_t fsb_time_now_ms(void);
+int64_t fsb_fmt_now_ms(void);
 
 #endif

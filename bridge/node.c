@@ -47,7 +47,7 @@
 void node_say(struct node *n, const char *level, const char *fmt, ...)
 {
 	char when[FSB_TIME_MAX + 1], msg[1024];
-	fsb_time_format(fsb_time_now_ms(), when);
+	fsb_fmt_time(fsb_fmt_now_ms(), when);
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -66,7 +66,7 @@ void node_copy(char *dst, size_t cap, const char *src)
 
 static void event_free(struct event *e);
 
-static void on_event(void *arg, const struct fsb_mqtt_event *ev)
+static void on_event(void *arg, const struct fsb_transport_event *ev)
 {
 	struct conn_ctx *cc = arg;
 	struct node *n = cc->n;
@@ -76,10 +76,10 @@ static void on_event(void *arg, const struct fsb_mqtt_event *ev)
 	e->conn = cc->conn;
 	e->type = ev->type;
 	e->tag = ev->tag;
-	e->arrival_ms = fsb_time_now_ms();
+	e->arrival_ms = fsb_fmt_now_ms();
 	if (ev->reason)
 		snprintf(e->reason, sizeof e->reason, "%s", ev->reason);
-	if (ev->type == FSB_MQTT_MESSAGE) {
+	if (ev->type == FSB_TRANSPORT_MESSAGE) {
 		/* Over the size cap, only its start is kept, as evidence of what
 		 * was refused: nobody gets to make the node node_copy 16 MiB. */
 		size_t keep = ev->len;
@@ -104,7 +104,7 @@ static void on_event(void *arg, const struct fsb_mqtt_event *ev)
 		}
 	}
 	pthread_mutex_lock(&n->qlock);
-	if (e->type == FSB_MQTT_MESSAGE && e->conn == CONN_EXCHANGE) {
+	if (e->type == FSB_TRANSPORT_MESSAGE && e->conn == CONN_EXCHANGE) {
 		/* Paho acknowledges a QoS 1 message as soon as this returns and
 		 * holds its own lock meanwhile, so the callback can neither wait
 		 * nor refuse: past the budget a message is dropped (and counted,
@@ -179,7 +179,7 @@ static void on_exchange_message(struct node *n, struct event *e)
 		struct fsb_open_opts o = {.max_bytes = n->cfg->max_message_bytes, .topic_origin = t.origin,
 					  .arrival_ms = e->arrival_ms,
 					  .max_skew_ms = n->cfg->max_clock_skew_ms};
-		int rc = fsb_open_control(n->trust, e->payload, e->len, &o, &c, why, sizeof why);
+		int rc = fsb_seal_open_control(n->trust, e->payload, e->len, &o, &c, why, sizeof why);
 		if (rc == 0 && c.type != (t.type == FSB_TOPIC_CHECKPOINT ? FSB_CONTROL_CHECKPOINT : FSB_CONTROL_SYNC)) {
 			rc = FSB_EINVALID;
 			snprintf(why, sizeof why, "control message of the wrong type for its topic");
@@ -209,16 +209,16 @@ static void on_connection(struct node *n, struct event *e)
 	struct conn *c = &n->c[e->conn];
 	int64_t now = e->arrival_ms;
 	switch (e->type) {
-	case FSB_MQTT_CONNECTED:
+	case FSB_TRANSPORT_CONNECTED:
 		c->backoff_ms = 0;
 		c->retry_at = 0;
 		node_say(n, "INFO", "connected to the %s broker %s", c->name,
 		    e->conn == CONN_EXCHANGE ? n->cfg->exchange_uri : n->cfg->local_uri);
 		break;
-	case FSB_MQTT_DISCONNECTED:
+	case FSB_TRANSPORT_DISCONNECTED:
 		node_say(n, "WARN", "lost the %s broker: %s; reconnecting", c->name, e->reason);
 		break;
-	case FSB_MQTT_CONNECT_FAILED:
+	case FSB_TRANSPORT_CONNECT_FAILED:
 		c->backoff_ms = c->backoff_ms ? (c->backoff_ms * 2 > 8000 ? 8000 : c->backoff_ms * 2) : 250;
 		c->retry_at = now + c->backoff_ms;
 		if (c->backoff_ms >= 2000)
@@ -229,7 +229,7 @@ static void on_connection(struct node *n, struct event *e)
 		break;
 	}
 	for (int i = 0; i < 2; i++)
-		n->c[i].connected = fsb_mqtt_is_connected(n->c[i].m);
+		n->c[i].connected = fsb_transport_is_connected(n->c[i].m);
 	char note[160];
 	snprintf(note, sizeof note, "{\"pid\":%ld,\"exchange\":%s,\"local\":%s,\"at\":%lld}",
 		 (long)getpid(), n->c[CONN_EXCHANGE].connected ? "true" : "false",
@@ -243,8 +243,8 @@ static void check_sessions(struct node *n)
 {
 	for (int i = 0; i < 2; i++) {
 		struct conn *c = &n->c[i];
-		c->connected = fsb_mqtt_is_connected(c->m);
-		unsigned g = fsb_mqtt_generation(c->m);
+		c->connected = fsb_transport_is_connected(c->m);
+		unsigned g = fsb_transport_generation(c->m);
 		if (!c->connected || g == c->generation)
 			continue;
 		c->generation = g;
@@ -269,20 +269,20 @@ static void check_sessions(struct node *n)
 static void handle(struct node *n, struct event *e)
 {
 	switch (e->type) {
-	case FSB_MQTT_MESSAGE:
+	case FSB_TRANSPORT_MESSAGE:
 		if (e->conn == CONN_EXCHANGE)
 			on_exchange_message(n, e);
 		else
 			node_on_local_message(n, e);
 		break;
-	case FSB_MQTT_PUBLISHED:
-	case FSB_MQTT_PUBLISH_FAILED:
+	case FSB_TRANSPORT_PUBLISHED:
+	case FSB_TRANSPORT_PUBLISH_FAILED:
 		if (e->conn == CONN_LOCAL && e->tag) {
 			if (n->local_inflight)
 				n->local_inflight--;
-			if (e->type == FSB_MQTT_PUBLISHED && e->tag > n->mirror_acked)
+			if (e->type == FSB_TRANSPORT_PUBLISHED && e->tag > n->mirror_acked)
 				n->mirror_acked = e->tag;
-			else if (e->type == FSB_MQTT_PUBLISH_FAILED && e->tag <= n->mirror_upto)
+			else if (e->type == FSB_TRANSPORT_PUBLISH_FAILED && e->tag <= n->mirror_upto)
 				n->mirror_upto = e->tag - 1;
 			n->mirror_dirty = 1;
 			break;
@@ -291,7 +291,7 @@ static void handle(struct node *n, struct event *e)
 			n->inflight--;
 			n->outbox_dirty = 1; /* node_room in the node_window again */
 		}
-		if (e->type == FSB_MQTT_PUBLISH_FAILED && e->tag && !(e->tag & RESEND_TAG) &&
+		if (e->type == FSB_TRANSPORT_PUBLISH_FAILED && e->tag && !(e->tag & RESEND_TAG) &&
 		    e->tag <= n->published_upto) {
 			/* Publish it again from there. */
 			n->published_upto = e->tag - 1;
@@ -371,7 +371,7 @@ static int setup(struct node *n, char *err, size_t errlen)
 	    (rc = fsb_trust_open_files(cfg->ca_files, cfg->crl_files, cfg->n_ca, &n->trust, err, errlen)))
 		return rc;
 	char why[400];
-	if ((rc = fsb_trust_check_signer(n->trust, n->signer, n->origin, fsb_time_now_ms(), why,
+	if ((rc = fsb_trust_check_signer(n->trust, n->signer, n->origin, fsb_fmt_now_ms(), why,
 					 sizeof why))) {
 		snprintf(err, errlen, "%s: [signing] cert: %s", cfg->path, why);
 		return rc;
@@ -404,35 +404,35 @@ static int setup(struct node *n, char *err, size_t errlen)
 	fsb_topic_local(n->result_topic, cfg->local_root, "submit/result");
 	char status[FSB_TOPIC_MAX], local_id[300];
 	fsb_topic_control(status, cfg->origin, FSB_TOPIC_STATUS);
-	struct fsb_mqtt_opts xo = {.uri = cfg->exchange_uri, .client_id = cfg->exchange_client_id,
+	struct fsb_transport_opts xo = {.uri = cfg->exchange_uri, .client_id = cfg->exchange_client_id,
 				   .tls_ca = cfg->tls_ca, .tls_cert = cfg->tls_cert,
 				   .tls_key = cfg->tls_key, .will_topic = status,
 				   .will_payload = "offline"};
 	snprintf(local_id, sizeof local_id, "%s-local", cfg->exchange_client_id);
-	struct fsb_mqtt_opts lo = {.uri = cfg->local_uri, .client_id = local_id};
+	struct fsb_transport_opts lo = {.uri = cfg->local_uri, .client_id = local_id};
 	n->c[CONN_EXCHANGE].name = "exchange";
 	n->c[CONN_LOCAL].name = "local";
 	n->ctx[CONN_EXCHANGE] = (struct conn_ctx){n, CONN_EXCHANGE};
 	n->ctx[CONN_LOCAL] = (struct conn_ctx){n, CONN_LOCAL};
-	if ((rc = fsb_mqtt_create(&xo, on_event, &n->ctx[CONN_EXCHANGE], &n->c[CONN_EXCHANGE].m, err, errlen)) ||
-	    (rc = fsb_mqtt_create(&lo, on_event, &n->ctx[CONN_LOCAL], &n->c[CONN_LOCAL].m, err, errlen)))
+	if ((rc = fsb_transport_create(&xo, on_event, &n->ctx[CONN_EXCHANGE], &n->c[CONN_EXCHANGE].m, err, errlen)) ||
+	    (rc = fsb_transport_create(&lo, on_event, &n->ctx[CONN_LOCAL], &n->c[CONN_LOCAL].m, err, errlen)))
 		return rc;
 	/* What is for this node only: every stream, control and CRL topic, and
 	 * the re-sends addressed to it. The whole tree, which a node of an
 	 * earlier version subscribed to, is dropped from a persistent session. */
 	char filters[FSB_TOPIC_FILTERS_MAX][FSB_TOPIC_MAX];
 	size_t nf = fsb_topic_filters(filters, FSB_TOPIC_FILTERS_MAX, n->origin);
-	rc = fsb_mqtt_forget(n->c[CONN_EXCHANGE].m, FSB_TOPIC_ALL);
+	rc = fsb_transport_forget(n->c[CONN_EXCHANGE].m, FSB_TOPIC_ALL);
 	for (size_t i = 0; rc == 0 && i < nf; i++)
-		rc = fsb_mqtt_subscribe(n->c[CONN_EXCHANGE].m, filters[i]);
+		rc = fsb_transport_subscribe(n->c[CONN_EXCHANGE].m, filters[i]);
 	if (rc == 0)
-		rc = fsb_mqtt_subscribe(n->c[CONN_LOCAL].m, n->submit_filter);
+		rc = fsb_transport_subscribe(n->c[CONN_LOCAL].m, n->submit_filter);
 	if (rc) {
 		snprintf(err, errlen, "cannot keep the broker subscriptions: %s", fsb_strerror(rc));
 		return rc;
 	}
-	fsb_mqtt_connect(n->c[CONN_EXCHANGE].m);
-	fsb_mqtt_connect(n->c[CONN_LOCAL].m);
+	fsb_transport_connect(n->c[CONN_EXCHANGE].m);
+	fsb_transport_connect(n->c[CONN_LOCAL].m);
 	return 0;
 }
 
@@ -443,8 +443,8 @@ static void teardown(struct node *n)
 		fsb_topic_control(topic, n->origin, FSB_TOPIC_STATUS);
 		node_publish(n, CONN_EXCHANGE, topic, "offline", 7, 1, 0);
 	}
-	fsb_mqtt_destroy(n->c[CONN_EXCHANGE].m, 2000);
-	fsb_mqtt_destroy(n->c[CONN_LOCAL].m, 1000);
+	fsb_transport_destroy(n->c[CONN_EXCHANGE].m, 2000);
+	fsb_transport_destroy(n->c[CONN_LOCAL].m, 1000);
 	for (struct event *e = n->qhead, *next; e; e = next) {
 		next = e->next;
 		event_free(e);
@@ -458,7 +458,7 @@ static void teardown(struct node *n)
 	free(n->peers);
 	if (n->store) {
 		node_write_rejects(n);
-		node_save_mirror(n, fsb_time_now_ms(), 1);
+		node_save_mirror(n, fsb_fmt_now_ms(), 1);
 		fsb_store_put_note(n->store, "connection", "{\"stopped\":true}");
 	}
 	free(n->rejects);
@@ -492,7 +492,7 @@ static struct event *take_events(struct node *n)
 		snprintf(why, sizeof why,
 			 "inbound queue over %zu bytes: dropped %llu exchange messages (%llu bytes), the first on this topic; sync requests fetch what was missing",
 			 n->cfg->inbound_bytes, (unsigned long long)dropped, (unsigned long long)bytes);
-		node_reject(n, topic, FSB_EOVERLOAD, why, NULL, 0, bytes, fsb_time_now_ms());
+		node_reject(n, topic, FSB_EOVERLOAD, why, NULL, 0, bytes, fsb_fmt_now_ms());
 	}
 	return list;
 }
@@ -524,7 +524,7 @@ int fsb_node_run(const struct fsb_config *cfg, struct fsb_node_signals *sig, cha
 		if (n->checkpoint_dirty || n->trust_due)
 			timeout = 20;
 		poll(pf, 2, timeout);
-		int64_t now = fsb_time_now_ms();
+		int64_t now = fsb_fmt_now_ms();
 		uint64_t count;
 		if (pf[0].revents & POLLIN) {
 			ssize_t r = read(n->wake_fd, &count, sizeof count);
@@ -555,7 +555,7 @@ int fsb_node_run(const struct fsb_config *cfg, struct fsb_node_signals *sig, cha
 		for (int i = 0; i < 2; i++)
 			if (n->c[i].retry_at && now >= n->c[i].retry_at) {
 				n->c[i].retry_at = 0;
-				fsb_mqtt_connect(n->c[i].m);
+				fsb_transport_connect(n->c[i].m);
 			}
 		if (n->outbox_dirty)
 			node_publish_outbox(n);

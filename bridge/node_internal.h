@@ -56,7 +56,7 @@ enum { CONN_EXCHANGE, CONN_LOCAL };
 struct event {
 	struct event *next;
 	int conn;
-	enum fsb_mqtt_event_type type;
+	enum fsb_transport_event_type type;
 	char *topic;
 	uint8_t *payload;
 	size_t len;
@@ -109,7 +109,7 @@ struct pending {
 };
 
 struct conn {
-	struct fsb_mqtt *m;
+	struct fsb_transport *m;
 	int connected;       /* as Paho says, read every turn */
 	unsigned generation; /* the connection whose start was handled */
 	int64_t retry_at;    /* when to try connecting again; 0 = not waiting */

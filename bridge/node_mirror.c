@@ -52,7 +52,7 @@ static int mirror_one(void *ctx, const struct fsb_entry *e, enum fsb_chain chain
 		return 0; /* audit verify will node_say why */
 	if (fsb_topic_inbox(topic, n->cfg->local_root, e->origin, e->kind, e->category) &&
 	    fsb_message_to_json(m, 0, &json) == 0) {
-		if (fsb_mqtt_publish(n->c[CONN_LOCAL].m, topic, json, strlen(json), 0, e->index, NULL) == 0)
+		if (fsb_transport_publish(n->c[CONN_LOCAL].m, topic, json, strlen(json), 0, e->index, NULL) == 0)
 			n->local_inflight++;
 		else
 			w->stop = 1, n->mirror_upto = e->index - 1;
@@ -106,9 +106,9 @@ void node_load_mirror(struct node *n)
 static void reply(struct node *n, struct event *e, const char *json)
 {
 	const char *topic = e->response_topic ? e->response_topic : n->result_topic;
-	struct fsb_mqtt_reply r = {e->correlation, e->correlation_len};
+	struct fsb_transport_reply r = {e->correlation, e->correlation_len};
 	if (n->c[CONN_LOCAL].connected)
-		fsb_mqtt_publish(n->c[CONN_LOCAL].m, topic, json, strlen(json), 0, 0, &r);
+		fsb_transport_publish(n->c[CONN_LOCAL].m, topic, json, strlen(json), 0, 0, &r);
 }
 
 void node_on_local_message(struct node *n, struct event *e)

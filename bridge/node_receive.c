@@ -114,7 +114,7 @@ int node_verify_pending(void *ctx, const char *origin, struct fsb_seq_item *it)
 	struct pending *p = it->data;
 	char why[512];
 	n->n_verified++;
-	int rc = fsb_open_verify(n->trust, p->raw, p->raw_len, origin, p->issued_at_ms,
+	int rc = fsb_seal_verify(n->trust, p->raw, p->raw_len, origin, p->issued_at_ms,
 				 p->arrival_ms, n->cfg->max_clock_skew_ms, why, sizeof why);
 	if (rc == FSB_EREVOKED || rc == FSB_EEXPIRED) {
 		/* Authentic, but only a later message in force may vouch for it. */
@@ -185,7 +185,7 @@ static int already_seen(struct node *n, const struct event *e)
 	if (strcmp(p.origin, n->origin) == 0)
 		return 1; /* our own stream, relayed back */
 	uint8_t hash[FSB_HASH_LEN], held[FSB_HASH_LEN];
-	fsb_sha256(v.payload, v.payload_len, hash);
+	fsb_sign_sha256(v.payload, v.payload_len, hash);
 	if (fsb_seq_was_refused(n->seq, p.origin, p.seq, hash)) {
 		n->n_refused_again++;
 		return 1;
@@ -206,14 +206,14 @@ static struct pending *open_pending(struct node *n, const struct fsb_topic *t, s
 				  .topic_origin = t->type == FSB_TOPIC_STREAM ? t->origin : NULL};
 	struct fsb_opened op;
 	char why[512];
-	int rc = fsb_open(n->trust, e->payload, e->len, &o, &op, why, sizeof why);
+	int rc = fsb_seal_open(n->trust, e->payload, e->len, &o, &op, why, sizeof why);
 	if (rc) {
 		node_reject(n, e->topic, rc, why, e->payload, e->len, e->len, e->arrival_ms);
 		return NULL;
 	}
 	struct pending *p = calloc(1, sizeof *p);
 	if (!p) {
-		fsb_opened_clear(&op);
+		fsb_seal_opened_clear(&op);
 		return NULL;
 	}
 	struct fsb_header h;
@@ -224,7 +224,7 @@ static struct pending *open_pending(struct node *n, const struct fsb_topic *t, s
 		snprintf(why, sizeof why, "topic says %s/%s, the message is %s/%s", fsb_kind_name(t->kind),
 			 t->category, fsb_kind_name(p->kind) ? fsb_kind_name(p->kind) : "?", cat ? cat : "?");
 		node_reject(n, e->topic, FSB_EORIGIN, why, e->payload, e->len, e->len, e->arrival_ms);
-		fsb_opened_clear(&op);
+		fsb_seal_opened_clear(&op);
 		free(p);
 		return NULL;
 	}
@@ -241,7 +241,7 @@ static struct pending *open_pending(struct node *n, const struct fsb_topic *t, s
 		snprintf(w, sizeof w, "%s: %s", op.warnings->items[0].path, op.warnings->items[0].msg);
 		node_copy(p->warning, sizeof p->warning, w);
 	}
-	fsb_opened_clear(&op);
+	fsb_seal_opened_clear(&op);
 	snprintf(p->topic, sizeof p->topic, "%s", e->topic);
 	p->raw = e->payload; /* the event's buffer now belongs to the pending */
 	p->raw_len = e->len;
@@ -353,7 +353,7 @@ static void fill_entry(struct fsb_entry_in *x, const struct pending *p)
  * that wait to be shown to the store as equivocation evidence. */
 void node_flush(struct node *n)
 {
-	if (n->append_retry_at && fsb_time_now_ms() < n->append_retry_at)
+	if (n->append_retry_at && fsb_fmt_now_ms() < n->append_retry_at)
 		return; /* the store failed a moment ago (a full disk): not on every event */
 	struct fsb_seq_stats sst;
 	fsb_seq_stats(n->seq, &sst);
@@ -387,7 +387,7 @@ void node_flush(struct node *n)
 		/* Nothing was stored; the messages wait and are tried again (a
 		 * full disk may get space back). Said once in a while, not on
 		 * every turn. */
-		int64_t now = fsb_time_now_ms();
+		int64_t now = fsb_fmt_now_ms();
 		n->append_retry_at = now + APPEND_RETRY_MS;
 		if (now - n->append_error_said_at > 5000) {
 			n->append_error_said_at = now;

@@ -35,14 +35,14 @@ int node_publish(struct node *n, int conn, const char *topic, const void *data, 
 	struct conn *c = &n->c[conn];
 	if (!c->connected)
 		return FSB_EIO;
-	return fsb_mqtt_publish(c->m, topic, data, len, retain, tag, NULL);
+	return fsb_transport_publish(c->m, topic, data, len, retain, tag, NULL);
 }
 
 void node_want_checkpoint(struct node *n)
 {
 	if (!n->checkpoint_dirty) {
 		n->checkpoint_dirty = 1;
-		n->checkpoint_due = fsb_time_now_ms() + CHECKPOINT_DEBOUNCE_MS;
+		n->checkpoint_due = fsb_fmt_now_ms() + CHECKPOINT_DEBOUNCE_MS;
 	}
 }
 
@@ -50,7 +50,7 @@ void node_want_checkpoint(struct node *n)
  * broker's Receive Maximum when smaller. */
 uint64_t node_window(const struct node *n, int conn)
 {
-	uint64_t max = (uint64_t)fsb_mqtt_max_inflight(n->c[conn].m);
+	uint64_t max = (uint64_t)fsb_transport_max_inflight(n->c[conn].m);
 	return max < WINDOW ? max : WINDOW;
 }
 
@@ -102,7 +102,7 @@ void node_publish_checkpoint(struct node *n)
 		return;
 	struct fsb_control c = {.type = FSB_CONTROL_CHECKPOINT, .log_index = st.last_index};
 	snprintf(c.origin, sizeof c.origin, "%s", n->origin);
-	fsb_time_format(fsb_time_now_ms(), c.issued_at);
+	fsb_fmt_time(fsb_fmt_now_ms(), c.issued_at);
 	memcpy(c.log_head_hash, st.last_hash, FSB_HASH_LEN);
 	c.streams = calloc(count ? count : 1, sizeof *c.streams);
 	for (size_t i = 0; c.streams && i < count; i++) {
@@ -119,7 +119,7 @@ void node_publish_checkpoint(struct node *n)
 		fsb_topic_control(topic, n->origin, FSB_TOPIC_CHECKPOINT);
 		if (node_publish(n, CONN_EXCHANGE, topic, env, len, 1, 0) == 0) {
 			n->checkpoint_dirty = 0;
-			n->checkpoint_sent_at = fsb_time_now_ms();
+			n->checkpoint_sent_at = fsb_fmt_now_ms();
 		}
 		free(env);
 	}
@@ -195,7 +195,7 @@ static int ask(struct node *n, const struct fsb_seq_ask *a, int64_t now)
 	const char *responder = responder_for(n, a->origin, a->from);
 	struct fsb_control c = {.type = FSB_CONTROL_SYNC, .from_seq = a->from, .to_seq = a->to};
 	snprintf(c.origin, sizeof c.origin, "%s", n->origin);
-	fsb_time_format(now, c.issued_at);
+	fsb_fmt_time(now, c.issued_at);
 	node_copy(c.sync_origin, sizeof c.sync_origin, a->origin);
 	node_copy(c.responder, sizeof c.responder, responder);
 	uint8_t *env;

@@ -36,7 +36,7 @@ static int adopt_crl(struct node *n, const uint8_t *crl, size_t len, const char 
 	int rc = fsb_trust_offer_crl(n->trust, crl, len, &info, why, whylen);
 	uint8_t *der;
 	size_t der_len;
-	if (rc == 1 && fsb_crl_der(crl, len, &der, &der_len) == 0) {
+	if (rc == 1 && fsb_sign_crl_der(crl, len, &der, &der_len) == 0) {
 		if (fsb_store_put_crl(n->store, info.issuer, der, der_len))
 			node_say(n, "ERROR", "cannot keep the CRL: %s", fsb_store_error(n->store));
 		free(der);
@@ -98,7 +98,7 @@ void node_reload_trust(struct node *n)
 			node_say(n, "INFO", "trust read again: CA \"%s\", CRL number %llu, %zu revoked", info.issuer,
 			    (unsigned long long)info.number, info.revoked);
 	}
-	if (fsb_trust_check_signer(n->trust, n->signer, n->origin, fsb_time_now_ms(), err, sizeof err))
+	if (fsb_trust_check_signer(n->trust, n->signer, n->origin, fsb_fmt_now_ms(), err, sizeof err))
 		node_say(n, "ALARM", "this node's own signing certificate is no longer accepted: %s", err);
 }
 

@@ -88,9 +88,9 @@ int fsb_render_entry(const struct fsb_entry *e, enum fsb_render how, FILE *out)
 	char fp[2 * FSB_FP_LEN + 1] = "";
 	if (fsb_envelope_view(e->envelope, e->envelope_len, &v) == 0) {
 		uint8_t f[FSB_FP_LEN];
-		fsb_sha256(v.signer_cert, v.signer_cert_len, f);
+		fsb_sign_sha256(v.signer_cert, v.signer_cert_len, f);
 		fsb_fmt_hex(f, FSB_FP_LEN, fp);
-		fsb_cert_subject_cn(v.signer_cert, v.signer_cert_len, signer, sizeof signer);
+		fsb_sign_cert_cn(v.signer_cert, v.signer_cert_len, signer, sizeof signer);
 		fsb_message_unpack(v.payload, v.payload_len, v.payload_len, &m, NULL);
 	}
 	if (!m)
@@ -99,8 +99,8 @@ int fsb_render_entry(const struct fsb_entry *e, enum fsb_render how, FILE *out)
 	snprintf(id, sizeof id, "%s:%llu", e->origin, (unsigned long long)e->seq);
 	const char *kind = fsb_kind_name(e->kind) ? fsb_kind_name(e->kind) : "?";
 	char issued[FSB_TIME_MAX + 1], arrived[FSB_TIME_MAX + 1];
-	fsb_time_format(e->issued_at_ms, issued);
-	fsb_time_format(e->arrival_ms, arrived);
+	fsb_fmt_time(e->issued_at_ms, issued);
+	fsb_fmt_time(e->arrival_ms, arrived);
 	struct fsb_header h;
 	fsb_message_header(m, &h);
 	char *body = NULL;

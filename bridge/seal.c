@@ -8,7 +8,7 @@
 
 #include "format.h"
 
-void fsb_sealed_clear(struct fsb_sealed *out, size_t n)
+void fsb_seal_clear(struct fsb_sealed *out, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(out[i].env);
@@ -41,7 +41,7 @@ int fsb_seal_run(struct fsb_signer *s, struct fsb_message **msgs, size_t n,
 		    (rc = fsb_message_pack(msgs[i], &payload, &jobs[i].len)))
 			break;
 		jobs[i].payload = payload;
-		fsb_sha256(payload, jobs[i].len, out[i].payload_hash);
+		fsb_sign_sha256(payload, jobs[i].len, out[i].payload_hash);
 		st.seq++;
 		memcpy(st.prev_hash, out[i].payload_hash, FSB_HASH_LEN);
 	}
@@ -61,14 +61,14 @@ int fsb_seal_run(struct fsb_signer *s, struct fsb_message **msgs, size_t n,
 		free((void *)jobs[k].payload);
 	free(jobs);
 	if (rc) {
-		fsb_sealed_clear(out, n);
+		fsb_seal_clear(out, n);
 		if (failed)
 			*failed = i;
 	}
 	return rc;
 }
 
-int fsb_seal(struct fsb_signer *s, struct fsb_message *m, const struct fsb_stamp *stamp,
+int fsb_seal_message(struct fsb_signer *s, struct fsb_message *m, const struct fsb_stamp *stamp,
 	     uint8_t **env, size_t *env_len, uint8_t payload_hash[FSB_SHA256_LEN],
 	     struct fsb_errlist *errs)
 {
@@ -82,7 +82,7 @@ int fsb_seal(struct fsb_signer *s, struct fsb_message *m, const struct fsb_stamp
 	return rc;
 }
 
-void fsb_opened_clear(struct fsb_opened *o)
+void fsb_seal_opened_clear(struct fsb_opened *o)
 {
 	fsb_envelope_clear(&o->env);
 	fsb_message_free(o->msg);
@@ -101,7 +101,7 @@ static int fail(struct fsb_opened *out, int rc, char *err, size_t errlen, const 
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
 	}
-	fsb_opened_clear(out);
+	fsb_seal_opened_clear(out);
 	return rc;
 }
 
@@ -170,7 +170,7 @@ static int check_claims(struct fsb_trust *t, const struct fsb_open_opts *o,
 	return rc;
 }
 
-int fsb_open(struct fsb_trust *t, const uint8_t *buf, size_t len, const struct fsb_open_opts *o,
+int fsb_seal_open(struct fsb_trust *t, const uint8_t *buf, size_t len, const struct fsb_open_opts *o,
 	     struct fsb_opened *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
@@ -196,7 +196,7 @@ int fsb_open(struct fsb_trust *t, const uint8_t *buf, size_t len, const struct f
 	}
 	if (out->stale)
 		snprintf(out->stale_why, sizeof out->stale_why, "%s", why);
-	fsb_sha256(out->env.payload, out->env.payload_len, out->payload_hash);
+	fsb_sign_sha256(out->env.payload, out->env.payload_len, out->payload_hash);
 	fsb_errlist_init(&errs);
 	if (fsb_message_validate(out->msg, FSB_VALIDATE_SEALED, &errs)) {
 		out->warnings = malloc(sizeof errs);
@@ -207,7 +207,7 @@ int fsb_open(struct fsb_trust *t, const uint8_t *buf, size_t len, const struct f
 	return 0;
 }
 
-int fsb_open_verify(struct fsb_trust *t, const uint8_t *buf, size_t len, const char *origin,
+int fsb_seal_verify(struct fsb_trust *t, const uint8_t *buf, size_t len, const char *origin,
 		    int64_t issued_at_ms, int64_t arrival_ms, int64_t skew_ms, char *err,
 		    size_t errlen)
 {
@@ -246,7 +246,7 @@ int fsb_seal_control(struct fsb_signer *s, const struct fsb_control *c, uint8_t 
 	return rc;
 }
 
-int fsb_open_control(struct fsb_trust *t, const uint8_t *buf, size_t len,
+int fsb_seal_open_control(struct fsb_trust *t, const uint8_t *buf, size_t len,
 		     const struct fsb_open_opts *o, struct fsb_control *out, char *err,
 		     size_t errlen)
 {

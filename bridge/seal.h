@@ -27,7 +27,7 @@
  * stamped message must pass the sealed content rules (FSB_EINVALID, with
  * every problem in errs, which may be NULL); nothing invalid is ever
  * signed. */
-int fsb_seal(struct fsb_signer *s, struct fsb_message *m, const struct fsb_stamp *stamp,
+int fsb_seal_message(struct fsb_signer *s, struct fsb_message *m, const struct fsb_stamp *stamp,
 	     uint8_t **env, size_t *env_len, uint8_t payload_hash[FSB_SHA256_LEN],
 	     struct fsb_errlist *errs);
 
@@ -39,7 +39,7 @@ struct fsb_sealed {
 };
 
 /* Seals msgs[0..n) as consecutive messages of one stream, as n calls of
- * fsb_seal() would: message i gets seq first->seq + i and, as prev_hash, the
+ * fsb_seal_message() would: message i gets seq first->seq + i and, as prev_hash, the
  * payload hash of message i - 1 (first->prev_hash for message 0). The
  * signatures are computed on several threads (fsb_signer_sign_many). On
  * failure nothing is left in out, and *failed (when not NULL) is the index
@@ -49,7 +49,7 @@ int fsb_seal_run(struct fsb_signer *s, struct fsb_message **msgs, size_t n,
 		 struct fsb_errlist *errs);
 
 /* Frees the envelopes of out[0..n). */
-void fsb_sealed_clear(struct fsb_sealed *out, size_t n);
+void fsb_seal_clear(struct fsb_sealed *out, size_t n);
 
 struct fsb_open_opts {
 	size_t max_bytes;         /* cap on the envelope; 0 = FSB_CODEC_DEFAULT_MAX_BYTES */
@@ -59,7 +59,7 @@ struct fsb_open_opts {
 				   * tolerance on the certificate's validity at arrival */
 	/* Check the framing, the header, and the certificate's identity and
 	 * origin only: the signature and whether the certificate was in force
-	 * are left to fsb_open_verify(), for a payload that a hash link from a
+	 * are left to fsb_seal_verify(), for a payload that a hash link from a
 	 * verified message may vouch for (PROTOCOL.md, "Validity at arrival"). */
 	int defer_signature;
 	/* Open, rather than fail, an authentic message whose certificate was
@@ -69,7 +69,7 @@ struct fsb_open_opts {
 	int accept_stale;
 };
 
-/* An opened envelope. Owned by the caller; release with fsb_opened_clear(). */
+/* An opened envelope. Owned by the caller; release with fsb_seal_opened_clear(). */
 struct fsb_opened {
 	struct fsb_envelope env;       /* payload, signature, certificate as received */
 	struct fsb_message *msg;       /* the decoded payload */
@@ -86,31 +86,31 @@ struct fsb_opened {
  * or issuedAt), FSB_EFUTURE, FSB_EREVOKED, FSB_EEXPIRED (the last two
  * after the signature was verified: the message is authentic, see
  * accept_stale); err gets one line saying why. On failure *out is empty. */
-int fsb_open(struct fsb_trust *t, const uint8_t *buf, size_t len, const struct fsb_open_opts *o,
+int fsb_seal_open(struct fsb_trust *t, const uint8_t *buf, size_t len, const struct fsb_open_opts *o,
 	     struct fsb_opened *out, char *err, size_t errlen);
 
 /* The checks that defer_signature left out, on the envelope's raw bytes
- * (which fsb_open() accepted with that option): the signature, then whether
+ * (which fsb_seal_open() accepted with that option): the signature, then whether
  * the certificate was in force at arrival_ms for a message of `origin`
  * issued at issued_at_ms. FSB_EREVOKED and FSB_EEXPIRED come only after
  * the signature verified. */
-int fsb_open_verify(struct fsb_trust *t, const uint8_t *buf, size_t len, const char *origin,
+int fsb_seal_verify(struct fsb_trust *t, const uint8_t *buf, size_t len, const char *origin,
 		    int64_t issued_at_ms, int64_t arrival_ms, int64_t skew_ms, char *err,
 		    size_t errlen);
 
 /* Releases what an open filled; safe on an empty or cleared struct. */
-void fsb_opened_clear(struct fsb_opened *o);
+void fsb_seal_opened_clear(struct fsb_opened *o);
 
 /* Signs a control message (checkpoint, sync request) as c->origin and packs
  * the envelope into a malloc'd *env. */
 int fsb_seal_control(struct fsb_signer *s, const struct fsb_control *c, uint8_t **env,
 		     size_t *env_len);
 
-/* Opens a control envelope with the same checks as fsb_open() (identity,
+/* Opens a control envelope with the same checks as fsb_seal_open() (identity,
  * signature in the Control domain, origin against certificate and topic,
  * issued_at against the clock, the certificate in force at arrival; a
  * control message is never accepted stale), filling *out. */
-int fsb_open_control(struct fsb_trust *t, const uint8_t *buf, size_t len,
+int fsb_seal_open_control(struct fsb_trust *t, const uint8_t *buf, size_t len,
 		     const struct fsb_open_opts *o, struct fsb_control *out, char *err,
 		     size_t errlen);
 

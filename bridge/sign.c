@@ -29,19 +29,19 @@
 static const char prefix_message[] = "foodsafety/v1 Message\n";
 static const char prefix_control[] = "foodsafety/v1 Control\n";
 
-const char *fsb_domain_prefix(enum fsb_domain d, size_t *len)
+const char *fsb_sign_domain_prefix(enum fsb_domain d, size_t *len)
 {
 	const char *p = d == FSB_DOMAIN_CONTROL ? prefix_control : prefix_message;
 	*len = strlen(p);
 	return p;
 }
 
-void fsb_sha256(const uint8_t *data, size_t len, uint8_t out[FSB_SHA256_LEN])
+void fsb_sign_sha256(const uint8_t *data, size_t len, uint8_t out[FSB_SHA256_LEN])
 {
 	mbedtls_sha256_ret(data, len, out, 0);
 }
 
-void fsb_sha256_parts(const struct fsb_bytes *parts, size_t n, uint8_t out[FSB_SHA256_LEN])
+void fsb_sign_sha256_parts(const struct fsb_bytes *parts, size_t n, uint8_t out[FSB_SHA256_LEN])
 {
 	mbedtls_sha256_context ctx;
 	mbedtls_sha256_init(&ctx);
@@ -56,8 +56,8 @@ void fsb_sign_digest(enum fsb_domain d, const uint8_t *payload, size_t len,
 		     uint8_t out[FSB_SHA256_LEN])
 {
 	struct fsb_bytes parts[2] = {{NULL, 0}, {payload, len}};
-	parts[0].p = fsb_domain_prefix(d, &parts[0].len);
-	fsb_sha256_parts(parts, 2, out);
+	parts[0].p = fsb_sign_domain_prefix(d, &parts[0].len);
+	fsb_sign_sha256_parts(parts, 2, out);
 }
 
 void fsb_sign_error(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -103,7 +103,7 @@ int fsb_sign_crt_names(const mbedtls_x509_crt *crt, const char *origin)
 	return 0;
 }
 
-int fsb_cert_names_origin(const uint8_t *der, size_t len, const char *origin)
+int fsb_sign_cert_names_origin(const uint8_t *der, size_t len, const char *origin)
 {
 	mbedtls_x509_crt crt;
 	mbedtls_x509_crt_init(&crt);
@@ -113,7 +113,7 @@ int fsb_cert_names_origin(const uint8_t *der, size_t len, const char *origin)
 	return rc;
 }
 
-int fsb_key_file_check(const char *path, char *err, size_t errlen)
+int fsb_sign_key_file_check(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 	if (stat(path, &st) != 0) {
@@ -129,7 +129,7 @@ int fsb_key_file_check(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-int fsb_cert_subject_cn(const uint8_t *der, size_t len, char *out, size_t cap)
+int fsb_sign_cert_cn(const uint8_t *der, size_t len, char *out, size_t cap)
 {
 	mbedtls_x509_crt crt;
 	mbedtls_x509_crt_init(&crt);
@@ -158,7 +158,7 @@ int fsb_signer_open(const char *key_path, const char *cert_path, struct fsb_sign
 		    char *err, size_t errlen)
 {
 	*out = NULL;
-	int rc = fsb_key_file_check(key_path, err, errlen);
+	int rc = fsb_sign_key_file_check(key_path, err, errlen);
 	if (rc)
 		return rc;
 	struct fsb_signer *s = calloc(1, sizeof *s);

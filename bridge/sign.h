@@ -47,28 +47,28 @@ enum fsb_domain {
 };
 
 /* The prefix bytes for a domain (ASCII, no NUL), and their length. */
-const char *fsb_domain_prefix(enum fsb_domain d, size_t *len);
+const char *fsb_sign_domain_prefix(enum fsb_domain d, size_t *len);
 
 /* SHA-256 of len bytes. */
-void fsb_sha256(const uint8_t *data, size_t len, uint8_t out[FSB_SHA256_LEN]);
+void fsb_sign_sha256(const uint8_t *data, size_t len, uint8_t out[FSB_SHA256_LEN]);
 
 /* SHA-256 of several buffers, one after the other. */
 struct fsb_bytes {
 	const void *p;
 	size_t len;
 };
-void fsb_sha256_parts(const struct fsb_bytes *parts, size_t n, uint8_t out[FSB_SHA256_LEN]);
+void fsb_sign_sha256_parts(const struct fsb_bytes *parts, size_t n, uint8_t out[FSB_SHA256_LEN]);
 
 /* ---- signing ------------------------------------------------------------ */
 
 /* Refuses (FSB_EKEYPERM) a private key file that group or others may access,
  * as ssh does, or that cannot be stat'ed (FSB_EIO). */
-int fsb_key_file_check(const char *path, char *err, size_t errlen);
+int fsb_sign_key_file_check(const char *path, char *err, size_t errlen);
 
 struct fsb_signer; /* opaque: a private key and its certificate */
 
 /* Loads a PEM private key and the PEM certificate that goes with it.
- * Refuses a key file as fsb_key_file_check() does; refuses (FSB_ECERT) a key that is not EC P-256 or that does not
+ * Refuses a key file as fsb_sign_key_file_check() does; refuses (FSB_ECERT) a key that is not EC P-256 or that does not
  * match the certificate's public key. The key is zeroed when closed. */
 int fsb_signer_open(const char *key_path, const char *cert_path, struct fsb_signer **out,
 		    char *err, size_t errlen);
@@ -100,11 +100,11 @@ int fsb_signer_sign_many(struct fsb_signer *s, enum fsb_domain d, struct fsb_sig
 
 /* Whether a DER certificate names `origin` (subject CN or a DNS SAN):
  * 1 yes, 0 no, FSB_ECERT when it cannot be parsed. */
-int fsb_cert_names_origin(const uint8_t *der, size_t len, const char *origin);
+int fsb_sign_cert_names_origin(const uint8_t *der, size_t len, const char *origin);
 
 /* The subject CN of a DER certificate into out ("" when it has none);
  * FSB_ECERT when it cannot be parsed. */
-int fsb_cert_subject_cn(const uint8_t *der, size_t len, char *out, size_t cap);
+int fsb_sign_cert_cn(const uint8_t *der, size_t len, char *out, size_t cap);
 
 /* ---- trust -------------------------------------------------------------- */
 
@@ -180,7 +180,7 @@ int fsb_trust_offer_crl(struct fsb_trust *t, const uint8_t *crl, size_t len,
 
 /* The DER form of a CRL given as DER or PEM, malloc'd into *der; FSB_ECERT
  * when it is not one CRL. */
-int fsb_crl_der(const uint8_t *crl, size_t len, uint8_t **der, size_t *der_len);
+int fsb_sign_crl_der(const uint8_t *crl, size_t len, uint8_t **der, size_t *der_len);
 
 /* The CRL held for anchor i (DER, valid until the store changes or
  * closes), or NULL when it has none; info (when not NULL) describes it, or

@@ -60,7 +60,7 @@ struct fsb_trust {
 
 static int64_t x509_ms(const mbedtls_x509_time *t)
 {
-	return fsb_time_ms(t->year, t->mon, t->day, t->hour, t->min, t->sec);
+	return fsb_fmt_time_ms(t->year, t->mon, t->day, t->hour, t->min, t->sec);
 }
 
 /* The CRL number (RFC 5280, 5.2.3) from a parsed CRL's extensions; 0 when
@@ -431,7 +431,7 @@ static void check_chain(struct fsb_trust *t, struct entry *e, const uint8_t *der
 static struct entry *lookup(struct fsb_trust *t, const uint8_t *cert, size_t cert_len,
 			    uint8_t fp[FSB_FP_LEN])
 {
-	fsb_sha256(cert, cert_len, fp);
+	fsb_sign_sha256(cert, cert_len, fp);
 	struct entry *e = cache_find(t, fp);
 	if (!e) {
 		e = cache_slot(t, fp);
@@ -487,10 +487,10 @@ static int valid_at(const struct entry *e, int64_t when, int64_t slack_ms, const
 		    char *err, size_t errlen)
 {
 	char a[FSB_TIME_MAX + 1], b[FSB_TIME_MAX + 1], c[FSB_TIME_MAX + 1];
-	fsb_time_format(when, c);
+	fsb_fmt_time(when, c);
 	if (when + slack_ms < e->not_before_ms || when - slack_ms > e->not_after_ms) {
-		fsb_time_format(e->not_before_ms, a);
-		fsb_time_format(e->not_after_ms, b);
+		fsb_fmt_time(e->not_before_ms, a);
+		fsb_fmt_time(e->not_after_ms, b);
 		fsb_sign_error(err, errlen, 0, "signer certificate (serial %s) valid %s to %s, not at %s %s",
 			       e->serial, a, b, at, c);
 		return FSB_EEXPIRED;
@@ -514,8 +514,8 @@ int fsb_trust_in_force(struct fsb_trust *t, const uint8_t *cert, size_t cert_len
 	}
 	if (e->revoked_at_ms <= arrival_ms) {
 		char a[FSB_TIME_MAX + 1], c[FSB_TIME_MAX + 1];
-		fsb_time_format(e->revoked_at_ms, a);
-		fsb_time_format(arrival_ms, c);
+		fsb_fmt_time(e->revoked_at_ms, a);
+		fsb_fmt_time(arrival_ms, c);
 		fsb_sign_error(err, errlen, 0,
 			       "signer certificate (serial %s) revoked at %s by CA \"%s\", before arrival at %s",
 			       e->serial, a, e->ca_name, c);
@@ -540,7 +540,7 @@ static int parse_crl(mbedtls_x509_crl *c, const uint8_t *crl, size_t len)
 	return mrc;
 }
 
-int fsb_crl_der(const uint8_t *crl, size_t len, uint8_t **der, size_t *der_len)
+int fsb_sign_crl_der(const uint8_t *crl, size_t len, uint8_t **der, size_t *der_len)
 {
 	mbedtls_x509_crl c;
 	mbedtls_x509_crl_init(&c);

@@ -116,7 +116,7 @@ static void record_hash(const uint8_t *r, size_t len, uint64_t index,
 		{prev, FSB_HASH_LEN}, {idx, 8}, {r, R_EHASH}, {zeros, FSB_HASH_LEN},
 		{r + R_FIXED, len - R_FIXED},
 	};
-	fsb_sha256_parts(parts, sizeof parts / sizeof parts[0], out);
+	fsb_sign_sha256_parts(parts, sizeof parts / sizeof parts[0], out);
 }
 /* Index and entry hash of the newest log entry (0 and zeros when empty). */
 static int log_tail(struct fsb_store *s, MDB_txn *txn, uint64_t *index, uint8_t hash[FSB_HASH_LEN])
@@ -180,7 +180,7 @@ static int append_entry(struct fsb_store *s, MDB_txn *txn, const struct fsb_entr
 	put64(tk, (uint64_t)in->issued_at_ms ^ (1ULL << 63));
 	memcpy(tk + 8, ik, 8);
 	uint8_t fp[FSB_FP_LEN];
-	fsb_sha256(in->cert, in->cert_len, fp);
+	fsb_sign_sha256(in->cert, in->cert_len, fp);
 	if ((rc = store_put(s, txn, DB_BY_SEQ, val(sk, sklen), val(sv, sizeof sv), 0, "cannot index by seq")) ||
 	    (rc = store_put(s, txn, DB_BY_ID, val(id, strlen(id)), val(ik, 8), 0, "cannot index by id")) ||
 	    (rc = store_put(s, txn, DB_BY_KIND, val(kk, 9), val(NULL, 0), 0, "cannot index by kind")) ||

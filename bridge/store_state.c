@@ -233,7 +233,7 @@ static int cp_body(struct fsb_store *s, MDB_txn *txn, void *arg)
 	int64_t newest = cp_newest(s, txn, key, plen + 1);
 	if (newest == INT64_MIN || a->arrival - newest >= FSB_STORE_CP_KEEP_MS) {
 		put64(key + plen + 1, (uint64_t)a->arrival);
-		fsb_sha256(a->env, a->len, h);
+		fsb_sign_sha256(a->env, a->len, h);
 		memcpy(key + plen + 9, h, 8);
 		k = val(key, plen + 17);
 		v.mv_size = a->len;
@@ -387,7 +387,7 @@ int fsb_store_put_crl(struct fsb_store *s, const char *ca_name, const uint8_t *d
 	/* Keyed by a hash of the name: names may be long, keys are short. */
 	uint8_t h[FSB_HASH_LEN];
 	char name[17];
-	fsb_sha256((const uint8_t *)ca_name, strlen(ca_name), h);
+	fsb_sign_sha256((const uint8_t *)ca_name, strlen(ca_name), h);
 	return put_named(s, "crl", fsb_fmt_hex(h, 8, name), der, len);
 }
 

@@ -79,10 +79,10 @@ static int seal_batch(struct batch *b, uint64_t seq, const uint8_t prev[FSB_HASH
 		      int64_t prev_issued)
 {
 	if (b->have_sealed)
-		fsb_sealed_clear(b->sealed, b->n);
+		fsb_seal_clear(b->sealed, b->n);
 	b->have_sealed = 0;
 	b->sealed_at = b->now > prev_issued ? b->now : prev_issued;
-	fsb_time_format(b->sealed_at, b->issued_at);
+	fsb_fmt_time(b->sealed_at, b->issued_at);
 	struct fsb_stamp st = {.origin = b->origin, .seq = seq, .issued_at = b->issued_at};
 	memcpy(st.prev_hash, prev, FSB_HASH_LEN);
 	struct fsb_errlist errs;
@@ -162,7 +162,7 @@ int fsb_submit_commit(struct fsb_store *store, struct fsb_signer *signer, const 
 	int rc = FSB_ENOMEM;
 	if (b.sealed && b.categories) {
 		err[0] = '\0';
-		b.now = fsb_time_now_ms();
+		b.now = fsb_fmt_now_ms();
 		rc = seal_ahead(store, &b);
 		if (rc == 0)
 			rc = fsb_store_append_own(store, n, seal_one, &b, NULL);
@@ -170,7 +170,7 @@ int fsb_submit_commit(struct fsb_store *store, struct fsb_signer *signer, const 
 			snprintf(err, errlen, "%s", fsb_store_error(store));
 	}
 	if (b.have_sealed)
-		fsb_sealed_clear(b.sealed, n);
+		fsb_seal_clear(b.sealed, n);
 	free(b.sealed);
 	free(b.categories);
 	return rc;

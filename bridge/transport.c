@@ -26,12 +26,12 @@
 #define SESSION_EXPIRY_S (7 * 24 * 3600)
 #define KEEPALIVE_S 20
 
-struct fsb_mqtt {
+struct fsb_transport {
 	MQTTAsync client;
 	char *uri, *client_id, *tls_ca, *tls_cert, *tls_key, *will_topic, *will_payload;
 	int version;      /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
 	int use_v311;     /* set from a callback when the broker refused MQTT 5 */
-	fsb_mqtt_fn fn;
+	fsb_transport_fn fn;
 	void *ctx;
 	pthread_mutex_t lock;
 	int connected;
@@ -44,7 +44,7 @@ struct fsb_mqtt {
 };
 
 struct pub_ctx {
-	struct fsb_mqtt *m;
+	struct fsb_transport *m;
 	uint64_t tag;
 };
 
@@ -71,24 +71,24 @@ static char *paho_uri(const char *uri)
 	return strdup(uri);
 }
 
-static void emit(struct fsb_mqtt *m, const struct fsb_mqtt_event *ev)
+static void emit(struct fsb_transport *m, const struct fsb_transport_event *ev)
 {
 	m->fn(m->ctx, ev);
 }
 
-static void set_connected(struct fsb_mqtt *m, int on)
+static void set_connected(struct fsb_transport *m, int on)
 {
 	pthread_mutex_lock(&m->lock);
 	m->connected = on;
 	pthread_mutex_unlock(&m->lock);
 }
 
-int fsb_mqtt_is_connected(const struct fsb_mqtt *m)
+int fsb_transport_is_connected(const struct fsb_transport *m)
 {
 	return m->client && MQTTAsync_isConnected(m->client);
 }
 
-unsigned fsb_mqtt_generation(const struct fsb_mqtt *m)
+unsigned fsb_transport_generation(const struct fsb_transport *m)
 {
 	pthread_mutex_lock((pthread_mutex_t *)&m->lock);
 	unsigned g = m->generation;
@@ -96,13 +96,13 @@ unsigned fsb_mqtt_generation(const struct fsb_mqtt *m)
 	return g;
 }
 
-static void subscribe_one(struct fsb_mqtt *m, const char *filter)
+static void subscribe_one(struct fsb_transport *m, const char *filter)
 {
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 	MQTTAsync_subscribe(m->client, filter, 1, &ro);
 }
 
-static void unsubscribe_one(struct fsb_mqtt *m, const char *filter)
+static void unsubscribe_one(struct fsb_transport *m, const char *filter)
 {
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 	MQTTAsync_unsubscribe(m->client, filter, &ro);
@@ -139,7 +139,7 @@ static void set_nodelay_everywhere(void)
 static void on_connected(void *context, char *cause)
 {
 	(void)cause;
-	struct fsb_mqtt *m = context;
+	struct fsb_transport *m = context;
 	set_nodelay_everywhere();
 	set_connected(m, 1);
 	pthread_mutex_lock(&m->lock);
@@ -149,21 +149,21 @@ static void on_connected(void *context, char *cause)
 	for (int i = 0; i < m->n_filters; i++)
 		subscribe_one(m, m->filters[i]);
 	pthread_mutex_unlock(&m->lock);
-	struct fsb_mqtt_event ev = {.type = FSB_MQTT_CONNECTED,
+	struct fsb_transport_event ev = {.type = FSB_TRANSPORT_CONNECTED,
 				    .version = m->version == MQTTVERSION_5 ? 5 : 4};
 	emit(m, &ev);
 }
 
 static void on_connection_lost(void *context, char *cause)
 {
-	struct fsb_mqtt *m = context;
+	struct fsb_transport *m = context;
 	set_connected(m, 0);
-	struct fsb_mqtt_event ev = {.type = FSB_MQTT_DISCONNECTED,
+	struct fsb_transport_event ev = {.type = FSB_TRANSPORT_DISCONNECTED,
 				    .reason = cause ? cause : "connection lost"};
 	emit(m, &ev);
 }
 
-int fsb_mqtt_max_inflight(const struct fsb_mqtt *m)
+int fsb_transport_max_inflight(const struct fsb_transport *m)
 {
 	pthread_mutex_lock((pthread_mutex_t *)&m->lock);
 	int n = m->receive_max;
@@ -173,7 +173,7 @@ int fsb_mqtt_max_inflight(const struct fsb_mqtt *m)
 
 static void on_connect_success5(void *context, MQTTAsync_successData5 *r)
 {
-	struct fsb_mqtt *m = context;
+	struct fsb_transport *m = context;
 	MQTTProperty *p = r ? MQTTProperties_getProperty(&r->properties, MQTTPROPERTY_CODE_RECEIVE_MAXIMUM)
 			    : NULL;
 	pthread_mutex_lock(&m->lock);
@@ -181,7 +181,7 @@ static void on_connect_success5(void *context, MQTTAsync_successData5 *r)
 	pthread_mutex_unlock(&m->lock);
 }
 
-static void connect_failed(struct fsb_mqtt *m, int code, int reason_code, const char *message)
+static void connect_failed(struct fsb_transport *m, int code, int reason_code, const char *message)
 {
 	char why[256];
 	if (m->version == MQTTVERSION_5 &&
@@ -189,7 +189,7 @@ static void connect_failed(struct fsb_mqtt *m, int code, int reason_code, const 
 		m->use_v311 = 1;
 	snprintf(why, sizeof why, "%s (code %d%s)", message ? message : "connect failed", code,
 		 m->use_v311 ? "; retrying with MQTT 3.1.1" : "");
-	struct fsb_mqtt_event ev = {.type = FSB_MQTT_CONNECT_FAILED, .reason = why};
+	struct fsb_transport_event ev = {.type = FSB_TRANSPORT_CONNECT_FAILED, .reason = why};
 	emit(m, &ev);
 }
 
@@ -205,10 +205,10 @@ static void on_connect_failure(void *context, MQTTAsync_failureData *r)
 
 static int on_message(void *context, char *topic, int topic_len, MQTTAsync_message *msg)
 {
-	struct fsb_mqtt *m = context;
+	struct fsb_transport *m = context;
 	char *t = topic_len > 0 ? strndup(topic, (size_t)topic_len) : topic;
-	struct fsb_mqtt_event ev = {
-		.type = FSB_MQTT_MESSAGE, .topic = t, .payload = msg->payload,
+	struct fsb_transport_event ev = {
+		.type = FSB_TRANSPORT_MESSAGE, .topic = t, .payload = msg->payload,
 		.len = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0, .retained = msg->retained,
 	};
 	char *response = NULL;
@@ -235,7 +235,7 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
 
 static void published(struct pub_ctx *pc, int ok, const char *why)
 {
-	struct fsb_mqtt_event ev = {.type = ok ? FSB_MQTT_PUBLISHED : FSB_MQTT_PUBLISH_FAILED,
+	struct fsb_transport_event ev = {.type = ok ? FSB_TRANSPORT_PUBLISHED : FSB_TRANSPORT_PUBLISH_FAILED,
 				    .tag = pc->tag, .reason = why};
 	emit(pc->m, &ev);
 	free(pc);
@@ -263,7 +263,7 @@ static void on_pub_fail(void *context, MQTTAsync_failureData *r)
 	published(context, 0, r && r->message ? r->message : "publish failed");
 }
 
-static int make_client(struct fsb_mqtt *m, char *err, size_t errlen)
+static int make_client(struct fsb_transport *m, char *err, size_t errlen)
 {
 	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer5;
 	co.MQTTVersion = m->version;
@@ -284,11 +284,11 @@ static int make_client(struct fsb_mqtt *m, char *err, size_t errlen)
 	return 0;
 }
 
-int fsb_mqtt_create(const struct fsb_mqtt_opts *o, fsb_mqtt_fn fn, void *ctx,
-		    struct fsb_mqtt **out, char *err, size_t errlen)
+int fsb_transport_create(const struct fsb_transport_opts *o, fsb_transport_fn fn, void *ctx,
+		    struct fsb_transport **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	struct fsb_mqtt *m = calloc(1, sizeof *m);
+	struct fsb_transport *m = calloc(1, sizeof *m);
 	if (!m)
 		return FSB_ENOMEM;
 	pthread_mutex_init(&m->lock, NULL);
@@ -305,14 +305,14 @@ int fsb_mqtt_create(const struct fsb_mqtt_opts *o, fsb_mqtt_fn fn, void *ctx,
 	m->receive_max = 20; /* the MQTT 5 minimum a broker may announce, until it says */
 	int rc = make_client(m, err, errlen);
 	if (rc) {
-		fsb_mqtt_destroy(m, 0);
+		fsb_transport_destroy(m, 0);
 		return rc;
 	}
 	*out = m;
 	return 0;
 }
 
-int fsb_mqtt_connect(struct fsb_mqtt *m)
+int fsb_transport_connect(struct fsb_transport *m)
 {
 	char err[256];
 	if (m->use_v311 && m->version == MQTTVERSION_5) {
@@ -374,8 +374,8 @@ int fsb_mqtt_connect(struct fsb_mqtt *m)
 
 /* Keeps a copy of filter in list, applied on every connect, and applies
  * it now when connected. */
-static int keep_filter(struct fsb_mqtt *m, char **list, int *n, const char *filter,
-		       void (*apply)(struct fsb_mqtt *, const char *))
+static int keep_filter(struct fsb_transport *m, char **list, int *n, const char *filter,
+		       void (*apply)(struct fsb_transport *, const char *))
 {
 	pthread_mutex_lock(&m->lock);
 	int rc = *n == MAX_FILTERS ? FSB_EINVAL : (list[*n] = strdup(filter)) ? 0 : FSB_ENOMEM;
@@ -388,20 +388,20 @@ static int keep_filter(struct fsb_mqtt *m, char **list, int *n, const char *filt
 	return rc;
 }
 
-int fsb_mqtt_subscribe(struct fsb_mqtt *m, const char *filter)
+int fsb_transport_subscribe(struct fsb_transport *m, const char *filter)
 {
 	return keep_filter(m, m->filters, &m->n_filters, filter, subscribe_one);
 }
 
-int fsb_mqtt_forget(struct fsb_mqtt *m, const char *filter)
+int fsb_transport_forget(struct fsb_transport *m, const char *filter)
 {
 	return keep_filter(m, m->forgotten, &m->n_forgotten, filter, unsubscribe_one);
 }
 
-int fsb_mqtt_publish(struct fsb_mqtt *m, const char *topic, const void *data, size_t len,
-		     int retain, uint64_t tag, const struct fsb_mqtt_reply *reply)
+int fsb_transport_publish(struct fsb_transport *m, const char *topic, const void *data, size_t len,
+		     int retain, uint64_t tag, const struct fsb_transport_reply *reply)
 {
-	if (!fsb_mqtt_is_connected(m))
+	if (!fsb_transport_is_connected(m))
 		return FSB_EIO;
 	struct pub_ctx *pc = malloc(sizeof *pc);
 	if (!pc)
@@ -437,7 +437,7 @@ int fsb_mqtt_publish(struct fsb_mqtt *m, const char *topic, const void *data, si
 	return 0;
 }
 
-void fsb_mqtt_destroy(struct fsb_mqtt *m, int timeout_ms)
+void fsb_transport_destroy(struct fsb_transport *m, int timeout_ms)
 {
 	if (!m)
 		return;

@@ -17,9 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct fsb_mqtt; /* opaque */
+struct fsb_transport; /* opaque */
 
-struct fsb_mqtt_opts {
+struct fsb_transport_opts {
 	const char *uri;          /* tcp://, ssl://, mqtt://, mqtts:// (copied) */
 	const char *client_id;
 	const char *tls_ca, *tls_cert, *tls_key; /* optional files */
@@ -27,17 +27,17 @@ struct fsb_mqtt_opts {
 	const char *will_payload;
 };
 
-enum fsb_mqtt_event_type {
-	FSB_MQTT_CONNECTED,      /* (re)connected; subscriptions are being made */
-	FSB_MQTT_DISCONNECTED,   /* connection lost; reconnection is automatic */
-	FSB_MQTT_CONNECT_FAILED, /* a connect attempt failed: call fsb_mqtt_connect() again later */
-	FSB_MQTT_MESSAGE,        /* a message arrived */
-	FSB_MQTT_PUBLISHED,      /* the broker acknowledged the publication `tag` */
-	FSB_MQTT_PUBLISH_FAILED, /* the publication `tag` was not acknowledged */
+enum fsb_transport_event_type {
+	FSB_TRANSPORT_CONNECTED,      /* (re)connected; subscriptions are being made */
+	FSB_TRANSPORT_DISCONNECTED,   /* connection lost; reconnection is automatic */
+	FSB_TRANSPORT_CONNECT_FAILED, /* a connect attempt failed: call fsb_transport_connect() again later */
+	FSB_TRANSPORT_MESSAGE,        /* a message arrived */
+	FSB_TRANSPORT_PUBLISHED,      /* the broker acknowledged the publication `tag` */
+	FSB_TRANSPORT_PUBLISH_FAILED, /* the publication `tag` was not acknowledged */
 };
 
-struct fsb_mqtt_event {
-	enum fsb_mqtt_event_type type;
+struct fsb_transport_event {
+	enum fsb_transport_event_type type;
 	const char *topic;            /* MESSAGE */
 	const uint8_t *payload;
 	size_t len;
@@ -50,51 +50,51 @@ struct fsb_mqtt_event {
 	int version;                  /* CONNECTED: 5 or 4 (3.1.1) */
 };
 
-typedef void (*fsb_mqtt_fn)(void *ctx, const struct fsb_mqtt_event *ev);
+typedef void (*fsb_transport_fn)(void *ctx, const struct fsb_transport_event *ev);
 
 /* Creates a client (nothing is sent yet). */
-int fsb_mqtt_create(const struct fsb_mqtt_opts *o, fsb_mqtt_fn fn, void *ctx,
-		    struct fsb_mqtt **out, char *err, size_t errlen);
+int fsb_transport_create(const struct fsb_transport_opts *o, fsb_transport_fn fn, void *ctx,
+		    struct fsb_transport **out, char *err, size_t errlen);
 
 /* Starts connecting; the outcome arrives as CONNECTED or CONNECT_FAILED. */
-int fsb_mqtt_connect(struct fsb_mqtt *m);
+int fsb_transport_connect(struct fsb_transport *m);
 
 /* Whether the client is connected now (Paho's own view). */
-int fsb_mqtt_is_connected(const struct fsb_mqtt *m);
+int fsb_transport_is_connected(const struct fsb_transport *m);
 
 /* Counts the connections made so far, first and automatic ones alike. A
  * caller that sees it change knows a new session began (its in-flight
  * publications may be gone), even if events came late or out of order. */
-unsigned fsb_mqtt_generation(const struct fsb_mqtt *m);
+unsigned fsb_transport_generation(const struct fsb_transport *m);
 
 /* How many QoS 1 publications may be unacknowledged at once: the broker's
  * Receive Maximum under MQTT 5 (65535 when it sets none, or under 3.1.1).
  * Keep within it: Paho's own queueing past it is very slow (one message per
  * cycle of its send thread, under 100 a second). */
-int fsb_mqtt_max_inflight(const struct fsb_mqtt *m);
+int fsb_transport_max_inflight(const struct fsb_transport *m);
 
 /* Adds a subscription (QoS 1), made now if connected and on every connect.
  * FSB_EINVAL past 16 filters (each list, this one and the next), FSB_ENOMEM. */
-int fsb_mqtt_subscribe(struct fsb_mqtt *m, const char *filter);
+int fsb_transport_subscribe(struct fsb_transport *m, const char *filter);
 
 /* Removes a subscription that an earlier run may have left in the
  * broker's persistent session, now if connected and on every connect
  * (unsubscribing what is not subscribed is harmless). */
-int fsb_mqtt_forget(struct fsb_mqtt *m, const char *filter);
+int fsb_transport_forget(struct fsb_transport *m, const char *filter);
 
 /* What a reply carries in MQTT 5 (NULL fields for none). */
-struct fsb_mqtt_reply {
+struct fsb_transport_reply {
 	const uint8_t *correlation;
 	size_t correlation_len;
 };
 
 /* Publishes at QoS 1 (data copied); the acknowledgement arrives as
  * PUBLISHED with the same tag. Fails with FSB_EIO when not connected. */
-int fsb_mqtt_publish(struct fsb_mqtt *m, const char *topic, const void *data, size_t len,
-		     int retain, uint64_t tag, const struct fsb_mqtt_reply *reply);
+int fsb_transport_publish(struct fsb_transport *m, const char *topic, const void *data, size_t len,
+		     int retain, uint64_t tag, const struct fsb_transport_reply *reply);
 
 /* Disconnects cleanly (waiting up to timeout_ms for in-flight messages) and
  * frees the client; NULL allowed. The Last Will is not sent. */
-void fsb_mqtt_destroy(struct fsb_mqtt *m, int timeout_ms);
+void fsb_transport_destroy(struct fsb_transport *m, int timeout_ms);
 
 #endif

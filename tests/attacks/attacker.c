@@ -16,21 +16,21 @@
 #define EXAMPLE EXAMPLES_DIR "/recall-rice-labelling-class3-longan.json"
 
 struct atk {
-	struct fsb_mqtt *m;
+	struct fsb_transport *m;
 	pthread_mutex_t lock;
 	int connected;
 	uint64_t sent, acked, heard, heard_bytes, tag;
 };
 
-static void on_event(void *ctx, const struct fsb_mqtt_event *ev)
+static void on_event(void *ctx, const struct fsb_transport_event *ev)
 {
 	struct atk *a = ctx;
 	pthread_mutex_lock(&a->lock);
 	switch (ev->type) {
-	case FSB_MQTT_CONNECTED: a->connected = 1; break;
-	case FSB_MQTT_PUBLISHED:
-	case FSB_MQTT_PUBLISH_FAILED: a->acked++; break;
-	case FSB_MQTT_MESSAGE:
+	case FSB_TRANSPORT_CONNECTED: a->connected = 1; break;
+	case FSB_TRANSPORT_PUBLISHED:
+	case FSB_TRANSPORT_PUBLISH_FAILED: a->acked++; break;
+	case FSB_TRANSPORT_MESSAGE:
 		a->heard++;
 		a->heard_bytes += ev->len;
 		break;
@@ -39,13 +39,13 @@ static void on_event(void *ctx, const struct fsb_mqtt_event *ev)
 	pthread_mutex_unlock(&a->lock);
 }
 
-static struct atk *connect_with(const struct fsb_mqtt_opts *o)
+static struct atk *connect_with(const struct fsb_transport_opts *o)
 {
 	struct atk *a = calloc(1, sizeof *a);
 	char err[256];
 	pthread_mutex_init(&a->lock, NULL);
-	cr_assert_eq(fsb_mqtt_create(o, on_event, a, &a->m, err, sizeof err), 0, "%s", err);
-	cr_assert_eq(fsb_mqtt_connect(a->m), 0);
+	cr_assert_eq(fsb_transport_create(o, on_event, a, &a->m, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(fsb_transport_connect(a->m), 0);
 	for (int i = 0; i < 500; i++) {
 		pthread_mutex_lock(&a->lock);
 		int up = a->connected;
@@ -66,7 +66,7 @@ struct atk *atk_tls(const struct broker *b, const char *pki, const char *origin)
 	snprintf(crt, sizeof crt, "%s/%s-client.crt", pki, origin);
 	snprintf(key, sizeof key, "%s/%s-client.key", pki, origin);
 	snprintf(id, sizeof id, "attacker-%s-%d", origin, rand());
-	struct fsb_mqtt_opts o = {.uri = uri, .client_id = id, .tls_ca = ca, .tls_cert = crt,
+	struct fsb_transport_opts o = {.uri = uri, .client_id = id, .tls_ca = ca, .tls_cert = crt,
 				  .tls_key = key};
 	return connect_with(&o);
 }
@@ -77,13 +77,13 @@ struct atk *atk_open(const struct broker *b)
 	cr_assert(b->open_port, "the broker has no open listener");
 	snprintf(uri, sizeof uri, "tcp://127.0.0.1:%d", b->open_port);
 	snprintf(id, sizeof id, "attacker-anonymous-%d", rand());
-	struct fsb_mqtt_opts o = {.uri = uri, .client_id = id};
+	struct fsb_transport_opts o = {.uri = uri, .client_id = id};
 	return connect_with(&o);
 }
 
 void atk_publish(struct atk *a, const char *topic, const void *data, size_t len, int retain)
 {
-	uint64_t window = (uint64_t)fsb_mqtt_max_inflight(a->m);
+	uint64_t window = (uint64_t)fsb_transport_max_inflight(a->m);
 	if (window > 20)
 		window = 20;
 	for (int i = 0; i < 30000; i++) {
@@ -98,7 +98,7 @@ void atk_publish(struct atk *a, const char *topic, const void *data, size_t len,
 	uint64_t tag = ++a->tag;
 	a->sent++;
 	pthread_mutex_unlock(&a->lock);
-	cr_assert_eq(fsb_mqtt_publish(a->m, topic, data, len, retain, tag, NULL), 0,
+	cr_assert_eq(fsb_transport_publish(a->m, topic, data, len, retain, tag, NULL), 0,
 		     "the attacker lost its connection publishing on %s", topic);
 }
 
@@ -117,7 +117,7 @@ void atk_drain(struct atk *a)
 
 void atk_listen(struct atk *a, const char *filter)
 {
-	cr_assert_eq(fsb_mqtt_subscribe(a->m, filter), 0);
+	cr_assert_eq(fsb_transport_subscribe(a->m, filter), 0);
 	h_sleep_ms(300); /* the SUBACK */
 }
 
@@ -135,7 +135,7 @@ void atk_close(struct atk *a)
 {
 	if (!a)
 		return;
-	fsb_mqtt_destroy(a->m, 1000);
+	fsb_transport_destroy(a->m, 1000);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
@@ -183,7 +183,7 @@ static uint8_t *payload_of(const char *origin, uint64_t seq, const uint8_t *prev
 {
 	struct fsb_message *m = example(reference, pad);
 	char when[FSB_TIME_MAX + 1];
-	fsb_time_format(issued_ms, when);
+	fsb_fmt_time(issued_ms, when);
 	struct fsb_stamp st = {.origin = origin, .seq = seq, .issued_at = when};
 	if (prev)
 		memcpy(st.prev_hash, prev, FSB_HASH_LEN);
@@ -221,7 +221,7 @@ uint8_t *atk_message(const char *pki, const char *key, const char *origin, uint6
 	size_t plen, sig_len, cert_len;
 	uint8_t *p = payload_of(origin, seq, prev, issued_ms, reference, pad, &plen);
 	if (hash)
-		fsb_sha256(p, plen, hash);
+		fsb_sign_sha256(p, plen, hash);
 	struct fsb_signer *s = signer(pki, key);
 	uint8_t sig[FSB_SIG_MAX];
 	cr_assert_eq(fsb_signer_sign(s, FSB_DOMAIN_MESSAGE, p, plen, sig, &sig_len), 0);
@@ -238,7 +238,7 @@ uint8_t *atk_forged(const char *pki, const char *key, const char *origin, uint64
 	size_t plen, sig_len, cert_len;
 	char ref[64];
 	snprintf(ref, sizeof ref, "FORGED-%llu", (unsigned long long)seq);
-	uint8_t *p = payload_of(origin, seq, NULL, fsb_time_now_ms(), ref, pad, &plen);
+	uint8_t *p = payload_of(origin, seq, NULL, fsb_fmt_now_ms(), ref, pad, &plen);
 	struct fsb_signer *s = signer(pki, key);
 	/* A signature of some other bytes: well formed, and wrong. */
 	uint8_t sig[FSB_SIG_MAX];
@@ -260,7 +260,7 @@ void atk_split(struct atk *a, const char *pki, const char *origin, const char *t
 		uint8_t h[FSB_HASH_LEN];
 		size_t len;
 		snprintf(ref, sizeof ref, "%s-%c", tag, 'A' + v);
-		uint8_t *env = atk_message(pki, origin, origin, 1, NULL, fsb_time_now_ms(), ref, 0, &len, h);
+		uint8_t *env = atk_message(pki, origin, origin, 1, NULL, fsb_fmt_now_ms(), ref, 0, &len, h);
 		snprintf(topic, sizeof topic, "foodsafety/v1/%s/resend/%s", origin, to[v]);
 		atk_publish(a, topic, env, len, 0);
 		free(env);

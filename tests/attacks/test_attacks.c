@@ -217,7 +217,7 @@ static uint8_t *checkpoint(const char *pki, const char *key, const char *origin,
 	struct fsb_control c = {.type = FSB_CONTROL_CHECKPOINT, .streams = (struct fsb_stream_state *)streams,
 				.n_streams = n};
 	snprintf(c.origin, sizeof c.origin, "%s", origin);
-	fsb_time_format(fsb_time_now_ms(), c.issued_at);
+	fsb_fmt_time(fsb_fmt_now_ms(), c.issued_at);
 	return atk_control(pki, key, &c, len);
 }
 
@@ -238,7 +238,7 @@ Test(attacks, made_up_origins_take_no_stream)
 		size_t len;
 		snprintf(origin, sizeof origin, "fake-%d", i);
 		/* Signed by An Giang's real key, claiming another origin. */
-		uint8_t *env = atk_message(PKI, "angiang", origin, 1, NULL, fsb_time_now_ms(), "JUNK", 0,
+		uint8_t *env = atk_message(PKI, "angiang", origin, 1, NULL, fsb_fmt_now_ms(), "JUNK", 0,
 					   &len, NULL);
 		atk_publish(a, "foodsafety/v1/angiang/resend/cantho", env, len, 0);
 		atk_publish(a, "foodsafety/v1/angiang/resend/longan", env, len, 0);
@@ -267,7 +267,7 @@ Test(attacks, made_up_origins_take_no_stream)
 	uint8_t prev[FSB_HASH_LEN] = {0};
 	for (uint64_t s = 1; s <= 3; s++) {
 		size_t len;
-		uint8_t *env = atk_message(PKI, "angiang", "angiang", s, prev, fsb_time_now_ms(), "REAL", 0,
+		uint8_t *env = atk_message(PKI, "angiang", "angiang", s, prev, fsb_fmt_now_ms(), "REAL", 0,
 					   &len, prev);
 		atk_publish(a, topic_of("angiang"), env, len, 0);
 		free(env);
@@ -310,7 +310,7 @@ Test(attacks, junk_floods_stay_within_the_memory_target)
 		free(next);
 	}
 	for (uint64_t q = 0; q < 300; q++) {
-		uint8_t *own = atk_message(PKI, "angiang", "angiang", 1000 + q, NULL, fsb_time_now_ms(),
+		uint8_t *own = atk_message(PKI, "angiang", "angiang", 1000 + q, NULL, fsb_fmt_now_ms(),
 					   "FLOOD", JUNK_BYTES, &len, NULL);
 		atk_publish(a, topic_of("angiang"), own, len, 0);
 		free(own);
@@ -351,7 +351,7 @@ Test(attacks, far_seqs_start_no_sync_storm)
 	h_sleep_ms(8000);
 	cr_expect_eq(hn_log_count(&cantho, "asked"), 0, "a forged far seq started sync requests");
 	/* An Giang's own message at 2^63, validly signed: its own claim. */
-	env = atk_message(PKI, "angiang", "angiang", 1ULL << 63, NULL, fsb_time_now_ms(), "FAR", 0, &len, NULL);
+	env = atk_message(PKI, "angiang", "angiang", 1ULL << 63, NULL, fsb_fmt_now_ms(), "FAR", 0, &len, NULL);
 	atk_publish(a, topic_of("angiang"), env, len, 0);
 	atk_drain(a);
 	free(env);
@@ -378,7 +378,7 @@ Test(attacks, a_tls_key_is_no_signer)
 	/* The attacker holds Long An's TLS key and certificate. */
 	struct atk *a = atk_tls(&broker, PKI, "longan");
 	size_t len;
-	uint8_t *env = atk_message(PKI, "longan-client", "longan", 2, h1, fsb_time_now_ms(), "TLS-KEY", 0,
+	uint8_t *env = atk_message(PKI, "longan-client", "longan", 2, h1, fsb_fmt_now_ms(), "TLS-KEY", 0,
 				   &len, NULL);
 	atk_publish(a, topic_of("longan"), env, len, 0);
 	atk_drain(a);
@@ -424,7 +424,7 @@ Test(attacks, an_expired_key_cannot_extend_a_stream)
 	held_hash(&longan, "cantho", 1, h1);
 	struct atk *a = atk_tls(&broker, PKI, "cantho");
 	size_t len;
-	int64_t in_2020 = fsb_time_ms(2020, 6, 1, 8, 0, 0);
+	int64_t in_2020 = fsb_fmt_time_ms(2020, 6, 1, 8, 0, 0);
 	/* The next seq, and a seq held, both dated 2020. */
 	uint8_t *next = atk_message(PKI, "cantho-expired", "cantho", 3, h2, in_2020, "EXPIRED", 0, &len, NULL);
 	atk_publish(a, topic_of("cantho"), next, len, 0);
@@ -464,8 +464,8 @@ Test(attacks, old_history_reaches_a_new_province)
 	memset(hash[0], 0, FSB_HASH_LEN);
 	for (uint64_t s = 1; s <= 3; s++)
 		env[s - 1] = atk_message(PKI, "cantho-expired", "cantho", s, hash[s - 1],
-					 fsb_time_ms(2020, 6, (int)s, 8, 0, 0), "HISTORY", 0, &len[s - 1], hash[s]);
-	env[3] = atk_message(PKI, "cantho", "cantho", 4, hash[3], fsb_time_now_ms(), "NOW", 0, &len[3], hash[4]);
+					 fsb_fmt_time_ms(2020, 6, (int)s, 8, 0, 0), "HISTORY", 0, &len[s - 1], hash[s]);
+	env[3] = atk_message(PKI, "cantho", "cantho", 4, hash[3], fsb_fmt_now_ms(), "NOW", 0, &len[3], hash[4]);
 	/* Alone, the 2020 messages are refused: nothing vouches for them. */
 	for (int i = 0; i < 3; i++)
 		atk_publish(a, topic_of("cantho"), env[i], len[i], 0);
@@ -526,7 +526,7 @@ Test(attacks, a_crl_changed_on_disk_is_used_at_once)
 	uint8_t h[3][FSB_HASH_LEN];
 	memset(h[0], 0, FSB_HASH_LEN);
 	size_t len;
-	uint8_t *env = atk_message(PKI, "angiang-spare", "angiang", 1, h[0], fsb_time_now_ms(), "SPARE", 0,
+	uint8_t *env = atk_message(PKI, "angiang-spare", "angiang", 1, h[0], fsb_fmt_now_ms(), "SPARE", 0,
 				   &len, h[1]);
 	atk_publish(a, topic_of("angiang"), env, len, 0);
 	atk_drain(a);
@@ -537,7 +537,7 @@ Test(attacks, a_crl_changed_on_disk_is_used_at_once)
 	 * the old); Cần Thơ keeps the old one. */
 	cr_assert_eq(th_sh("mv %s/ca.crl.new %s/ca.crl", pl, pl), 0);
 	cr_expect(hn_wait_log(&longan, "trust read again", 5000), "the changed CRL was not read");
-	env = atk_message(PKI, "angiang-spare", "angiang", 2, h[1], fsb_time_now_ms(), "SPARE", 0, &len, h[2]);
+	env = atk_message(PKI, "angiang-spare", "angiang", 2, h[1], fsb_fmt_now_ms(), "SPARE", 0, &len, h[2]);
 	atk_publish(a, topic_of("angiang"), env, len, 0);
 	atk_drain(a);
 	free(env);
@@ -557,10 +557,10 @@ Test(attacks, a_crl_changed_on_disk_is_used_at_once)
 	cr_expect_eq(th_fsbridge(NULL, &err, "check -c %s", longan.conf), 1);
 	cr_expect(strstr(err, "cannot load CRL"), "%s", err);
 	free(err);
-	env = atk_message(PKI, "angiang-spare", "angiang", 2, h[1], fsb_time_now_ms(), "SPARE-AGAIN", 0, &len, NULL);
+	env = atk_message(PKI, "angiang-spare", "angiang", 2, h[1], fsb_fmt_now_ms(), "SPARE-AGAIN", 0, &len, NULL);
 	atk_publish(a, topic_of("angiang"), env, len, 0);
 	free(env);
-	env = atk_message(PKI, "angiang", "angiang", 2, h[1], fsb_time_now_ms(), "GOOD", 0, &len, NULL);
+	env = atk_message(PKI, "angiang", "angiang", 2, h[1], fsb_fmt_now_ms(), "GOOD", 0, &len, NULL);
 	atk_publish(a, topic_of("angiang"), env, len, 0);
 	free(env);
 	atk_drain(a);
@@ -606,7 +606,7 @@ Test(attacks, a_published_crl_reaches_every_node)
 	cr_expect(hn_wait_log(&cantho, "adopted CRL number", 5000));
 	struct atk *a = atk_tls(&broker, PKI, "angiang");
 	size_t len;
-	uint8_t *env = atk_message(PKI, "angiang-spare", "angiang", 1, NULL, fsb_time_now_ms(), "SPARE", 0,
+	uint8_t *env = atk_message(PKI, "angiang-spare", "angiang", 1, NULL, fsb_fmt_now_ms(), "SPARE", 0,
 				   &len, NULL);
 	atk_publish(a, topic_of("angiang"), env, len, 0);
 	atk_drain(a);
@@ -617,7 +617,7 @@ Test(attacks, a_published_crl_reaches_every_node)
 	hn_start(&cantho);
 	cr_expect(hn_log_count(&cantho, "adopted earlier, stays in force"));
 	free(env);
-	env = atk_message(PKI, "angiang-spare", "angiang", 1, NULL, fsb_time_now_ms(), "SPARE2", 0, &len, NULL);
+	env = atk_message(PKI, "angiang-spare", "angiang", 1, NULL, fsb_fmt_now_ms(), "SPARE2", 0, &len, NULL);
 	atk_publish(a, topic_of("angiang"), env, len, 0);
 	atk_drain(a);
 	free(env);
@@ -672,7 +672,7 @@ static uint8_t *sync_request(const char *origin, const char *stream, uint64_t fr
 {
 	struct fsb_control c = {.type = FSB_CONTROL_SYNC, .from_seq = from, .to_seq = to};
 	snprintf(c.origin, sizeof c.origin, "%s", origin);
-	fsb_time_format(fsb_time_now_ms(), c.issued_at);
+	fsb_fmt_time(fsb_fmt_now_ms(), c.issued_at);
 	snprintf(c.sync_origin, sizeof c.sync_origin, "%s", stream);
 	snprintf(c.responder, sizeof c.responder, "%s", responder);
 	return atk_control(PKI, origin, &c, len);

@@ -119,7 +119,7 @@ static void gen_init(struct gen *g, size_t bytes, const char *tag)
 {
 	char *text;
 	size_t len;
-	if (fsb_read_file(EXAMPLE, 1 << 20, &text, &len))
+	if (fsb_cli_read_file(EXAMPLE, 1 << 20, &text, &len))
 		fail("cannot read %s", EXAMPLE);
 	for (char *p = text; *p; p++)
 		if (*p == '\n')

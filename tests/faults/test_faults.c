@@ -136,7 +136,7 @@ static struct census census_of(const struct node *n)
 static void finish(const char *fault, int injected, int64_t stream_end_ms)
 {
 	int ok = hn_wait_head(&cantho, "longan", STREAM, CONVERGE_MS);
-	int64_t converge_ms = fsb_time_now_ms() - stream_end_ms;
+	int64_t converge_ms = fsb_fmt_now_ms() - stream_end_ms;
 	struct census a = census_of(&longan), b = census_of(&cantho);
 	uint64_t lost = STREAM > b.distinct ? STREAM - b.distinct : 0;
 	uint64_t dups = b.entries - b.distinct;
@@ -186,7 +186,7 @@ static void kill_loop(struct node *victim, const char *fault)
 	if (kills == 10) /* the stream is still going: let it finish */
 		waitpid(stream, &status, 0);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the submissions failed");
-	finish(fault, kills, fsb_time_now_ms());
+	finish(fault, kills, fsb_fmt_now_ms());
 }
 
 Test(faults, sender_killed_ten_times)
@@ -213,7 +213,7 @@ Test(faults, broker_restarted_without_persistence)
 	}
 	waitpid(stream, &status, 0);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the submissions failed");
-	finish("broker kill -9, no persistence x3", restarts, fsb_time_now_ms());
+	finish("broker kill -9, no persistence x3", restarts, fsb_fmt_now_ms());
 }
 
 Test(faults, partition_of_sixty_seconds)
@@ -232,7 +232,7 @@ Test(faults, partition_of_sixty_seconds)
 	int status;
 	waitpid(stream, &status, 0);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the submissions failed");
-	finish("partition 61 s (broker stopped)", 1, fsb_time_now_ms());
+	finish("partition 61 s (broker stopped)", 1, fsb_fmt_now_ms());
 }
 
 Test(faults, receiver_disk_full_then_space_returns)
@@ -258,7 +258,7 @@ Test(faults, receiver_disk_full_then_space_returns)
 	cr_expect_lt(hn_head(&cantho, "longan"), STREAM, "the disk never filled");
 	cr_expect_eq(th_sh("grep -q 'no space left on device' %s", cantho.log), 0);
 	cr_assert_eq(th_sh("mount -o remount,size=64m %s", cantho.data), 0);
-	finish("receiver disk full, then space", 1, fsb_time_now_ms());
+	finish("receiver disk full, then space", 1, fsb_fmt_now_ms());
 	/* The audit above ran on the remounted tmpfs; leave it for teardown. */
 }
 
@@ -283,5 +283,5 @@ Test(faults, split_between_the_nodes_is_named)
 	int status;
 	waitpid(stream, &status, 0);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the submissions failed");
-	finish("split: angiang:1 differs, named", 1, fsb_time_now_ms());
+	finish("split: angiang:1 differs, named", 1, fsb_fmt_now_ms());
 }

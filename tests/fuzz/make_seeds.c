@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	char when[FSB_TIME_MAX + 1];
-	fsb_time_format(fsb_time_now_ms(), when);
+	fsb_fmt_time(fsb_fmt_now_ms(), when);
 	DIR *d = opendir(examples);
 	struct dirent *e;
 	uint64_t seq = 1;
@@ -56,14 +56,14 @@ int main(int argc, char **argv)
 		struct fsb_message *m = NULL;
 		struct fsb_errlist errs;
 		fsb_errlist_init(&errs);
-		if (fsb_read_file(path, 1 << 20, &text, &len) ||
+		if (fsb_cli_read_file(path, 1 << 20, &text, &len) ||
 		    fsb_message_from_json(text, len, FSB_KIND_NONE, &m, &errs))
 			continue;
 		put(out, "json", e->d_name, text, len);
 		struct fsb_stamp st = {.origin = "longan", .seq = seq++, .issued_at = when};
 		uint8_t *env, hash[FSB_SHA256_LEN];
 		size_t env_len;
-		if (fsb_seal(s, m, &st, &env, &env_len, hash, NULL) == 0) {
+		if (fsb_seal_message(s, m, &st, &env, &env_len, hash, NULL) == 0) {
 			put(out, "envelope", e->d_name, env, env_len);
 			free(env);
 		}
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 		char *text;
 		size_t len;
 		snprintf(path, sizeof path, "%s/%s", configs, names[i]);
-		if (fsb_read_file(path, 1 << 20, &text, &len) == 0) {
+		if (fsb_cli_read_file(path, 1 << 20, &text, &len) == 0) {
 			put(out, "config", names[i], text, len);
 			free(text);
 		}

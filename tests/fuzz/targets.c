@@ -68,15 +68,15 @@ int fsb_fuzz_envelope(const uint8_t *data, size_t len)
 	}
 	struct fsb_trust *t = trust_store();
 	if (t) {
-		struct fsb_open_opts o = {.arrival_ms = fsb_time_now_ms(),
+		struct fsb_open_opts o = {.arrival_ms = fsb_fmt_now_ms(),
 					  .max_skew_ms = FSB_DEFAULT_MAX_SKEW_MS};
 		struct fsb_opened out;
 		char err[512];
-		if (fsb_open(t, data, len, &o, &out, err, sizeof err) == 0)
+		if (fsb_seal_open(t, data, len, &o, &out, err, sizeof err) == 0)
 			exercise_message(out.msg);
-		fsb_opened_clear(&out);
+		fsb_seal_opened_clear(&out);
 		struct fsb_control c;
-		if (fsb_open_control(t, data, len, &o, &c, err, sizeof err) == 0)
+		if (fsb_seal_open_control(t, data, len, &o, &c, err, sizeof err) == 0)
 			fsb_control_clear(&c);
 	}
 	return 0;
@@ -92,7 +92,7 @@ int fsb_fuzz_json(const uint8_t *data, size_t len)
 					 FSB_CODEC_DEFAULT_MAX_BYTES, &m, NULL, &errs) == 0) {
 			exercise_message(m);
 			char when[FSB_TIME_MAX + 1];
-			fsb_time_format(fsb_time_now_ms(), when);
+			fsb_fmt_time(fsb_fmt_now_ms(), when);
 			struct fsb_stamp st = {.origin = "longan", .seq = 3, .issued_at = when};
 			fsb_message_stamp(m, &st);
 			exercise_message(m);

@@ -223,10 +223,10 @@ static uint8_t *forge(const char *pki, const char *key, const char *origin, uint
 	cr_assert_eq(fsb_signer_open(k, c, &s, err, sizeof err), 0, "%s", err);
 	struct fsb_message *m = th_load_example("recall-rice-labelling-class3-longan.json");
 	char when[FSB_TIME_MAX + 1];
-	fsb_time_format(fsb_time_now_ms(), when);
+	fsb_fmt_time(fsb_fmt_now_ms(), when);
 	struct fsb_stamp st = {.origin = origin, .seq = seq, .issued_at = when};
 	uint8_t *env, hash[FSB_SHA256_LEN];
-	cr_assert_eq(fsb_seal(s, m, &st, &env, len, hash, NULL), 0);
+	cr_assert_eq(fsb_seal_message(s, m, &st, &env, len, hash, NULL), 0);
 	fsb_message_free(m);
 	fsb_signer_close(s);
 	return env;

@@ -53,12 +53,12 @@ static uint8_t *seal_linked(const char *key, const char *origin, uint64_t seq, c
 		free(json);
 	}
 	char when[FSB_TIME_MAX + 1];
-	fsb_time_format(issued, when);
+	fsb_fmt_time(issued, when);
 	struct fsb_stamp st = {.origin = origin, .seq = seq, .issued_at = when};
 	if (prev)
 		memcpy(st.prev_hash, prev, FSB_SHA256_LEN);
 	uint8_t *env, h[FSB_SHA256_LEN];
-	cr_assert_eq(fsb_seal(s, m, &st, &env, len, h, NULL), 0);
+	cr_assert_eq(fsb_seal_message(s, m, &st, &env, len, h, NULL), 0);
 	if (hash)
 		memcpy(hash, h, FSB_SHA256_LEN);
 	fsb_message_free(m);
@@ -120,7 +120,7 @@ Test(security, the_broker_refuses_writing_as_another_origin)
 			   dir, hb_exchange_opts(&broker, "angiang", x)), 0);
 	h_sleep_ms(500);
 	size_t len;
-	uint8_t *env = seal_as("longan", "longan", 1, fsb_time_now_ms(), NULL, &len);
+	uint8_t *env = seal_as("longan", "longan", 1, fsb_fmt_now_ms(), NULL, &len);
 	/* A client holding cantho's valid TLS certificate, writing under longan. */
 	char *out = pub("cantho", "foodsafety/v1/longan/recall/crop", env, len);
 	cr_expect(strstr(out, "received PUBACK (Mid: 1, RC:135)"), "not refused as unauthorized: %s", out);
@@ -134,7 +134,7 @@ Test(security, the_broker_refuses_writing_as_another_origin)
 Test(security, a_replayed_old_envelope_is_stored_once)
 {
 	hn_start(&cantho);
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	size_t l1, l2;
 	uint8_t h1[FSB_SHA256_LEN];
 	uint8_t *e1 = seal_linked("longan", "longan", 1, NULL, now, NULL, &l1, h1);
@@ -164,7 +164,7 @@ Test(security, a_revoked_certificate_is_rejected)
 {
 	hn_start(&cantho);
 	size_t len;
-	uint8_t *env = seal_as("longan-revoked", "longan", 1, fsb_time_now_ms(), NULL, &len);
+	uint8_t *env = seal_as("longan-revoked", "longan", 1, fsb_fmt_now_ms(), NULL, &len);
 	free(pub("longan", "foodsafety/v1/longan/recall/crop", env, len));
 	wait_rejects(1);
 	char *out = status();
@@ -177,7 +177,7 @@ Test(security, a_revoked_certificate_is_rejected)
 Test(security, equivocation_is_detected_and_raised)
 {
 	hn_start(&cantho);
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	size_t l1, l2;
 	uint8_t *a = seal_as("longan", "longan", 1, now, NULL, &l1);
 	uint8_t *b = seal_as("longan", "longan", 1, now, "Gạo nếp ST25", &l2);
@@ -230,7 +230,7 @@ Test(security, a_loose_private_key_stops_start_up)
 Test(security, equivocation_between_two_waiting_messages)
 {
 	hn_start(&cantho);
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	size_t l1, la, lb;
 	uint8_t h1[FSB_SHA256_LEN];
 	uint8_t *e1 = seal_linked("longan", "longan", 1, NULL, now, NULL, &l1, h1);

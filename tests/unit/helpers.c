@@ -17,7 +17,7 @@ char *th_read(const char *path, size_t *len)
 {
 	char *buf = NULL;
 	size_t n = 0;
-	int rc = fsb_read_file(path, 64u << 20, &buf, &n);
+	int rc = fsb_cli_read_file(path, 64u << 20, &buf, &n);
 	cr_assert_eq(rc, 0, "cannot read %s", path);
 	if (len)
 		*len = n;

@@ -28,13 +28,13 @@ static void seal_to_files(void)
 	cr_assert_eq(fsb_signer_open(PKI "/longan.key", PKI "/longan.crt", &s, err, sizeof err), 0, "%s", err);
 	struct fsb_message *m = th_load_example(R1);
 	char when[FSB_TIME_MAX + 1];
-	fsb_time_format(fsb_time_now_ms(), when);
+	fsb_fmt_time(fsb_fmt_now_ms(), when);
 	struct fsb_stamp st = {.origin = "longan", .seq = 1, .issued_at = when};
 	uint8_t *env, hash[FSB_SHA256_LEN];
 	size_t len;
 	struct fsb_errlist errs;
 	fsb_errlist_init(&errs);
-	cr_assert_eq(fsb_seal(s, m, &st, &env, &len, hash, &errs), 0);
+	cr_assert_eq(fsb_seal_message(s, m, &st, &env, &len, hash, &errs), 0);
 	struct fsb_envelope e;
 	cr_assert_eq(fsb_envelope_unpack(env, len, FSB_CODEC_DEFAULT_MAX_BYTES, &e, NULL), 0);
 	char path[160];

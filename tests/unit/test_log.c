@@ -412,12 +412,12 @@ static void append_received(struct fsb_store *st, const char *key, const char *o
 	struct fsb_signer *s;
 	cr_assert_eq(fsb_signer_open(k, c, &s, err, sizeof err), 0, "%s", err);
 	struct fsb_message *m = th_load_example("recall-rice-labelling-class3-longan.json");
-	fsb_time_format(issued, when);
+	fsb_fmt_time(issued, when);
 	struct fsb_stamp stamp = {.origin = origin, .seq = seq, .issued_at = when};
 	memcpy(stamp.prev_hash, prev, FSB_HASH_LEN); /* prev and hash may be one buffer */
 	uint8_t *env;
 	size_t len, cert_len;
-	cr_assert_eq(fsb_seal(s, m, &stamp, &env, &len, hash, NULL), 0);
+	cr_assert_eq(fsb_seal_message(s, m, &stamp, &env, &len, hash, NULL), 0);
 	struct fsb_entry_in in = {.envelope = env, .envelope_len = len, .origin = origin, .seq = seq,
 				  .kind = FSB_KIND_RECALL, .category = "crop", .issued_at_ms = issued,
 				  .arrival_ms = arrival, .direction = FSB_DIR_RECEIVED,
@@ -451,7 +451,7 @@ Test(log, audit_refuses_a_tls_key_as_signer)
 {
 	struct fsb_store *st = open_writable();
 	uint8_t zero[FSB_HASH_LEN] = {0}, h[FSB_HASH_LEN];
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	append_received(st, "cantho", "cantho", 1, zero, now - 2000, now - 1000, h);
 	append_received(st, "cantho-client", "cantho", 2, h, now - 1000, now, h);
 	fsb_store_close(st);
@@ -468,10 +468,10 @@ Test(log, audit_judges_validity_at_arrival)
 {
 	struct fsb_store *st = open_writable();
 	uint8_t zero[FSB_HASH_LEN] = {0}, h[FSB_HASH_LEN];
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	/* Signed in 2020 by a certificate valid then, arriving today. */
-	append_received(st, "cantho-expired", "cantho", 1, zero, fsb_time_ms(2020, 6, 1, 8, 0, 0), now - 3000, h);
-	append_received(st, "cantho-expired", "cantho", 2, h, fsb_time_ms(2020, 6, 2, 8, 0, 0), now - 2000, h);
+	append_received(st, "cantho-expired", "cantho", 1, zero, fsb_fmt_time_ms(2020, 6, 1, 8, 0, 0), now - 3000, h);
+	append_received(st, "cantho-expired", "cantho", 2, h, fsb_fmt_time_ms(2020, 6, 2, 8, 0, 0), now - 2000, h);
 	fsb_store_close(st);
 	char *out, *err;
 	cr_expect_eq(th_fsbridge(&out, &err, "audit verify -c %s --full", conf), 1);

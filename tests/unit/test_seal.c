@@ -47,12 +47,12 @@ static uint8_t *seal_as(const char *pki, const char *name, const char *origin, i
 	struct fsb_message *m = th_load_example(R1);
 	struct fsb_stamp st = {.origin = origin, .seq = 1};
 	char when[FSB_TIME_MAX + 1];
-	fsb_time_format(issued_at, when);
+	fsb_fmt_time(issued_at, when);
 	st.issued_at = when;
 	uint8_t *env, hash[FSB_SHA256_LEN];
 	struct fsb_errlist errs;
 	fsb_errlist_init(&errs);
-	int rc = fsb_seal(s, m, &st, &env, len, hash, &errs);
+	int rc = fsb_seal_message(s, m, &st, &env, len, hash, &errs);
 	th_dump_errors(&errs);
 	cr_assert_eq(rc, 0, "seal: %s", fsb_strerror(rc));
 	fsb_message_free(m);
@@ -66,8 +66,8 @@ static int open_at(const uint8_t *env, size_t len, const char *topic, int64_t ar
 	struct fsb_open_opts o = {.topic_origin = topic, .arrival_ms = arrival,
 				  .max_skew_ms = FSB_DEFAULT_MAX_SKEW_MS};
 	struct fsb_opened out;
-	int rc = fsb_open(trust, env, len, &o, &out, err, errlen);
-	fsb_opened_clear(&out);
+	int rc = fsb_seal_open(trust, env, len, &o, &out, err, errlen);
+	fsb_seal_opened_clear(&out);
 	return rc;
 }
 
@@ -97,24 +97,24 @@ static uint8_t *rewrap(const uint8_t *env, size_t len, size_t *out_len,
 
 Test(seal, valid_envelope_opens)
 {
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	size_t len;
 	uint8_t *env = seal_as(PKI, "longan", "longan", now, &len);
 	struct fsb_open_opts o = {.topic_origin = "longan", .arrival_ms = now + 1000,
 				  .max_skew_ms = FSB_DEFAULT_MAX_SKEW_MS};
 	struct fsb_opened out;
 	char err[256] = "";
-	cr_assert_eq(fsb_open(trust, env, len, &o, &out, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(fsb_seal_open(trust, env, len, &o, &out, err, sizeof err), 0, "%s", err);
 	struct fsb_header h;
 	fsb_message_header(out.msg, &h);
 	cr_expect_str_eq(h.origin, "longan");
 	cr_expect_str_eq(h.message_id, "longan:1");
 	cr_expect_null(out.warnings);
 	uint8_t hash[FSB_SHA256_LEN];
-	fsb_sha256(out.env.payload, out.env.payload_len, hash);
+	fsb_sign_sha256(out.env.payload, out.env.payload_len, hash);
 	cr_expect_arr_eq(out.payload_hash, hash, FSB_SHA256_LEN);
 	cr_expect_eq(out.issued_at_ms, now);
-	fsb_opened_clear(&out);
+	fsb_seal_opened_clear(&out);
 	/* A second open takes the cached chain result. */
 	expect_open(env, len, "longan", now, 0, NULL);
 	free(env);
@@ -127,7 +127,7 @@ static void flip_payload(struct fsb_envelope *e)
 
 Test(seal, payload_byte_changed)
 {
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	size_t len, len2;
 	uint8_t *env = seal_as(PKI, "longan", "longan", now, &len);
 	uint8_t *bad = rewrap(env, len, &len2, flip_payload);
@@ -143,7 +143,7 @@ static void flip_signature(struct fsb_envelope *e)
 
 Test(seal, signature_byte_changed)
 {
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	size_t len, len2;
 	uint8_t *env = seal_as(PKI, "longan", "longan", now, &len);
 	uint8_t *bad = rewrap(env, len, &len2, flip_signature);
@@ -154,7 +154,7 @@ Test(seal, signature_byte_changed)
 
 Test(seal, ca_not_trusted)
 {
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	size_t len;
 	uint8_t *env = seal_as(PKI_OTHER, "longan", "longan", now, &len);
 	expect_open(env, len, "longan", now, FSB_EUNTRUSTED, "does not chain to a trusted CA");
@@ -175,12 +175,12 @@ static int64_t revocation_time(void)
 	int d, h, mi, s, y;
 	cr_assert_eq(sscanf(line, "%3s %d %d:%d:%d %d", mon, &d, &h, &mi, &s, &y), 6, "%s", line);
 	int m = (int)(strstr(months, mon) - months) / 3 + 1;
-	return fsb_time_ms(y, m, d, h, mi, s);
+	return fsb_fmt_time_ms(y, m, d, h, mi, s);
 }
 
 Test(seal, revoked_certificate)
 {
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	int64_t revoked = revocation_time();
 	size_t len;
 	uint8_t *env = seal_as(PKI, "longan-revoked", "longan", now, &len);
@@ -197,7 +197,7 @@ Test(seal, revoked_certificate)
 
 Test(seal, issued_at_in_the_future)
 {
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	size_t len;
 	uint8_t *env = seal_as(PKI, "longan", "longan", now + 10 * 60 * 1000, &len);
 	expect_open(env, len, "longan", now, FSB_EFUTURE, "ahead of arrival");
@@ -209,7 +209,7 @@ Test(seal, issued_at_in_the_future)
 
 Test(seal, expired_before_issued_at)
 {
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	size_t len;
 	uint8_t *env = seal_as(PKI, "cantho-expired", "cantho", now, &len);
 	expect_open(env, len, "cantho", now, FSB_EEXPIRED,
@@ -221,7 +221,7 @@ Test(seal, validity_is_judged_at_arrival)
 {
 	/* Signed mid-2020 while the certificate was valid: it opens as it
 	 * arrived then ... */
-	int64_t signed_at = fsb_time_ms(2020, 6, 1, 8, 0, 0), now = fsb_time_now_ms();
+	int64_t signed_at = fsb_fmt_time_ms(2020, 6, 1, 8, 0, 0), now = fsb_fmt_now_ms();
 	size_t len;
 	uint8_t *env = seal_as(PKI, "cantho-expired", "cantho", signed_at, &len);
 	expect_open(env, len, "cantho", signed_at + 60000, 0, NULL);
@@ -234,17 +234,17 @@ Test(seal, validity_is_judged_at_arrival)
 				  .max_skew_ms = FSB_DEFAULT_MAX_SKEW_MS, .accept_stale = 1};
 	struct fsb_opened out;
 	char err[256] = "";
-	cr_assert_eq(fsb_open(trust, env, len, &o, &out, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(fsb_seal_open(trust, env, len, &o, &out, err, sizeof err), 0, "%s", err);
 	cr_expect_eq(out.stale, FSB_EEXPIRED);
 	cr_expect(strstr(out.stale_why, "not at arrival"), "%s", out.stale_why);
-	fsb_opened_clear(&out);
+	fsb_seal_opened_clear(&out);
 	/* A bad signature is never stale, it is refused. */
 	size_t len2;
 	uint8_t *bad = rewrap(env, len, &len2, flip_signature);
-	cr_expect_eq(fsb_open(trust, bad, len2, &o, &out, err, sizeof err), FSB_ESIGNATURE);
+	cr_expect_eq(fsb_seal_open(trust, bad, len2, &o, &out, err, sizeof err), FSB_ESIGNATURE);
 	free(bad);
 	/* Within the clock skew of the end of its validity, still in force. */
-	int64_t end = fsb_time_ms(2020, 12, 31, 23, 59, 59);
+	int64_t end = fsb_fmt_time_ms(2020, 12, 31, 23, 59, 59);
 	expect_open(env, len, "cantho", end + FSB_DEFAULT_MAX_SKEW_MS - 1000, 0, NULL);
 	expect_open(env, len, "cantho", end + FSB_DEFAULT_MAX_SKEW_MS + 1000, FSB_EEXPIRED, NULL);
 	free(env);
@@ -254,7 +254,7 @@ Test(seal, a_tls_certificate_is_not_a_signer)
 {
 	/* Long An's TLS client key: a valid certificate of the exchange CA
 	 * naming longan, but for TLS. */
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	size_t len;
 	uint8_t *env = seal_as(PKI, "longan-client", "longan", now, &len);
 	expect_open(env, len, "longan", now, FSB_ECERT, "is for TLS (extended key usage clientAuth)");
@@ -271,13 +271,13 @@ Test(seal, a_tls_certificate_is_not_a_signer)
 	struct fsb_signer *s = signer(PKI, "longan-client");
 	struct fsb_control c = {.type = FSB_CONTROL_CHECKPOINT};
 	snprintf(c.origin, sizeof c.origin, "longan");
-	fsb_time_format(now, c.issued_at);
+	fsb_fmt_time(now, c.issued_at);
 	cr_assert_eq(fsb_seal_control(s, &c, &env, &len), 0);
 	struct fsb_open_opts o = {.topic_origin = "longan", .arrival_ms = now,
 				  .max_skew_ms = FSB_DEFAULT_MAX_SKEW_MS};
 	struct fsb_control got;
 	char err[256];
-	cr_expect_eq(fsb_open_control(trust, env, len, &o, &got, err, sizeof err), FSB_ECERT);
+	cr_expect_eq(fsb_seal_open_control(trust, env, len, &o, &got, err, sizeof err), FSB_ECERT);
 	cr_expect(strstr(err, "is for TLS"), "%s", err);
 	free(env);
 	fsb_signer_close(s);
@@ -286,7 +286,7 @@ Test(seal, a_tls_certificate_is_not_a_signer)
 Test(seal, a_signer_checks_itself)
 {
 	char err[300];
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	struct fsb_signer *s = signer(PKI, "longan");
 	cr_expect_eq(fsb_trust_check_signer(trust, s, "longan", now, err, sizeof err), 0, "%s", err);
 	cr_expect_eq(fsb_trust_check_signer(trust, s, "cantho", now, err, sizeof err), FSB_EORIGIN);
@@ -325,7 +325,7 @@ Test(seal, a_newer_crl_is_adopted_an_older_one_is_not)
 	char *older = th_read(PKI "/ca.crl", &old_len);
 	/* The trust store of this suite holds ca.crl; angiang-spare is in
 	 * force until the newer CRL is offered. */
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	size_t elen;
 	uint8_t *env = seal_as(PKI, "angiang-spare", "angiang", now, &elen);
 	expect_open(env, elen, "angiang", now + 2000, 0, NULL);
@@ -360,7 +360,7 @@ Test(seal, a_newer_crl_is_adopted_an_older_one_is_not)
 
 Test(seal, origin_mismatch)
 {
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	size_t len;
 	/* Long An's key signing a message that claims to come from Cần Thơ. */
 	uint8_t *env = seal_as(PKI, "longan", "cantho", now, &len);
@@ -385,7 +385,7 @@ static void put_longan_cert(struct fsb_envelope *e)
 
 Test(seal, certificate_of_another_key)
 {
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	struct fsb_signer *s = signer(PKI, "longan");
 	size_t n;
 	const uint8_t *c = fsb_signer_cert(s, &n);
@@ -411,7 +411,7 @@ static void garbage_cert(struct fsb_envelope *e)
 
 Test(seal, garbage_certificate)
 {
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	size_t len, len2;
 	uint8_t *env = seal_as(PKI, "longan", "longan", now, &len);
 	uint8_t *bad = rewrap(env, len, &len2, garbage_cert);
@@ -422,13 +422,13 @@ Test(seal, garbage_certificate)
 
 Test(seal, oversize_and_undecodable_envelopes)
 {
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	size_t len;
 	uint8_t *env = seal_as(PKI, "longan", "longan", now, &len);
 	struct fsb_open_opts o = {.arrival_ms = now, .max_bytes = len - 1};
 	struct fsb_opened out;
 	char err[256];
-	cr_expect_eq(fsb_open(trust, env, len, &o, &out, err, sizeof err), FSB_ETOOBIG);
+	cr_expect_eq(fsb_seal_open(trust, env, len, &o, &out, err, sizeof err), FSB_ETOOBIG);
 	cr_expect(strstr(err, "exceeds the cap"), "%s", err);
 	expect_open(env, len / 2, "longan", now, FSB_EDECODE, "SignedEnvelope");
 	static const uint8_t junk[] = "\xff\xff\xff\xff not protobuf";
@@ -459,10 +459,10 @@ Test(seal, content_problems_are_warnings_not_rejections)
 {
 	/* A trusted origin signed a payload that breaks a content rule (as a
 	 * node on a newer schema might): it opens, with the problem reported. */
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	struct fsb_message *m = th_load_example(R1);
 	char when[FSB_TIME_MAX + 1];
-	fsb_time_format(now, when);
+	fsb_fmt_time(now, when);
 	struct fsb_stamp st = {.origin = "longan", .seq = 1, .issued_at = when};
 	cr_assert_eq(fsb_message_stamp(m, &st), 0);
 	char *json;
@@ -493,10 +493,10 @@ Test(seal, content_problems_are_warnings_not_rejections)
 				  .max_skew_ms = FSB_DEFAULT_MAX_SKEW_MS};
 	struct fsb_opened out;
 	char err[256] = "";
-	cr_assert_eq(fsb_open(trust, env, len, &o, &out, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(fsb_seal_open(trust, env, len, &o, &out, err, sizeof err), 0, "%s", err);
 	cr_assert_not_null(out.warnings);
 	cr_expect(th_has_error(out.warnings, "recall.reason", "required"));
-	fsb_opened_clear(&out);
+	fsb_seal_opened_clear(&out);
 	free(env);
 	fsb_signer_close(s);
 	free(payload);
@@ -516,7 +516,7 @@ Test(seal, seal_refuses_invalid_content)
 	struct fsb_stamp st = {.origin = "longan", .seq = 1, .issued_at = "2025-01-01T00:00:00Z"};
 	uint8_t *env = NULL, hash[FSB_SHA256_LEN];
 	size_t len;
-	cr_expect_eq(fsb_seal(s, m, &st, &env, &len, hash, &errs), FSB_EINVALID);
+	cr_expect_eq(fsb_seal_message(s, m, &st, &env, &len, hash, &errs), FSB_EINVALID);
 	cr_expect_null(env);
 	cr_expect(th_has_error(&errs, "recall.reason", "required"));
 	fsb_message_free(m);
@@ -527,7 +527,7 @@ Test(seal, many_certificates_keep_the_cache_bounded)
 {
 	/* More distinct (garbage) certificates than cache slots, then a good
 	 * one: eviction keeps working and results stay right. */
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	uint8_t fake[64];
 	for (int i = 0; i < 1000; i++) {
 		memset(fake, 0, sizeof fake);
@@ -580,13 +580,13 @@ Test(seal, trust_store_refusals)
 	 * certificate passes; that is why it must be said. */
 	struct fsb_trust_anchor no_crl = {PKI "/ca.crt", NULL};
 	cr_assert_eq(fsb_trust_open(&no_crl, 1, &t, err, sizeof err), 0, "%s", err);
-	int64_t now = fsb_time_now_ms();
+	int64_t now = fsb_fmt_now_ms();
 	size_t len;
 	uint8_t *env = seal_as(PKI, "longan-revoked", "longan", now, &len);
 	struct fsb_open_opts o = {.arrival_ms = now, .max_skew_ms = FSB_DEFAULT_MAX_SKEW_MS};
 	struct fsb_opened out;
-	cr_expect_eq(fsb_open(t, env, len, &o, &out, err, sizeof err), 0, "%s", err);
-	fsb_opened_clear(&out);
+	cr_expect_eq(fsb_seal_open(t, env, len, &o, &out, err, sizeof err), 0, "%s", err);
+	fsb_seal_opened_clear(&out);
 	free(env);
 	fsb_trust_close(t);
 	/* Two CAs, each with its CRL: both PKIs are trusted. */
@@ -594,12 +594,12 @@ Test(seal, trust_store_refusals)
 					  {PKI_OTHER "/ca.crt", PKI_OTHER "/ca.crl"}};
 	cr_assert_eq(fsb_trust_open(both, 2, &t, err, sizeof err), 0, "%s", err);
 	env = seal_as(PKI_OTHER, "cantho", "cantho", now, &len);
-	cr_expect_eq(fsb_open(t, env, len, &o, &out, err, sizeof err), 0, "%s", err);
-	fsb_opened_clear(&out);
+	cr_expect_eq(fsb_seal_open(t, env, len, &o, &out, err, sizeof err), 0, "%s", err);
+	fsb_seal_opened_clear(&out);
 	free(env);
 	env = seal_as(PKI_OTHER, "longan-revoked", "longan", now, &len);
-	cr_expect_eq(fsb_open(t, env, len, &o, &out, err, sizeof err), FSB_EREVOKED, "%s", err);
-	fsb_opened_clear(&out);
+	cr_expect_eq(fsb_seal_open(t, env, len, &o, &out, err, sizeof err), FSB_EREVOKED, "%s", err);
+	fsb_seal_opened_clear(&out);
 	free(env);
 	fsb_trust_close(t);
 }
@@ -617,8 +617,8 @@ Test(seal, run_on_threads_equals_one_by_one)
 		one[i] = th_load_example(R1);
 	}
 	char when[FSB_TIME_MAX + 1];
-	int64_t now = fsb_time_now_ms();
-	fsb_time_format(now, when);
+	int64_t now = fsb_fmt_now_ms();
+	fsb_fmt_time(now, when);
 	struct fsb_stamp st = {.origin = "longan", .seq = 7, .issued_at = when};
 	memset(st.prev_hash, 0xab, sizeof st.prev_hash);
 	struct fsb_sealed out[N];
@@ -628,7 +628,7 @@ Test(seal, run_on_threads_equals_one_by_one)
 	for (int i = 0; i < N; i++) {
 		uint8_t *env, hash[FSB_SHA256_LEN];
 		size_t len;
-		cr_assert_eq(fsb_seal(s, one[i], &st, &env, &len, hash, NULL), 0);
+		cr_assert_eq(fsb_seal_message(s, one[i], &st, &env, &len, hash, NULL), 0);
 		cr_expect_eq(len, out[i].env_len, "message %d", i);
 		cr_expect(memcmp(env, out[i].env, len) == 0, "message %d differs", i);
 		cr_expect(memcmp(hash, out[i].payload_hash, sizeof hash) == 0);
@@ -641,7 +641,7 @@ Test(seal, run_on_threads_equals_one_by_one)
 		fsb_message_free(run[i]);
 		fsb_message_free(one[i]);
 	}
-	fsb_sealed_clear(out, N);
+	fsb_seal_clear(out, N);
 	fsb_signer_close(s);
 }
 

@@ -33,12 +33,12 @@ static int seal_cb(void *ctx, size_t i, uint64_t seq, const uint8_t prev[FSB_HAS
 	 * issued_at never goes backwards. */
 	int64_t issued = s->now > prev_issued ? s->now : prev_issued;
 	char when[FSB_TIME_MAX + 1];
-	fsb_time_format(issued, when);
+	fsb_fmt_time(issued, when);
 	struct fsb_stamp st = {.origin = s->origin, .seq = seq, .issued_at = when};
 	memcpy(st.prev_hash, prev, FSB_HASH_LEN);
 	free(s->envs[i]);
 	size_t len;
-	int rc = fsb_seal(s->signer, s->msg, &st, &s->envs[i], &len, out->payload_hash, NULL);
+	int rc = fsb_seal_message(s->signer, s->msg, &st, &s->envs[i], &len, out->payload_hash, NULL);
 	if (rc)
 		return rc;
 	size_t cl;
@@ -94,7 +94,7 @@ static struct sealer *sealer_new(const char *origin, size_t max, size_t pad_byte
 	s->origin = origin;
 	s->envs = calloc(max, sizeof *s->envs);
 	s->n = max;
-	s->now = fsb_time_now_ms();
+	s->now = fsb_fmt_now_ms();
 	return s;
 }
 
@@ -221,7 +221,7 @@ static void entry_from(struct fsb_store *a, uint64_t index, struct fsb_entry *ke
 	in->kind = keep->kind;
 	in->category = keep->category;
 	in->issued_at_ms = keep->issued_at_ms;
-	in->arrival_ms = fsb_time_now_ms();
+	in->arrival_ms = fsb_fmt_now_ms();
 	in->direction = FSB_DIR_RECEIVED;
 	in->status = FSB_STATUS_ACCEPTED;
 	in->cert = v.signer_cert;
@@ -551,13 +551,13 @@ Test(store, issued_at_never_goes_backwards)
 		 * time plus nothing: not earlier, accepted. */
 		int64_t issued = i == 2 ? s->now : times[i];
 		char when[FSB_TIME_MAX + 1];
-		fsb_time_format(issued, when);
+		fsb_fmt_time(issued, when);
 		uint64_t seq = i == 0 ? 1 : 2;
 		struct fsb_stamp stamp = {.origin = "longan", .seq = seq, .issued_at = when};
 		memcpy(stamp.prev_hash, prev, FSB_HASH_LEN);
 		uint8_t *env, hash[FSB_HASH_LEN];
 		size_t len, cl;
-		cr_assert_eq(fsb_seal(s->signer, s->msg, &stamp, &env, &len, hash, NULL), 0);
+		cr_assert_eq(fsb_seal_message(s->signer, s->msg, &stamp, &env, &len, hash, NULL), 0);
 		struct fsb_entry_in in = {.envelope = env, .envelope_len = len, .origin = "longan",
 					  .seq = seq, .kind = FSB_KIND_RECALL, .category = "crop",
 					  .issued_at_ms = issued, .arrival_ms = s->now,
