@@ -23,12 +23,7 @@
 
 #include "error.h"
 #include "format.h"
-
-/* Default cap on an envelope or payload, bytes (configurable per call). */
-#define FSB_CODEC_DEFAULT_MAX_BYTES (256u * 1024u)
-/* Cap on a JSON document, bytes: a JSON message is several times larger
- * than its protobuf form. */
-#define FSB_CODEC_JSON_MAX_BYTES (4u * 1024u * 1024u)
+#include "bounds.h"
 
 #define FSB_HASH_LEN 32         /* SHA-256 */
 #define FSB_MESSAGE_ID_MAX 53   /* "{origin}:{seq}": 32 + 1 + 20 digits */

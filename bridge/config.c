@@ -19,7 +19,7 @@
 #include "codec.h"
 #include "error.h"
 #include "format.h"
-#include "seal.h"
+#include "bounds.h"
 
 #define LINE_MAX_BYTES 199 /* inih's INI_MAX_LINE, less the newline */
 /* A node configuration is a few dozen lines; anything far larger is not
@@ -78,15 +78,15 @@ void fsb_config_init(struct fsb_config *c)
 	memset(c, 0, sizeof *c);
 	c->max_clock_skew_ms = FSB_DEFAULT_MAX_SKEW_MS;
 	c->max_message_bytes = FSB_CODEC_DEFAULT_MAX_BYTES;
-	c->inbound_bytes = 4 * MIB;
-	c->reorder_bytes = 4 * MIB;
-	c->reorder_stream_bytes = 1 * MIB;
-	c->max_streams = 1024;
-	c->reject_bytes = 64 * MIB;
-	c->resend_per_second = 5000;
-	c->resend_bytes_per_second = 8 * MIB;
-	c->resend_memory_ms = 60 * 1000;
-	c->resend_jobs = 64;
+	c->inbound_bytes = FSB_DEFAULT_INBOUND_BYTES;
+	c->reorder_bytes = FSB_DEFAULT_REORDER_BYTES;
+	c->reorder_stream_bytes = FSB_DEFAULT_REORDER_STREAM_BYTES;
+	c->max_streams = FSB_DEFAULT_MAX_STREAMS;
+	c->reject_bytes = FSB_DEFAULT_REJECT_BYTES;
+	c->resend_per_second = FSB_DEFAULT_RESEND_PER_SECOND;
+	c->resend_bytes_per_second = FSB_DEFAULT_RESEND_BYTES_PER_SECOND;
+	c->resend_memory_ms = FSB_DEFAULT_RESEND_MEMORY_MS;
+	c->resend_jobs = FSB_DEFAULT_RESEND_JOBS;
 }
 
 static void free_list(char **list, size_t n)

@@ -18,9 +18,8 @@
 #include <stdint.h>
 
 #include "codec.h"
+#include "bounds.h"
 #include "sign.h"
-
-#define FSB_DEFAULT_MAX_SKEW_MS (5 * 60 * 1000) /* issued_at ahead of arrival */
 
 /* Stamps m, packs it, signs it and packs the envelope into a malloc'd
  * *env of *env_len bytes; payload_hash gets SHA-256 of the payload. The

@@ -29,6 +29,7 @@
 
 #include "codec.h"
 #include "sign.h"
+#include "bounds.h"
 
 #define FSB_STORE_LAYOUT 1
 
@@ -217,7 +218,6 @@ int fsb_store_outbox_retire(struct fsb_store *s, uint64_t seq);
  * topic, the error code and a one-line reason. The table keeps within the
  * store's reject_bytes: the oldest records make way (they stay counted in
  * rejects_total), so a flood of junk costs bounded disk. */
-#define FSB_REJECT_RAW_MAX (256u * 1024u)
 struct fsb_reject_in {
 	int64_t when_ms;
 	const char *topic;

@@ -1,0 +1,40 @@
+/* bounds.h - the limits several modules share, and the defaults of every
+ * budget the configuration can change.
+ *
+ * A default here is what `fsbridge check` prints when the key is absent;
+ * config.c holds the ranges a configured value must keep to. Limits a
+ * single module keeps to itself stay in that module. (Not limits.h: GCC's
+ * own <limits.h> reaches for the next limits.h on the include path, and
+ * would find this one.)
+ */
+#ifndef FSB_BOUNDS_H
+#define FSB_BOUNDS_H
+
+#define FSB_KIB 1024ULL
+#define FSB_MIB (1024ULL * 1024)
+
+/* Default cap on an envelope or payload, bytes ([limits] max_message_bytes). */
+#define FSB_CODEC_DEFAULT_MAX_BYTES (256u * 1024u)
+/* Cap on a JSON document, bytes: a JSON message is several times larger
+ * than its protobuf form. */
+#define FSB_CODEC_JSON_MAX_BYTES (4u * 1024u * 1024u)
+/* How far issuedAt may be ahead of arrival, and the tolerance on a
+ * certificate's validity at arrival ([trust] max_clock_skew). */
+#define FSB_DEFAULT_MAX_SKEW_MS (5 * 60 * 1000)
+/* Bytes of a refused envelope kept as evidence in its reject. */
+#define FSB_REJECT_RAW_MAX (256u * 1024u)
+
+/* [limits] */
+#define FSB_DEFAULT_INBOUND_BYTES (4 * FSB_MIB)
+#define FSB_DEFAULT_REORDER_BYTES (4 * FSB_MIB)
+#define FSB_DEFAULT_REORDER_STREAM_BYTES (1 * FSB_MIB)
+#define FSB_DEFAULT_MAX_STREAMS 1024
+#define FSB_DEFAULT_REJECT_BYTES (64 * FSB_MIB)
+
+/* [sync] */
+#define FSB_DEFAULT_RESEND_PER_SECOND 5000
+#define FSB_DEFAULT_RESEND_BYTES_PER_SECOND (8 * FSB_MIB)
+#define FSB_DEFAULT_RESEND_MEMORY_MS (60 * 1000)
+#define FSB_DEFAULT_RESEND_JOBS 64
+
+#endif
