@@ -19,6 +19,7 @@
 
 #include "codec.h"
 #include "config.h"
+#include "mem.h"
 #include "seal.h"
 #include "sign.h"
 
@@ -55,9 +56,9 @@ struct audit {
 	const struct fsb_audit_opts *o;
 	struct fsb_audit_report *r; /* counts, and the first problem (under lock) */
 	struct stream *streams;
-	size_t n_streams;
+	size_t n_streams, cap_streams;
 	struct standing *standing; /* under lock */
-	size_t n_standing;
+	size_t n_standing, cap_standing;
 	uint64_t total;
 	uint64_t from;  /* first log index walked */
 	/* signature checking: the CRLs the node adopted since (kept in its
@@ -102,10 +103,8 @@ static struct stream *stream_of(struct audit *a, const char *origin)
 	struct stream *s = find_stream(a, origin);
 	if (s)
 		return s;
-	s = realloc(a->streams, (a->n_streams + 1) * sizeof *s);
-	if (!s)
+	if (fsb_mem_grow(&a->streams, &a->cap_streams, a->n_streams, sizeof *a->streams))
 		return NULL;
-	a->streams = s;
 	s = &a->streams[a->n_streams++];
 	memset(s, 0, sizeof *s);
 	snprintf(s->origin, sizeof s->origin, "%s", origin);
@@ -122,10 +121,8 @@ static void note_standing(struct audit *a, const char *origin, uint64_t seq, uin
 		if (strcmp(a->standing[i].origin, origin) == 0)
 			st = &a->standing[i];
 	if (!st) {
-		st = realloc(a->standing, (a->n_standing + 1) * sizeof *st);
-		if (!st)
+		if (fsb_mem_grow(&a->standing, &a->cap_standing, a->n_standing, sizeof *a->standing))
 			return;
-		a->standing = st;
 		st = &a->standing[a->n_standing++];
 		memset(st, 0, sizeof *st);
 		snprintf(st->origin, sizeof st->origin, "%s", origin);

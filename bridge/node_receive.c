@@ -27,6 +27,7 @@
 #include "format.h"
 #include "seal.h"
 #include "submit.h"
+#include "mem.h"
 
 void node_pending_free(struct pending *p)
 {
@@ -59,14 +60,8 @@ void node_reject(struct node *n, const char *topic, int code, const char *why,
 		node_say(n, "WARN", "rejected %zu bytes on %s: %s", total, topic, why);
 	else
 		n->unsaid++;
-	if (n->n_rejects == n->cap_rejects) {
-		size_t cap = n->cap_rejects ? n->cap_rejects * 2 : 16;
-		struct fsb_reject_in *more = realloc(n->rejects, cap * sizeof *more);
-		if (!more)
-			return;
-		n->rejects = more;
-		n->cap_rejects = cap;
-	}
+	if (fsb_mem_grow(&n->rejects, &n->cap_rejects, n->n_rejects, sizeof *n->rejects))
+		return;
 	size_t keep = len < FSB_REJECT_RAW_MAX ? len : FSB_REJECT_RAW_MAX;
 	uint8_t *node_copy = malloc(keep ? keep : 1);
 	char *t = strdup(topic), *r = strdup(why);

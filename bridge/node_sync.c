@@ -26,6 +26,7 @@
 #include "format.h"
 #include "seal.h"
 #include "submit.h"
+#include "mem.h"
 
 /* ---- publishing -------------------------------------------------------------------------- */
 
@@ -137,14 +138,8 @@ struct peer *node_peer_of(struct node *n, const char *origin, int create)
 			return &n->peers[i];
 	if (!create || n->n_peers >= n->cfg->max_streams)
 		return NULL;
-	if (n->n_peers == n->cap_peers) {
-		size_t cap = n->cap_peers ? n->cap_peers * 2 : 16;
-		struct peer *more = realloc(n->peers, cap * sizeof *more);
-		if (!more)
-			return NULL;
-		n->peers = more;
-		n->cap_peers = cap;
-	}
+	if (fsb_mem_grow(&n->peers, &n->cap_peers, n->n_peers, sizeof *n->peers))
+		return NULL;
 	struct peer *p = &n->peers[n->n_peers++];
 	memset(p, 0, sizeof *p);
 	snprintf(p->origin, sizeof p->origin, "%s", origin);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "mem.h"
 
 #define REFUSALS_KEPT 8
 
@@ -99,14 +100,8 @@ static struct stream *stream_of(struct fsb_seq *q, const char *origin)
 		return s;
 	if (q->n_streams == q->l.max_streams)
 		return NULL;
-	if (q->n_streams == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 16;
-		struct stream *more = realloc(q->streams, cap * sizeof *more);
-		if (!more)
-			return NULL;
-		q->streams = more;
-		q->cap = cap;
-	}
+	if (fsb_mem_grow(&q->streams, &q->cap, q->n_streams, sizeof *q->streams))
+		return NULL;
 	s = &q->streams[q->n_streams++];
 	memset(s, 0, sizeof *s);
 	strcpy(s->origin, origin);
@@ -305,14 +300,8 @@ enum fsb_seq_admitted fsb_seq_admit(struct fsb_seq *q, const char *origin,
 	}
 	if (make_room(q, s, it.seq, it.bytes))
 		goto not_kept;
-	if (s->n_wait == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct fsb_seq_item *more = realloc(s->wait, cap * sizeof *more);
-		if (!more)
-			goto not_kept;
-		s->wait = more;
-		s->cap = cap;
-	}
+	if (fsb_mem_grow(&s->wait, &s->cap, s->n_wait, sizeof *s->wait))
+		goto not_kept;
 	i = lower_bound(s, it.seq);
 	memmove(&s->wait[i + 1], &s->wait[i], (s->n_wait - i) * sizeof s->wait[0]);
 	s->wait[i] = it;
