@@ -90,22 +90,88 @@ int fsb_cli_load_config(const char *path, struct fsb_config *c)
 	return rc;
 }
 
-int fsb_cli_open_store(const char *cmd, const char *config_path, const char *data_dir,
-		       int read_only, struct fsb_config *c, struct fsb_store **out)
+int fsb_cli_open_store(const struct fsb_cli_cmd *cmd, int read_only, struct fsb_config *c,
+		       struct fsb_store **out)
 {
 	fsb_config_init(c);
-	if (!!config_path == !!data_dir) {
-		fprintf(stderr, "fsbridge %s: give either -c FILE or --data DIR\n", cmd);
-		return FSB_EINVAL;
-	}
-	if (config_path && fsb_cli_load_config(config_path, c))
+	if (cmd->config_path && fsb_cli_load_config(cmd->config_path, c))
 		return FSB_ECONFIG;
-	struct fsb_store_opts o = {.read_only = read_only, .origin = config_path ? c->origin : NULL};
+	struct fsb_store_opts o = {.read_only = read_only,
+				   .origin = cmd->config_path ? c->origin : NULL};
 	char err[512];
-	int rc = fsb_store_open(config_path ? c->data_dir : data_dir, &o, out, err, sizeof err);
+	int rc = fsb_store_open(cmd->config_path ? c->data_dir : cmd->data_dir, &o, out, err,
+				sizeof err);
 	if (rc)
-		fprintf(stderr, "fsbridge %s: %s\n", cmd, err);
+		fprintf(stderr, "fsbridge %s: %s\n", cmd->name, err);
 	return rc;
+}
+
+#define OPTS_MAX 32
+
+/* The command's own options and the shared ones, as one getopt table. */
+static int build_options(const struct fsb_cli_cmd *c, struct option *all, char *shorts,
+			 size_t shorts_cap)
+{
+	size_t n = 0;
+	for (const struct option *o = c->opts; o && o->name && n < OPTS_MAX - 4; o++)
+		all[n++] = *o;
+	if (c->source & FSB_CLI_CONFIG)
+		all[n++] = (struct option){"config", required_argument, NULL, 'c'};
+	if (c->source & FSB_CLI_DATA)
+		all[n++] = (struct option){"data", required_argument, NULL, 'd'};
+	all[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	all[n] = (struct option){NULL, 0, NULL, 0};
+	return snprintf(shorts, shorts_cap, "%s%sh", c->source & FSB_CLI_CONFIG ? "c:" : "",
+			c->short_opts ? c->short_opts : "") >= (int)shorts_cap;
+}
+
+static int usage_error(const struct fsb_cli_cmd *c, const char *why)
+{
+	if (why)
+		fprintf(stderr, "fsbridge %s: %s\n", c->name, why);
+	c->usage(stderr);
+	return FSB_EXIT_USAGE;
+}
+
+int fsb_cli_parse(struct fsb_cli_cmd *c, int argc, char **argv)
+{
+	struct option all[OPTS_MAX];
+	char shorts[64];
+	if (build_options(c, all, shorts, sizeof shorts))
+		return usage_error(c, "too many options");
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
+		int rc;
+		switch (ch) {
+		case 'c': c->config_path = optarg; break;
+		case 'd': c->data_dir = optarg; break;
+		case 'h': c->usage(stdout); return FSB_EXIT_OK;
+		case '?': return usage_error(c, NULL);
+		default:
+			if (!c->take || (rc = c->take(c->ctx, ch, optarg)))
+				return c->take ? rc : usage_error(c, NULL);
+		}
+	}
+	size_t operands = (size_t)(argc - optind);
+	if ((c->source & FSB_CLI_DATA) && !!c->config_path == !!c->data_dir)
+		return usage_error(c, "give either -c FILE or --data DIR");
+	if ((c->source & FSB_CLI_CONFIG) && !(c->source & FSB_CLI_DATA) && !c->config_path)
+		return usage_error(c, "-c FILE is required");
+	if (operands > c->max_operands)
+		return usage_error(c, "unexpected argument");
+	if (operands < c->min_operands)
+		return usage_error(c, c->missing);
+	return -1;
+}
+
+int fsb_cli_kind(const char *cmd, const char *arg, enum fsb_kind *kind)
+{
+	if ((*kind = fsb_kind_parse(arg)) != FSB_KIND_NONE)
+		return 0;
+	fprintf(stderr, "fsbridge %s: unknown kind \"%s\" (surveillance, quarantine, recall or followup)\n",
+		cmd, arg);
+	return FSB_EXIT_USAGE;
 }
 
 static int progress_shown;

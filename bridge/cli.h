@@ -8,8 +8,12 @@
 #ifndef FSB_CLI_H
 #define FSB_CLI_H
 
+#include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "codec.h"
 
 enum {
 	FSB_EXIT_OK = 0,
@@ -44,6 +48,40 @@ int fsb_cmd_status(int argc, char **argv);
 /* fsbridge trust publish-crl -c FILE CRL */
 int fsb_cmd_trust(int argc, char **argv);
 
+/* Where a command finds its node: -c/--config FILE, or --data DIR too. */
+enum {
+	FSB_CLI_CONFIG = 1, /* -c FILE, required */
+	FSB_CLI_DATA = 2,   /* with FSB_CLI_CONFIG: exactly one of -c FILE and --data DIR */
+};
+
+/* A command's line, as fsb_cli_parse() reads it. */
+struct fsb_cli_cmd {
+	const char *name;          /* "replay", "audit verify": begins every error line */
+	unsigned source;           /* 0, FSB_CLI_CONFIG, or FSB_CLI_CONFIG | FSB_CLI_DATA */
+	const struct option *opts; /* the command's own long options, NULL-terminated; or NULL */
+	const char *short_opts;    /* the command's own short options ("k:"); or NULL */
+	void (*usage)(FILE *out);
+	/* Takes one of the command's own options (ch as in opts; arg is getopt's
+	 * optarg): 0 to go on, or an exit status, after saying why. */
+	int (*take)(void *ctx, int ch, const char *arg);
+	void *ctx;
+	size_t min_operands, max_operands; /* after the options */
+	const char *missing;       /* what to say when operands are missing */
+	/* Filled by fsb_cli_parse(). */
+	const char *config_path, *data_dir;
+};
+
+/* Parses argv (argv[0] the command's name): the command's own options,
+ * -c/--config and --data as c->source allows, and -h/--help. Returns -1
+ * when the command goes on, with its operands at argv[optind]; otherwise
+ * the exit status to return: FSB_EXIT_OK after --help, FSB_EXIT_USAGE after
+ * one line saying what is wrong and the usage (or what take() returned). */
+int fsb_cli_parse(struct fsb_cli_cmd *c, int argc, char **argv);
+
+/* Parses a --kind value; on failure says so ("fsbridge CMD: unknown kind")
+ * and returns FSB_EXIT_USAGE. */
+int fsb_cli_kind(const char *cmd, const char *arg, enum fsb_kind *kind);
+
 struct fsb_errlist;
 struct fsb_config;
 struct fsb_store;
@@ -55,11 +93,12 @@ void fsb_cli_print_errors(const char *label, const struct fsb_errlist *errs);
  * printing the error line on failure. */
 int fsb_cli_load_config(const char *path, struct fsb_config *c);
 
-/* Opens the store of a command given -c FILE (config_path) or --data DIR
- * (data_dir; exactly one of the two), printing the error on failure. With
- * a configuration, c is loaded (else c is left initialised and empty). */
-int fsb_cli_open_store(const char *cmd, const char *config_path, const char *data_dir,
-		       int read_only, struct fsb_config *c, struct fsb_store **out);
+/* Opens the store of a command parsed by fsb_cli_parse(), from its -c FILE
+ * or its --data DIR, printing the error on failure. With a configuration,
+ * c is loaded (else c is left initialised and empty); either way the caller
+ * cleans c up and closes *out. */
+int fsb_cli_open_store(const struct fsb_cli_cmd *cmd, int read_only, struct fsb_config *c,
+		       struct fsb_store **out);
 
 /* Shows "what: done/total" on stderr when it is a terminal, at most a few
  * times a second; fsb_cli_progress_end() clears the line. */

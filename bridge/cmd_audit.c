@@ -86,66 +86,53 @@ static void print_report(const struct fsb_audit_report *r, const struct fsb_audi
 	       (unsigned long long)r->equivocations);
 }
 
-/* The options of `audit verify`, parsed. */
+/* The options of `audit verify`, beside -c FILE and --data DIR. */
 struct audit_args {
-	const char *config, *data;
 	char *ca, *crl;
 	struct fsb_audit_opts o;
 };
 
-/* Parses argv into x: 0, -1 when it printed the help, or an exit code to
- * return at once. */
-static int parse(int argc, char **argv, struct audit_args *x)
+static int take(void *ctx, int ch, const char *arg)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"data", required_argument, NULL, 'd'},
-		{"ca", required_argument, NULL, 'a'},     {"crl", required_argument, NULL, 'r'},
-		{"full", no_argument, NULL, 'f'},         {"jobs", required_argument, NULL, 'j'},
-		{"from", required_argument, NULL, 'F'},   {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	x->o.jobs = cores < 1 ? 1 : cores > FSB_AUDIT_MAX_JOBS ? FSB_AUDIT_MAX_JOBS : (unsigned)cores;
-	x->o.from = 1;
-	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		char *end;
-		switch (ch) {
-		case 'c': x->config = optarg; break;
-		case 'd': x->data = optarg; break;
-		case 'a': x->ca = optarg; break;
-		case 'r': x->crl = optarg; break;
-		case 'f': x->o.full = 1; break;
-		case 'j': {
-			long jobs = strtol(optarg, NULL, 10);
-			if (jobs < 1 || jobs > FSB_AUDIT_MAX_JOBS) {
-				fprintf(stderr, "fsbridge audit verify: --jobs must be 1 to %d\n",
-					FSB_AUDIT_MAX_JOBS);
-				return FSB_EXIT_USAGE;
-			}
-			x->o.jobs = (unsigned)jobs;
-			break;
+	struct audit_args *x = ctx;
+	char *end;
+	switch (ch) {
+	case 'a': x->ca = (char *)arg; return 0;
+	case 'r': x->crl = (char *)arg; return 0;
+	case 'f': x->o.full = 1; return 0;
+	case 'j': {
+		long jobs = strtol(arg, &end, 10);
+		if (*end || jobs < 1 || jobs > FSB_AUDIT_MAX_JOBS) {
+			fprintf(stderr, "fsbridge audit verify: --jobs must be 1 to %d\n", FSB_AUDIT_MAX_JOBS);
+			return FSB_EXIT_USAGE;
 		}
-		case 'F':
-			x->o.from = strtoull(optarg, &end, 10);
-			if (*end || x->o.from < 1) {
-				fprintf(stderr, "fsbridge audit verify: --from must be a log index (1 or more)\n");
-				return FSB_EXIT_USAGE;
-			}
-			break;
-		case 'h': usage(stdout); return -1;
-		default: usage(stderr); return FSB_EXIT_USAGE;
+		x->o.jobs = (unsigned)jobs;
+		return 0;
+	}
+	default: /* 'F' */
+		x->o.from = strtoull(arg, &end, 10);
+		if (*end || x->o.from < 1) {
+			fprintf(stderr, "fsbridge audit verify: --from must be a log index (1 or more)\n");
+			return FSB_EXIT_USAGE;
 		}
+		return 0;
 	}
-	if (optind != argc || (x->config && (x->ca || x->crl)) || !!x->ca != !!x->crl) {
-		fprintf(stderr, "fsbridge audit verify: %s\n",
-			optind != argc ? "unexpected argument"
-			: x->config   ? "--ca and --crl go with --data, not -c"
-				      : "--ca and --crl go together (--crl none, if said explicitly)");
-		usage(stderr);
-		return FSB_EXIT_USAGE;
+}
+
+/* The trust anchors of --ca and --crl, split in place into cas and crls. */
+static int anchors(struct audit_args *x, char **cas, char **crls, size_t max)
+{
+	size_t n = split_list(x->ca, cas, max), m = split_list(x->crl, crls, max);
+	if (n != m) {
+		fprintf(stderr, "fsbridge audit verify: %zu --ca files but %zu --crl entries\n", n, m);
+		return FSB_EINVAL;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(crls[i], "none") == 0)
+			crls[i] = NULL;
+	x->o.n_anchors = n;
+	x->o.ca_files = cas;
+	x->o.crl_files = crls;
 	return 0;
 }
 
@@ -156,33 +143,39 @@ int fsb_cmd_audit(int argc, char **argv)
 		usage(stderr);
 		return FSB_EXIT_USAGE;
 	}
-	struct audit_args x = {0};
-	int rc = parse(argc - 1, argv + 1, &x);
-	if (rc)
-		return rc < 0 ? FSB_EXIT_OK : rc;
+	static const struct option opts[] = {
+		{"ca", required_argument, NULL, 'a'},   {"crl", required_argument, NULL, 'r'},
+		{"full", no_argument, NULL, 'f'},       {"jobs", required_argument, NULL, 'j'},
+		{"from", required_argument, NULL, 'F'}, {NULL, 0, NULL, 0},
+	};
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	struct audit_args x = {.o = {.from = 1, .jobs = cores < 1 ? 1
+					     : cores > FSB_AUDIT_MAX_JOBS ? FSB_AUDIT_MAX_JOBS
+								       : (unsigned)cores}};
+	struct fsb_cli_cmd cmd = {.name = "audit verify", .source = FSB_CLI_CONFIG | FSB_CLI_DATA,
+				  .opts = opts, .usage = usage, .take = take, .ctx = &x};
+	int rc = fsb_cli_parse(&cmd, argc - 1, argv + 1);
+	if (rc >= 0)
+		return rc;
+	if ((cmd.config_path && (x.ca || x.crl)) || !!x.ca != !!x.crl) {
+		fprintf(stderr, "fsbridge audit verify: %s\n",
+			cmd.config_path ? "--ca and --crl go with --data, not -c"
+					: "--ca and --crl go together (--crl none, if said explicitly)");
+		usage(stderr);
+		return FSB_EXIT_USAGE;
+	}
 	struct fsb_config cfg;
 	struct fsb_store *store = NULL;
 	struct fsb_audit_report r = {0};
 	char *cas[16], *crls[16], err[600];
-	if ((rc = fsb_cli_open_store("audit verify", x.config, x.data, 1, &cfg, &store)))
+	if ((rc = fsb_cli_open_store(&cmd, 1, &cfg, &store)))
 		goto out;
-	if (x.config) {
+	if (cmd.config_path) {
 		x.o.n_anchors = cfg.n_ca;
 		x.o.ca_files = cfg.ca_files;
 		x.o.crl_files = cfg.crl_files;
-	} else if (x.ca) {
-		size_t n = split_list(x.ca, cas, 16), m = split_list(x.crl, crls, 16);
-		if (n != m) {
-			fprintf(stderr, "fsbridge audit verify: %zu --ca files but %zu --crl entries\n", n, m);
-			rc = FSB_EINVAL;
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++)
-			if (strcmp(crls[i], "none") == 0)
-				crls[i] = NULL;
-		x.o.n_anchors = n;
-		x.o.ca_files = cas;
-		x.o.crl_files = crls;
+	} else if (x.ca && (rc = anchors(&x, cas, crls, 16))) {
+		goto out;
 	}
 	x.o.progress = progress;
 	rc = fsb_audit_run(store, &x.o, &r, err, sizeof err);

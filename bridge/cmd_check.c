@@ -62,43 +62,16 @@ out:
 
 int fsb_cmd_check(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *path = NULL;
-	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return FSB_EXIT_OK;
-		default:
-			usage(stderr);
-			return FSB_EXIT_USAGE;
-		}
-	}
-	if (!path || optind != argc) {
-		fprintf(stderr, "fsbridge check: %s\n", path ? "unexpected argument" : "-c FILE is required");
-		usage(stderr);
-		return FSB_EXIT_USAGE;
-	}
+	struct fsb_cli_cmd cmd = {.name = "check", .source = FSB_CLI_CONFIG, .usage = usage};
+	int rc = fsb_cli_parse(&cmd, argc, argv);
+	if (rc >= 0)
+		return rc;
 	struct fsb_config c;
 	char err[FSB_CONFIG_ERR_MAX];
-	fsb_config_init(&c);
-	int rc = fsb_config_read(&c, path, err, sizeof err);
-	if (!rc)
-		rc = fsb_config_check(&c, err, sizeof err);
-	if (!rc)
-		rc = check_material(&c, err, sizeof err);
-	if (rc)
+	if ((rc = fsb_cli_load_config(cmd.config_path, &c)) == 0 &&
+	    (rc = check_material(&c, err, sizeof err)))
 		fprintf(stderr, "%s\n", err);
-	else
+	if (!rc)
 		fsb_config_print(&c, stdout);
 	fsb_config_cleanup(&c);
 	return rc ? FSB_EXIT_FAIL : FSB_EXIT_OK;

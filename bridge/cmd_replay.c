@@ -63,68 +63,55 @@ static int show(void *ctx, const struct fsb_entry *e, enum fsb_chain chain)
 	return r->id != NULL; /* a message id names one entry: stop there */
 }
 
+static int take(void *ctx, int ch, const char *arg)
+{
+	struct replay *r = ctx;
+	switch (ch) {
+	case 's':
+	case 'u':
+		if (fsb_cli_parse_time(arg, ch == 's' ? &r->since : &r->until)) {
+			fprintf(stderr, "fsbridge replay: --%s \"%s\" is not an RFC 3339 time or a date (YYYY-MM-DD)\n",
+				ch == 's' ? "since" : "until", arg);
+			return FSB_EXIT_USAGE;
+		}
+		return 0;
+	case 'o': r->origin = arg; return 0;
+	case 'g': r->category = arg; return 0;
+	case 'i': {
+		const char *why = fsb_fmt_message_id(arg, NULL, NULL);
+		if (why) {
+			fprintf(stderr, "fsbridge replay: --id \"%s\": %s (seq from 1 to %llu)\n", arg, why,
+				(unsigned long long)UINT64_MAX);
+			return FSB_EXIT_USAGE;
+		}
+		r->id = arg;
+		return 0;
+	}
+	case 'k': return fsb_cli_kind("replay", arg, &r->kind);
+	case 'j': r->how = FSB_RENDER_JSON; return 0;
+	case 'v': r->how = FSB_RENDER_CSV; return 0;
+	default: r->how = FSB_RENDER_RAW; return 0; /* 'r' */
+	}
+}
+
 int fsb_cmd_replay(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"data", required_argument, NULL, 'd'},
 		{"since", required_argument, NULL, 's'},  {"until", required_argument, NULL, 'u'},
 		{"origin", required_argument, NULL, 'o'}, {"kind", required_argument, NULL, 'k'},
 		{"category", required_argument, NULL, 'g'}, {"id", required_argument, NULL, 'i'},
 		{"json", no_argument, NULL, 'j'},         {"csv", no_argument, NULL, 'v'},
-		{"raw", no_argument, NULL, 'r'},          {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"raw", no_argument, NULL, 'r'},          {NULL, 0, NULL, 0},
 	};
 	struct replay r = {0};
-	const char *config = NULL, *data = NULL;
-	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': config = optarg; break;
-		case 'd': data = optarg; break;
-		case 's':
-		case 'u':
-			if (fsb_cli_parse_time(optarg, ch == 's' ? &r.since : &r.until)) {
-				fprintf(stderr, "fsbridge replay: --%s \"%s\" is not an RFC 3339 time or a date (YYYY-MM-DD)\n",
-					ch == 's' ? "since" : "until", optarg);
-				return FSB_EXIT_USAGE;
-			}
-			break;
-		case 'o': r.origin = optarg; break;
-		case 'g': r.category = optarg; break;
-		case 'i': {
-			const char *why = fsb_fmt_message_id(optarg, NULL, NULL);
-			if (why) {
-				fprintf(stderr, "fsbridge replay: --id \"%s\": %s (seq from 1 to %llu)\n",
-					optarg, why, (unsigned long long)UINT64_MAX);
-				return FSB_EXIT_USAGE;
-			}
-			r.id = optarg;
-			break;
-		}
-		case 'k':
-			if ((r.kind = fsb_kind_parse(optarg)) == FSB_KIND_NONE) {
-				fprintf(stderr, "fsbridge replay: unknown kind \"%s\"\n", optarg);
-				return FSB_EXIT_USAGE;
-			}
-			break;
-		case 'j': r.how = FSB_RENDER_JSON; break;
-		case 'v': r.how = FSB_RENDER_CSV; break;
-		case 'r': r.how = FSB_RENDER_RAW; break;
-		case 'h': usage(stdout); return FSB_EXIT_OK;
-		default: usage(stderr); return FSB_EXIT_USAGE;
-		}
-	}
-	if (optind != argc || !!config == !!data) {
-		fprintf(stderr, "fsbridge replay: %s\n",
-			optind != argc ? "unexpected argument" : "give either -c FILE or --data DIR");
-		usage(stderr);
-		return FSB_EXIT_USAGE;
-	}
+	struct fsb_cli_cmd cmd = {.name = "replay", .source = FSB_CLI_CONFIG | FSB_CLI_DATA,
+				  .opts = opts, .usage = usage, .take = take, .ctx = &r};
+	int rc = fsb_cli_parse(&cmd, argc, argv);
+	if (rc >= 0)
+		return rc;
 	struct fsb_config cfg;
 	struct fsb_store *store = NULL;
-	int rc = fsb_cli_open_store("replay", config, data, 1, &cfg, &store);
-	if (rc == 0) {
+	if ((rc = fsb_cli_open_store(&cmd, 1, &cfg, &store)) == 0) {
 		if (r.how == FSB_RENDER_CSV)
 			fsb_render_csv_header(stdout);
 		uint64_t from = 1;

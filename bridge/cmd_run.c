@@ -30,27 +30,12 @@ static void usage(FILE *out)
 
 int fsb_cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *path = NULL;
-	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': path = optarg; break;
-		case 'h': usage(stdout); return FSB_EXIT_OK;
-		default: usage(stderr); return FSB_EXIT_USAGE;
-		}
-	}
-	if (!path || optind != argc) {
-		usage(stderr);
-		return FSB_EXIT_USAGE;
-	}
+	struct fsb_cli_cmd cmd = {.name = "run", .source = FSB_CLI_CONFIG, .usage = usage};
+	int rc = fsb_cli_parse(&cmd, argc, argv);
+	if (rc >= 0)
+		return rc;
 	struct fsb_config cfg;
-	if (fsb_cli_load_config(path, &cfg)) {
+	if (fsb_cli_load_config(cmd.config_path, &cfg)) {
 		fsb_config_cleanup(&cfg);
 		return FSB_EXIT_FAIL;
 	}
@@ -62,7 +47,7 @@ int fsb_cmd_run(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	char err[512];
-	int rc = fsb_node_run(&cfg, &signals, err, sizeof err);
+	rc = fsb_node_run(&cfg, &signals, err, sizeof err);
 	if (rc)
 		fprintf(stderr, "fsbridge run: %s\n", err);
 	fsb_config_cleanup(&cfg);

@@ -223,32 +223,15 @@ static void show(struct fsb_store *store, const char *dir)
 
 int fsb_cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"data", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *config = NULL, *data = NULL;
-	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': config = optarg; break;
-		case 'd': data = optarg; break;
-		case 'h': usage(stdout); return FSB_EXIT_OK;
-		default: usage(stderr); return FSB_EXIT_USAGE;
-		}
-	}
-	if (optind != argc || !!config == !!data) {
-		usage(stderr);
-		return FSB_EXIT_USAGE;
-	}
+	struct fsb_cli_cmd cmd = {.name = "status", .source = FSB_CLI_CONFIG | FSB_CLI_DATA,
+				  .usage = usage};
+	int rc = fsb_cli_parse(&cmd, argc, argv);
+	if (rc >= 0)
+		return rc;
 	struct fsb_config cfg;
 	struct fsb_store *store = NULL;
-	int rc = fsb_cli_open_store("status", config, data, 1, &cfg, &store);
-	if (!rc)
-		show(store, config ? cfg.data_dir : data);
+	if (!(rc = fsb_cli_open_store(&cmd, 1, &cfg, &store)))
+		show(store, cmd.config_path ? cfg.data_dir : cmd.data_dir);
 	fsb_store_close(store);
 	fsb_config_cleanup(&cfg);
 	return rc ? FSB_EXIT_FAIL : FSB_EXIT_OK;

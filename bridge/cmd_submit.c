@@ -1,5 +1,5 @@
 /* cmd_submit.c - `fsbridge submit`: validate, sequence, sign and commit
- * messages to the node's outbox (DESIGN.md section 5, point 1).
+ * messages to the node's outbox, durable before anything is sent.
  *
  * Every item is parsed and checked first; if any fails, every problem is
  * listed (item, field path) and nothing is written. Then the whole batch is
@@ -118,57 +118,46 @@ static int read_input(struct batch *b, const char *file, int jsonl)
 	return 0;
 }
 
+/* The options of submit: a batch's kind, and whether input is JSON lines. */
+struct submit_args {
+	struct batch *b;
+	int jsonl;
+};
+
+static int take(void *ctx, int ch, const char *arg)
+{
+	struct submit_args *x = ctx;
+	if (ch == 'l') {
+		x->jsonl = 1;
+		return 0;
+	}
+	return fsb_cli_kind("submit", arg, &x->b->kind); /* 'k' */
+}
+
 int fsb_cmd_submit(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
 		{"kind", required_argument, NULL, 'k'},
 		{"jsonl", no_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *config = NULL;
 	struct batch b = {0};
-	int jsonl = 0, ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:k:lh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'k':
-			if ((b.kind = fsb_kind_parse(optarg)) == FSB_KIND_NONE) {
-				fprintf(stderr, "fsbridge submit: unknown kind \"%s\" (surveillance, quarantine, recall or followup)\n",
-					optarg);
-				return FSB_EXIT_USAGE;
-			}
-			break;
-		case 'l':
-			jsonl = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return FSB_EXIT_OK;
-		default:
-			usage(stderr);
-			return FSB_EXIT_USAGE;
-		}
-	}
-	if (!config || optind >= argc) {
-		fprintf(stderr, "fsbridge submit: %s\n",
-			config ? "no input given (use - for standard input)" : "-c FILE is required");
-		usage(stderr);
-		return FSB_EXIT_USAGE;
-	}
+	struct submit_args x = {&b, 0};
+	struct fsb_cli_cmd cmd = {.name = "submit", .source = FSB_CLI_CONFIG, .opts = opts,
+				  .short_opts = "k:l", .usage = usage, .take = take, .ctx = &x,
+				  .min_operands = 1, .max_operands = SIZE_MAX,
+				  .missing = "no input given (use - for standard input)"};
+	int rc = fsb_cli_parse(&cmd, argc, argv);
+	if (rc >= 0)
+		return rc;
 	struct fsb_config cfg;
 	struct fsb_store *store = NULL;
 	struct fsb_signer *signer = NULL;
-	int rc = fsb_cli_load_config(config, &cfg);
-	if (rc)
+	if ((rc = fsb_cli_load_config(cmd.config_path, &cfg)))
 		goto out;
 	b.cfg = &cfg;
 	for (int i = optind; i < argc; i++)
-		read_input(&b, argv[i], jsonl);
+		read_input(&b, argv[i], x.jsonl);
 	if (b.bad || b.n == 0) {
 		fprintf(stderr, "fsbridge submit: %s; nothing was submitted\n",
 			b.bad ? "invalid input" : "no message in the input");

@@ -138,41 +138,25 @@ static int publish(const struct fsb_config *c, const uint8_t *der, size_t len)
 
 int fsb_cmd_trust(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	if (argc < 2 || strcmp(argv[1], "publish-crl") != 0) {
 		fprintf(stderr, "fsbridge trust: expected 'trust publish-crl'\n");
 		usage(stderr);
 		return FSB_EXIT_USAGE;
 	}
-	argc--, argv++;
-	const char *config = NULL;
-	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': config = optarg; break;
-		case 'h': usage(stdout); return FSB_EXIT_OK;
-		default: usage(stderr); return FSB_EXIT_USAGE;
-		}
-	}
-	if (!config || optind != argc - 1) {
-		fprintf(stderr, "fsbridge trust publish-crl: %s\n",
-			!config ? "-c FILE is required" : "give one CRL file");
-		usage(stderr);
-		return FSB_EXIT_USAGE;
-	}
-	const char *path = argv[optind];
+	struct fsb_cli_cmd cmd = {.name = "trust publish-crl", .source = FSB_CLI_CONFIG,
+				  .usage = usage, .min_operands = 1, .max_operands = 1,
+				  .missing = "give one CRL file"};
+	int rc = fsb_cli_parse(&cmd, argc - 1, argv + 1);
+	if (rc >= 0)
+		return rc;
+	const char *path = argv[1 + optind];
 	struct fsb_config cfg;
 	char *text = NULL;
 	size_t len = 0;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
 	struct fsb_crl_info info;
-	int rc = fsb_cli_load_config(config, &cfg);
+	rc = fsb_cli_load_config(cmd.config_path, &cfg);
 	if (rc == 0 && (rc = fsb_cli_read_file(path, cfg.max_message_bytes, &text, &len)))
 		fprintf(stderr, "fsbridge trust publish-crl: %s: %s\n", path,
 			rc == FSB_ETOOBIG ? "larger than [limits] max_message_bytes" : strerror(errno));

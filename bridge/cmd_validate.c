@@ -67,39 +67,26 @@ out:
 	return ok;
 }
 
+static int take(void *ctx, int ch, const char *arg)
+{
+	(void)ch; /* 'k' */
+	return fsb_cli_kind("validate", arg, ctx);
+}
+
 int fsb_cmd_validate(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"kind", required_argument, NULL, 'k'},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	enum fsb_kind kind = FSB_KIND_NONE;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			kind = fsb_kind_parse(optarg);
-			if (kind == FSB_KIND_NONE) {
-				fprintf(stderr, "fsbridge validate: unknown kind \"%s\" (surveillance, quarantine, recall or followup)\n",
-					optarg);
-				return FSB_EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return FSB_EXIT_OK;
-		default:
-			usage(stderr);
-			return FSB_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "fsbridge validate: no file given (use - for standard input)\n");
-		usage(stderr);
-		return FSB_EXIT_USAGE;
-	}
+	struct fsb_cli_cmd cmd = {.name = "validate", .opts = opts, .short_opts = "k:",
+				  .usage = usage, .take = take, .ctx = &kind,
+				  .min_operands = 1, .max_operands = SIZE_MAX,
+				  .missing = "no file given (use - for standard input)"};
+	int rc = fsb_cli_parse(&cmd, argc, argv);
+	if (rc >= 0)
+		return rc;
 	int all_ok = 1;
 	for (int i = optind; i < argc; i++)
 		all_ok &= validate_file(argv[i], kind);

@@ -29,6 +29,7 @@ struct watch {
 	enum fsb_kind kind;
 	const char *origin;
 	enum fsb_render how;
+	int all;       /* --all: from the first entry, not only what comes next */
 	uint64_t last;
 };
 
@@ -55,50 +56,40 @@ static void usage(FILE *out)
 		     "Stops on Ctrl-C.\n");
 }
 
+static int take(void *ctx, int ch, const char *arg)
+{
+	struct watch *w = ctx;
+	switch (ch) {
+	case 'o': w->origin = arg; return 0;
+	case 'j': w->how = FSB_RENDER_JSON; return 0;
+	case 'a': w->all = 1; return 0;
+	default: return fsb_cli_kind("watch", arg, &w->kind); /* 'k' */
+	}
+}
+
 int fsb_cmd_watch(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"data", required_argument, NULL, 'd'},
-		{"kind", required_argument, NULL, 'k'},   {"origin", required_argument, NULL, 'o'},
-		{"json", no_argument, NULL, 'j'},         {"all", no_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+		{"kind", required_argument, NULL, 'k'}, {"origin", required_argument, NULL, 'o'},
+		{"json", no_argument, NULL, 'j'},       {"all", no_argument, NULL, 'a'},
+		{NULL, 0, NULL, 0},
 	};
 	struct watch w = {.how = FSB_RENDER_SUMMARY};
-	const char *config = NULL, *data = NULL;
-	int all = 0, ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': config = optarg; break;
-		case 'd': data = optarg; break;
-		case 'o': w.origin = optarg; break;
-		case 'j': w.how = FSB_RENDER_JSON; break;
-		case 'a': all = 1; break;
-		case 'k':
-			if ((w.kind = fsb_kind_parse(optarg)) == FSB_KIND_NONE) {
-				fprintf(stderr, "fsbridge watch: unknown kind \"%s\"\n", optarg);
-				return FSB_EXIT_USAGE;
-			}
-			break;
-		case 'h': usage(stdout); return FSB_EXIT_OK;
-		default: usage(stderr); return FSB_EXIT_USAGE;
-		}
-	}
-	if (optind != argc || !!config == !!data) {
-		usage(stderr);
-		return FSB_EXIT_USAGE;
-	}
+	struct fsb_cli_cmd cmd = {.name = "watch", .source = FSB_CLI_CONFIG | FSB_CLI_DATA,
+				  .opts = opts, .usage = usage, .take = take, .ctx = &w};
+	int rc = fsb_cli_parse(&cmd, argc, argv);
+	if (rc >= 0)
+		return rc;
 	struct fsb_config cfg;
 	struct fsb_store *store = NULL;
-	int rc = fsb_cli_open_store("watch", config, data, 1, &cfg, &store);
-	if (rc == 0) {
+	if ((rc = fsb_cli_open_store(&cmd, 1, &cfg, &store)) == 0) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = on_signal;
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		struct fsb_store_stats st;
-		if (!all && fsb_store_stats(store, &st) == 0)
+		if (!w.all && fsb_store_stats(store, &st) == 0)
 			w.last = st.last_index;
 		while (!stop_requested && rc == 0) {
 			rc = fsb_store_walk(store, w.last + 1, show, &w);
