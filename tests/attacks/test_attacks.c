@@ -37,10 +37,8 @@ static struct node longan, cantho;
 
 static void setup(void)
 {
-	th_tmpdir(dir);
-	memset(&broker, 0, sizeof broker);
 	broker.want_open = 1;
-	hb_start(&broker, 0);
+	h_setup(dir, &broker, NULL, NULL);
 }
 
 static void teardown(void)

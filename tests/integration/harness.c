@@ -84,6 +84,21 @@ void h_kill_all(void)
 	n_started = 0;
 }
 
+void h_setup(char dir[64], struct broker *b, struct node *longan, struct node *cantho)
+{
+	th_tmpdir(dir);
+	struct broker keep = *b;
+	memset(b, 0, sizeof *b);
+	b->want_open = keep.want_open;
+	memcpy(b->extra, keep.extra, sizeof b->extra);
+	memcpy(b->pki, keep.pki, sizeof b->pki);
+	hb_start(b, 0);
+	if (longan)
+		hn_init(longan, dir, "longan", b);
+	if (cantho)
+		hn_init(cantho, dir, "cantho", b);
+}
+
 void h_teardown(const char *dir, const struct broker *b)
 {
 	h_kill_all();

@@ -76,6 +76,13 @@ int hn_log_count(const struct node *n, const char *what);
 /* Waits until the node's log holds a line containing `what`; 0 on time-out. */
 int hn_wait_log(const struct node *n, const char *what, int timeout_ms);
 
+/* The fixture of a suite of the exchange: a fresh temporary directory into
+ * dir, broker b started without persistence (fields set before the call,
+ * such as want_open, are kept; the rest is cleared), and Long An and Cần
+ * Thơ configured on it as longan and cantho (either may be NULL), not
+ * started. h_teardown() undoes it. */
+void h_setup(char dir[64], struct broker *b, struct node *longan, struct node *cantho);
+
 /* Kills every process the harness started (for test clean-up). */
 void h_kill_all(void);
 /* A suite's clean-up: kills every process, removes dir (kept, and said,

@@ -22,11 +22,7 @@ static struct node longan, cantho;
 
 static void setup(void)
 {
-	th_tmpdir(dir);
-	memset(&broker, 0, sizeof broker);
-	hb_start(&broker, 0);
-	hn_init(&longan, dir, "longan", &broker);
-	hn_init(&cantho, dir, "cantho", &broker);
+	h_setup(dir, &broker, &longan, &cantho);
 }
 
 static void teardown(void)

@@ -16,10 +16,7 @@ static struct node cantho;
 
 static void setup(void)
 {
-	th_tmpdir(dir);
-	memset(&broker, 0, sizeof broker);
-	hb_start(&broker, 0);
-	hn_init(&cantho, dir, "cantho", &broker);
+	h_setup(dir, &broker, NULL, &cantho);
 }
 
 static void teardown(void)
