@@ -17,10 +17,11 @@ BUILD    ?= build
 GEN      := $(BUILD)/gen
 CC       ?= cc
 
-# Debian packages of DESIGN.md section 10, plus what the build and tests
-# use: jansson (JSON), inih (the config file), pkg-config, openssl (the demo
-# PKI), protoc (the interoperability test), clang with its libFuzzer runtime
-# (make fuzz).
+# The Debian packages of the libraries fsbridge links (Paho MQTT C, mbedTLS,
+# protobuf-c, LMDB), of the tests (Criterion, Mosquitto), and what the build
+# and tests also use: jansson (JSON), inih (the config file), pkg-config,
+# openssl (the demo PKI), protoc (the interoperability test), clang with its
+# libFuzzer runtime (make fuzz).
 DEB_PACKAGES := build-essential pkg-config \
 	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libinih-dev \
 	libmbedtls-dev libpaho-mqtt-dev liblmdb-dev \

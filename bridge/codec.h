@@ -2,11 +2,11 @@
  *
  * The codec is the only module that sees the protobuf-c generated code. It
  * turns bytes or JSON into an opaque struct fsb_message, checks it against
- * the content rules of DESIGN.md section 3, and turns it back into bytes or
+ * the content rules (README, "Messages in JSON"), and turns it back into bytes or
  * JSON. Other modules see only this header.
  *
- * Decoding is split from validation on purpose (DESIGN.md section 5, point
- * 7): a payload that decodes is a message, even if its content breaks a rule;
+ * Decoding is split from validation on purpose (PROTOCOL.md, "Content and
+ * integrity"): a payload that decodes is a message, even if its content breaks a rule;
  * the caller decides whether a rule violation rejects it (a submission) or
  * is stored as a warning (a signed message from another province).
  *

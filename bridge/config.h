@@ -1,4 +1,4 @@
-/* config.h - the node configuration file (INI), DESIGN.md section 8.
+/* config.h - the node configuration file (INI; README, "Node configuration").
  *
  * Lifecycle: fsb_config_init → fsb_config_read (syntax and each value,
  * errors as FILE:LINE) → fsb_config_check (required keys and keys that go

@@ -1,4 +1,4 @@
-/* node.h - the bridge node daemon (DESIGN.md sections 2, 4 and 5).
+/* node.h - the bridge node daemon (PROTOCOL.md: "Topics", "Staying in sync").
  *
  * One node per province. It publishes its outbox in seq order, receives and
  * verifies every other origin's stream, appends it in order (a bounded

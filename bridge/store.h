@@ -5,7 +5,7 @@
  * sent or received, becomes an entry of the local log: a big-endian u64
  * index mapping to the envelope bytes verbatim, with its arrival time,
  * direction, delivery status, and an entry hash that chains it to the entry
- * before (DESIGN.md section 7). Secondary tables index the log by (origin,
+ * before. Secondary tables index the log by (origin,
  * seq), message id, kind and issued_at; others hold each stream's head, the
  * outbox, peer checkpoints, rejects, equivocation evidence, signer
  * certificates by fingerprint, and meta (layout version, the node's origin).

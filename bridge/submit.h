@@ -1,5 +1,6 @@
 /* submit.h - taking submissions, for `fsbridge submit` and the node's local
- * JSON side alike (DESIGN.md section 5, point 1).
+ * JSON side alike: nothing is sent before it is committed (README, "How it
+ * fits together").
  *
  * A submission is checked whole first (JSON mapping, content rules, size,
  * header fields only the node may set); then a batch of them is sequenced,

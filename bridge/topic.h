@@ -1,4 +1,4 @@
-/* topic.h - MQTT topic names, built and parsed (DESIGN.md section 4).
+/* topic.h - MQTT topic names, built and parsed (PROTOCOL.md, "Topics").
  *
  * A pure module: no I/O, no allocation. The exchange topics all start with
  * foodsafety/v1/{origin}/, so that the broker's ACL can confine a node to
