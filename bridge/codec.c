@@ -9,6 +9,8 @@
  */
 #include "codec_internal.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,22 +63,34 @@ void fsb_message_free(struct fsb_message *m)
 	free(m);
 }
 
+/* Returns rc, having said why in errs (when given) at the top level. */
+static int refuse(struct fsb_errlist *errs, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int refuse(struct fsb_errlist *errs, int rc, const char *fmt, ...)
+{
+	if (errs) {
+		char msg[FSB_ERRMSG_MAX];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		va_end(ap);
+		fsb_errlist_add(errs, "", "%s", msg);
+	}
+	return rc;
+}
+
 int fsb_message_unpack(const uint8_t *buf, size_t len, size_t max_bytes,
 		       struct fsb_message **out, struct fsb_errlist *errs)
 {
 	*out = NULL;
-	if (len > max_bytes) {
-		if (errs)
-			fsb_errlist_add(errs, "", "payload of %zu bytes exceeds the cap of %zu bytes",
-					len, max_bytes);
-		return FSB_ETOOBIG;
-	}
+	if (len > max_bytes)
+		return refuse(errs, FSB_ETOOBIG, "payload of %zu bytes exceeds the cap of %zu bytes",
+			      len, max_bytes);
 	Foodsafety__V1__Message *pb = foodsafety__v1__message__unpack(NULL, len, buf);
-	if (!pb) {
-		if (errs)
-			fsb_errlist_add(errs, "", "payload is not a well-formed Message (truncated or corrupt protobuf)");
-		return FSB_EDECODE;
-	}
+	if (!pb)
+		return refuse(errs, FSB_EDECODE,
+			      "payload is not a well-formed Message (truncated or corrupt protobuf)");
 	struct fsb_message *m = wrap(pb);
 	if (!m)
 		return FSB_ENOMEM;
@@ -315,18 +329,13 @@ int fsb_envelope_unpack(const uint8_t *buf, size_t len, size_t max_bytes,
 			struct fsb_envelope *out, struct fsb_errlist *errs)
 {
 	memset(out, 0, sizeof *out);
-	if (len > max_bytes) {
-		if (errs)
-			fsb_errlist_add(errs, "", "envelope of %zu bytes exceeds the cap of %zu bytes",
-					len, max_bytes);
-		return FSB_ETOOBIG;
-	}
+	if (len > max_bytes)
+		return refuse(errs, FSB_ETOOBIG, "envelope of %zu bytes exceeds the cap of %zu bytes",
+			      len, max_bytes);
 	Foodsafety__V1__SignedEnvelope *pe = foodsafety__v1__signed_envelope__unpack(NULL, len, buf);
-	if (!pe) {
-		if (errs)
-			fsb_errlist_add(errs, "", "not a well-formed SignedEnvelope (truncated or corrupt protobuf)");
-		return FSB_EDECODE;
-	}
+	if (!pe)
+		return refuse(errs, FSB_EDECODE,
+			      "not a well-formed SignedEnvelope (truncated or corrupt protobuf)");
 	int rc = FSB_EDECODE;
 	const char *missing = pe->payload.len == 0 ? "payload"
 			      : pe->signature.len == 0 ? "signature"

@@ -238,8 +238,10 @@ static void decode_fields(struct decoder *dc, const ProtobufCMessageDescriptor *
 
 /* Decodes one value of field f into slot (the field itself, or one element
  * of its array). */
-static void decode_value(struct decoder *dc, const ProtobufCFieldDescriptor *f, const json_t *j,
-			 void *slot)
+/* An integer field of any width and signedness, from a JSON number or a
+ * decimal string. */
+static void decode_integer(struct decoder *dc, const ProtobufCFieldDescriptor *f, const json_t *j,
+			   void *slot)
 {
 	int64_t sv;
 	uint64_t uv;
@@ -269,11 +271,36 @@ static void decode_value(struct decoder *dc, const ProtobufCFieldDescriptor *f, 
 		if (get_integer(dc, j, 1, &sv, &uv) == 0)
 			*(int64_t *)slot = sv;
 		break;
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
+	default: /* UINT64, FIXED64 */
 		if (get_integer(dc, j, 0, &sv, &uv) == 0)
 			*(uint64_t *)slot = uv;
 		break;
+	}
+}
+
+/* A nested message: allocated, initialised, and its fields decoded. */
+static void decode_message(struct decoder *dc, const ProtobufCFieldDescriptor *f, const json_t *j,
+			   void *slot)
+{
+	const ProtobufCMessageDescriptor *md = f->descriptor;
+	if (!json_is_object(j)) {
+		derr(dc, "expected an object, got %s", json_type_name(j));
+		return;
+	}
+	ProtobufCMessage *sub = calloc(1, md->sizeof_message);
+	if (!sub) {
+		derr(dc, "out of memory");
+		return;
+	}
+	md->message_init(sub);
+	*(ProtobufCMessage **)slot = sub;
+	decode_fields(dc, md, j, sub);
+}
+
+static void decode_value(struct decoder *dc, const ProtobufCFieldDescriptor *f, const json_t *j,
+			 void *slot)
+{
+	switch (f->type) {
 	case PROTOBUF_C_TYPE_FLOAT: {
 		double v = 0;
 		decode_double(dc, j, &v);
@@ -320,22 +347,12 @@ static void decode_value(struct decoder *dc, const ProtobufCFieldDescriptor *f, 
 				derr(dc, "not valid base64");
 		}
 		break;
-	case PROTOBUF_C_TYPE_MESSAGE: {
-		const ProtobufCMessageDescriptor *md = f->descriptor;
-		if (!json_is_object(j)) {
-			derr(dc, "expected an object, got %s", json_type_name(j));
-			break;
-		}
-		ProtobufCMessage *sub = calloc(1, md->sizeof_message);
-		if (!sub) {
-			derr(dc, "out of memory");
-			break;
-		}
-		md->message_init(sub);
-		*(ProtobufCMessage **)slot = sub;
-		decode_fields(dc, md, j, sub);
+	case PROTOBUF_C_TYPE_MESSAGE:
+		decode_message(dc, f, j, slot);
 		break;
-	}
+	default: /* the integers, of every width and signedness */
+		decode_integer(dc, f, j, slot);
+		break;
 	}
 }
 
@@ -562,33 +579,17 @@ static json_t *encode_value(const ProtobufCFieldDescriptor *f, const void *slot)
 /* Whether a singular field holds its type's default (and is so omitted). */
 static int is_default(const ProtobufCFieldDescriptor *f, const void *slot)
 {
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-	case PROTOBUF_C_TYPE_ENUM:
-		return *(const uint32_t *)slot == 0;
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return *(const uint64_t *)slot == 0;
-	case PROTOBUF_C_TYPE_FLOAT:
-		return *(const float *)slot == 0 && !signbit(*(const float *)slot);
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return *(const double *)slot == 0 && !signbit(*(const double *)slot);
-	case PROTOBUF_C_TYPE_BOOL:
-		return !*(const protobuf_c_boolean *)slot;
-	case PROTOBUF_C_TYPE_STRING:
+	if (f->type == PROTOBUF_C_TYPE_STRING)
 		return !*(char *const *)slot || !**(char *const *)slot;
-	case PROTOBUF_C_TYPE_BYTES:
+	if (f->type == PROTOBUF_C_TYPE_BYTES)
 		return ((const ProtobufCBinaryData *)slot)->len == 0;
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return !*(ProtobufCMessage *const *)slot;
-	}
+	/* A number, enum, bool or message pointer is its default when every
+	 * byte of it is zero: so +0.0 is and -0.0 (its sign bit set) is not,
+	 * and a null pointer is all zero bits on every platform this runs on. */
+	const unsigned char *p = slot;
+	for (size_t i = 0, n = fsb_pb_element_size(f); i < n; i++)
+		if (p[i])
+			return 0;
 	return 1;
 }
 

@@ -114,6 +114,20 @@ static void text_value(struct text *t, const json_t *v, const char *indent, int 
 	text_str(t, "\n");
 }
 
+/* Hands the text out: a buffer even when nothing was written, or
+ * FSB_ENOMEM (the text freed) when any append failed. */
+static int text_done(struct text *t, char **out)
+{
+	if (!t->failed && !t->buf)
+		t->buf = strdup("");
+	if (t->failed || !t->buf) {
+		free(t->buf);
+		return FSB_ENOMEM;
+	}
+	*out = t->buf;
+	return 0;
+}
+
 int fsb_message_to_text(const struct fsb_message *m, const char *indent, char **out)
 {
 	json_t *j = fsb_pbjson_encode(&m->pb->base);
@@ -122,14 +136,7 @@ int fsb_message_to_text(const struct fsb_message *m, const char *indent, char **
 	struct text t = {0};
 	text_object(&t, j, indent, 0, 0);
 	json_decref(j);
-	if (t.failed || !t.buf) {
-		free(t.buf);
-		if (t.failed)
-			return FSB_ENOMEM;
-		t.buf = strdup("");
-	}
-	*out = t.buf;
-	return *out ? 0 : FSB_ENOMEM;
+	return text_done(&t, out);
 }
 
 /* The string at a dotted JSON path ("header.issuer.name"), or NULL. */
@@ -182,117 +189,142 @@ static void text_pair(struct text *t, const char *label, const char *v)
 	text_str(t, " · ");
 }
 
+/* The first line: what kind of alert this is, in its own words. */
+static void summary_headline(struct text *t, enum fsb_kind kind, const json_t *body)
+{
+	switch (kind) {
+	case FSB_KIND_RECALL:
+		text_pair(t, NULL, short_enum(jstr(body, "recallClass"), "RECALL_"));
+		text_pair(t, "RASFF", short_enum(jstr(body, "classification"), "RASFF_CLASSIFICATION_"));
+		text_pair(t, "risk", short_enum(jstr(body, "riskDecision"), "RISK_DECISION_"));
+		text_pair(t, NULL, short_enum(jstr(body, "initiation"), "RECALL_INITIATION_"));
+		break;
+	case FSB_KIND_SURVEILLANCE:
+		text_pair(t, NULL, short_enum(jstr(body, "overallVerdict"), "VERDICT_"));
+		text_pair(t, "sample", jstr(body, "sample.sampleId"));
+		text_pair(t, NULL, short_enum(jstr(body, "samplingPoint.stage"), "SAMPLING_STAGE_"));
+		break;
+	case FSB_KIND_QUARANTINE:
+		text_pair(t, NULL, short_enum(jstr(body, "noticeType"), "NOTICE_TYPE_"));
+		text_pair(t, "certificate", jstr(body, "certificate.number"));
+		text_pair(t, NULL, jstr(body, "outbreak.disease"));
+		break;
+	case FSB_KIND_FOLLOWUP:
+		text_pair(t, NULL, short_enum(jstr(body, "type"), "FOLLOW_UP_TYPE_"));
+		text_pair(t, "on", jstr(body, "refMessageId"));
+		break;
+	default:
+		break;
+	}
+	if (t->len >= 3 && strcmp(t->buf + t->len - strlen(" · "), " · ") == 0)
+		t->buf[t->len -= strlen(" · ")] = '\0';
+	text_str(t, "\n");
+}
+
+/* What: one line a product, with its lots. */
+static void summary_products(struct text *t, json_t *body, const char *indent)
+{
+	json_t *list = json_object_get(body, "products"), *e;
+	size_t i;
+	if (!json_is_array(list) && !json_is_object(json_object_get(body, "product")))
+		return;
+	json_t *one = json_array();
+	if (!json_is_array(list)) {
+		json_array_append(one, json_object_get(body, "product"));
+		list = one;
+	}
+	json_array_foreach(list, i, e) {
+		text_str(t, indent);
+		text_str(t, "product ");
+		text_str(t, jstr(e, "name") ? jstr(e, "name") : "?");
+		if (json_array_size(json_object_get(e, "lots"))) {
+			text_str(t, " (lots ");
+			text_list(t, json_object_get(e, "lots"), "lotNumber", ", ");
+			text_str(t, ")");
+		}
+		text_str(t, "\n");
+	}
+	json_decref(one);
+}
+
+/* One line a result or hazard: analyte, value, limit, verdict. */
+static void summary_results(struct text *t, const json_t *body, const char *indent)
+{
+	json_t *list, *e;
+	size_t i;
+	if (!(list = json_object_get(body, "results")) && !(list = json_object_get(body, "hazards")))
+		return;
+	json_array_foreach(list, i, e) {
+		text_str(t, indent);
+		text_str(t, jstr(e, "analyte") ? jstr(e, "analyte") : "?");
+		if (jstr(e, "value")) {
+			const char *unit = short_enum(jstr(e, "unit"), "UNIT_");
+			text_str(t, " = ");
+			text_str(t, jstr(e, "value"));
+			text_str(t, " ");
+			text_str(t, unit ? unit : "");
+		}
+		if (jstr(e, "limit")) {
+			text_str(t, " (limit ");
+			text_str(t, jstr(e, "limit"));
+			text_str(t, ")");
+		}
+		if (jstr(e, "verdict")) {
+			text_str(t, " ");
+			text_str(t, short_enum(jstr(e, "verdict"), "VERDICT_"));
+		}
+		text_str(t, "\n");
+	}
+}
+
+/* The measures ordered or taken, on one line. */
+static void summary_measures(struct text *t, const json_t *body, const char *indent)
+{
+	json_t *list, *e;
+	size_t i;
+	if (!(list = json_object_get(body, "measures")) &&
+	    !(list = json_object_get(json_object_get(body, "outbreak"), "measures")))
+		return;
+	text_str(t, indent);
+	text_str(t, "measures ");
+	json_array_foreach(list, i, e) {
+		if (i)
+			text_str(t, ", ");
+		const char *type = jstr(e, "type"), *bare = type ? strstr(type, "TYPE_") : NULL;
+		text_str(t, bare ? bare + 5 : type ? type : "?");
+		if (jstr(e, "disposal")) {
+			text_str(t, " (");
+			text_str(t, short_enum(jstr(e, "disposal"), "DISPOSAL_MEANS_"));
+			text_str(t, ")");
+		}
+	}
+	text_str(t, "\n");
+}
+
 int fsb_message_summary(const struct fsb_message *m, const char *indent, char **out)
 {
 	json_t *j = fsb_pbjson_encode(&m->pb->base);
 	if (!j)
 		return FSB_ENOMEM;
 	struct text t = {0};
-	json_t *body = NULL;
-	const char *kind = fsb_kind_name(fsb_message_kind(m));
-	if (kind)
-		body = json_object_get(j, kind);
+	enum fsb_kind kind = fsb_message_kind(m);
+	json_t *body = kind != FSB_KIND_NONE ? json_object_get(j, fsb_kind_name(kind)) : NULL, *list;
 	text_str(&t, indent);
-	switch (fsb_message_kind(m)) {
-	case FSB_KIND_RECALL:
-		text_pair(&t, NULL, short_enum(jstr(body, "recallClass"), "RECALL_"));
-		text_pair(&t, "RASFF", short_enum(jstr(body, "classification"), "RASFF_CLASSIFICATION_"));
-		text_pair(&t, "risk", short_enum(jstr(body, "riskDecision"), "RISK_DECISION_"));
-		text_pair(&t, NULL, short_enum(jstr(body, "initiation"), "RECALL_INITIATION_"));
-		break;
-	case FSB_KIND_SURVEILLANCE:
-		text_pair(&t, NULL, short_enum(jstr(body, "overallVerdict"), "VERDICT_"));
-		text_pair(&t, "sample", jstr(body, "sample.sampleId"));
-		text_pair(&t, NULL, short_enum(jstr(body, "samplingPoint.stage"), "SAMPLING_STAGE_"));
-		break;
-	case FSB_KIND_QUARANTINE:
-		text_pair(&t, NULL, short_enum(jstr(body, "noticeType"), "NOTICE_TYPE_"));
-		text_pair(&t, "certificate", jstr(body, "certificate.number"));
-		text_pair(&t, NULL, jstr(body, "outbreak.disease"));
-		break;
-	case FSB_KIND_FOLLOWUP:
-		text_pair(&t, NULL, short_enum(jstr(body, "type"), "FOLLOW_UP_TYPE_"));
-		text_pair(&t, "on", jstr(body, "refMessageId"));
-		break;
-	default:
-		break;
-	}
-	if (t.len >= 3 && strcmp(t.buf + t.len - strlen(" · "), " · ") == 0)
-		t.buf[t.len -= strlen(" · ")] = '\0';
-	text_str(&t, "\n");
-	/* What: products with lots, results, commodities. */
-	json_t *list = json_object_get(body, "products");
-	size_t i;
-	json_t *e;
-	if (json_is_array(list) || json_is_object(json_object_get(body, "product"))) {
-		json_t *one = json_array();
-		if (!json_is_array(list)) {
-			json_array_append(one, json_object_get(body, "product"));
-			list = one;
-		}
-		json_array_foreach(list, i, e) {
-			text_str(&t, indent);
-			text_str(&t, "product ");
-			text_str(&t, jstr(e, "name") ? jstr(e, "name") : "?");
-			if (json_array_size(json_object_get(e, "lots"))) {
-				text_str(&t, " (lots ");
-				text_list(&t, json_object_get(e, "lots"), "lotNumber", ", ");
-				text_str(&t, ")");
-			}
-			text_str(&t, "\n");
-		}
-		json_decref(one);
-	}
-	if ((list = json_object_get(body, "results")) || (list = json_object_get(body, "hazards"))) {
-		json_array_foreach(list, i, e) {
-			text_str(&t, indent);
-			text_str(&t, jstr(e, "analyte") ? jstr(e, "analyte") : "?");
-			if (jstr(e, "value")) {
-				text_str(&t, " = ");
-				text_str(&t, jstr(e, "value"));
-				text_str(&t, " ");
-				text_str(&t, short_enum(jstr(e, "unit"), "UNIT_") ? short_enum(jstr(e, "unit"), "UNIT_") : "");
-			}
-			if (jstr(e, "limit")) {
-				text_str(&t, " (limit ");
-				text_str(&t, jstr(e, "limit"));
-				text_str(&t, ")");
-			}
-			if (jstr(e, "verdict")) {
-				text_str(&t, " ");
-				text_str(&t, short_enum(jstr(e, "verdict"), "VERDICT_"));
-			}
-			text_str(&t, "\n");
-		}
-	}
+	summary_headline(&t, kind, body);
+	summary_products(&t, body, indent);
+	summary_results(&t, body, indent);
 	if ((list = json_object_get(body, "commodities"))) {
 		text_str(&t, indent);
 		text_str(&t, "commodities ");
 		text_list(&t, list, "name", ", ");
 		text_str(&t, "\n");
 	}
-	if ((list = json_object_get(body, "measures")) ||
-	    (list = json_object_get(json_object_get(body, "outbreak"), "measures"))) {
+	summary_measures(&t, body, indent);
+	const char *why = jstr(body, "reason") ? jstr(body, "reason")
+			  : jstr(body, "text") ? jstr(body, "text") : jstr(body, "conclusion");
+	if (why) {
 		text_str(&t, indent);
-		text_str(&t, "measures ");
-		json_array_foreach(list, i, e) {
-			if (i)
-				text_str(&t, ", ");
-			const char *type = jstr(e, "type"), *bare = type ? strstr(type, "TYPE_") : NULL;
-			text_str(&t, bare ? bare + 5 : type ? type : "?");
-			if (jstr(e, "disposal")) {
-				text_str(&t, " (");
-				text_str(&t, short_enum(jstr(e, "disposal"), "DISPOSAL_MEANS_"));
-				text_str(&t, ")");
-			}
-		}
-		text_str(&t, "\n");
-	}
-	if (jstr(body, "reason") || jstr(body, "text") || jstr(body, "conclusion")) {
-		text_str(&t, indent);
-		text_str(&t, jstr(body, "reason") ? jstr(body, "reason")
-			     : jstr(body, "text")  ? jstr(body, "text")
-						   : jstr(body, "conclusion"));
+		text_str(&t, why);
 		text_str(&t, "\n");
 	}
 	text_str(&t, indent);
@@ -304,10 +336,5 @@ int fsb_message_summary(const struct fsb_message *m, const char *indent, char **
 	}
 	text_str(&t, "\n");
 	json_decref(j);
-	if (t.failed) {
-		free(t.buf);
-		return FSB_ENOMEM;
-	}
-	*out = t.buf;
-	return 0;
+	return text_done(&t, out);
 }

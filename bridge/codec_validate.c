@@ -683,27 +683,16 @@ int fsb_message_validate(const struct fsb_message *m, unsigned flags, struct fsb
 	walk(&v, &pb->base);
 	if (need_msg(&v, "header", pb->header))
 		check_header(&v, pb->header);
-	size_t mark;
+	/* The body's JSON key is its kind's name. */
+	const char *body = fsb_kind_name(fsb_message_kind(m));
+	size_t mark = body ? fsb_path_push(&v.path, body) : 0;
 	switch (pb->body_case) {
-	case FOODSAFETY__V1__MESSAGE__BODY_SURVEILLANCE:
-		mark = fsb_path_push(&v.path, "surveillance");
-		check_surveillance(&v, pb->surveillance);
-		break;
-	case FOODSAFETY__V1__MESSAGE__BODY_QUARANTINE:
-		mark = fsb_path_push(&v.path, "quarantine");
-		check_quarantine(&v, pb->quarantine);
-		break;
-	case FOODSAFETY__V1__MESSAGE__BODY_RECALL:
-		mark = fsb_path_push(&v.path, "recall");
-		check_recall(&v, pb->recall);
-		break;
-	case FOODSAFETY__V1__MESSAGE__BODY_FOLLOWUP:
-		mark = fsb_path_push(&v.path, "followup");
-		check_followup(&v, pb->followup, pb->header);
-		break;
+	case FOODSAFETY__V1__MESSAGE__BODY_SURVEILLANCE: check_surveillance(&v, pb->surveillance); break;
+	case FOODSAFETY__V1__MESSAGE__BODY_QUARANTINE: check_quarantine(&v, pb->quarantine); break;
+	case FOODSAFETY__V1__MESSAGE__BODY_RECALL: check_recall(&v, pb->recall); break;
+	case FOODSAFETY__V1__MESSAGE__BODY_FOLLOWUP: check_followup(&v, pb->followup, pb->header); break;
 	default:
 		fsb_errlist_add(errs, "", "no body: one of surveillance, quarantine, recall or followup is required");
-		mark = 0;
 		break;
 	}
 	leave(&v, mark);
