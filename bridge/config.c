@@ -259,22 +259,17 @@ static int handler(void *user, const char *section, const char *name, const char
 				      section, name, value);
 		break;
 	case K_SECONDS:
-		if (parse_number(value, k->min, k->max, &x))
-			return refuse(r, "[%s] %s: \"%s\" is not a number of seconds from %lld to %lld",
-				      section, name, value, k->min, k->max);
-		*(int64_t *)field = x * 1000;
-		return 1;
 	case K_BYTES:
-		if (parse_number(value, k->min, k->max, &x))
-			return refuse(r, "[%s] %s: \"%s\" is not a size from %lld to %lld bytes",
-				      section, name, value, k->min, k->max);
-		*(size_t *)field = (size_t)x;
-		return 1;
 	case K_COUNT:
 		if (parse_number(value, k->min, k->max, &x))
-			return refuse(r, "[%s] %s: \"%s\" is not a number from %lld to %lld",
-				      section, name, value, k->min, k->max);
-		*(size_t *)field = (size_t)x;
+			return refuse(r, "[%s] %s: \"%s\" is not a %s from %lld to %lld%s", section, name,
+				      value, k->kind == K_SECONDS ? "number of seconds"
+					     : k->kind == K_BYTES ? "size" : "number",
+				      k->min, k->max, k->kind == K_BYTES ? " bytes" : "");
+		if (k->kind == K_SECONDS)
+			*(int64_t *)field = x * 1000;
+		else
+			*(size_t *)field = (size_t)x;
 		return 1;
 	case K_PATHS:
 	case K_CRLS:
