@@ -18,11 +18,11 @@
  * is verified (signature, and the certificate in force at arrival) before
  * it is kept. The sequencer (sequence.h) decides what waits and what can be
  * appended; the re-send scheduler (resend.h) decides what is re-sent to
- * whom. This file holds the loop and the lifecycle; node_internal.h says
+ * whom. This file holds the loop and the lifecycle; node_shared.h says
  * which file holds what else.
  */
 #include "node.h"
-#include "node_internal.h"
+#include "node_shared.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,26 +41,6 @@
 #include "format.h"
 #include "seal.h"
 #include "submit.h"
-
-/* ---- logging --------------------------------------------------------------------- */
-
-void node_say(struct node *n, const char *level, const char *fmt, ...)
-{
-	char when[FSB_TIME_MAX + 1], msg[1024];
-	fsb_fmt_time(fsb_fmt_now_ms(), when);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s %s %s %s\n", when, n->origin, level, msg);
-}
-
-void node_copy(char *dst, size_t cap, const char *src)
-{
-	size_t len = strnlen(src, cap - 1);
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
 
 /* ---- events from Paho's threads ---------------------------------------------------- */
 
@@ -343,13 +323,11 @@ static int load_state(struct node *n, char *err, size_t errlen)
 	return 0;
 }
 
-static int setup(struct node *n, char *err, size_t errlen)
+/* One node a data directory: an exclusive lock on node.lock, which holds
+ * the pid of the node holding it. */
+static int take_lock(struct node *n, char *err, size_t errlen)
 {
 	const struct fsb_config *cfg = n->cfg;
-	struct fsb_store_opts so = {.origin = cfg->origin, .reject_bytes = cfg->reject_bytes};
-	int rc = fsb_store_open(cfg->data_dir, &so, &n->store, err, errlen);
-	if (rc)
-		return rc;
 	char lock[600];
 	snprintf(lock, sizeof lock, "%s/node.lock", cfg->data_dir);
 	n->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -367,6 +345,16 @@ static int setup(struct node *n, char *err, size_t errlen)
 	int plen = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
 	if (ftruncate(n->lock_fd, 0) != 0 || pwrite(n->lock_fd, pid, (size_t)plen, 0) != plen)
 		node_say(n, "WARN", "cannot write the pid into %s", lock);
+	return 0;
+}
+
+static int setup(struct node *n, char *err, size_t errlen)
+{
+	const struct fsb_config *cfg = n->cfg;
+	struct fsb_store_opts so = {.origin = cfg->origin, .reject_bytes = cfg->reject_bytes};
+	int rc = fsb_store_open(cfg->data_dir, &so, &n->store, err, errlen);
+	if (rc || (rc = take_lock(n, err, errlen)))
+		return rc;
 	if ((rc = fsb_signer_open(cfg->key_path, cfg->cert_path, &n->signer, err, errlen)) ||
 	    (rc = fsb_trust_open_files(cfg->ca_files, cfg->crl_files, cfg->n_ca, &n->trust, err, errlen)))
 		return rc;

@@ -7,7 +7,7 @@
  * acknowledged is saved, so an outage of the local broker or a restart
  * loses nothing (a few may be sent twice).
  */
-#include "node_internal.h"
+#include "node_shared.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
  * as one group commit (node_flush). A refused envelope is recorded as a
  * reject, in one transaction at the end of the turn.
  */
-#include "node_internal.h"
+#include "node_shared.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +27,6 @@
 #include "format.h"
 #include "seal.h"
 #include "submit.h"
-#include "mem.h"
 
 void node_pending_free(struct pending *p)
 {
@@ -35,63 +34,6 @@ void node_pending_free(struct pending *p)
 		free(p->raw);
 		free(p);
 	}
-}
-
-/* ---- rejects ----------------------------------------------------------------------------- */
-
-/* Records an envelope refused for an integrity reason: in the store at the
- * end of the turn, or as soon as REJECTS_PENDING_MAX bytes of them wait
- * (one transaction for all of them), and on stderr, at most SAY_PER_WINDOW
- * lines in SAY_WINDOW_MS. raw is copied (at most FSB_REJECT_RAW_MAX bytes);
- * total is what arrived. */
-void node_reject(struct node *n, const char *topic, int code, const char *why,
-		   const uint8_t *raw, size_t len, size_t total, int64_t when)
-{
-	n->n_rejected++;
-	if (when - n->say_window_at >= SAY_WINDOW_MS) {
-		if (n->unsaid)
-			node_say(n, "WARN", "... and %llu more rejected in %d s (fsbridge status lists them)",
-			    (unsigned long long)n->unsaid, SAY_WINDOW_MS / 1000);
-		n->say_window_at = when;
-		n->said_in_window = 0;
-		n->unsaid = 0;
-	}
-	if (n->said_in_window++ < SAY_PER_WINDOW)
-		node_say(n, "WARN", "rejected %zu bytes on %s: %s", total, topic, why);
-	else
-		n->unsaid++;
-	if (fsb_mem_grow(&n->rejects, &n->cap_rejects, n->n_rejects, sizeof *n->rejects))
-		return;
-	size_t keep = len < FSB_REJECT_RAW_MAX ? len : FSB_REJECT_RAW_MAX;
-	uint8_t *node_copy = malloc(keep ? keep : 1);
-	char *t = strdup(topic), *r = strdup(why);
-	if (!node_copy || !t || !r) {
-		free(node_copy);
-		free(t);
-		free(r);
-		return;
-	}
-	if (keep)
-		memcpy(node_copy, raw, keep);
-	n->rejects[n->n_rejects++] = (struct fsb_reject_in){when, t, code, r, node_copy, keep, total};
-	n->rejects_bytes += keep;
-	if (n->rejects_bytes >= REJECTS_PENDING_MAX)
-		node_write_rejects(n);
-}
-
-void node_write_rejects(struct node *n)
-{
-	if (!n->n_rejects)
-		return;
-	if (fsb_store_rejects_put(n->store, n->rejects, n->n_rejects))
-		node_say(n, "ERROR", "cannot record %zu rejects: %s", n->n_rejects, fsb_store_error(n->store));
-	for (size_t i = 0; i < n->n_rejects; i++) {
-		free((void *)n->rejects[i].topic);
-		free((void *)n->rejects[i].reason);
-		free((void *)n->rejects[i].raw);
-	}
-	n->n_rejects = 0;
-	n->rejects_bytes = 0;
 }
 
 static void reject_pending(struct node *n, const struct pending *p, int code, const char *why)
@@ -346,6 +288,68 @@ static void fill_entry(struct fsb_entry_in *x, const struct pending *p)
 /* Appends, in one transaction, every run the sequencer can give (verified,
  * or vouched for by the hash links), and the second messages for a seq
  * that wait to be shown to the store as equivocation evidence. */
+/* What the append did with one message: counted, said, and its stream
+ * told; 1 when the message was handed back to wait (it is not to be freed). */
+static int settle(struct node *n, struct pending *p, enum fsb_append_result res, int was_waiting)
+{
+	char why[300];
+	switch (res) {
+	case FSB_APPENDED:
+		n->n_appended++;
+		if (p->trust == FSB_SEQ_VOUCHED)
+			n->n_amortized++;
+		fsb_seq_appended(n->seq, p->origin, p->seq, p->payload_hash);
+		if (p->warnings)
+			node_say(n, "WARN", "%s:%llu stored with content warnings: %s", p->origin,
+				 (unsigned long long)p->seq, p->warning);
+		n->mirror_dirty = 1;
+		node_want_checkpoint(n);
+		break;
+	case FSB_DUPLICATE:
+		n->n_duplicates++;
+		break;
+	case FSB_EQUIVOCATION:
+		n->n_equivocations++;
+		node_say(n, "ALARM", "equivocation: %s signed two different messages for seq %llu; the second is kept as evidence",
+			 p->origin, (unsigned long long)p->seq);
+		break;
+	case FSB_BROKEN_LINK:
+		reject_pending(n, p, FSB_ESIGNATURE,
+			       "prev_hash does not link to the payload held for seq - 1");
+		fsb_seq_refused(n->seq, p->origin, p->seq, p->payload_hash);
+		break;
+	case FSB_BACKWARDS:
+		snprintf(why, sizeof why, "issuedAt goes back before the one of %s:%llu", p->origin,
+			 (unsigned long long)p->seq - 1);
+		reject_pending(n, p, FSB_EINVALID, why);
+		fsb_seq_refused(n->seq, p->origin, p->seq, p->payload_hash);
+		break;
+	case FSB_GAP:
+		/* Not stored (or the store failed): it waits again; a second
+		 * message for a seq whose first is not appended yet, too. */
+		if (was_waiting)
+			offer(n, p);
+		else
+			keep_conflict(n, p);
+		return 1;
+	}
+	return 0;
+}
+
+/* The store could not append (a full disk may get space back): the
+ * messages wait and are tried again, and it is said once in a while, not
+ * on every turn. */
+static void append_failed(struct node *n, size_t k)
+{
+	int64_t now = fsb_fmt_now_ms();
+	n->append_retry_at = now + APPEND_RETRY_MS;
+	if (now - n->append_error_said_at > 5000) {
+		n->append_error_said_at = now;
+		node_say(n, "ERROR", "cannot append %zu received messages: %s", k,
+			 fsb_store_error(n->store));
+	}
+}
+
 void node_flush(struct node *n)
 {
 	if (n->append_retry_at && fsb_fmt_now_ms() < n->append_retry_at)
@@ -377,68 +381,18 @@ void node_flush(struct node *n)
 		goto out;
 	for (size_t j = 0; j < k; j++)
 		fill_entry(&in[j], items[j].data);
-	int rc = fsb_store_append(n->store, in, k, res, idx);
-	if (rc) {
-		/* Nothing was stored; the messages wait and are tried again (a
-		 * full disk may get space back). Said once in a while, not on
-		 * every turn. */
-		int64_t now = fsb_fmt_now_ms();
-		n->append_retry_at = now + APPEND_RETRY_MS;
-		if (now - n->append_error_said_at > 5000) {
-			n->append_error_said_at = now;
-			node_say(n, "ERROR", "cannot append %zu received messages: %s", k,
-			    fsb_store_error(n->store));
-		}
+	if (fsb_store_append(n->store, in, k, res, idx)) {
+		append_failed(n, k);
 		for (size_t j = 0; j < k; j++)
 			res[j] = FSB_GAP;
 	} else {
 		n->append_retry_at = 0;
 	}
-	char why[300];
 	for (size_t j = 0; j < k; j++) {
 		struct pending *p = items[j].data;
 		p->trust = items[j].trust;
-		switch (res[j]) {
-		case FSB_APPENDED:
-			n->n_appended++;
-			if (p->trust == FSB_SEQ_VOUCHED)
-				n->n_amortized++;
-			fsb_seq_appended(n->seq, p->origin, p->seq, p->payload_hash);
-			if (p->warnings)
-				node_say(n, "WARN", "%s:%llu stored with content warnings: %s", p->origin,
-				    (unsigned long long)p->seq, p->warning);
-			n->mirror_dirty = 1;
-			node_want_checkpoint(n);
-			break;
-		case FSB_DUPLICATE:
-			n->n_duplicates++;
-			break;
-		case FSB_EQUIVOCATION:
-			n->n_equivocations++;
-			node_say(n, "ALARM", "equivocation: %s signed two different messages for seq %llu; the second is kept as evidence",
-			    p->origin, (unsigned long long)p->seq);
-			break;
-		case FSB_BROKEN_LINK:
-			reject_pending(n, p, FSB_ESIGNATURE,
-				       "prev_hash does not link to the payload held for seq - 1");
-			fsb_seq_refused(n->seq, p->origin, p->seq, p->payload_hash);
-			break;
-		case FSB_BACKWARDS:
-			snprintf(why, sizeof why, "issuedAt goes back before the one of %s:%llu",
-				 p->origin, (unsigned long long)p->seq - 1);
-			reject_pending(n, p, FSB_EINVALID, why);
-			fsb_seq_refused(n->seq, p->origin, p->seq, p->payload_hash);
-			break;
-		case FSB_GAP:
-			/* Not stored (or the store failed): it waits again; a second
-			 * message for a seq whose first is not appended yet, too. */
-			if (j < from_seq)
-				offer(n, p);
-			else
-				keep_conflict(n, p);
-			continue;
-		}
-		node_pending_free(p);
+		if (!settle(n, p, res[j], j < from_seq))
+			node_pending_free(p);
 	}
 out:
 	free(items);

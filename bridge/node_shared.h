@@ -1,19 +1,22 @@
-/* node_internal.h - what the node's own files share; no other module
- * includes it.
+/* node_shared.h - what the node's own files share: struct node, and the
+ * functions each file offers the others; no other module includes it.
  *
  * One thread owns a struct node and makes every decision; Paho's threads
- * only queue events for it (node.c). The files split the node by concern:
+ * only queue events for it (node.c). The files split the node by concern,
+ * in three layers: node.c on top; beneath it the four below, which never
+ * call each other; beneath them node_shared.c.
  *   node.c          the loop and the lifecycle: events, connections, set-up
- *   node_receive.c  stream messages in: verified, sequenced, appended; rejects
+ *   node_receive.c  stream messages in: verified, sequenced, appended
  *   node_sync.c     the exchange kept whole: the outbox and checkpoints out,
  *                   peers' checkpoints in, gaps asked for, re-sends answered
  *   node_mirror.c   the agency's broker: submissions in, the inbox mirror out
  *   node_trust.c    CRLs from the exchange; trust files read again
+ *   node_shared.c   log lines, the rejects of a turn, publishing
  * Nothing here is file-scope state: everything a node holds is in its
  * struct node, so one process may run several.
  */
-#ifndef FSB_NODE_INTERNAL_H
-#define FSB_NODE_INTERNAL_H
+#ifndef FSB_NODE_SHARED_H
+#define FSB_NODE_SHARED_H
 
 #include <pthread.h>
 #include <stddef.h>
@@ -170,13 +173,30 @@ struct node {
 	char submit_filter[FSB_TOPIC_MAX], result_topic[FSB_TOPIC_MAX];
 };
 
-/* ---- node.c ---- */
+/* ---- node_shared.c: beneath the rest ---- */
 
 /* One line on stderr: time, origin, level, message. */
 void node_say(struct node *n, const char *level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Copies a string into cap bytes, cut if need be. */
 void node_copy(char *dst, size_t cap, const char *src);
+/* Records an envelope refused for an integrity reason: in the store at the
+ * end of the turn (node_write_rejects), or at once when REJECTS_PENDING_MAX
+ * bytes of them wait; and on stderr, at most SAY_PER_WINDOW lines a
+ * window. raw is copied (at most FSB_REJECT_RAW_MAX bytes); total is what
+ * arrived. */
+void node_reject(struct node *n, const char *topic, int code, const char *why,
+		 const uint8_t *raw, size_t len, size_t total, int64_t when);
+void node_write_rejects(struct node *n);
+/* Publishes on a connection when it is up; FSB_EIO when it is not. */
+int node_publish(struct node *n, int conn, const char *topic, const void *data, size_t len,
+		 int retain, uint64_t tag);
+/* Publications a connection may have unacknowledged, and whether the
+ * exchange has room for one more. */
+uint64_t node_window(const struct node *n, int conn);
+int node_room(struct node *n);
+/* A checkpoint is due, debounced. */
+void node_want_checkpoint(struct node *n);
 
 /* ---- node_receive.c ---- */
 
@@ -191,28 +211,12 @@ int node_verify_pending(void *ctx, const char *origin, struct fsb_seq_item *it);
 void node_release_pending(void *ctx, const char *origin, struct fsb_seq_item *it,
 			  enum fsb_seq_drop why);
 void node_pending_free(struct pending *p);
-/* Records an envelope refused for an integrity reason: in the store at the
- * end of the turn (node_write_rejects), or at once when REJECTS_PENDING_MAX
- * bytes of them wait; and on stderr, at most SAY_PER_WINDOW lines a
- * window. raw is copied (at most FSB_REJECT_RAW_MAX bytes); total is what
- * arrived. */
-void node_reject(struct node *n, const char *topic, int code, const char *why,
-		 const uint8_t *raw, size_t len, size_t total, int64_t when);
-void node_write_rejects(struct node *n);
 
 /* ---- node_sync.c ---- */
 
-/* Publishes on a connection when it is up; FSB_EIO when it is not. */
-int node_publish(struct node *n, int conn, const char *topic, const void *data, size_t len,
-		 int retain, uint64_t tag);
-/* Publications a connection may have unacknowledged, and whether the
- * exchange has room for one more. */
-uint64_t node_window(const struct node *n, int conn);
-int node_room(struct node *n);
 /* The outbox, in seq order, within the window. */
 void node_publish_outbox(struct node *n);
-/* A checkpoint is due (debounced), or due now. */
-void node_want_checkpoint(struct node *n);
+/* The node's checkpoint: what it holds, signed, retained. */
 void node_publish_checkpoint(struct node *n);
 /* The peer of origin; created (while fewer than max_streams exist) only
  * when `create`. */

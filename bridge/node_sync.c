@@ -7,7 +7,7 @@
  * [sync] and [limits]. A checkpoint that disagrees with the log about a
  * payload hash is a divergence, said once per peer and seq.
  */
-#include "node_internal.h"
+#include "node_shared.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,37 +29,6 @@
 #include "mem.h"
 
 /* ---- publishing -------------------------------------------------------------------------- */
-
-int node_publish(struct node *n, int conn, const char *topic, const void *data, size_t len,
-		   int retain, uint64_t tag)
-{
-	struct conn *c = &n->c[conn];
-	if (!c->connected)
-		return FSB_EIO;
-	return fsb_transport_publish(c->m, topic, data, len, retain, tag, NULL);
-}
-
-void node_want_checkpoint(struct node *n)
-{
-	if (!n->checkpoint_dirty) {
-		n->checkpoint_dirty = 1;
-		n->checkpoint_due = fsb_fmt_now_ms() + CHECKPOINT_DEBOUNCE_MS;
-	}
-}
-
-/* Publications a connection may have unacknowledged: WINDOW, or the
- * broker's Receive Maximum when smaller. */
-uint64_t node_window(const struct node *n, int conn)
-{
-	uint64_t max = (uint64_t)fsb_transport_max_inflight(n->c[conn].m);
-	return max < WINDOW ? max : WINDOW;
-}
-
-/* Room for more tagged publications on the exchange. */
-int node_room(struct node *n)
-{
-	return n->inflight < node_window(n, CONN_EXCHANGE);
-}
 
 /* Publishes the outbox in seq order from where this connection left off,
  * within the node_window. Tags carry the seq. */

@@ -5,7 +5,7 @@
  * A file that would not pass `fsbridge check` leaves the trust in force and
  * is said; a CRL older than the one in force never replaces it.
  */
-#include "node_internal.h"
+#include "node_shared.h"
 
 #include <errno.h>
 #include <fcntl.h>
