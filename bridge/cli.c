@@ -165,6 +165,21 @@ int fsb_cli_parse(struct fsb_cli_cmd *c, int argc, char **argv)
 	return -1;
 }
 
+int fsb_cli_start(struct fsb_cli_cmd *cmd, int argc, char **argv, struct fsb_config *c,
+		  struct fsb_store **out)
+{
+	*out = NULL;
+	int rc = fsb_cli_parse(cmd, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if (fsb_cli_open_store(cmd, 1, c, out) == 0)
+		return -1;
+	fsb_store_close(*out);
+	*out = NULL;
+	fsb_config_cleanup(c);
+	return FSB_EXIT_FAIL;
+}
+
 int fsb_cli_kind(const char *cmd, const char *arg, enum fsb_kind *kind)
 {
 	if ((*kind = fsb_kind_parse(arg)) != FSB_KIND_NONE)

@@ -48,6 +48,10 @@ int fsb_cmd_status(int argc, char **argv);
 /* fsbridge trust publish-crl -c FILE CRL */
 int fsb_cmd_trust(int argc, char **argv);
 
+struct fsb_errlist;
+struct fsb_config;
+struct fsb_store;
+
 /* Where a command finds its node: -c/--config FILE, or --data DIR too. */
 enum {
 	FSB_CLI_CONFIG = 1, /* -c FILE, required */
@@ -78,13 +82,16 @@ struct fsb_cli_cmd {
  * one line saying what is wrong and the usage (or what take() returned). */
 int fsb_cli_parse(struct fsb_cli_cmd *c, int argc, char **argv);
 
+/* The start of a command that reads a node's log: fsb_cli_parse(), then
+ * fsb_cli_open_store() read-only. Returns -1 when the command goes on, with
+ * c loaded (or empty, with --data) and *out open, both for the caller to
+ * release; otherwise the exit status to return, with nothing to release. */
+int fsb_cli_start(struct fsb_cli_cmd *cmd, int argc, char **argv, struct fsb_config *c,
+		  struct fsb_store **out);
+
 /* Parses a --kind value; on failure says so ("fsbridge CMD: unknown kind")
  * and returns FSB_EXIT_USAGE. */
 int fsb_cli_kind(const char *cmd, const char *arg, enum fsb_kind *kind);
-
-struct fsb_errlist;
-struct fsb_config;
-struct fsb_store;
 
 /* Prints "label: path: problem" for each entry of errs on stderr. */
 void fsb_cli_print_errors(const char *label, const struct fsb_errlist *errs);

@@ -154,22 +154,21 @@ int fsb_cmd_audit(int argc, char **argv)
 								       : (unsigned)cores}};
 	struct fsb_cli_cmd cmd = {.name = "audit verify", .source = FSB_CLI_CONFIG | FSB_CLI_DATA,
 				  .opts = opts, .usage = usage, .take = take, .ctx = &x};
-	int rc = fsb_cli_parse(&cmd, argc - 1, argv + 1);
+	struct fsb_config cfg;
+	struct fsb_store *store;
+	int rc = fsb_cli_start(&cmd, argc - 1, argv + 1, &cfg, &store);
 	if (rc >= 0)
 		return rc;
+	struct fsb_audit_report r = {0};
+	char *cas[16], *crls[16], err[600];
 	if ((cmd.config_path && (x.ca || x.crl)) || !!x.ca != !!x.crl) {
 		fprintf(stderr, "fsbridge audit verify: %s\n",
 			cmd.config_path ? "--ca and --crl go with --data, not -c"
 					: "--ca and --crl go together (--crl none, if said explicitly)");
 		usage(stderr);
-		return FSB_EXIT_USAGE;
-	}
-	struct fsb_config cfg;
-	struct fsb_store *store = NULL;
-	struct fsb_audit_report r = {0};
-	char *cas[16], *crls[16], err[600];
-	if ((rc = fsb_cli_open_store(&cmd, 1, &cfg, &store)))
+		rc = FSB_EINVAL;
 		goto out;
+	}
 	if (cmd.config_path) {
 		x.o.n_anchors = cfg.n_ca;
 		x.o.ca_files = cfg.ca_files;

@@ -106,28 +106,26 @@ int fsb_cmd_replay(int argc, char **argv)
 	struct replay r = {0};
 	struct fsb_cli_cmd cmd = {.name = "replay", .source = FSB_CLI_CONFIG | FSB_CLI_DATA,
 				  .opts = opts, .usage = usage, .take = take, .ctx = &r};
-	int rc = fsb_cli_parse(&cmd, argc, argv);
+	struct fsb_config cfg;
+	struct fsb_store *store;
+	int rc = fsb_cli_start(&cmd, argc, argv, &cfg, &store);
 	if (rc >= 0)
 		return rc;
-	struct fsb_config cfg;
-	struct fsb_store *store = NULL;
-	if ((rc = fsb_cli_open_store(&cmd, 1, &cfg, &store)) == 0) {
-		if (r.how == FSB_RENDER_CSV)
-			fsb_render_csv_header(stdout);
-		uint64_t from = 1;
-		if (r.id && fsb_store_find_id(store, r.id, &from) == FSB_ENOTFOUND)
-			from = UINT64_MAX; /* nothing to show */
-		rc = from == UINT64_MAX ? 0 : fsb_store_walk(store, from, show, &r);
-		if (rc == 1) /* stopped at the entry asked for */
-			rc = 0;
-		fsb_cli_progress_end();
-		if (rc)
-			fprintf(stderr, "fsbridge replay: %s\n",
-				rc == FSB_EIO ? "cannot write the output" : fsb_store_error(store));
-		else if (r.how == FSB_RENDER_TEXT)
-			fprintf(stderr, "%llu of %llu entries shown\n", (unsigned long long)r.shown,
-				(unsigned long long)r.total);
-	}
+	if (r.how == FSB_RENDER_CSV)
+		fsb_render_csv_header(stdout);
+	uint64_t from = 1;
+	if (r.id && fsb_store_find_id(store, r.id, &from) == FSB_ENOTFOUND)
+		from = UINT64_MAX; /* nothing to show */
+	rc = from == UINT64_MAX ? 0 : fsb_store_walk(store, from, show, &r);
+	if (rc == 1) /* stopped at the entry asked for */
+		rc = 0;
+	fsb_cli_progress_end();
+	if (rc)
+		fprintf(stderr, "fsbridge replay: %s\n",
+			rc == FSB_EIO ? "cannot write the output" : fsb_store_error(store));
+	else if (r.how == FSB_RENDER_TEXT)
+		fprintf(stderr, "%llu of %llu entries shown\n", (unsigned long long)r.shown,
+			(unsigned long long)r.total);
 	fsb_store_close(store);
 	fsb_config_cleanup(&cfg);
 	return rc || r.failed ? FSB_EXIT_FAIL : FSB_EXIT_OK;

@@ -225,14 +225,13 @@ int fsb_cmd_status(int argc, char **argv)
 {
 	struct fsb_cli_cmd cmd = {.name = "status", .source = FSB_CLI_CONFIG | FSB_CLI_DATA,
 				  .usage = usage};
-	int rc = fsb_cli_parse(&cmd, argc, argv);
+	struct fsb_config cfg;
+	struct fsb_store *store;
+	int rc = fsb_cli_start(&cmd, argc, argv, &cfg, &store);
 	if (rc >= 0)
 		return rc;
-	struct fsb_config cfg;
-	struct fsb_store *store = NULL;
-	if (!(rc = fsb_cli_open_store(&cmd, 1, &cfg, &store)))
-		show(store, cmd.config_path ? cfg.data_dir : cmd.data_dir);
+	show(store, cmd.config_path ? cfg.data_dir : cmd.data_dir);
 	fsb_store_close(store);
 	fsb_config_cleanup(&cfg);
-	return rc ? FSB_EXIT_FAIL : FSB_EXIT_OK;
+	return FSB_EXIT_OK;
 }

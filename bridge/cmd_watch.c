@@ -77,29 +77,28 @@ int fsb_cmd_watch(int argc, char **argv)
 	struct watch w = {.how = FSB_RENDER_SUMMARY};
 	struct fsb_cli_cmd cmd = {.name = "watch", .source = FSB_CLI_CONFIG | FSB_CLI_DATA,
 				  .opts = opts, .usage = usage, .take = take, .ctx = &w};
-	int rc = fsb_cli_parse(&cmd, argc, argv);
+	struct fsb_config cfg;
+	struct fsb_store *store;
+	int rc = fsb_cli_start(&cmd, argc, argv, &cfg, &store);
 	if (rc >= 0)
 		return rc;
-	struct fsb_config cfg;
-	struct fsb_store *store = NULL;
-	if ((rc = fsb_cli_open_store(&cmd, 1, &cfg, &store)) == 0) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = on_signal;
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		struct fsb_store_stats st;
-		if (!w.all && fsb_store_stats(store, &st) == 0)
-			w.last = st.last_index;
-		while (!stop_requested && rc == 0) {
-			rc = fsb_store_walk(store, w.last + 1, show, &w);
-			struct timespec ts = {0, POLL_MS * 1000000L};
-			nanosleep(&ts, NULL);
-		}
-		if (rc)
-			fprintf(stderr, "fsbridge watch: %s\n",
-				rc == FSB_EIO ? "cannot write the output" : fsb_store_error(store));
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	struct fsb_store_stats st;
+	if (!w.all && fsb_store_stats(store, &st) == 0)
+		w.last = st.last_index;
+	rc = 0;
+	while (!stop_requested && rc == 0) {
+		rc = fsb_store_walk(store, w.last + 1, show, &w);
+		struct timespec ts = {0, POLL_MS * 1000000L};
+		nanosleep(&ts, NULL);
 	}
+	if (rc)
+		fprintf(stderr, "fsbridge watch: %s\n",
+			rc == FSB_EIO ? "cannot write the output" : fsb_store_error(store));
 	fsb_store_close(store);
 	fsb_config_cleanup(&cfg);
 	return rc ? FSB_EXIT_FAIL : FSB_EXIT_OK;
