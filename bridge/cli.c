@@ -113,8 +113,11 @@ static int build_options(const struct fsb_cli_cmd *c, struct option *all, char *
 			 size_t shorts_cap)
 {
 	size_t n = 0;
-	for (const struct option *o = c->opts; o && o->name && n < OPTS_MAX - 4; o++)
-		all[n++] = *o;
+	for (const struct option *o = c->opts; o && o->name; o++)
+		if (n == OPTS_MAX - 4) /* room for the shared three and the end */
+			return 1;
+		else
+			all[n++] = *o;
 	if (c->source & FSB_CLI_CONFIG)
 		all[n++] = (struct option){"config", required_argument, NULL, 'c'};
 	if (c->source & FSB_CLI_DATA)

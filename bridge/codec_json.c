@@ -452,17 +452,31 @@ static void decode_field(struct decoder *dc, const ProtobufCMessageDescriptor *d
 static void decode_fields(struct decoder *dc, const ProtobufCMessageDescriptor *d,
 			  const json_t *j, ProtobufCMessage *m)
 {
+	/* The key each field was given under: a field may be named by its JSON
+	 * name or its proto name, but only once. */
+	const char **given = calloc(d->n_fields ? d->n_fields : 1, sizeof *given);
+	if (!given) {
+		derr(dc, "out of memory");
+		return;
+	}
 	const char *key;
 	json_t *v;
 	json_object_foreach((json_t *)j, key, v) {
 		size_t mark = fsb_path_push(dc->path, key);
 		const ProtobufCFieldDescriptor *f = find_field(d, key);
-		if (!f)
+		size_t i = f ? (size_t)(f - d->fields) : 0;
+		if (!f) {
 			derr(dc, "unknown field");
-		else if (!json_is_null(v))
-			decode_field(dc, d, f, v, m);
+		} else if (given[i]) {
+			derr(dc, "the same field as \"%s\": give it once", given[i]);
+		} else {
+			given[i] = key;
+			if (!json_is_null(v))
+				decode_field(dc, d, f, v, m);
+		}
 		fsb_path_pop(dc->path, mark);
 	}
+	free(given);
 }
 
 ProtobufCMessage *fsb_pbjson_decode(const ProtobufCMessageDescriptor *d, const json_t *j,

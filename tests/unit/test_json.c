@@ -129,6 +129,23 @@ Test(json, every_problem_reported_at_once)
 	cr_expect(th_has_error(&errs, "recall.recallClass", "unknown value \"ONE\""));
 }
 
+/* A field may go by its JSON name or its proto name, but not by both in
+ * one object: which would win is not said, and the first would be lost. */
+Test(json, a_field_named_twice_is_an_error)
+{
+	const char *doc = "{\"header\": {\"reference\": \"A\"}, \"recall\": {\"reason\": \"x\","
+			  " \"decidedAt\": \"2025-06-02T09:15:00+07:00\", \"decided_at\": \"2025-06-03T09:15:00+07:00\"}}";
+	struct fsb_errlist errs;
+	fsb_errlist_init(&errs);
+	struct fsb_message *m = NULL;
+	cr_assert_eq(fsb_message_from_json(doc, strlen(doc), FSB_KIND_NONE, &m, &errs), FSB_EDECODE);
+	cr_expect_eq(fsb_errlist_count(&errs), 1);
+	/* Named at whichever of the two keys came second. */
+	cr_expect(th_has_error(&errs, "recall.decided_at", "the same field as \"decidedAt\": give it once") ||
+		  th_has_error(&errs, "recall.decidedAt", "the same field as \"decided_at\": give it once"));
+	th_dump_errors(&errs);
+}
+
 Test(json, lenient_where_proto3_says_so)
 {
 	/* Original field names, enum numbers, 64-bit numbers, null, URL-safe
