@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # make-demo-pki.sh - a throwaway PKI for the demo and the tests.
 #
-#   certs/make-demo-pki.sh [OUTDIR [CA_NAME]]
+#   [ORIGINS="longan cantho ..."] certs/make-demo-pki.sh [OUTDIR [CA_NAME]]
 #
 # OUTDIR defaults to certs/demo (git-ignored); CA_NAME to "fsbridge demo
-# exchange CA" (tests make a second, untrusted PKI under another name).
+# exchange CA" (tests make a second, untrusted PKI under another name);
+# ORIGINS, the provinces certified, to "longan cantho angiang" (any list
+# of origin slugs, [a-z0-9-]{1,32}, separated by spaces).
 #
 # Makes, with the openssl command line, all EC P-256 / SHA-256:
 #   ca.crt ca.key ca.crl          the exchange CA (valid 2020-2045) and its CRL
-#   {longan,cantho,angiang}.crt   signing certificates naming each origin
-#                                 (subject CN and DNS SAN), with the fsbridge
-#                                 signing extended key usage and no other
+#   {origin}.crt                  for each of ORIGINS, a signing certificate
+#                                 naming it (subject CN and DNS SAN), with the
+#                                 fsbridge signing extended key usage and no other
 #   broker.crt                    TLS server certificate for the exchange
 #                                 broker (localhost, 127.0.0.1, ::1)
 #   {origin}-client.crt           TLS client certificates, CN = origin
@@ -31,6 +33,13 @@ set -euo pipefail
 
 out=${1:-"$(cd "$(dirname "$0")" && pwd)/demo"}
 ca_name=${2:-fsbridge demo exchange CA}
+origins=${ORIGINS:-longan cantho angiang}
+for origin in $origins; do
+	if ! [[ $origin =~ ^[a-z0-9-]{1,32}$ ]]; then
+		echo "make-demo-pki.sh: ORIGINS: \"$origin\" is not an origin ([a-z0-9-], 1 to 32 characters)" >&2
+		exit 2
+	fi
+done
 umask 077
 rm -rf "$out"
 mkdir -p "$out/ca.db/new"
@@ -100,7 +109,7 @@ eku_signing=2.25.46624013109510508096371682865823794733.1
 signing="basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature, nonRepudiation
 extendedKeyUsage = critical, $eku_signing"
-for origin in longan cantho angiang; do
+for origin in $origins; do
 	issue "$origin" "$origin" "$signing
 subjectAltName = DNS:$origin"
 	issue "$origin-client" "$origin" "basicConstraints = critical, CA:false

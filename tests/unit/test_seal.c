@@ -666,3 +666,39 @@ Test(seal, run_names_the_message_at_fault)
 	}
 	fsb_signer_close(s);
 }
+
+/* The demo PKI certifies any list of provinces given in ORIGINS: each a
+ * signing certificate the exchange CA vouches for, naming its origin; a
+ * name that is no origin is refused before anything is made. */
+Test(seal, demo_pki_for_any_provinces)
+{
+	char dir[64], pki[128];
+	th_tmpdir(dir);
+	snprintf(pki, sizeof pki, "%s/pki", dir);
+	cr_assert_eq(th_sh("ORIGINS='dongthap tay-ninh' %s/certs/make-demo-pki.sh %s >/dev/null",
+			   FSB_TOP_DIR, pki), 0);
+	char ca[160], crl[160], *cas[1] = {ca}, *crls[1] = {crl}, err[400];
+	snprintf(ca, sizeof ca, "%s/ca.crt", pki);
+	snprintf(crl, sizeof crl, "%s/ca.crl", pki);
+	struct fsb_trust *t;
+	cr_assert_eq(fsb_trust_open_files(cas, crls, 1, &t, err, sizeof err), 0, "%s", err);
+	const char *origins[] = {"dongthap", "tay-ninh"};
+	for (size_t i = 0; i < 2; i++) {
+		char key[160], crt[160];
+		snprintf(key, sizeof key, "%s/%s.key", pki, origins[i]);
+		snprintf(crt, sizeof crt, "%s/%s.crt", pki, origins[i]);
+		struct fsb_signer *s;
+		cr_assert_eq(fsb_signer_open(key, crt, &s, err, sizeof err), 0, "%s", err);
+		cr_expect_eq(fsb_trust_check_signer(t, s, origins[i], fsb_fmt_now_ms(), err, sizeof err), 0,
+			     "%s: %s", origins[i], err);
+		cr_expect_neq(fsb_trust_check_signer(t, s, "longan", fsb_fmt_now_ms(), err, sizeof err), 0,
+			      "%s must not speak for longan", origins[i]);
+		fsb_signer_close(s);
+	}
+	fsb_trust_close(t);
+	cr_expect_neq(th_sh("test -e %s/cantho.crt", pki), 0, "only the provinces asked for");
+	cr_expect_eq(th_sh("ORIGINS='dongthap Long_An' %s/certs/make-demo-pki.sh %s/bad 2>%s/err.txt",
+			   FSB_TOP_DIR, dir, dir), 2);
+	cr_expect_eq(th_sh("grep -q 'ORIGINS: \"Long_An\" is not an origin' %s/err.txt", dir), 0);
+	th_rmtree(dir);
+}
