@@ -26,7 +26,16 @@
  * one (and /dev/zero would never end). */
 #define CONFIG_MAX_BYTES (64u * 1024u)
 
-enum kind { K_SLUG, K_PATH, K_PATHS, K_CRLS, K_URI, K_TEXT, K_TOPIC, K_SECONDS, K_BYTES, K_COUNT };
+enum kind {
+	K_SLUG, K_PATH, K_PATHS, K_CRLS, K_URI, K_TEXT, K_TOPIC, K_SECONDS, K_BYTES, K_COUNT,
+	K_MQTT_VERSION,
+};
+
+/* The values of mqtt_version, as written and as kept (transport.h's). */
+static const struct {
+	const char *name;
+	int value;
+} mqtt_versions[] = {{"auto", 0}, {"5", 5}, {"3.1.1", 4}};
 
 #define KIB 1024LL
 #define MIB (1024LL * 1024)
@@ -48,6 +57,7 @@ static const struct key {
 	{"trust", "max_clock_skew", K_SECONDS, offsetof(struct fsb_config, max_clock_skew_ms), 0, 0, 86400},
 	{"exchange", "uri", K_URI, offsetof(struct fsb_config, exchange_uri), 1, 0, 0},
 	{"exchange", "client_id", K_TEXT, offsetof(struct fsb_config, exchange_client_id), 1, 0, 0},
+	{"exchange", "mqtt_version", K_MQTT_VERSION, offsetof(struct fsb_config, exchange_mqtt_version), 0, 0, 0},
 	{"exchange", "tls_ca", K_PATH, offsetof(struct fsb_config, tls_ca), 0, 0, 0},
 	{"exchange", "tls_cert", K_PATH, offsetof(struct fsb_config, tls_cert), 0, 0, 0},
 	{"exchange", "tls_key", K_PATH, offsetof(struct fsb_config, tls_key), 0, 0, 0},
@@ -102,8 +112,9 @@ void fsb_config_cleanup(struct fsb_config *c)
 		void *field = (char *)c + keys[i].offset;
 		if (keys[i].kind == K_PATHS || keys[i].kind == K_CRLS)
 			free_list(*(char ***)field, keys[i].kind == K_PATHS ? c->n_ca : c->n_crl);
-		else if (keys[i].kind != K_SECONDS && keys[i].kind != K_BYTES && keys[i].kind != K_COUNT)
-			free(*(char **)field);
+		else if (keys[i].kind != K_SECONDS && keys[i].kind != K_BYTES &&
+			 keys[i].kind != K_COUNT && keys[i].kind != K_MQTT_VERSION)
+			free(*(char **)field); /* the rest are strings */
 	}
 	free(c->path);
 	memset(c, 0, sizeof *c);
@@ -274,6 +285,13 @@ static int handler(void *user, const char *section, const char *name, const char
 	case K_PATHS:
 	case K_CRLS:
 		return set_list(r, k, value, field);
+	case K_MQTT_VERSION:
+		for (size_t i = 0; i < sizeof mqtt_versions / sizeof mqtt_versions[0]; i++)
+			if (strcmp(value, mqtt_versions[i].name) == 0) {
+				*(int *)field = mqtt_versions[i].value;
+				return 1;
+			}
+		return refuse(r, "[%s] %s: \"%s\" must be auto, 5 or 3.1.1", section, name, value);
 	case K_PATH:
 	case K_TEXT:
 		break;
@@ -441,6 +459,11 @@ void fsb_config_print(const struct fsb_config *c, FILE *out)
 		case K_BYTES:
 		case K_COUNT:
 			fprintf(out, "%-23s = %zu\n", k->name, *(const size_t *)field);
+			break;
+		case K_MQTT_VERSION:
+			for (size_t j = 0; j < sizeof mqtt_versions / sizeof mqtt_versions[0]; j++)
+				if (mqtt_versions[j].value == *(const int *)field)
+					print_value(out, k->name, mqtt_versions[j].name);
 			break;
 		case K_PATHS:
 		case K_CRLS: {

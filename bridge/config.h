@@ -32,6 +32,7 @@ struct fsb_config {
 
 	char *exchange_uri;       /* [exchange] uri */
 	char *exchange_client_id; /* [exchange] client_id */
+	int exchange_mqtt_version; /* [exchange] mqtt_version: 0 auto, 5, or 4 (3.1.1) */
 	char *tls_ca;             /* [exchange] tls_ca, tls_cert, tls_key: optional */
 	char *tls_cert;
 	char *tls_key;

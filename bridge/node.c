@@ -56,6 +56,7 @@ static void on_event(void *arg, const struct fsb_transport_event *ev)
 	e->conn = cc->conn;
 	e->type = ev->type;
 	e->tag = ev->tag;
+	e->version = ev->version;
 	e->arrival_ms = fsb_fmt_now_ms();
 	if (ev->reason)
 		snprintf(e->reason, sizeof e->reason, "%s", ev->reason);
@@ -192,8 +193,9 @@ static void on_connection(struct node *n, struct event *e)
 	case FSB_TRANSPORT_CONNECTED:
 		c->backoff_ms = 0;
 		c->retry_at = 0;
-		node_say(n, "INFO", "connected to the %s broker %s", c->name,
-		    e->conn == CONN_EXCHANGE ? n->cfg->exchange_uri : n->cfg->local_uri);
+		node_say(n, "INFO", "connected to the %s broker %s%s", c->name,
+			 e->conn == CONN_EXCHANGE ? n->cfg->exchange_uri : n->cfg->local_uri,
+			 e->version == 4 ? " (MQTT 3.1.1)" : "");
 		break;
 	case FSB_TRANSPORT_DISCONNECTED:
 		node_say(n, "WARN", "lost the %s broker: %s; reconnecting", c->name, e->reason);
@@ -395,7 +397,8 @@ static int setup(struct node *n, char *err, size_t errlen)
 	struct fsb_transport_opts xo = {.uri = cfg->exchange_uri, .client_id = cfg->exchange_client_id,
 				   .tls_ca = cfg->tls_ca, .tls_cert = cfg->tls_cert,
 				   .tls_key = cfg->tls_key, .will_topic = status,
-				   .will_payload = "offline"};
+				   .will_payload = "offline",
+				   .mqtt_version = cfg->exchange_mqtt_version};
 	snprintf(local_id, sizeof local_id, "%s-local", cfg->exchange_client_id);
 	struct fsb_transport_opts lo = {.uri = cfg->local_uri, .client_id = local_id};
 	n->c[CONN_EXCHANGE].name = "exchange";

@@ -69,6 +69,7 @@ struct event {
 	size_t correlation_len;
 	uint64_t tag;
 	char reason[200];
+	int version;          /* CONNECTED: the MQTT version spoken, 5 or 4 (3.1.1) */
 	int64_t arrival_ms;
 };
 

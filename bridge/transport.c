@@ -4,33 +4,44 @@
  * connection has been made, Paho reconnects by itself (1 to 16 s backoff)
  * and every reconnection is reported as CONNECTED. A first connection that
  * fails is reported as CONNECT_FAILED and the caller retries: Paho does not
- * retry a connect that never succeeded. A broker that refuses MQTT 5 makes
- * the next attempt use 3.1.1, with a new Paho client, since Paho fixes the
- * protocol version when a client is created.
+ * retry a connect that never succeeded. In the automatic mode, a broker
+ * that refuses MQTT 5, or that accepts the TCP connection and closes it on
+ * a v5 CONNECT without a word (RabbitMQ 3.10's MQTT plugin, which speaks
+ * only 3.1.1), makes the next attempt use 3.1.1, with a new Paho client,
+ * since Paho fixes the protocol version when a client is created. Paho
+ * reports both a closed port and a closed connection as a failure of code
+ * -1, so after a failed v5 attempt the broker's port is tried once more at
+ * the TCP level: if it answers, MQTT 5 was the problem.
  */
 #include "transport.h"
 
 #include <MQTTAsync.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "error.h"
 
 #define MAX_FILTERS 16
 #define SESSION_EXPIRY_S (7 * 24 * 3600)
 #define KEEPALIVE_S 20
+#define PROBE_MS 1000     /* how long the TCP probe after a failed v5 attempt waits */
 
 struct fsb_transport {
 	MQTTAsync client;
 	char *uri, *client_id, *tls_ca, *tls_cert, *tls_key, *will_topic, *will_payload;
 	int version;      /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
 	int use_v311;     /* set from a callback when the broker refused MQTT 5 */
+	int auto_version; /* whether 3.1.1 may follow a failed MQTT 5 attempt */
 	fsb_transport_fn fn;
 	void *ctx;
 	pthread_mutex_t lock;
@@ -181,11 +192,60 @@ static void on_connect_success5(void *context, MQTTAsync_successData5 *r)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* Whether something accepts TCP connections at the URI's host and port
+ * (within PROBE_MS). */
+static int port_answers(const char *uri)
+{
+	const char *hp = strstr(uri, "://");
+	if (!hp)
+		return 0;
+	hp += 3;
+	char host[256], port[8];
+	const char *colon;
+	if (*hp == '[') { /* [IPv6]:port */
+		const char *end = strchr(hp, ']');
+		if (!end || (size_t)(end - hp - 1) >= sizeof host)
+			return 0;
+		snprintf(host, sizeof host, "%.*s", (int)(end - hp - 1), hp + 1);
+		colon = end[1] == ':' ? end + 1 : NULL;
+	} else {
+		colon = strrchr(hp, ':');
+		size_t n = colon ? (size_t)(colon - hp) : strcspn(hp, "/");
+		if (n >= sizeof host)
+			return 0;
+		snprintf(host, sizeof host, "%.*s", (int)n, hp);
+	}
+	int tls = strncmp(uri, "ssl://", 6) == 0 || strncmp(uri, "mqtts://", 8) == 0;
+	snprintf(port, sizeof port, "%.*s", colon ? (int)strcspn(colon + 1, "/") : 4,
+		 colon ? colon + 1 : tls ? "8883" : "1883");
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+	if (getaddrinfo(host, port, &hints, &res))
+		return 0;
+	int ok = 0;
+	for (struct addrinfo *a = res; a && !ok; a = a->ai_next) {
+		int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		int err = 0;
+		socklen_t len = sizeof err;
+		struct pollfd pf = {fd, POLLOUT, 0};
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+			ok = 1;
+		else if (poll(&pf, 1, PROBE_MS) == 1 &&
+			 getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+			ok = 1;
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return ok;
+}
+
 static void connect_failed(struct fsb_transport *m, int code, int reason_code, const char *message)
 {
 	char why[256];
-	if (m->version == MQTTVERSION_5 &&
-	    (reason_code == MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION || code == 1))
+	if (m->auto_version && m->version == MQTTVERSION_5 &&
+	    (reason_code == MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION || code == 1 ||
+	     port_answers(m->uri)))
 		m->use_v311 = 1;
 	snprintf(why, sizeof why, "%s (code %d%s)", message ? message : "connect failed", code,
 		 m->use_v311 ? "; retrying with MQTT 3.1.1" : "");
@@ -301,8 +361,10 @@ int fsb_transport_create(const struct fsb_transport_opts *o, fsb_transport_fn fn
 	m->will_payload = dup_or_null(o->will_payload);
 	m->fn = fn;
 	m->ctx = ctx;
-	m->version = MQTTVERSION_5;
-	m->receive_max = 20; /* the MQTT 5 minimum a broker may announce, until it says */
+	m->auto_version = o->mqtt_version == FSB_MQTT_AUTO;
+	m->version = o->mqtt_version == FSB_MQTT_311 ? MQTTVERSION_3_1_1 : MQTTVERSION_5;
+	/* Until a v5 broker says otherwise, the MQTT 5 minimum it may announce. */
+	m->receive_max = m->version == MQTTVERSION_5 ? 20 : 65535;
 	int rc = make_client(m, err, errlen);
 	if (rc) {
 		fsb_transport_destroy(m, 0);

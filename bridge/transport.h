@@ -1,7 +1,7 @@
 /* transport.h - one MQTT connection; the only module that sees Paho.
  *
  * Wraps Paho's asynchronous client (MQTTAsync): MQTT 5 with a fallback to
- * 3.1.1, a persistent session (clean start off, a week's session expiry),
+ * 3.1.1 (or either alone), a persistent session (clean start off, a week's session expiry),
  * automatic reconnection with backoff once connected, a retained Last Will,
  * TLS from files, and QoS 1 throughout. Subscriptions are remembered and
  * made again on every connection, since a broker restarted without
@@ -25,7 +25,13 @@ struct fsb_transport_opts {
 	const char *tls_ca, *tls_cert, *tls_key; /* optional files */
 	const char *will_topic;   /* optional; retained, QoS 1 */
 	const char *will_payload;
+	/* FSB_MQTT_AUTO: MQTT 5, and 3.1.1 from the next attempt when the
+	 * broker refuses 5 or takes the connection but closes it on a v5
+	 * CONNECT (RabbitMQ 3.10 does); or FSB_MQTT_5, FSB_MQTT_311 alone. */
+	int mqtt_version;
 };
+
+enum { FSB_MQTT_AUTO = 0, FSB_MQTT_311 = 4, FSB_MQTT_5 = 5 };
 
 enum fsb_transport_event_type {
 	FSB_TRANSPORT_CONNECTED,      /* (re)connected; subscriptions are being made */

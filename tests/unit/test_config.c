@@ -88,8 +88,32 @@ Test(config, reads_every_key)
 	cr_expect_str_eq(c.local_root, "longan/foodsafety");
 	cr_expect_eq(c.max_clock_skew_ms, 300000);
 	cr_expect_eq(c.max_message_bytes, 262144);
+	cr_expect_eq(c.exchange_mqtt_version, 0, "auto when not given");
 	fsb_config_cleanup(&c);
 	th_rmtree(dir);
+}
+
+/* [exchange] mqtt_version takes auto, 5 or 3.1.1. */
+Test(config, mqtt_version_is_auto_5_or_311)
+{
+	static const struct {
+		const char *value;
+		int want;
+	} cases[] = {{"auto", 0}, {"5", 5}, {"3.1.1", 4}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char dir[64], path[128], line[64], err[FSB_CONFIG_ERR_MAX] = "";
+		th_tmpdir(dir);
+		snprintf(line, sizeof line, "client_id = longan-bridge\nmqtt_version = %s", cases[i].value);
+		char *conf = edit_conf("client_id", line);
+		write_conf(dir, conf, path);
+		struct fsb_config c;
+		fsb_config_init(&c);
+		cr_assert_eq(fsb_config_read(&c, path, err, sizeof err), 0, "%s", err);
+		cr_expect_eq(c.exchange_mqtt_version, cases[i].want, "%s", cases[i].value);
+		fsb_config_cleanup(&c);
+		free(conf);
+		th_rmtree(dir);
+	}
 }
 
 Test(config, lists_none_and_relative_paths)
@@ -153,6 +177,7 @@ static struct bad_case bad_cases[] = {
 	{"", "[exchange]\ntls_cert = a.crt", 0, ": [exchange] tls_key: required with tls_cert"},
 	{"uri       =", "uri = ssl://127.0.0.1:8883", 0, ": [exchange] tls_ca: required for ssl://127.0.0.1:8883"},
 	{"", "stray = 1", 1, ":21: unknown key 'stray' in [local]"},
+	{"client_id", "mqtt_version = 4", 1, ":16: [exchange] mqtt_version: \"4\" must be auto, 5 or 3.1.1"},
 };
 
 ParameterizedTestParameters(config, errors_name_file_and_line)
