@@ -5,6 +5,7 @@
 #   make test       deps + build + every test
 #   make asan       the same tests under address and undefined sanitizers
 #   make test-faults, test-attacks   faults injected; the exchange under attack
+#   make test-scale  provinces on RabbitMQ (installed by it)
 #   make demo       what fsbridge does so far, shown on the example messages
 #   make bench      the benchmarks, against this machine's own ceilings
 #   make clean
@@ -74,6 +75,7 @@ TEST_CPPFLAGS := -DFSB_TOP_DIR='"$(CURDIR)"' -DFSB_BIN='"$(CURDIR)/$(BIN)"' \
 TEST_LDLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
 .PHONY: all deps test asan valgrind valgrind-run test-faults faults-run test-attacks attacks-run \
+	test-scale scale-run \
 	demo fuzz fuzz-run clean check-run bench bench-run
 # Generated sources and objects are kept, never deleted as intermediates.
 .SECONDARY:
@@ -204,6 +206,26 @@ attacks-run: $(BIN) $(ATTACK_BIN)
 test-attacks: deps
 	@$(MAKE) --no-print-directory attacks-run
 
+# Many provinces and the brokers an exchange grows into (tests/scale/):
+# RabbitMQ's MQTT plugin, started by the tests on free loopback ports.
+SCALE_SRC := $(wildcard tests/scale/*.c) tests/integration/harness.c tests/unit/helpers.c
+SCALE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(SCALE_SRC))
+SCALE_BIN := $(BUILD)/tests/scale_tests
+SCALE_PACKAGES := rabbitmq-server
+
+$(SCALE_BIN): $(SCALE_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)
+
+scale-run: $(BIN) $(SCALE_BIN)
+	@certs/make-demo-pki.sh $(TEST_PKI) >/dev/null
+	@certs/make-demo-pki.sh $(TEST_PKI)-other "fsbridge untrusted test CA" >/dev/null
+	@$(SCALE_BIN) --jobs=1
+
+test-scale: deps
+	$(call install_debs,$(SCALE_PACKAGES))
+	@$(MAKE) --no-print-directory scale-run
+
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 check-run
 
@@ -270,6 +292,7 @@ demo: deps
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FAULT_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) $(BUILD)/bridge/main.d \
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FAULT_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) \
+	$(SCALE_OBJ:.o=.d) $(BUILD)/bridge/main.d \
 	$(wildcard $(BUILD)/tests/bench/*.d) \
 	$(wildcard $(BUILD)/tests/fuzz/*.d)

@@ -101,6 +101,7 @@ void h_setup(char dir[64], struct broker *b, struct node *longan, struct node *c
 
 void h_teardown(const char *dir, const struct broker *b)
 {
+	hr_stop(b);
 	h_kill_all();
 	if (getenv("FSB_KEEP"))
 		fprintf(stderr, "kept %s\n", dir);
@@ -189,6 +190,86 @@ void hb_stop(struct broker *b)
 void hb_kill(struct broker *b)
 {
 	stop_pid(b->pid, SIGKILL);
+}
+
+#define RABBIT_START_MS 90000 /* a cold Erlang VM with the MQTT plugin: ~10 s here */
+
+void hr_start(struct broker *b)
+{
+	memset(b, 0, sizeof *b);
+	th_tmpdir(b->dir);
+	b->rabbit = b->plain = 1;
+	b->port = free_port();
+	b->epmd_port = free_port();
+	int amqp = free_port(), dist = free_port();
+	char path[160], text[1024], log[160];
+	snprintf(path, sizeof path, "%s/enabled_plugins", b->dir);
+	th_write(path, "[rabbitmq_mqtt].\n", strlen("[rabbitmq_mqtt].\n"));
+	snprintf(path, sizeof path, "%s/rabbitmq.conf", b->dir);
+	snprintf(text, sizeof text,
+		 "listeners.tcp.1 = 127.0.0.1:%d\nmqtt.listeners.tcp.1 = 127.0.0.1:%d\n"
+		 "mqtt.allow_anonymous = true\nloopback_users = none\nlog.console = false\n",
+		 amqp, b->port);
+	th_write(path, text, strlen(text));
+	snprintf(log, sizeof log, "%s/rabbitmq.out", b->dir);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		/* Its own process group: the script, the Erlang VM and its helpers
+		 * are stopped together. */
+		setpgid(0, 0);
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		char env[14][200];
+		const char *names[] = {"HOME", "RABBITMQ_MNESIA_BASE", "RABBITMQ_LOG_BASE",
+				       "RABBITMQ_ENABLED_PLUGINS_FILE", "RABBITMQ_CONFIG_FILE",
+				       "RABBITMQ_PID_FILE", "RABBITMQ_PLUGINS_EXPAND_DIR",
+				       "RABBITMQ_FEATURE_FLAGS_FILE", "RABBITMQ_QUORUM_DIR",
+				       "RABBITMQ_STREAM_DIR"};
+		const char *leaves[] = {"", "/mnesia", "/log", "/enabled_plugins", "/rabbitmq", "/pid",
+					"/plugins", "/feature_flags", "/quorum", "/stream"};
+		char *envp[16];
+		int n = 0;
+		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++, n++) {
+			snprintf(env[n], sizeof env[n], "%s=%s%s", names[i], b->dir, leaves[i]);
+			envp[n] = env[n];
+		}
+		snprintf(env[n], sizeof env[n], "RABBITMQ_NODENAME=fsbt%d@localhost", b->port);
+		envp[n] = env[n], n++;
+		snprintf(env[n], sizeof env[n], "RABBITMQ_DIST_PORT=%d", dist);
+		envp[n] = env[n], n++;
+		snprintf(env[n], sizeof env[n], "ERL_EPMD_PORT=%d", b->epmd_port);
+		envp[n] = env[n], n++;
+		snprintf(env[n], sizeof env[n], "ERL_EPMD_ADDRESS=127.0.0.1");
+		envp[n] = env[n], n++;
+		envp[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+		envp[n] = NULL;
+		char *argv[] = {"/usr/lib/rabbitmq/bin/rabbitmq-server", NULL};
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	b->pid = pid;
+	for (int i = 0; i < RABBIT_START_MS / 50 && !port_open(b->port); i++)
+		h_sleep_ms(50);
+	cr_assert(port_open(b->port), "RabbitMQ did not start its MQTT listener on port %d (see %s)",
+		  b->port, log);
+}
+
+void hr_stop(const struct broker *b)
+{
+	if (!b->rabbit || b->pid <= 0)
+		return;
+	kill(-b->pid, SIGTERM);
+	int status;
+	for (int i = 0; i < 300 && waitpid(b->pid, &status, WNOHANG) == 0; i++)
+		h_sleep_ms(50);
+	kill(-b->pid, SIGKILL); /* whatever of the group is left */
+	waitpid(b->pid, &status, WNOHANG);
+	th_sh("ERL_EPMD_PORT=%d epmd -kill >/dev/null 2>&1", b->epmd_port);
 }
 
 void hn_init(struct node *n, const char *dir, const char *origin, const struct broker *b)

@@ -24,6 +24,8 @@ struct broker {
 	int want_open;   /* also a listener with no ACL and no authentication */
 	int open_port;   /* ... on this port */
 	char pki[160];   /* the PKI of the TLS listener; the test PKI when empty */
+	int rabbit;      /* a RabbitMQ node (hr_start), plain MQTT on `port` */
+	int epmd_port;   /* ... with its own epmd */
 };
 
 /* The mosquitto_sub/pub options to reach the exchange as origin's node
@@ -44,6 +46,14 @@ struct node {
 void hb_start(struct broker *b, int persistence);
 void hb_stop(struct broker *b);   /* SIGTERM, wait */
 void hb_kill(struct broker *b);   /* SIGKILL, wait */
+
+/* Starts a RabbitMQ node (Debian's rabbitmq-server with its MQTT plugin,
+ * MQTT 3.1.1 only) as b, on free loopback ports of its own (MQTT, AMQP,
+ * distribution, epmd), in its own directory; waits until MQTT accepts
+ * connections. b->plain and b->port then work as for Mosquitto. */
+void hr_start(struct broker *b);
+/* Stops the node, its process group and its epmd. */
+void hr_stop(const struct broker *b);
 
 /* Writes DIR/ORIGIN.conf for a node on broker b (exchange and local). */
 void hn_init(struct node *n, const char *dir, const char *origin, const struct broker *b);
