@@ -57,6 +57,7 @@ static void on_event(void *arg, const struct fsb_transport_event *ev)
 	e->type = ev->type;
 	e->tag = ev->tag;
 	e->version = ev->version;
+	e->retained = ev->retained;
 	e->arrival_ms = fsb_fmt_now_ms();
 	if (ev->reason)
 		snprintf(e->reason, sizeof e->reason, "%s", ev->reason);
@@ -148,6 +149,17 @@ static void on_exchange_message(struct node *n, struct event *e)
 	case FSB_TOPIC_STATUS:
 		if ((p = node_peer_of(n, t.origin, 1)))
 			p->online = e->len == 6 && memcmp(e->payload, "online", 6) == 0;
+		if (p && p->online && !e->retained && !n->checkpoint_dirty) {
+			/* A peer has just connected. A broker may not hand it our
+			 * retained checkpoint (RabbitMQ gives retained messages only
+			 * to exact-topic subscriptions, not through wildcards), so it
+			 * is published again: debounced, and at most once every
+			 * PEER_ONLINE_CHECKPOINT_MS, however often peers say so. */
+			int64_t earliest = n->checkpoint_sent_at + PEER_ONLINE_CHECKPOINT_MS;
+			node_want_checkpoint(n);
+			if (n->checkpoint_due < earliest)
+				n->checkpoint_due = earliest;
+		}
 		return;
 	case FSB_TOPIC_CRL: /* taken above */
 		return;

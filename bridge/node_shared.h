@@ -41,6 +41,8 @@
 #define STALE_WAIT_MS 60000     /* a stale message waits this long to be vouched for */
 #define CHECKPOINT_DEBOUNCE_MS 150
 #define CHECKPOINT_REFRESH_MS 30000
+#define PEER_ONLINE_CHECKPOINT_MS 2000 /* a peer came online: our checkpoint again, at most
+					* this often, whatever peers say */
 #define RESEND_PER_TURN 256     /* re-sent messages per turn */
 #define TICK_MS 200
 #define OUTBOX_RECHECK_MS 2000  /* a safety net under the notify file */
@@ -70,6 +72,7 @@ struct event {
 	uint64_t tag;
 	char reason[200];
 	int version;          /* CONNECTED: the MQTT version spoken, 5 or 4 (3.1.1) */
+	int retained;         /* MESSAGE: delivered from the broker's retained store */
 	int64_t arrival_ms;
 };
 

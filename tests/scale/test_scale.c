@@ -79,3 +79,30 @@ Test(scale, rabbitmq_single_node)
 	}
 	burst_and_converge(nodes, 3);
 }
+
+/* A province that joins a running exchange on RabbitMQ: the broker hands it
+ * no retained checkpoint through its wildcard subscription, so it learns
+ * what exists from the checkpoints its peers publish again when it comes
+ * online; without them it would wait for their periodic checkpoint (30 s). */
+Test(scale, rabbitmq_late_joiner_learns_from_peers)
+{
+	th_tmpdir(dir);
+	hr_start(&broker);
+	struct node la, ct, ag;
+	hn_init(&la, dir, "longan", &broker);
+	hn_init(&ct, dir, "cantho", &broker);
+	hn_init(&ag, dir, "angiang", &broker);
+	hn_start(&la);
+	hn_start(&ct);
+	cr_assert_eq(hn_submit(&la, 5, "BEFORE"), 0);
+	cr_assert(hn_wait_head(&ct, "longan", 5, CONVERGE_MS), "cantho did not receive longan:1..5");
+	h_sleep_ms(500); /* past the checkpoints of that exchange */
+	hn_start(&ag);
+	cr_expect(hn_wait_head(&ag, "longan", 5, 10000),
+		  "angiang holds longan up to %llu, not 5, 10 s after joining",
+		  (unsigned long long)hn_head(&ag, "longan"));
+	cr_expect_eq(hn_stop(&ag), 0);
+	cr_expect_eq(hn_stop(&ct), 0);
+	cr_expect_eq(hn_stop(&la), 0);
+	audit_ok(&ag);
+}
