@@ -167,6 +167,8 @@ static void on_exchange_message(struct node *n, struct event *e)
 	case FSB_TOPIC_SYNC: {
 		if (e->len == 0)
 			return; /* a cleared retained message */
+		if (t.type == FSB_TOPIC_SYNC && strcmp(t.responder, n->origin) != 0)
+			return; /* for another node: not even verified */
 		struct fsb_control c;
 		char why[512];
 		struct fsb_open_opts o = {.max_bytes = n->cfg->max_message_bytes, .topic_origin = t.origin,
@@ -176,6 +178,10 @@ static void on_exchange_message(struct node *n, struct event *e)
 		if (rc == 0 && c.type != (t.type == FSB_TOPIC_CHECKPOINT ? FSB_CONTROL_CHECKPOINT : FSB_CONTROL_SYNC)) {
 			rc = FSB_EINVALID;
 			snprintf(why, sizeof why, "control message of the wrong type for its topic");
+		} else if (rc == 0 && t.type == FSB_TOPIC_SYNC && strcmp(c.responder, t.responder) != 0) {
+			rc = FSB_EINVALID;
+			snprintf(why, sizeof why, "sync request for \"%s\" on a topic addressed to \"%s\"",
+				 c.responder, t.responder);
 		}
 		if (rc)
 			node_reject(n, e->topic, rc, why, e->payload, e->len, e->len, e->arrival_ms);
@@ -420,12 +426,15 @@ static int setup(struct node *n, char *err, size_t errlen)
 	if ((rc = fsb_transport_create(&xo, on_event, &n->ctx[CONN_EXCHANGE], &n->c[CONN_EXCHANGE].m, err, errlen)) ||
 	    (rc = fsb_transport_create(&lo, on_event, &n->ctx[CONN_LOCAL], &n->c[CONN_LOCAL].m, err, errlen)))
 		return rc;
-	/* What is for this node only: every stream, control and CRL topic, and
-	 * the re-sends addressed to it. The whole tree, which a node of an
-	 * earlier version subscribed to, is dropped from a persistent session. */
+	/* What is for this node only: every stream, checkpoint, status and CRL
+	 * topic, and the sync requests and re-sends addressed to it. What a node
+	 * of an earlier version subscribed to (the whole tree; every sync
+	 * request) is dropped from a persistent session. */
 	char filters[FSB_TOPIC_FILTERS_MAX][FSB_TOPIC_MAX];
 	size_t nf = fsb_topic_filters(filters, FSB_TOPIC_FILTERS_MAX, n->origin);
 	rc = fsb_transport_forget(n->c[CONN_EXCHANGE].m, FSB_TOPIC_ALL);
+	if (rc == 0)
+		rc = fsb_transport_forget(n->c[CONN_EXCHANGE].m, FSB_TOPIC_ALL_SYNC);
 	for (size_t i = 0; rc == 0 && i < nf; i++)
 		rc = fsb_transport_subscribe(n->c[CONN_EXCHANGE].m, filters[i]);
 	if (rc == 0)

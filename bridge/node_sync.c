@@ -167,7 +167,7 @@ static int ask(struct node *n, const struct fsb_seq_ask *a, int64_t now)
 	char topic[FSB_TOPIC_MAX];
 	if (fsb_seal_control(n->signer, &c, &env, &len))
 		return FSB_ENOMEM;
-	fsb_topic_control(topic, n->origin, FSB_TOPIC_SYNC);
+	fsb_topic_sync(topic, n->origin, responder);
 	int rc = node_publish(n, CONN_EXCHANGE, topic, env, len, 0, 0);
 	if (rc == 0)
 		node_say(n, "INFO", "asked %s for %s:%llu..%llu", responder, a->origin,

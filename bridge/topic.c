@@ -47,8 +47,6 @@ int fsb_topic_parse(const char *topic, struct fsb_topic *out)
 			out->type = FSB_TOPIC_CHECKPOINT;
 		else if (strcmp(a, "status") == 0)
 			out->type = FSB_TOPIC_STATUS;
-		else if (strcmp(a, "sync") == 0)
-			out->type = FSB_TOPIC_SYNC;
 		else if (strcmp(a, "crl") == 0)
 			out->type = FSB_TOPIC_CRL;
 		else
@@ -57,11 +55,12 @@ int fsb_topic_parse(const char *topic, struct fsb_topic *out)
 	}
 	if (!has_b || more)
 		return unknown(out);
-	if (strcmp(a, "resend") == 0) {
+	if (strcmp(a, "resend") == 0 || strcmp(a, "sync") == 0) {
 		if (strlen(b) > FSB_ORIGIN_MAX || fsb_fmt_slug(b))
 			return unknown(out);
-		strcpy(out->requester, b);
-		out->type = FSB_TOPIC_RESEND;
+		int resend = a[0] == 'r';
+		strcpy(resend ? out->requester : out->responder, b);
+		out->type = resend ? FSB_TOPIC_RESEND : FSB_TOPIC_SYNC;
 		return 0;
 	}
 	out->kind = fsb_kind_parse(a);
@@ -89,12 +88,19 @@ char *fsb_topic_control(char *buf, const char *origin, enum fsb_topic_type type)
 {
 	const char *what = type == FSB_TOPIC_CHECKPOINT ? "checkpoint"
 			   : type == FSB_TOPIC_STATUS   ? "status"
-			   : type == FSB_TOPIC_SYNC     ? "sync"
 			   : type == FSB_TOPIC_CRL      ? "crl"
 							: NULL;
 	if (!what || fsb_fmt_slug(origin))
 		return NULL;
 	return fit(buf, snprintf(buf, FSB_TOPIC_MAX, FSB_TOPIC_PREFIX "%s/%s", origin, what));
+}
+
+char *fsb_topic_sync(char *buf, const char *requester, const char *responder)
+{
+	if (fsb_fmt_slug(requester) || fsb_fmt_slug(responder))
+		return NULL;
+	return fit(buf, snprintf(buf, FSB_TOPIC_MAX, FSB_TOPIC_PREFIX "%s/sync/%s", requester,
+				 responder));
 }
 
 char *fsb_topic_resend(char *buf, const char *responder, const char *requester)
@@ -107,7 +113,7 @@ char *fsb_topic_resend(char *buf, const char *responder, const char *requester)
 
 size_t fsb_topic_filters(char (*out)[FSB_TOPIC_MAX], size_t max, const char *self)
 {
-	static const char *const controls[] = {"checkpoint", "status", "sync", "crl"};
+	static const char *const controls[] = {"checkpoint", "status", "crl"};
 	size_t n = 0;
 	if (fsb_fmt_slug(self))
 		return 0;
@@ -115,6 +121,8 @@ size_t fsb_topic_filters(char (*out)[FSB_TOPIC_MAX], size_t max, const char *sel
 		snprintf(out[n++], FSB_TOPIC_MAX, FSB_TOPIC_PREFIX "+/%s/+", fsb_kind_name((enum fsb_kind)k));
 	for (size_t i = 0; i < sizeof controls / sizeof controls[0] && n < max; i++)
 		snprintf(out[n++], FSB_TOPIC_MAX, FSB_TOPIC_PREFIX "+/%s", controls[i]);
+	if (n < max)
+		snprintf(out[n++], FSB_TOPIC_MAX, FSB_TOPIC_PREFIX "+/sync/%s", self);
 	if (n < max)
 		snprintf(out[n++], FSB_TOPIC_MAX, FSB_TOPIC_PREFIX "+/resend/%s", self);
 	return n;

@@ -16,6 +16,8 @@
 #define FSB_TOPIC_PREFIX "foodsafety/v1/"
 #define FSB_TOPIC_ALL "foodsafety/v1/+/#" /* everything: what a node subscribed to before
 					    * re-sends were addressed (see fsb_topic_filters) */
+#define FSB_TOPIC_ALL_SYNC "foodsafety/v1/+/sync" /* every sync request: before they were
+						   * addressed */
 #define FSB_TOPIC_FILTERS_MAX 16
 
 enum fsb_topic_type {
@@ -23,7 +25,7 @@ enum fsb_topic_type {
 	FSB_TOPIC_STREAM,     /* {origin}/{kind}/{category}: a stream message */
 	FSB_TOPIC_CHECKPOINT, /* {origin}/checkpoint: a signed Control (retained) */
 	FSB_TOPIC_STATUS,     /* {origin}/status: "online" / "offline" (retained) */
-	FSB_TOPIC_SYNC,       /* {origin}/sync: a signed SyncRequest of origin */
+	FSB_TOPIC_SYNC,       /* {origin}/sync/{responder}: a signed SyncRequest of origin */
 	FSB_TOPIC_RESEND,     /* {origin}/resend/{requester}: relayed stream messages */
 	FSB_TOPIC_CRL,        /* {origin}/crl: a CA's CRL that origin handed on (retained) */
 };
@@ -33,7 +35,8 @@ struct fsb_topic {
 	char origin[FSB_ORIGIN_MAX + 1];      /* the publisher: second level */
 	enum fsb_kind kind;                   /* STREAM */
 	char category[FSB_CATEGORY_MAX + 1];  /* STREAM */
-	char requester[FSB_ORIGIN_MAX + 1];   /* RESEND */
+	char requester[FSB_ORIGIN_MAX + 1];   /* RESEND: to whom */
+	char responder[FSB_ORIGIN_MAX + 1];   /* SYNC: who is asked */
 };
 
 /* Parses an exchange topic; FSB_TOPIC_UNKNOWN (and -1) for anything that is
@@ -43,12 +46,13 @@ int fsb_topic_parse(const char *topic, struct fsb_topic *out);
 /* Writes a topic into buf (FSB_TOPIC_MAX bytes); returns buf, or NULL when
  * a part is malformed. */
 char *fsb_topic_stream(char *buf, const char *origin, enum fsb_kind kind, const char *category);
-char *fsb_topic_control(char *buf, const char *origin, enum fsb_topic_type type);
+char *fsb_topic_control(char *buf, const char *origin, enum fsb_topic_type type); /* not SYNC */
+char *fsb_topic_sync(char *buf, const char *requester, const char *responder);
 char *fsb_topic_resend(char *buf, const char *responder, const char *requester);
 
 /* The filters a node subscribes to on the exchange: every stream kind,
- * checkpoints, status, sync requests, CRLs, and re-sends addressed to
- * `self` only (a re-send for another node never reaches it). Writes up to
+ * checkpoints, status, CRLs, and the sync requests and re-sends addressed
+ * to `self` only (what is for another node never reaches it). Writes up to
  * max into out; returns the count, 0 when self is not a slug. */
 size_t fsb_topic_filters(char (*out)[FSB_TOPIC_MAX], size_t max, const char *self);
 

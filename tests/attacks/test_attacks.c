@@ -701,12 +701,12 @@ Test(attacks, sync_requests_are_bounded)
 	 * Long An does not hold. */
 	for (int i = 0; i < 32; i++) {
 		env = sync_request("angiang", i % 2 ? "longan" : "nowhere", (uint64_t)i, UINT64_MAX, "longan", &len);
-		atk_publish(a, "foodsafety/v1/angiang/sync", env, len, 0);
+		atk_publish(a, "foodsafety/v1/angiang/sync/longan", env, len, 0);
 		free(env);
 	}
 	for (int i = 0; i < 10; i++) {
 		env = sync_request("angiang", "longan", 1, 10000, "longan", &len);
-		atk_publish(a, "foodsafety/v1/angiang/sync", env, len, 0);
+		atk_publish(a, "foodsafety/v1/angiang/sync/longan", env, len, 0);
 		free(env);
 	}
 	atk_drain(a);
@@ -720,7 +720,7 @@ Test(attacks, sync_requests_are_bounded)
 	/* Asking again within resend_memory costs nothing. */
 	for (int i = 0; i < 10; i++) {
 		env = sync_request("angiang", "longan", 1, 10000, "longan", &len);
-		atk_publish(a, "foodsafety/v1/angiang/sync", env, len, 0);
+		atk_publish(a, "foodsafety/v1/angiang/sync/longan", env, len, 0);
 		free(env);
 	}
 	/* A requester whose checkpoint shows it holds the stream gets nothing. */
@@ -730,7 +730,7 @@ Test(attacks, sync_requests_are_bounded)
 	atk_publish(a, "foodsafety/v1/angiang/checkpoint", env, len, 0);
 	free(env);
 	env = sync_request("angiang", "longan", 1, N, "longan", &len);
-	atk_publish(a, "foodsafety/v1/angiang/sync", env, len, 0);
+	atk_publish(a, "foodsafety/v1/angiang/sync/longan", env, len, 0);
 	free(env);
 	atk_drain(a);
 	h_sleep_ms(3000);
