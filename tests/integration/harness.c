@@ -375,6 +375,15 @@ uint64_t hn_head(const struct node *n, const char *origin)
 	return seq;
 }
 
+void hn_audit_ok(const struct node *n, const char *when)
+{
+	char *out = NULL, *err = NULL;
+	int rc = th_fsbridge(&out, &err, "audit verify -c %s --full", n->conf);
+	cr_expect_eq(rc, 0, "audit verify --full of %s%s: %s%s", n->origin, when, out, err);
+	free(out);
+	free(err);
+}
+
 int hn_wait_head(const struct node *n, const char *origin, uint64_t seq, int timeout_ms)
 {
 	for (int waited = 0; waited <= timeout_ms; waited += 20) {

@@ -69,6 +69,11 @@ void hn_start(struct node *n);
 int hn_stop(struct node *n);
 void hn_kill(struct node *n);
 
+/* Runs `fsbridge audit verify --full` on the node's log (the node stopped)
+ * and expects it to pass; `when` ends the failure message ("" or, say,
+ * " after the attack"). */
+void hn_audit_ok(const struct node *n, const char *when);
+
 /* Waits until the node's log holds `seq` of `origin`; 0 on time-out. */
 int hn_wait_head(const struct node *n, const char *origin, uint64_t seq, int timeout_ms);
 /* The node's head seq for origin (0 when none). */

@@ -32,15 +32,6 @@ static void teardown(void)
 
 TestSuite(node, .init = setup, .fini = teardown, .timeout = 120);
 
-static void audit_ok(const struct node *n)
-{
-	char *out = NULL, *err = NULL;
-	int rc = th_fsbridge(&out, &err, "audit verify -c %s --full", n->conf);
-	cr_expect_eq(rc, 0, "audit verify of %s: %s%s", n->origin, out, err);
-	free(out);
-	free(err);
-}
-
 /* Long An submits four examples (longan:1..4), Cần Thơ one (cantho:1). */
 static void submit_both_ways(void)
 {
@@ -66,8 +57,8 @@ Test(node, exchange_both_ways)
 	free(out);
 	cr_expect_eq(hn_stop(&longan), 0);
 	cr_expect_eq(hn_stop(&cantho), 0);
-	audit_ok(&longan);
-	audit_ok(&cantho);
+	hn_audit_ok(&longan, "");
+	hn_audit_ok(&cantho, "");
 }
 
 /* A node run on a thread of this process, as `fsbridge run` runs one. */
@@ -128,8 +119,8 @@ Test(node, two_nodes_in_one_process)
 	fsb_config_cleanup(&ct.cfg);
 	cr_expect_eq(hn_head(&cantho, "longan"), 4);
 	cr_expect_eq(hn_head(&longan, "cantho"), 1);
-	audit_ok(&longan);
-	audit_ok(&cantho);
+	hn_audit_ok(&longan, "");
+	hn_audit_ok(&cantho, "");
 }
 
 Test(node, staff_subscribe_and_the_inbox_mirror)
@@ -187,7 +178,7 @@ Test(node, receiver_restarted_catches_up)
 	hn_start(&cantho);
 	cr_expect(hn_wait_head(&cantho, "longan", 35, WAIT_MS), "head %llu",
 		  (unsigned long long)hn_head(&cantho, "longan"));
-	audit_ok(&cantho);
+	hn_audit_ok(&cantho, "");
 }
 
 Test(node, broker_restart_without_persistence_recovered_by_sync)
@@ -207,7 +198,7 @@ Test(node, broker_restart_without_persistence_recovered_by_sync)
 	hn_start(&cantho);
 	cr_expect(hn_wait_head(&cantho, "longan", 23, WAIT_MS), "head %llu",
 		  (unsigned long long)hn_head(&cantho, "longan"));
-	audit_ok(&cantho);
+	hn_audit_ok(&cantho, "");
 }
 
 /* Seals R3 as origin:seq with the given PKI's key. */
@@ -331,7 +322,7 @@ Test(node, three_nodes_converge)
 	cr_expect(strstr(out, "outbox      0 messages"), "%s", out);
 	free(out);
 	for (int i = 0; i < 3; i++)
-		audit_ok(all[i]);
+		hn_audit_ok(all[i], "");
 }
 
 Test(node, one_node_per_data_directory_and_clean_stop)
@@ -428,7 +419,7 @@ Test(node, bridged_brokers_that_drop_messages)
 		  (unsigned long long)hn_head(&cantho, "longan"));
 	/* It took a sync request to get there: messages were really lost. */
 	cr_expect_eq(th_sh("grep -q 'asked longan for longan:' %s", cantho.log), 0);
-	audit_ok(&cantho);
+	hn_audit_ok(&cantho, "");
 	hn_stop(&la);
 	hb_stop(&b);
 	th_rmtree(b.dir);

@@ -29,15 +29,6 @@ static void teardown(void)
 
 TestSuite(scale, .fini = teardown, .timeout = 300);
 
-static void audit_ok(const struct node *n)
-{
-	char *out = NULL, *err = NULL;
-	int rc = th_fsbridge(&out, &err, "audit verify -c %s --full", n->conf);
-	cr_expect_eq(rc, 0, "audit verify of %s: %s%s", n->origin, out, err);
-	free(out);
-	free(err);
-}
-
 /* Every node submits BURST messages at once; every node must end with
  * every stream whole, each message stored once, and its log proven. */
 static void burst_and_converge(struct node *nodes, size_t n)
@@ -59,7 +50,7 @@ static void burst_and_converge(struct node *nodes, size_t n)
 		cr_expect_eq(st.entries, (uint64_t)(BURST * n), "%s: %llu entries, want %zu (each once)",
 			     nodes[i].origin, (unsigned long long)st.entries, (size_t)BURST * n);
 		cr_expect_eq(st.equivocations, 0);
-		audit_ok(&nodes[i]);
+		hn_audit_ok(&nodes[i], "");
 	}
 }
 
@@ -104,5 +95,5 @@ Test(scale, rabbitmq_late_joiner_learns_from_peers)
 	cr_expect_eq(hn_stop(&ag), 0);
 	cr_expect_eq(hn_stop(&ct), 0);
 	cr_expect_eq(hn_stop(&la), 0);
-	audit_ok(&ag);
+	hn_audit_ok(&ag, "");
 }
