@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "codec.h"
-#include "config.h"
 #include "mem.h"
 #include "seal.h"
 #include "sign.h"

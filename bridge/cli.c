@@ -90,8 +90,10 @@ int fsb_cli_load_config(const char *path, struct fsb_config *c)
 	return rc;
 }
 
-int fsb_cli_open_store(const struct fsb_cli_cmd *cmd, int read_only, struct fsb_config *c,
-		       struct fsb_store **out)
+/* Opens the store of a parsed command from its -c FILE (loading c) or its
+ * --data DIR (c left empty), printing the error on failure. */
+static int open_store(const struct fsb_cli_cmd *cmd, int read_only, struct fsb_config *c,
+		      struct fsb_store **out)
 {
 	fsb_config_init(c);
 	if (cmd->config_path && fsb_cli_load_config(cmd->config_path, c))
@@ -151,9 +153,9 @@ int fsb_cli_parse(struct fsb_cli_cmd *c, int argc, char **argv)
 		case 'd': c->data_dir = optarg; break;
 		case 'h': c->usage(stdout); return FSB_EXIT_OK;
 		case '?': return usage_error(c, NULL);
-		default:
-			if (!c->take || (rc = c->take(c->ctx, ch, optarg)))
-				return c->take ? rc : usage_error(c, NULL);
+		default: /* one of the command's own */
+			if ((rc = c->take ? c->take(c->ctx, ch, optarg) : usage_error(c, NULL)))
+				return rc;
 		}
 	}
 	size_t operands = (size_t)(argc - optind);
@@ -175,7 +177,7 @@ int fsb_cli_start(struct fsb_cli_cmd *cmd, int argc, char **argv, struct fsb_con
 	int rc = fsb_cli_parse(cmd, argc, argv);
 	if (rc >= 0)
 		return rc;
-	if (fsb_cli_open_store(cmd, 1, c, out) == 0)
+	if (open_store(cmd, 1, c, out) == 0)
 		return -1;
 	fsb_store_close(*out);
 	*out = NULL;

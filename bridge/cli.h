@@ -83,9 +83,10 @@ struct fsb_cli_cmd {
 int fsb_cli_parse(struct fsb_cli_cmd *c, int argc, char **argv);
 
 /* The start of a command that reads a node's log: fsb_cli_parse(), then
- * fsb_cli_open_store() read-only. Returns -1 when the command goes on, with
- * c loaded (or empty, with --data) and *out open, both for the caller to
- * release; otherwise the exit status to return, with nothing to release. */
+ * the store opened read-only from -c FILE (c loaded) or --data DIR (c left
+ * empty), the error printed when it cannot be. Returns -1 when the command
+ * goes on, with c and *out for the caller to release; otherwise the exit
+ * status to return, with nothing to release. */
 int fsb_cli_start(struct fsb_cli_cmd *cmd, int argc, char **argv, struct fsb_config *c,
 		  struct fsb_store **out);
 
@@ -99,13 +100,6 @@ void fsb_cli_print_errors(const char *label, const struct fsb_errlist *errs);
 /* Reads and checks the configuration at path into c (initialised here),
  * printing the error line on failure. */
 int fsb_cli_load_config(const char *path, struct fsb_config *c);
-
-/* Opens the store of a command parsed by fsb_cli_parse(), from its -c FILE
- * or its --data DIR, printing the error on failure. With a configuration,
- * c is loaded (else c is left initialised and empty); either way the caller
- * cleans c up and closes *out. */
-int fsb_cli_open_store(const struct fsb_cli_cmd *cmd, int read_only, struct fsb_config *c,
-		       struct fsb_store **out);
 
 /* Shows "what: done/total" on stderr when it is a terminal, at most a few
  * times a second; fsb_cli_progress_end() clears the line. */

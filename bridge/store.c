@@ -48,7 +48,6 @@ static int disk_full(const char *dir)
 	return statvfs(dir, &v) == 0 && (uint64_t)v.f_bavail * v.f_frsize < NEARLY_FULL_BYTES;
 }
 
-/* Translates an LMDB or errno code, keeping the detail in s->err. */
 int store_fail(struct fsb_store *s, int rc, const char *what)
 {
 	s->mdb_rc = rc;
@@ -251,8 +250,6 @@ static int grow(struct fsb_store *s)
 	return rc ? store_fail(s, rc, "cannot grow the map") : 0;
 }
 
-/* Runs body in a write transaction and commits it, growing the map and
- * retrying when it is full, and following a map another process grew. */
 int store_write_txn(struct fsb_store *s, store_txn_body body, void *ctx)
 {
 	if (s->read_only) {
@@ -288,7 +285,6 @@ int store_write_txn(struct fsb_store *s, store_txn_body body, void *ctx)
 	return FSB_ESTORE;
 }
 
-/* A u64 counter in meta; 0 when absent. */
 uint64_t store_meta_u64(struct fsb_store *s, MDB_txn *txn, const char *name)
 {
 	MDB_val k = val(name, strlen(name)), v;
@@ -317,7 +313,6 @@ int store_read_txn(struct fsb_store *s, MDB_txn **txn)
 	return rc ? store_fail(s, rc, "cannot begin a read transaction") : 0;
 }
 
-/* A read transaction with a cursor on db; on failure nothing stays open. */
 int store_read_cursor(struct fsb_store *s, int db, MDB_txn **txn, MDB_cursor **c,
 		       const char *what)
 {
@@ -337,7 +332,6 @@ void store_read_done(MDB_txn *txn, MDB_cursor *c)
 	mdb_txn_abort(txn);
 }
 
-/* Entries in db, within the reader's snapshot. */
 size_t store_db_entries(struct fsb_store *s, MDB_txn *txn, int db)
 {
 	MDB_stat st;
