@@ -37,6 +37,7 @@ struct stream {
 	int64_t asked_at;
 	uint64_t mark_at_ask;
 	int64_t retry_ms;
+	uint32_t jitter;                /* its share of gap_jitter_ms, in 2^-32 */
 	/* refused messages that a re-send would not change */
 	struct refusal refused[REFUSALS_KEPT];
 	size_t n_refused, next_refusal;
@@ -106,7 +107,21 @@ static struct stream *stream_of(struct fsb_seq *q, const char *origin)
 	memset(s, 0, sizeof *s);
 	strcpy(s->origin, origin);
 	s->retry_ms = q->l.retry_ms;
+	/* FNV-1a of the origin from the seed, then a finalizer (splitmix64):
+	 * spread, and the same for the stream as long as the seed is. */
+	uint64_t h = q->l.jitter_seed ^ 0xcbf29ce484222325ULL;
+	for (const char *c = origin; *c; c++)
+		h = (h ^ (uint8_t)*c) * 0x100000001b3ULL;
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+	s->jitter = (uint32_t)((h ^ (h >> 31)) >> 32);
 	return s;
+}
+
+void fsb_seq_set_gap_wait(struct fsb_seq *q, int64_t gap_wait_ms, int64_t gap_jitter_ms)
+{
+	q->l.gap_wait_ms = gap_wait_ms;
+	q->l.gap_jitter_ms = gap_jitter_ms;
 }
 
 int fsb_seq_load(struct fsb_seq *q, const char *origin, uint64_t held,
@@ -499,7 +514,8 @@ size_t fsb_seq_due(struct fsb_seq *q, int64_t now_ms, struct fsb_seq_ask *out, s
 			s->gap_mark = first;
 			s->retry_ms = q->l.retry_ms;
 		}
-		if (now_ms - s->gap_since < q->l.gap_wait_ms)
+		if (now_ms - s->gap_since <
+		    q->l.gap_wait_ms + (int64_t)(((uint64_t)q->l.gap_jitter_ms * s->jitter) >> 32))
 			continue;
 		if (s->asked_at && now_ms - s->asked_at < s->retry_ms)
 			continue;
@@ -545,6 +561,17 @@ void fsb_seq_stats(const struct fsb_seq *q, struct fsb_seq_stats *st)
 	st->bytes = q->bytes;
 	st->evicted = q->evicted;
 	st->not_kept = q->not_kept;
+}
+
+size_t fsb_seq_run(const struct fsb_seq *q, const char *origin, int64_t *oldest_ms)
+{
+	const struct stream *s = find(q, origin);
+	size_t k = s ? run_len(s) : 0;
+	*oldest_ms = INT64_MAX;
+	for (size_t j = 0; j < k; j++)
+		if (s->wait[j].at_ms < *oldest_ms)
+			*oldest_ms = s->wait[j].at_ms;
+	return k;
 }
 
 int fsb_seq_pressed(const struct fsb_seq *q)

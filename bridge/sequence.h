@@ -84,7 +84,9 @@ struct fsb_seq_limits {
 	size_t max_bytes;            /* waiting messages of every stream together */
 	size_t max_stream_bytes;     /* waiting messages of one stream */
 	size_t max_streams;          /* streams known at once */
-	int64_t gap_wait_ms;         /* how long a gap may last before asking */
+	int64_t gap_wait_ms;         /* how long a gap may last before asking ... */
+	int64_t gap_jitter_ms;       /* ... and up to this much longer, by stream */
+	uint64_t jitter_seed;        /* which: nodes with other seeds ask at other times */
 	int64_t retry_ms;            /* how long to wait for an answer; doubles while none comes */
 	int64_t retry_max_ms;        /* up to this */
 	uint64_t max_ask;            /* seqs asked for in one request */
@@ -158,6 +160,12 @@ enum fsb_seq_admitted fsb_seq_admit(struct fsb_seq *q, const char *origin,
  * count. */
 size_t fsb_seq_take(struct fsb_seq *q, const char *origin, struct fsb_seq_item *out, size_t max);
 
+/* The length of the stream's in-order run (what fsb_seq_take() could take
+ * now, before checks), and when its oldest item arrived (INT64_MAX when
+ * there is none): a busy caller may let a run grow, since one check covers
+ * all of it. */
+size_t fsb_seq_run(const struct fsb_seq *q, const char *origin, int64_t *oldest_ms);
+
 /* The store appended seq of origin with this payload hash: the head moves
  * there. */
 void fsb_seq_appended(struct fsb_seq *q, const char *origin, uint64_t seq,
@@ -200,6 +208,10 @@ struct fsb_seq_ask {
  * fsb_seq_asked(). Stale messages that waited stale_wait_ms are released
  * here (FSB_SEQ_UNVOUCHED). */
 size_t fsb_seq_due(struct fsb_seq *q, int64_t now_ms, struct fsb_seq_ask *out, size_t max);
+/* Changes gap_wait_ms and gap_jitter_ms (a node sets them as the number of
+ * provinces it hears grows: many nodes missing one message should not all
+ * ask for it at once, nor before the broker has had time to deliver). */
+void fsb_seq_set_gap_wait(struct fsb_seq *q, int64_t gap_wait_ms, int64_t gap_jitter_ms);
 void fsb_seq_asked(struct fsb_seq *q, const char *origin, int64_t now_ms);
 
 /* The origin of the i-th stream (in no particular order), or NULL past the

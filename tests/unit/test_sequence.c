@@ -342,6 +342,56 @@ Test(sequence, gaps_are_asked_for_once_stalled_with_growing_patience)
 	cr_expect_eq(a[0].to, 29);
 }
 
+/* With a jitter, each stream waits gap_wait_ms and its own share of the
+ * jitter, fixed by the seed: streams spread, and a seed spreads them
+ * otherwise. The moment each stream is asked for is found by stepping the
+ * clock, and must fall within [wait, wait + jitter). */
+static void ask_times(uint64_t seed, int64_t when[8])
+{
+	fsb_seq_close(q);
+	struct fsb_seq_limits l = limits;
+	l.jitter_seed = seed;
+	struct fsb_seq_ops ops = {verify, release, NULL};
+	cr_assert_eq(fsb_seq_open(&l, &ops, &q), 0);
+	fsb_seq_set_gap_wait(q, 1000, 800);
+	char origin[8][16];
+	for (int i = 0; i < 8; i++) {
+		snprintf(origin[i], sizeof origin[i], "p%d", i);
+		cr_assert_eq(fsb_seq_known(q, origin[i], 3), 0);
+		when[i] = -1;
+	}
+	struct fsb_seq_ask a[8];
+	fsb_seq_due(q, 0, a, 8); /* the gaps are seen at 0 */
+	for (int64_t t = 1; t <= 2000; t++) {
+		size_t k = fsb_seq_due(q, t, a, 8);
+		for (size_t j = 0; j < k; j++) {
+			int i = a[j].origin[1] - '0';
+			if (when[i] < 0)
+				when[i] = t;
+			fsb_seq_asked(q, a[j].origin, t);
+		}
+	}
+}
+
+Test(sequence, gap_requests_are_spread_by_a_seeded_jitter)
+{
+	int64_t one[8], again[8], other[8];
+	ask_times(7, one);
+	ask_times(7, again);
+	ask_times(8, other);
+	int64_t lo = INT64_MAX, hi = 0;
+	int same_as_other = 0;
+	for (int i = 0; i < 8; i++) {
+		cr_expect(one[i] >= 1000 && one[i] < 1800, "stream %d asked at %lld", i, (long long)one[i]);
+		cr_expect_eq(one[i], again[i], "the same seed, the same moment");
+		same_as_other += one[i] == other[i];
+		lo = one[i] < lo ? one[i] : lo;
+		hi = one[i] > hi ? one[i] : hi;
+	}
+	cr_expect_gt(hi - lo, 200, "8 streams asked within %lld ms of each other", (long long)(hi - lo));
+	cr_expect_lt(same_as_other, 8, "another seed, other moments");
+}
+
 Test(sequence, a_refused_message_is_not_asked_for_again_without_news)
 {
 	uint8_t zero[FSB_HASH_LEN] = {0}, h3[FSB_HASH_LEN];
