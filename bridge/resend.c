@@ -280,6 +280,21 @@ void fsb_resend_missing(struct fsb_resend *r, const struct fsb_resend_next *n)
 	}
 }
 
+void fsb_resend_held(struct fsb_resend *r, const char *requester, const char *origin,
+		     uint64_t have)
+{
+	struct job *j = job_of(r, requester, origin);
+	if (!j || have < j->next)
+		return;
+	if (have >= j->to) {
+		r->st.clamped += span(j->next, j->to);
+		end_job(r, j);
+		return;
+	}
+	r->st.clamped += have + 1 - j->next;
+	j->next = have + 1;
+}
+
 void fsb_resend_stats(const struct fsb_resend *r, struct fsb_resend_stats *st)
 {
 	*st = r->st;

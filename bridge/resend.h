@@ -73,6 +73,12 @@ void fsb_resend_sent(struct fsb_resend *r, const struct fsb_resend_next *n, size
 /* This node does not hold it after all: the job ends there. */
 void fsb_resend_missing(struct fsb_resend *r, const struct fsb_resend_next *n);
 
+/* The requester's newer checkpoint says it holds origin's stream up to
+ * `have`: what is left of its job skips that far, or ends (a request it
+ * no longer needs is not answered). */
+void fsb_resend_held(struct fsb_resend *r, const char *requester, const char *origin,
+		     uint64_t have);
+
 /* Jobs under way, and totals since open. */
 struct fsb_resend_stats {
 	size_t jobs;

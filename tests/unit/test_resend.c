@@ -142,3 +142,27 @@ Test(resend, jobs_are_bounded)
 	cr_expect_eq(fsb_resend_request(r, who[4], "longan", 1, 10, 10, 0, INT64_MIN, 0, &from, &to),
 		     FSB_RESEND_SCHEDULED);
 }
+
+/* A newer checkpoint of the requester trims its job, or ends it: what it
+ * holds by then is not re-sent. */
+Test(resend, a_requester_checkpoint_trims_its_job)
+{
+	uint64_t from, to;
+	cr_assert_eq(fsb_resend_request(r, "cantho", "longan", 1, 100, 100, 0, INT64_MIN, 0, &from, &to),
+		     FSB_RESEND_SCHEDULED);
+	cr_expect_eq(drain(0, 10, 10), 10); /* 1..10 */
+	fsb_resend_held(r, "cantho", "longan", 5);   /* old news: nothing changes */
+	fsb_resend_held(r, "angiang", "longan", 90); /* another requester's */
+	fsb_resend_held(r, "cantho", "longan", 60);
+	struct fsb_resend_next n;
+	cr_assert(fsb_resend_next(r, 1000, &n));
+	cr_expect_eq(n.seq, 61, "after the checkpoint, from %llu", (unsigned long long)n.seq);
+	fsb_resend_sent(r, &n, 10, 1000);
+	fsb_resend_held(r, "cantho", "longan", 100);
+	struct fsb_resend_stats st;
+	fsb_resend_stats(r, &st);
+	cr_expect_eq(st.jobs, 0, "all of it held: the job ended");
+	cr_expect_eq(st.sent, 11);
+	cr_expect_eq(st.clamped, 50 + 39, "%llu seqs not re-sent", (unsigned long long)st.clamped);
+	cr_expect_not(fsb_resend_next(r, 2000, &n));
+}
