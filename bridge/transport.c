@@ -110,6 +110,11 @@ unsigned fsb_transport_generation(const struct fsb_transport *m)
 static void subscribe_one(struct fsb_transport *m, const char *filter)
 {
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	/* Under MQTT 5 the broker need not echo a client's own publications
+	 * back to it (No Local): at N provinces that is one delivery in N
+	 * saved, and a node ignores its own anyway. */
+	if (m->version == MQTTVERSION_5)
+		ro.subscribeOptions.noLocal = 1;
 	MQTTAsync_subscribe(m->client, filter, 1, &ro);
 }
 
