@@ -127,6 +127,7 @@ static void event_free(struct event *e)
 static void on_exchange_message(struct node *n, struct event *e)
 {
 	struct fsb_topic t;
+	n->n_delivered++;
 	if (fsb_topic_parse(e->topic, &t) != 0)
 		return; /* not one of ours */
 	if (e->oversize) {
@@ -156,7 +157,7 @@ static void on_exchange_message(struct node *n, struct event *e)
 			 * is published again: debounced, and at most once every
 			 * PEER_ONLINE_CHECKPOINT_MS, however often peers say so. */
 			int64_t earliest = n->checkpoint_sent_at + PEER_ONLINE_CHECKPOINT_MS;
-			node_want_checkpoint(n);
+			node_want_checkpoint(n); /* spaced by the number of peers too */
 			if (n->checkpoint_due < earliest)
 				n->checkpoint_due = earliest;
 		}
@@ -387,6 +388,7 @@ static int setup(struct node *n, char *err, size_t errlen)
 	struct fsb_seq_limits sl = {.max_bytes = cfg->reorder_bytes,
 				    .max_stream_bytes = cfg->reorder_stream_bytes,
 				    .max_streams = cfg->max_streams, .gap_wait_ms = GAP_WAIT_MS,
+				    .jitter_seed = n->rng,
 				    .retry_ms = SYNC_RETRY_MS, .retry_max_ms = SYNC_RETRY_MAX_MS,
 				    .max_ask = SYNC_MAX, .stale_wait_ms = STALE_WAIT_MS};
 	struct fsb_seq_ops ops = {node_verify_pending, node_release_pending, n};
@@ -465,8 +467,12 @@ static void teardown(struct node *n)
 	for (size_t i = 0; i < n->n_conflicts; i++)
 		node_pending_free(n->conflicts[i]);
 	fsb_resend_close(n->resend);
-	for (size_t i = 0; i < n->n_peers; i++)
+	if (n->store)
+		node_save_checkpoints(n, fsb_fmt_now_ms(), 1);
+	for (size_t i = 0; i < n->n_peers; i++) {
 		free(n->peers[i].streams);
+		free(n->peers[i].cp_raw);
+	}
 	free(n->peers);
 	if (n->store) {
 		node_write_rejects(n);
@@ -518,6 +524,12 @@ int fsb_node_run(const struct fsb_config *cfg, struct fsb_node_signals *sig, cha
 	n->cfg = cfg;
 	n->origin = cfg->origin;
 	n->wake_fd = n->watch_fd = n->lock_fd = n->data_wd = -1;
+	/* Jitter differs between nodes and runs; it needs no secrecy. */
+	n->rng = ((uint64_t)fsb_fmt_now_ms() << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ULL;
+	for (const char *c = cfg->origin; *c; c++)
+		n->rng = (n->rng ^ (uint8_t)*c) * 0x100000001b3ULL;
+	if (!n->rng)
+		n->rng = 1;
 	pthread_mutex_init(&n->qlock, NULL);
 	int rc = setup(n, err, errlen);
 	if (rc) {
@@ -535,6 +547,10 @@ int fsb_node_run(const struct fsb_config *cfg, struct fsb_node_signals *sig, cha
 		int timeout = rs.jobs ? 10 : TICK_MS;
 		if (n->checkpoint_dirty || n->trust_due)
 			timeout = 20;
+		struct fsb_seq_stats ss;
+		fsb_seq_stats(n->seq, &ss);
+		if (ss.waiting && timeout > 50)
+			timeout = 50; /* runs held to grow (node_flush) are taken soon */
 		poll(pf, 2, timeout);
 		int64_t now = fsb_fmt_now_ms();
 		uint64_t count;
@@ -564,6 +580,7 @@ int fsb_node_run(const struct fsb_config *cfg, struct fsb_node_signals *sig, cha
 		check_sessions(n);
 		node_flush(n);
 		node_write_rejects(n);
+		node_save_checkpoints(n, now, 0);
 		for (int i = 0; i < 2; i++)
 			if (n->c[i].retry_at && now >= n->c[i].retry_at) {
 				n->c[i].retry_at = 0;
@@ -575,6 +592,7 @@ int fsb_node_run(const struct fsb_config *cfg, struct fsb_node_signals *sig, cha
 		node_save_mirror(n, now, 0);
 		if (n->c[CONN_EXCHANGE].connected) {
 			node_check_gaps(n, now);
+			node_check_claims(n, now);
 			node_run_resends(n, now);
 			if ((n->checkpoint_dirty && now >= n->checkpoint_due) ||
 			    now - n->checkpoint_sent_at > CHECKPOINT_REFRESH_MS)
@@ -592,6 +610,11 @@ int fsb_node_run(const struct fsb_config *cfg, struct fsb_node_signals *sig, cha
 	    (unsigned long long)n->n_verified, (unsigned long long)n->n_amortized,
 	    (unsigned long long)rs.sent, (unsigned long long)rs.bytes,
 	    (unsigned long long)rs.requests);
+	node_say(n, "INFO", "exchange traffic: %llu messages delivered to this node; published %llu "
+	    "stream messages, %llu checkpoints, %llu sync requests, %llu re-sends",
+	    (unsigned long long)n->n_delivered, (unsigned long long)n->n_sent_stream,
+	    (unsigned long long)n->n_sent_checkpoints, (unsigned long long)n->n_sent_sync,
+	    (unsigned long long)rs.sent);
 	teardown(n);
 	free(n);
 	return 0;

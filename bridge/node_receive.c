@@ -350,6 +350,29 @@ static void append_failed(struct node *n, size_t k)
 	}
 }
 
+/* Whether the node is busy: messages come in fast (BUSY_PER_S or more in
+ * the last second), or from several origins at once. Then runs are held up
+ * to HOLD_MS to grow, each costing one signature check however long (at 34
+ * provinces the checks are what the node spends its time on); a lone
+ * stream, or a trickle, is appended at once. */
+static int busy(struct node *n, int64_t now)
+{
+	if (now - n->rate_at >= 1000) {
+		n->rate_last = n->n_received - n->rate_mark;
+		n->rate_mark = n->n_received;
+		n->rate_at = now;
+	}
+	if (n->rate_last >= BUSY_PER_S || n->n_received - n->rate_mark >= BUSY_PER_S)
+		return 1;
+	const char *origin;
+	size_t flowing = 0;
+	for (size_t i = 0; flowing < 2 && (origin = fsb_seq_origin(n->seq, i)); i++) {
+		int64_t oldest;
+		flowing += fsb_seq_run(n->seq, origin, &oldest) > 0;
+	}
+	return flowing >= 2;
+}
+
 void node_flush(struct node *n)
 {
 	if (n->append_retry_at && fsb_fmt_now_ms() < n->append_retry_at)
@@ -369,8 +392,15 @@ void node_flush(struct node *n)
 	if (!items || !in || !res || !idx)
 		goto out;
 	const char *origin;
-	for (size_t i = 0; k < cap && (origin = fsb_seq_origin(n->seq, i)); i++)
+	int64_t now = fsb_fmt_now_ms();
+	int hold = busy(n, now) && !fsb_seq_pressed(n->seq);
+	for (size_t i = 0; k < cap && (origin = fsb_seq_origin(n->seq, i)); i++) {
+		int64_t oldest;
+		size_t run = fsb_seq_run(n->seq, origin, &oldest);
+		if (hold && run < HOLD_RUN && now - oldest < HOLD_MS)
+			continue; /* let the run grow: one signature check for all of it */
 		k += fsb_seq_take(n->seq, origin, items + k, cap - k);
+	}
 	from_seq = k;
 	size_t shown = 0;
 	while (shown < n->n_conflicts && k < cap)

@@ -103,11 +103,32 @@ int node_publish(struct node *n, int conn, const char *topic, const void *data, 
 	return fsb_transport_publish(c->m, topic, data, len, retain, tag, NULL);
 }
 
+int64_t node_jitter(struct node *n, int64_t max)
+{
+	n->rng ^= n->rng >> 12;
+	n->rng ^= n->rng << 25;
+	n->rng ^= n->rng >> 27;
+	return max > 0 ? (int64_t)((n->rng * 0x2545f4914f6cdd1dULL) % (uint64_t)max) : 0;
+}
+
+/* Every peer verifies every checkpoint: at N provinces a checkpoint costs
+ * N - 1 signature checks and deliveries, so they are spaced by the number
+ * of peers heard. */
+static int64_t checkpoint_spacing(const struct node *n)
+{
+	int64_t spacing = CHECKPOINT_SPACING_PER_PEER_MS * (int64_t)n->n_peers;
+	return spacing > CHECKPOINT_DEBOUNCE_MS ? spacing : CHECKPOINT_DEBOUNCE_MS;
+}
+
 void node_want_checkpoint(struct node *n)
 {
 	if (!n->checkpoint_dirty) {
+		int64_t spacing = checkpoint_spacing(n);
+		int64_t due = fsb_fmt_now_ms() + CHECKPOINT_DEBOUNCE_MS;
+		if (due < n->checkpoint_sent_at + spacing)
+			due = n->checkpoint_sent_at + spacing;
 		n->checkpoint_dirty = 1;
-		n->checkpoint_due = fsb_fmt_now_ms() + CHECKPOINT_DEBOUNCE_MS;
+		n->checkpoint_due = due + node_jitter(n, spacing / 2);
 	}
 }
 

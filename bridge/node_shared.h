@@ -39,8 +39,13 @@
 #define SYNC_RETRY_MAX_MS 60000 /* ... and at most, while none comes */
 #define SYNC_MAX 10000          /* seqs asked for in one request */
 #define STALE_WAIT_MS 60000     /* a stale message waits this long to be vouched for */
-#define CHECKPOINT_DEBOUNCE_MS 150
+#define CHECKPOINT_DEBOUNCE_MS 150 /* a checkpoint waits this long for more changes ... */
+#define CHECKPOINT_SPACING_PER_PEER_MS 200 /* ... and comes at most every this x peers,
+					     * with up to half of that again at random */
+#define GAP_WAIT_PER_PEER_MS 30  /* a gap waits GAP_WAIT_MS + this x peers before asking, */
+#define GAP_JITTER_PER_PEER_MS 30 /* and up to this x peers more, by stream */
 #define CHECKPOINT_REFRESH_MS 30000
+#define CHECKPOINT_SAVE_MS 1000 /* peers' checkpoints are saved together, this often */
 #define PEER_ONLINE_CHECKPOINT_MS 2000 /* a peer came online: our checkpoint again, at most
 					* this often, whatever peers say */
 #define RESEND_PER_TURN 256     /* re-sent messages per turn */
@@ -48,9 +53,14 @@
 #define OUTBOX_RECHECK_MS 2000  /* a safety net under the notify file */
 #define TRUST_SETTLE_MS 200     /* a trust file changed: read it once writing is over */
 #define FLUSH_MAX 4096          /* messages appended in one transaction, at most */
+#define BUSY_PER_S 200          /* messages a second from which the node is busy: */
+#define HOLD_MS 1000            /* ... a stream's run waits up to this long to grow, */
+#define HOLD_RUN 64             /* ... or to this length, before it is checked */
 #define APPEND_RETRY_MS 250     /* after a failed append, the next try */
 #define CONFLICTS_MAX 16        /* second messages for one seq, kept to show the store */
 #define REPORTED_MAX 32         /* divergences and anomalies said once per peer */
+#define CLAIM_DOUBT_MS 3000     /* a third party's claim beyond what an origin signed: an
+				 * anomaly if the origin has not caught up by then */
 #define SAY_WINDOW_MS 10000     /* reject lines: at most SAY_PER_WINDOW per window */
 #define SAY_PER_WINDOW 20
 #define OVERSIZE_KEEP 1024      /* bytes of an oversize envelope kept as evidence */
@@ -90,8 +100,15 @@ struct peer {
 	uint64_t covers_own;   /* seq of our stream its checkpoint covers */
 	struct fsb_stream_state *streams; /* what its checkpoint claims */
 	size_t n_streams;
+	uint8_t *cp_raw;       /* that checkpoint as received, until saved */
+	size_t cp_len;
 	struct reported said[REPORTED_MAX];
 	size_t n_said, next_said;
+	/* Its claim about a third origin beyond what that origin has signed,
+	 * judged at doubt_at + CLAIM_DOUBT_MS (0: none held). */
+	char doubt_origin[FSB_ORIGIN_MAX + 1];
+	uint64_t doubt_seq;
+	int64_t doubt_at;
 };
 
 /* A stream message waiting in the sequencer (the item's data). Kept small:
@@ -165,6 +182,8 @@ struct node {
 	int64_t mirror_saved_at;
 	int64_t outbox_checked_at;
 	int checkpoint_dirty;
+	int cp_unsaved;           /* peers' checkpoints (or what they retire) to save */
+	int64_t cp_saved_at;
 	int64_t checkpoint_due, checkpoint_sent_at;
 	int64_t append_error_said_at;
 	int64_t append_retry_at;  /* after a failed append, not before then */
@@ -174,6 +193,12 @@ struct node {
 	uint64_t unsaid;
 	uint64_t n_verified, n_amortized, n_refused_again;
 	uint64_t n_received, n_appended, n_duplicates, n_rejected, n_equivocations;
+	/* The exchange traffic: messages the broker delivered to this node
+	 * (any topic), and what it published (re-sends: in n->resend). */
+	uint64_t n_delivered, n_sent_stream, n_sent_checkpoints, n_sent_sync;
+	uint64_t rng;             /* xorshift state for jitter (node_jitter) */
+	uint64_t rate_mark, rate_last; /* n_received at rate_at, and in the second before */
+	int64_t rate_at;
 	char submit_filter[FSB_TOPIC_MAX], result_topic[FSB_TOPIC_MAX];
 };
 
@@ -199,8 +224,10 @@ int node_publish(struct node *n, int conn, const char *topic, const void *data, 
  * exchange has room for one more. */
 uint64_t node_window(const struct node *n, int conn);
 int node_room(struct node *n);
-/* A checkpoint is due, debounced. */
+/* A checkpoint is due: debounced, spaced by the number of peers, jittered. */
 void node_want_checkpoint(struct node *n);
+/* A pseudo-random number in [0, max) (0 when max <= 0), for jitter. */
+int64_t node_jitter(struct node *n, int64_t max);
 
 /* ---- node_receive.c ---- */
 
@@ -226,10 +253,17 @@ void node_publish_checkpoint(struct node *n);
  * when `create`. */
 struct peer *node_peer_of(struct node *n, const char *origin, int create);
 void node_on_checkpoint(struct node *n, struct fsb_control *c, struct event *e);
+/* Saves the peers' checkpoints that came since the last save, and retires
+ * the outbox they acknowledge, in one transaction, every CHECKPOINT_SAVE_MS
+ * (or now, with force). */
+void node_save_checkpoints(struct node *n, int64_t now, int force);
 void node_on_sync_request(struct node *n, const struct fsb_control *c, int64_t now);
 /* Asks for the gaps that did not fill in time, and re-sends what is due. */
 void node_check_gaps(struct node *n, int64_t now);
 void node_run_resends(struct node *n, int64_t now);
+/* Says ANOMALY for peers' claims about a third origin that it has not
+ * caught up with in CLAIM_DOUBT_MS. */
+void node_check_claims(struct node *n, int64_t now);
 
 /* ---- node_mirror.c ---- */
 

@@ -52,6 +52,7 @@ void node_publish_outbox(struct node *n)
 			if (fsb_topic_stream(topic, n->origin, e.kind, e.category[0] ? e.category : "other") &&
 			    node_publish(n, CONN_EXCHANGE, topic, e.envelope, e.envelope_len, 0, seqs[i]) == 0) {
 				n->inflight++;
+				n->n_sent_stream++;
 				n->published_upto = seqs[i];
 				node_want_checkpoint(n); /* our own head moved */
 			} else {
@@ -63,6 +64,22 @@ void node_publish_outbox(struct node *n)
 	}
 }
 
+/* The newest seq of our own stream that has gone out on this connection,
+ * or before it (what is below the outbox went out and was retired): what
+ * our checkpoint may say exists. Saying the committed head instead would
+ * send every peer asking for what is still on its way. */
+static void own_published(struct node *n, struct fsb_head *own)
+{
+	uint64_t next;
+	size_t got = 0;
+	if (fsb_store_outbox(n->store, n->published_upto, &next, 1, &got) || got == 0 ||
+	    next > own->seq)
+		return; /* all of it went out: the head stands */
+	own->seq = next - 1;
+	if (own->seq && fsb_store_seq_hash(n->store, n->origin, own->seq, own->payload_hash))
+		own->seq = 0;
+}
+
 void node_publish_checkpoint(struct node *n)
 {
 	struct fsb_head *h;
@@ -70,17 +87,22 @@ void node_publish_checkpoint(struct node *n)
 	struct fsb_store_stats st;
 	if (fsb_store_heads(n->store, &h, &count) || fsb_store_stats(n->store, &st))
 		return;
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(h[i].origin, n->origin) == 0)
+			own_published(n, &h[i]);
 	struct fsb_control c = {.type = FSB_CONTROL_CHECKPOINT, .log_index = st.last_index};
 	snprintf(c.origin, sizeof c.origin, "%s", n->origin);
 	fsb_fmt_time(fsb_fmt_now_ms(), c.issued_at);
 	memcpy(c.log_head_hash, st.last_hash, FSB_HASH_LEN);
 	c.streams = calloc(count ? count : 1, sizeof *c.streams);
 	for (size_t i = 0; c.streams && i < count; i++) {
-		snprintf(c.streams[i].origin, sizeof c.streams[i].origin, "%s", h[i].origin);
-		c.streams[i].seq = h[i].seq;
-		memcpy(c.streams[i].payload_hash, h[i].payload_hash, FSB_HASH_LEN);
+		if (h[i].seq == 0)
+			continue; /* nothing of it out yet */
+		struct fsb_stream_state *s = &c.streams[c.n_streams++];
+		snprintf(s->origin, sizeof s->origin, "%s", h[i].origin);
+		s->seq = h[i].seq;
+		memcpy(s->payload_hash, h[i].payload_hash, FSB_HASH_LEN);
 	}
-	c.n_streams = c.streams ? count : 0;
 	free(h);
 	uint8_t *env;
 	size_t len;
@@ -90,6 +112,7 @@ void node_publish_checkpoint(struct node *n)
 		if (node_publish(n, CONN_EXCHANGE, topic, env, len, 1, 0) == 0) {
 			n->checkpoint_dirty = 0;
 			n->checkpoint_sent_at = fsb_fmt_now_ms();
+			n->n_sent_checkpoints++;
 		}
 		free(env);
 	}
@@ -113,6 +136,11 @@ struct peer *node_peer_of(struct node *n, const char *origin, int create)
 	memset(p, 0, sizeof *p);
 	snprintf(p->origin, sizeof p->origin, "%s", origin);
 	p->online = -1;
+	/* The more provinces, the longer a gap may last before this node
+	 * asks, and the more the nodes that miss one message spread their
+	 * requests. */
+	fsb_seq_set_gap_wait(n->seq, GAP_WAIT_MS + GAP_WAIT_PER_PEER_MS * (int64_t)n->n_peers,
+			     GAP_JITTER_PER_PEER_MS * (int64_t)n->n_peers);
 	return p;
 }
 
@@ -130,6 +158,14 @@ static int said_before(struct peer *p, const char *origin, uint64_t seq)
 	if (p->n_said < REPORTED_MAX)
 		p->n_said++;
 	return 0;
+}
+
+static void say_anomaly(struct node *n, const struct peer *p, const char *origin, uint64_t seq,
+			uint64_t signed_upto)
+{
+	node_say(n, "WARN", "ANOMALY: %s claims to hold %s:%llu, beyond what %s has signed (%llu); not acted on",
+	    p->origin, origin, (unsigned long long)seq,
+	    strcmp(origin, n->origin) == 0 ? "this node" : origin, (unsigned long long)signed_upto);
 }
 
 /* ---- synchronization -------------------------------------------------------------------- */
@@ -169,9 +205,11 @@ static int ask(struct node *n, const struct fsb_seq_ask *a, int64_t now)
 		return FSB_ENOMEM;
 	fsb_topic_sync(topic, n->origin, responder);
 	int rc = node_publish(n, CONN_EXCHANGE, topic, env, len, 0, 0);
-	if (rc == 0)
+	if (rc == 0) {
+		n->n_sent_sync++;
 		node_say(n, "INFO", "asked %s for %s:%llu..%llu", responder, a->origin,
 		    (unsigned long long)a->from, (unsigned long long)a->to);
+	}
 	free(env);
 	return rc;
 }
@@ -255,7 +293,8 @@ void node_run_resends(struct node *n, int64_t now)
 	}
 }
 
-static void retire_outbox(struct node *n)
+/* The seq of our stream every known peer's checkpoint covers (0: none). */
+static uint64_t retirable(const struct node *n)
 {
 	uint64_t upto = UINT64_MAX;
 	size_t known = 0;
@@ -265,8 +304,32 @@ static void retire_outbox(struct node *n)
 			if (n->peers[i].covers_own < upto)
 				upto = n->peers[i].covers_own;
 		}
-	if (known && upto && upto != UINT64_MAX)
-		fsb_store_outbox_retire(n->store, upto);
+	return known && upto != UINT64_MAX ? upto : 0;
+}
+
+void node_save_checkpoints(struct node *n, int64_t now, int force)
+{
+	if (!n->cp_unsaved || (!force && now - n->cp_saved_at < CHECKPOINT_SAVE_MS))
+		return;
+	struct fsb_checkpoint_in *in = calloc(n->n_peers ? n->n_peers : 1, sizeof *in);
+	size_t k = 0;
+	for (size_t i = 0; in && i < n->n_peers; i++) {
+		struct peer *p = &n->peers[i];
+		if (p->cp_raw)
+			in[k++] = (struct fsb_checkpoint_in){p->origin, p->checkpoint_at, p->cp_raw,
+							      p->cp_len};
+	}
+	n->cp_saved_at = now;
+	if (!in || fsb_store_put_checkpoints(n->store, in, k, retirable(n)) != 0) {
+		free(in);
+		return; /* tried again in CHECKPOINT_SAVE_MS; the store said why */
+	}
+	free(in);
+	for (size_t i = 0; i < n->n_peers; i++) {
+		free(n->peers[i].cp_raw);
+		n->peers[i].cp_raw = NULL;
+	}
+	n->cp_unsaved = 0;
 }
 
 /* Compares a peer's claim to hold origin:seq with hash against what this
@@ -313,7 +376,14 @@ void node_on_checkpoint(struct node *n, struct fsb_control *c, struct event *e)
 	struct peer *p = node_peer_of(n, c->origin, 1);
 	if (!p)
 		return;
-	fsb_store_put_checkpoint(n->store, c->origin, e->arrival_ms, e->payload, e->len);
+	uint8_t *raw = malloc(e->len ? e->len : 1);
+	if (raw) { /* kept at the next node_save_checkpoints */
+		memcpy(raw, e->payload, e->len);
+		free(p->cp_raw);
+		p->cp_raw = raw;
+		p->cp_len = e->len;
+		n->cp_unsaved = 1;
+	}
 	free(p->streams);
 	p->streams = c->streams;
 	p->n_streams = c->n_streams;
@@ -327,6 +397,7 @@ void node_on_checkpoint(struct node *n, struct fsb_control *c, struct event *e)
 	for (size_t i = 0; i < p->n_streams; i++) {
 		struct fsb_stream_state *st = &p->streams[i];
 		int mine = strcmp(st->origin, n->origin) == 0, its = strcmp(st->origin, p->origin) == 0;
+		fsb_resend_held(n->resend, p->origin, st->origin, st->seq);
 		uint64_t held = mine ? own : fsb_seq_held(n->seq, st->origin, head_hash);
 		if (st->seq <= held) {
 			if (!diverges(n, p, st, held, mine ? own_hash : head_hash) && mine)
@@ -337,12 +408,33 @@ void node_on_checkpoint(struct node *n, struct fsb_control *c, struct event *e)
 			fsb_seq_known(n->seq, st->origin, st->seq);
 			continue;
 		}
-		uint64_t signed_upto = mine ? own : fsb_seq_known_seq(n->seq, st->origin);
-		if (st->seq > signed_upto && !said_before(p, st->origin, 0))
-			node_say(n, "WARN", "ANOMALY: %s claims to hold %s:%llu, beyond what %s has signed (%llu); not acted on",
-			    p->origin, st->origin, (unsigned long long)st->seq,
-			    mine ? "this node" : st->origin, (unsigned long long)signed_upto);
+		if (mine) {
+			if (!said_before(p, st->origin, 0))
+				say_anomaly(n, p, st->origin, st->seq, own);
+		} else if (st->seq > fsb_seq_known_seq(n->seq, st->origin) && !p->doubt_at) {
+			/* Perhaps only news to this node (it was cut off, or the
+			 * origin's messages are on their way): judged later. */
+			node_copy(p->doubt_origin, sizeof p->doubt_origin, st->origin);
+			p->doubt_seq = st->seq;
+			p->doubt_at = e->arrival_ms;
+		}
 	}
-	retire_outbox(n);
+	n->cp_unsaved = 1; /* the outbox may retire */
+}
+
+/* Claims about a third origin's stream beyond what it has signed, held for
+ * CLAIM_DOUBT_MS: an anomaly if the origin has not said since that the seq
+ * exists. */
+void node_check_claims(struct node *n, int64_t now)
+{
+	for (size_t i = 0; i < n->n_peers; i++) {
+		struct peer *p = &n->peers[i];
+		if (!p->doubt_at || now - p->doubt_at < CLAIM_DOUBT_MS)
+			continue;
+		p->doubt_at = 0;
+		uint64_t known = fsb_seq_known_seq(n->seq, p->doubt_origin);
+		if (p->doubt_seq > known && !said_before(p, p->doubt_origin, 0))
+			say_anomaly(n, p, p->doubt_origin, p->doubt_seq, known);
+	}
 }
 

@@ -210,9 +210,6 @@ int fsb_store_stats(struct fsb_store *s, struct fsb_store_stats *st);
  * from seq `after` + 1 on, into seqs; *n receives the count. */
 int fsb_store_outbox(struct fsb_store *s, uint64_t after, uint64_t *seqs, size_t max, size_t *n);
 
-/* Retires every outbox entry up to and including seq (the log keeps them). */
-int fsb_store_outbox_retire(struct fsb_store *s, uint64_t seq);
-
 /* Records envelopes refused for an integrity reason, in one transaction:
  * their raw bytes (as received, at most FSB_REJECT_RAW_MAX of them), the
  * topic, the error code and a one-line reason. The table keeps within the
@@ -249,13 +246,23 @@ void fsb_reject_clear(struct fsb_reject *r);
 /* The newest rejects, most recent first, at most max; *n receives the count. */
 int fsb_store_rejects(struct fsb_store *s, struct fsb_reject *out, size_t max, size_t *n);
 
-/* Keeps a peer's checkpoint envelope: the latest per peer for quick
- * reading, and as evidence one every FSB_STORE_CP_KEEP_MS per peer at most
- * (a peer publishes one after every commit; what it claims is cumulative),
- * so that a peer cannot fill the disk with them. */
+/* Keeps peers' checkpoint envelopes, and retires the outbox up to
+ * retire_upto (0: nothing), in one transaction: a node gathers what its
+ * peers' checkpoints changed and writes it once a second, not once a
+ * checkpoint (at 34 provinces that is a commit, and its syncs, saved for
+ * every one of hundreds of checkpoints a second). Of each peer, the latest
+ * is kept for quick reading, and as evidence one every FSB_STORE_CP_KEEP_MS
+ * at most (what a checkpoint claims is cumulative), so that a peer cannot
+ * fill the disk with them. FSB_EINVAL when a peer is not an origin slug. */
 #define FSB_STORE_CP_KEEP_MS (60 * 1000)
-int fsb_store_put_checkpoint(struct fsb_store *s, const char *peer, int64_t arrival_ms,
-			     const uint8_t *envelope, size_t len);
+struct fsb_checkpoint_in {
+	const char *peer;
+	int64_t arrival_ms;
+	const uint8_t *envelope;
+	size_t len;
+};
+int fsb_store_put_checkpoints(struct fsb_store *s, const struct fsb_checkpoint_in *cps, size_t n,
+			      uint64_t retire_upto);
 
 /* The latest checkpoint of peer, malloc'd into *envelope; FSB_ENOTFOUND. */
 int fsb_store_get_checkpoint(struct fsb_store *s, const char *peer, uint8_t **envelope,

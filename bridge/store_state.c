@@ -49,11 +49,6 @@ static int retire_body(struct fsb_store *s, MDB_txn *txn, void *arg)
 	return rc && rc != MDB_NOTFOUND ? store_fail(s, rc, "cannot retire from the outbox") : 0;
 }
 
-int fsb_store_outbox_retire(struct fsb_store *s, uint64_t seq)
-{
-	return store_write_txn(s, retire_body, &seq);
-}
-
 /* ---- rejects ------------------------------------------------------------------------ */
 
 static int put_meta_u64(struct fsb_store *s, MDB_txn *txn, const char *name, uint64_t x)
@@ -194,13 +189,6 @@ int fsb_store_rejects(struct fsb_store *s, struct fsb_reject *out, size_t max, s
 
 /* ---- peer checkpoints ------------------------------------------------------------ */
 
-struct cp_ctx {
-	const char *peer;
-	int64_t arrival;
-	const uint8_t *env;
-	size_t len;
-};
-
 /* When the newest checkpoint of peer in cp_all arrived; INT64_MIN when
  * none is kept. */
 static int64_t cp_newest(struct fsb_store *s, MDB_txn *txn, const uint8_t *prefix, size_t plen)
@@ -221,9 +209,8 @@ static int64_t cp_newest(struct fsb_store *s, MDB_txn *txn, const uint8_t *prefi
 	return when;
 }
 
-static int cp_body(struct fsb_store *s, MDB_txn *txn, void *arg)
+static int cp_put(struct fsb_store *s, MDB_txn *txn, const struct fsb_checkpoint_in *a)
 {
-	struct cp_ctx *a = arg;
 	size_t plen = strlen(a->peer);
 	uint8_t key[FSB_ORIGIN_MAX + 1 + 8 + 8], h[FSB_HASH_LEN];
 	memcpy(key, a->peer, plen);
@@ -231,31 +218,49 @@ static int cp_body(struct fsb_store *s, MDB_txn *txn, void *arg)
 	MDB_val k, v;
 	int rc;
 	int64_t newest = cp_newest(s, txn, key, plen + 1);
-	if (newest == INT64_MIN || a->arrival - newest >= FSB_STORE_CP_KEEP_MS) {
-		put64(key + plen + 1, (uint64_t)a->arrival);
-		fsb_sign_sha256(a->env, a->len, h);
+	if (newest == INT64_MIN || a->arrival_ms - newest >= FSB_STORE_CP_KEEP_MS) {
+		put64(key + plen + 1, (uint64_t)a->arrival_ms);
+		fsb_sign_sha256(a->envelope, a->len, h);
 		memcpy(key + plen + 9, h, 8);
 		k = val(key, plen + 17);
 		v.mv_size = a->len;
 		if ((rc = mdb_put(txn, s->dbi[DB_CP_ALL], &k, &v, MDB_RESERVE)))
 			return store_fail(s, rc, "cannot keep a checkpoint");
-		memcpy(v.mv_data, a->env, a->len);
+		memcpy(v.mv_data, a->envelope, a->len);
 	}
 	k = val(a->peer, plen);
 	v.mv_size = 8 + a->len;
 	if ((rc = mdb_put(txn, s->dbi[DB_CP_LAST], &k, &v, MDB_RESERVE)))
 		return store_fail(s, rc, "cannot keep a checkpoint");
-	put64(v.mv_data, (uint64_t)a->arrival);
-	memcpy((uint8_t *)v.mv_data + 8, a->env, a->len);
+	put64(v.mv_data, (uint64_t)a->arrival_ms);
+	memcpy((uint8_t *)v.mv_data + 8, a->envelope, a->len);
 	return 0;
 }
 
-int fsb_store_put_checkpoint(struct fsb_store *s, const char *peer, int64_t arrival_ms,
-			     const uint8_t *envelope, size_t len)
+struct cp_ctx {
+	const struct fsb_checkpoint_in *cps;
+	size_t n;
+	uint64_t retire_upto;
+};
+
+static int cp_body(struct fsb_store *s, MDB_txn *txn, void *arg)
 {
-	if (fsb_fmt_slug(peer))
-		return FSB_EINVAL;
-	struct cp_ctx a = {peer, arrival_ms, envelope, len};
+	struct cp_ctx *a = arg;
+	int rc = 0;
+	for (size_t i = 0; i < a->n && rc == 0; i++)
+		rc = cp_put(s, txn, &a->cps[i]);
+	if (rc == 0 && a->retire_upto)
+		rc = retire_body(s, txn, &a->retire_upto);
+	return rc;
+}
+
+int fsb_store_put_checkpoints(struct fsb_store *s, const struct fsb_checkpoint_in *cps, size_t n,
+			      uint64_t retire_upto)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fsb_fmt_slug(cps[i].peer))
+			return FSB_EINVAL;
+	struct cp_ctx a = {cps, n, retire_upto};
 	return store_write_txn(s, cp_body, &a);
 }
 

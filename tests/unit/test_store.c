@@ -138,6 +138,14 @@ static uint64_t walk_count(struct fsb_store *st)
 	return n;
 }
 
+/* One peer's checkpoint, as the node saves them (with nothing retired). */
+static int put_cp(struct fsb_store *st, const char *peer, int64_t when, const uint8_t *env,
+		  size_t len)
+{
+	struct fsb_checkpoint_in c = {peer, when, env, len};
+	return fsb_store_put_checkpoints(st, &c, 1, 0);
+}
+
 Test(store, own_appends_are_sequenced_and_linked)
 {
 	char dir[64];
@@ -191,11 +199,31 @@ Test(store, own_appends_are_sequenced_and_linked)
 	uint64_t seqs[10];
 	cr_assert_eq(fsb_store_outbox(st, 0, seqs, 10, &n), 0);
 	cr_expect_eq(n, 5);
-	cr_assert_eq(fsb_store_outbox_retire(st, 3), 0);
+	cr_assert_eq(fsb_store_put_checkpoints(st, NULL, 0, 3), 0);
 	cr_assert_eq(fsb_store_outbox(st, 0, seqs, 10, &n), 0);
 	cr_expect_eq(n, 2);
 	cr_expect_eq(seqs[0], 4);
 	cr_expect_eq(walk_count(st), 5); /* the log keeps retired entries */
+	/* Two peers' checkpoints and what they retire, in one transaction. */
+	struct fsb_checkpoint_in two[2] = {{"cantho", 7, (const uint8_t *)"ct", 2},
+					   {"angiang", 8, (const uint8_t *)"ag!", 3}};
+	cr_assert_eq(fsb_store_put_checkpoints(st, two, 2, 4), 0);
+	cr_assert_eq(fsb_store_outbox(st, 0, seqs, 10, &n), 0);
+	cr_expect_eq(n, 1);
+	cr_expect_eq(seqs[0], 5);
+	uint8_t *env;
+	size_t len;
+	int64_t when;
+	cr_assert_eq(fsb_store_get_checkpoint(st, "angiang", &env, &len, &when), 0);
+	cr_expect(len == 3 && when == 8 && memcmp(env, "ag!", 3) == 0);
+	free(env);
+	cr_assert_eq(fsb_store_get_checkpoint(st, "cantho", &env, &len, &when), 0);
+	cr_expect(len == 2 && when == 7);
+	free(env);
+	two[1].peer = "An Giang";
+	cr_expect_eq(fsb_store_put_checkpoints(st, two, 2, 5), FSB_EINVAL, "nothing is kept");
+	cr_assert_eq(fsb_store_outbox(st, 0, seqs, 10, &n), 0);
+	cr_expect_eq(n, 1);
 	sealer_free(s);
 	fsb_store_close(st);
 	th_rmtree(dir);
@@ -502,16 +530,16 @@ Test(store, rejects_and_checkpoints)
 	size_t len;
 	int64_t when;
 	cr_expect_eq(fsb_store_get_checkpoint(st, "longan", &env, &len, &when), FSB_ENOTFOUND);
-	cr_assert_eq(fsb_store_put_checkpoint(st, "longan", 5, (const uint8_t *)"one", 3), 0);
-	cr_assert_eq(fsb_store_put_checkpoint(st, "longan", 9, (const uint8_t *)"two!", 4), 0);
+	cr_assert_eq(put_cp(st, "longan", 5, (const uint8_t *)"one", 3), 0);
+	cr_assert_eq(put_cp(st, "longan", 9, (const uint8_t *)"two!", 4), 0);
 	cr_assert_eq(fsb_store_get_checkpoint(st, "longan", &env, &len, &when), 0);
 	cr_expect_eq(len, 4);
 	cr_expect_eq(when, 9);
 	cr_expect_arr_eq(env, "two!", 4);
 	free(env);
-	cr_expect_eq(fsb_store_put_checkpoint(st, "Long An", 9, (const uint8_t *)"x", 1), FSB_EINVAL);
+	cr_expect_eq(put_cp(st, "Long An", 9, (const uint8_t *)"x", 1), FSB_EINVAL);
 	/* A minute later, another is kept as evidence beside the first. */
-	cr_assert_eq(fsb_store_put_checkpoint(st, "longan", 5 + FSB_STORE_CP_KEEP_MS,
+	cr_assert_eq(put_cp(st, "longan", 5 + FSB_STORE_CP_KEEP_MS,
 					      (const uint8_t *)"three", 5), 0);
 	cr_assert_eq(fsb_store_get_checkpoint(st, "longan", &env, &len, &when), 0);
 	cr_expect_eq(when, 5 + FSB_STORE_CP_KEEP_MS);
