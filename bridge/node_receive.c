@@ -215,6 +215,7 @@ static void offer(struct node *n, struct pending *p)
 void node_on_stream_message(struct node *n, const struct fsb_topic *t, struct event *e)
 {
 	n->n_received++;
+	n->received_at = e->arrival_ms;
 	if (t->type == FSB_TOPIC_RESEND && strcmp(t->requester, n->origin) != 0)
 		return; /* a re-send for another node (a broker that ignored our filters) */
 	if (already_seen(n, e)) {
@@ -352,7 +353,7 @@ static void append_failed(struct node *n, size_t k)
 
 /* Whether the node is busy: messages come in fast (BUSY_PER_S or more in
  * the last second), or from several origins at once. Then runs are held up
- * to HOLD_MS to grow, each costing one signature check however long (at 34
+ * to HOLD_MS + HOLD_PER_PEER_MS x peers to grow, each costing one signature check however long (at 34
  * provinces the checks are what the node spends its time on); a lone
  * stream, or a trickle, is appended at once. */
 static int busy(struct node *n, int64_t now)
@@ -393,11 +394,14 @@ void node_flush(struct node *n)
 		goto out;
 	const char *origin;
 	int64_t now = fsb_fmt_now_ms();
-	int hold = busy(n, now) && !fsb_seq_pressed(n->seq);
+	/* Holding helps only while messages flow: once none came for
+	 * HOLD_QUIET_MS the runs are as long as they will get. */
+	int hold = busy(n, now) && !fsb_seq_pressed(n->seq) && now - n->received_at < HOLD_QUIET_MS;
+	int64_t hold_ms = HOLD_MS + HOLD_PER_PEER_MS * (int64_t)n->n_peers;
 	for (size_t i = 0; k < cap && (origin = fsb_seq_origin(n->seq, i)); i++) {
 		int64_t oldest;
 		size_t run = fsb_seq_run(n->seq, origin, &oldest);
-		if (hold && run < HOLD_RUN && now - oldest < HOLD_MS)
+		if (hold && run < HOLD_RUN && now - oldest < hold_ms)
 			continue; /* let the run grow: one signature check for all of it */
 		k += fsb_seq_take(n->seq, origin, items + k, cap - k);
 	}

@@ -55,7 +55,10 @@
 #define FLUSH_MAX 4096          /* messages appended in one transaction, at most */
 #define BUSY_PER_S 200          /* messages a second from which the node is busy: */
 #define HOLD_MS 1000            /* ... a stream's run waits up to this long to grow, */
+#define HOLD_PER_PEER_MS 50     /* ... and this much more per peer (the more provinces,
+				 * the more streams share the checks), */
 #define HOLD_RUN 64             /* ... or to this length, before it is checked */
+#define HOLD_QUIET_MS 150       /* ... unless no message came for this long */
 #define APPEND_RETRY_MS 250     /* after a failed append, the next try */
 #define CONFLICTS_MAX 16        /* second messages for one seq, kept to show the store */
 #define REPORTED_MAX 32         /* divergences and anomalies said once per peer */
@@ -199,6 +202,7 @@ struct node {
 	uint64_t rng;             /* xorshift state for jitter (node_jitter) */
 	uint64_t rate_mark, rate_last; /* n_received at rate_at, and in the second before */
 	int64_t rate_at;
+	int64_t received_at;      /* when the last stream message arrived */
 	char submit_filter[FSB_TOPIC_MAX], result_topic[FSB_TOPIC_MAX];
 };
 

@@ -1,7 +1,7 @@
 /* transport.c - MQTT over Paho's asynchronous C client.
  *
  * Connection handling is split between Paho and the caller. Once a
- * connection has been made, Paho reconnects by itself (1 to 16 s backoff)
+ * connection has been made, Paho reconnects by itself (1 to 8 s backoff)
  * and every reconnection is reported as CONNECTED. A first connection that
  * fails is reported as CONNECT_FAILED and the caller retries: Paho does not
  * retry a connect that never succeeded. In the automatic mode, a broker
@@ -398,7 +398,7 @@ int fsb_transport_connect(struct fsb_transport *m)
 	co.connectTimeout = 10;
 	co.automaticReconnect = 1;
 	co.minRetryInterval = 1;
-	co.maxRetryInterval = 16;
+	co.maxRetryInterval = 8;
 	co.context = m;
 	MQTTProperties props = MQTTProperties_initializer;
 	if (v5) {
