@@ -17,6 +17,9 @@
 #                                 broker (localhost, 127.0.0.1, ::1)
 #   {origin}-client.crt           TLS client certificates, CN = origin
 #                                 (clientAuth only: never a message signer)
+#   bridge-client.crt             TLS client certificate of a federating
+#                                 Mosquitto bridge, CN = mosquitto-bridge
+#                                 (config/mosquitto/bridge.conf)
 #   longan-revoked.crt            a signing certificate for longan, valid from
 #                                 2024, revoked (now) in ca.crl
 #   cantho-expired.crt            a signing certificate for cantho valid only
@@ -116,6 +119,9 @@ subjectAltName = DNS:$origin"
 keyUsage = critical, digitalSignature
 extendedKeyUsage = clientAuth"
 done
+issue bridge-client mosquitto-bridge "basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth"
 issue broker localhost "basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
