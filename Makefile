@@ -211,14 +211,16 @@ test-attacks: deps
 SCALE_SRC := $(wildcard tests/scale/*.c) tests/integration/harness.c tests/unit/helpers.c
 SCALE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(SCALE_SRC))
 SCALE_BIN := $(BUILD)/tests/scale_tests
-SCALE_PACKAGES := rabbitmq-server
+SCALE_PACKAGES := rabbitmq-server socat
+# The provinces of the many-province tests, each certified by the scale run's PKI.
+SCALE_ORIGINS = $(shell cat tests/scale/provinces.txt)
 
 $(SCALE_BIN): $(SCALE_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)
 
 scale-run: $(BIN) $(SCALE_BIN)
-	@certs/make-demo-pki.sh $(TEST_PKI) >/dev/null
+	@ORIGINS="$(SCALE_ORIGINS)" certs/make-demo-pki.sh $(TEST_PKI) >/dev/null
 	@certs/make-demo-pki.sh $(TEST_PKI)-other "fsbridge untrusted test CA" >/dev/null
 	@$(SCALE_BIN) --jobs=1
 
@@ -275,11 +277,15 @@ $(BUILD)/bench/benchtool: $(BUILD)/tests/bench/benchtool.o $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-bench-run: $(BIN) $(BENCH_TOOLS)
-	@tests/bench/bench.sh $(BIN) $(BUILD)/bench
+# The many-province rows come from the Mosquitto cases of the scale suite,
+# on the PKI it needs.
+bench-run: $(BIN) $(BENCH_TOOLS) $(SCALE_BIN)
+	@ORIGINS="$(SCALE_ORIGINS)" certs/make-demo-pki.sh $(TEST_PKI) >/dev/null
+	@tests/bench/bench.sh $(BIN) $(BUILD)/bench $(SCALE_BIN)
 
-# gnuplot draws the results as a PNG; only the benchmarks use it.
-BENCH_PACKAGES := gnuplot-nox
+# gnuplot draws the results as a PNG; socat relays the cut provinces of the
+# scale cases.
+BENCH_PACKAGES := gnuplot-nox socat
 
 bench: deps
 	$(call install_debs,$(BENCH_PACKAGES))

@@ -19,7 +19,7 @@
 #include "format.h"
 #include "store.h"
 
-static pid_t started[64];
+static pid_t started[256];
 static int n_started;
 
 void h_sleep_ms(int ms)
@@ -28,7 +28,7 @@ void h_sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-static int free_port(void)
+int h_free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -39,7 +39,7 @@ static int free_port(void)
 	return ntohs(a.sin_port);
 }
 
-static int port_open(int port)
+int h_port_open(int port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
@@ -62,7 +62,7 @@ static pid_t spawn(char *const argv[], const char *log)
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	if (n_started < 64)
+	if (n_started < 256)
 		started[n_started++] = pid;
 	return pid;
 }
@@ -115,11 +115,11 @@ void hb_start(struct broker *b, int persistence)
 	if (!b->dir[0])
 		th_tmpdir(b->dir);
 	if (!b->port)
-		b->port = free_port();
+		b->port = h_free_port();
 	if (!b->tls_port && !b->plain)
-		b->tls_port = free_port();
+		b->tls_port = h_free_port();
 	if (b->want_open && !b->open_port)
-		b->open_port = free_port();
+		b->open_port = h_free_port();
 	const char *pki = b->pki[0] ? b->pki : PKI;
 	b->persistence = persistence;
 	char conf[128], log[128], listeners[1600];
@@ -148,9 +148,9 @@ void hb_start(struct broker *b, int persistence)
 	char *argv[] = {"mosquitto", "-c", conf, NULL};
 	b->pid = spawn(argv, log);
 	int probe = b->plain ? b->port : b->tls_port;
-	for (int i = 0; i < 300 && !port_open(probe); i++)
+	for (int i = 0; i < 300 && !h_port_open(probe); i++)
 		h_sleep_ms(10);
-	cr_assert(port_open(probe), "mosquitto did not start on port %d (see %s)", probe, log);
+	cr_assert(h_port_open(probe), "mosquitto did not start on port %d (see %s)", probe, log);
 }
 
 const char *hb_exchange_opts(const struct broker *b, const char *origin, char buf[512])
@@ -166,6 +166,8 @@ const char *hb_exchange_opts(const struct broker *b, const char *origin, char bu
 static int stop_pid(pid_t pid, int sig)
 {
 	int status = -1;
+	if (pid <= 0)
+		return -1; /* never started: kill(0) would signal our own group */
 	kill(pid, sig);
 	for (int i = 0; i < 1000; i++) {
 		if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -183,7 +185,7 @@ static int stop_pid(pid_t pid, int sig)
 void hb_stop(struct broker *b)
 {
 	stop_pid(b->pid, SIGTERM);
-	for (int i = 0; i < 200 && port_open(b->plain ? b->port : b->tls_port); i++)
+	for (int i = 0; i < 200 && h_port_open(b->plain ? b->port : b->tls_port); i++)
 		h_sleep_ms(10);
 }
 
@@ -194,23 +196,47 @@ void hb_kill(struct broker *b)
 
 #define RABBIT_START_MS 90000 /* a cold Erlang VM with the MQTT plugin: ~10 s here */
 
-void hr_start(struct broker *b)
+/* The provinces with a user on the test RabbitMQ (its definitions). */
+#define RABBIT_ORIGINS "longan cantho angiang"
+
+/* Starts a RabbitMQ node in b->dir, as the shipped configuration
+ * (config/rabbitmq/) says, with the test's ports, PKI and definitions:
+ * MQTT over TLS on b->tls_port, epmd on b->epmd_port (both set by the
+ * caller); with `peer`, a cluster of b and peer (classic_config). Waits
+ * for MQTT. */
+static void hr_launch(struct broker *b, const struct broker *peer)
 {
-	memset(b, 0, sizeof *b);
-	th_tmpdir(b->dir);
-	b->rabbit = b->plain = 1;
-	b->port = free_port();
-	b->epmd_port = free_port();
-	int amqp = free_port(), dist = free_port();
-	char path[160], text[1024], log[160];
+	b->rabbit = 1;
+	int dist = h_free_port();
+	char path[160], log[160], line[512], out[600], *p;
 	snprintf(path, sizeof path, "%s/enabled_plugins", b->dir);
-	th_write(path, "[rabbitmq_mqtt].\n", strlen("[rabbitmq_mqtt].\n"));
+	cr_assert_eq(th_sh("cp %s/config/rabbitmq/enabled_plugins %s", FSB_TOP_DIR, path), 0);
+	cr_assert_eq(th_sh("%s/config/rabbitmq/make-definitions.sh %s >%s/definitions.json",
+			   FSB_TOP_DIR, RABBIT_ORIGINS, b->dir), 0, "make-definitions.sh");
+	FILE *in = fopen(FSB_TOP_DIR "/config/rabbitmq/rabbitmq.conf", "r");
 	snprintf(path, sizeof path, "%s/rabbitmq.conf", b->dir);
-	snprintf(text, sizeof text,
-		 "listeners.tcp.1 = 127.0.0.1:%d\nmqtt.listeners.tcp.1 = 127.0.0.1:%d\n"
-		 "mqtt.allow_anonymous = true\nloopback_users = none\nlog.console = false\n",
-		 amqp, b->port);
-	th_write(path, text, strlen(text));
+	FILE *conf = fopen(path, "w");
+	cr_assert(in && conf, "config/rabbitmq/rabbitmq.conf");
+	while (fgets(line, sizeof line, in)) {
+		if (strncmp(line, "mqtt.listeners.ssl.default", 26) == 0)
+			snprintf(out, sizeof out, "mqtt.listeners.ssl.default = 127.0.0.1:%d\n", b->tls_port);
+		else if ((p = strstr(line, "/etc/fsbridge/pki/")))
+			snprintf(out, sizeof out, "%.*s%s/%s", (int)(p - line), line, PKI,
+				 p + strlen("/etc/fsbridge/pki/"));
+		else if ((p = strstr(line, "/etc/fsbridge/rabbitmq/")))
+			snprintf(out, sizeof out, "%.*s%s/%s", (int)(p - line), line, b->dir,
+				 p + strlen("/etc/fsbridge/rabbitmq/"));
+		else if (strncmp(line, "cluster_formation.", 18) == 0 && !peer)
+			continue; /* a node of its own */
+		else if ((p = strstr(line, "rabbit@exchange-")))
+			snprintf(out, sizeof out, "%.*sfsbt%d@localhost\n", (int)(p - line), line,
+				 p[16] == '1' ? (peer ? peer : b)->tls_port : b->tls_port);
+		else
+			snprintf(out, sizeof out, "%s", line);
+		fputs(out, conf);
+	}
+	fclose(in);
+	fclose(conf);
 	snprintf(log, sizeof log, "%s/rabbitmq.out", b->dir);
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
@@ -237,7 +263,7 @@ void hr_start(struct broker *b)
 			snprintf(env[n], sizeof env[n], "%s=%s%s", names[i], b->dir, leaves[i]);
 			envp[n] = env[n];
 		}
-		snprintf(env[n], sizeof env[n], "RABBITMQ_NODENAME=fsbt%d@localhost", b->port);
+		snprintf(env[n], sizeof env[n], "RABBITMQ_NODENAME=fsbt%d@localhost", b->tls_port);
 		envp[n] = env[n], n++;
 		snprintf(env[n], sizeof env[n], "RABBITMQ_DIST_PORT=%d", dist);
 		envp[n] = env[n], n++;
@@ -253,10 +279,46 @@ void hr_start(struct broker *b)
 	}
 	setpgid(pid, pid);
 	b->pid = pid;
-	for (int i = 0; i < RABBIT_START_MS / 50 && !port_open(b->port); i++)
+	for (int i = 0; i < RABBIT_START_MS / 50 && !h_port_open(b->tls_port); i++)
 		h_sleep_ms(50);
-	cr_assert(port_open(b->port), "RabbitMQ did not start its MQTT listener on port %d (see %s)",
-		  b->port, log);
+	cr_assert(h_port_open(b->tls_port), "RabbitMQ did not start its MQTT listener on port %d (see %s)",
+		  b->tls_port, log);
+}
+
+void hr_start(struct broker *b)
+{
+	memset(b, 0, sizeof *b);
+	th_tmpdir(b->dir);
+	b->tls_port = h_free_port();
+	b->epmd_port = h_free_port();
+	hr_launch(b, NULL);
+}
+
+/* rabbitmqctl on node b, as this user with b's HOME (its Erlang cookie); not
+ * /usr/sbin/rabbitmqctl, which runs as the rabbitmq user and its cookie. */
+static int hr_ctl(const struct broker *b, const char *args)
+{
+	return th_sh("HOME=%s ERL_EPMD_PORT=%d ERL_EPMD_ADDRESS=127.0.0.1 /usr/lib/rabbitmq/bin/rabbitmqctl "
+		     "-n fsbt%d@localhost %s >>%s/rabbitmqctl.out 2>&1",
+		     b->dir, b->epmd_port, b->tls_port, args, b->dir);
+}
+
+void hr_start_cluster(struct broker *a, struct broker *b)
+{
+	memset(a, 0, sizeof *a);
+	memset(b, 0, sizeof *b);
+	th_tmpdir(a->dir);
+	th_tmpdir(b->dir);
+	a->tls_port = h_free_port();
+	b->tls_port = h_free_port();
+	a->epmd_port = b->epmd_port = h_free_port(); /* one epmd, where each finds the other */
+	hr_launch(a, b);
+	/* One Erlang cookie for both, or they refuse each other. */
+	cr_assert_eq(th_sh("cp -p %s/.erlang.cookie %s/", a->dir, b->dir), 0,
+		     "no Erlang cookie in %s", a->dir);
+	hr_launch(b, a);
+	cr_assert_eq(hr_ctl(a, "await_online_nodes 2 --timeout 60"), 0,
+		     "the cluster did not form (see %s/rabbitmqctl.out)", a->dir);
 }
 
 void hr_stop(const struct broker *b)
@@ -302,7 +364,8 @@ void hn_init_with(struct node *n, const char *dir, const char *origin, const str
 		 "[trust]\nca = %s/ca.crt\ncrl = %s/ca.crl\n"
 		 "[exchange]\n%sclient_id = %s-bridge\n"
 		 "[local]\nuri = tcp://127.0.0.1:%d\nroot = %s/foodsafety\n%s",
-		 origin, origin, pki, key, pki, key, pki, pki, exchange, origin, b->port, origin, extra);
+		 origin, origin, pki, key, pki, key, pki, pki, exchange, origin,
+		 b->local_port ? b->local_port : b->port, origin, extra);
 	th_write(n->conf, text, strlen(text));
 }
 
@@ -448,11 +511,13 @@ int hn_wait_log(const struct node *n, const char *what, int timeout_ms)
 	return 0;
 }
 
-int hn_submit(const struct node *n, int count, const char *prefix)
+/* Writes count copies of the R3 example (reference "PREFIX-i") as JSON
+ * lines into DATA.jsonl; returns the path in path. */
+static void write_submission(const struct node *n, int count, const char *prefix, char path[300])
 {
-	char path[300];
-	snprintf(path, sizeof path, "%s.jsonl", n->data);
+	snprintf(path, 300, "%s.jsonl", n->data);
 	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "cannot write %s", path);
 	char *text = th_read(EXAMPLES_DIR "/recall-rice-labelling-class3-longan.json", NULL);
 	/* one line: newlines out */
 	for (char *p = text; *p; p++)
@@ -466,5 +531,89 @@ int hn_submit(const struct node *n, int count, const char *prefix)
 	}
 	fclose(f);
 	free(text);
+}
+
+int hn_submit(const struct node *n, int count, const char *prefix)
+{
+	char path[300];
+	write_submission(n, count, prefix, path);
 	return th_sh("%s submit -c %s --jsonl %s >/dev/null", FSB_BIN, n->conf, path);
+}
+
+int hn_submit_all(const struct node *nodes, size_t n, int count, const char *prefix)
+{
+	pid_t pids[256];
+	cr_assert_leq(n, 256);
+	for (size_t i = 0; i < n; i++) {
+		char path[300], mine[64];
+		snprintf(mine, sizeof mine, "%.20s-%.32s", prefix, nodes[i].origin);
+		write_submission(&nodes[i], count, mine, path);
+		pids[i] = fork();
+		cr_assert_geq(pids[i], 0);
+		if (pids[i] == 0) {
+			int fd = open("/dev/null", O_WRONLY);
+			if (fd >= 0)
+				dup2(fd, 1);
+			execl(FSB_BIN, FSB_BIN, "submit", "-c", nodes[i].conf, "--jsonl", path, (char *)NULL);
+			_exit(127);
+		}
+	}
+	int failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		int status;
+		if (waitpid(pids[i], &status, 0) != pids[i] || !WIFEXITED(status) || WEXITSTATUS(status))
+			failed++;
+	}
+	return failed;
+}
+
+void hn_audit_all_ok(const struct node *nodes, size_t n)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t at_once = cores > 0 ? (size_t)cores : 1, started_upto = 0, done = 0;
+	pid_t pids[256];
+	cr_assert_leq(n, 256);
+	while (done < n) {
+		while (started_upto < n && started_upto - done < at_once) {
+			const struct node *o = &nodes[started_upto];
+			char out[260];
+			snprintf(out, sizeof out, "%s.audit", o->log);
+			pid_t pid = fork();
+			cr_assert_geq(pid, 0);
+			if (pid == 0) {
+				int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+				if (fd >= 0) {
+					dup2(fd, 1);
+					dup2(fd, 2);
+				}
+				execl(FSB_BIN, FSB_BIN, "audit", "verify", "-c", o->conf, "--full",
+				      (char *)NULL);
+				_exit(127);
+			}
+			pids[started_upto++] = pid;
+		}
+		int status;
+		pid_t pid = waitpid(-1, &status, 0);
+		for (size_t i = 0; i < started_upto; i++)
+			if (pids[i] == pid) {
+				cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+					  "audit verify --full of %s failed (see %s.audit)", nodes[i].origin,
+					  nodes[i].log);
+				pids[i] = 0;
+				done++;
+			}
+	}
+}
+
+long long hb_sys(const struct broker *b, const char *topic)
+{
+	char cmd[300], line[64] = "";
+	snprintf(cmd, sizeof cmd, "mosquitto_sub -h 127.0.0.1 -p %d -t '%s' -C 1 -W 5 2>/dev/null",
+		 b->open_port, topic);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	char *got = fgets(line, sizeof line, p);
+	pclose(p);
+	return got ? atoll(line) : -1;
 }

@@ -24,7 +24,9 @@ struct broker {
 	int want_open;   /* also a listener with no ACL and no authentication */
 	int open_port;   /* ... on this port */
 	char pki[160];   /* the PKI of the TLS listener; the test PKI when empty */
-	int rabbit;      /* a RabbitMQ node (hr_start), plain MQTT on `port` */
+	int local_port;  /* the agencies' local side on another broker's plain
+			  * listener (0: on this one's `port`) */
+	int rabbit;      /* a RabbitMQ node (hr_start), MQTT over TLS on `tls_port` */
 	int epmd_port;   /* ... with its own epmd */
 };
 
@@ -46,12 +48,22 @@ struct node {
 void hb_start(struct broker *b, int persistence);
 void hb_stop(struct broker *b);   /* SIGTERM, wait */
 void hb_kill(struct broker *b);   /* SIGKILL, wait */
+/* A number the broker publishes under $SYS (sys_interval set in b->extra),
+ * read on its open listener (b->want_open); -1 when none came in 5 s. */
+long long hb_sys(const struct broker *b, const char *topic);
 
 /* Starts a RabbitMQ node (Debian's rabbitmq-server with its MQTT plugin,
- * MQTT 3.1.1 only) as b, on free loopback ports of its own (MQTT, AMQP,
+ * MQTT 3.1.1 only) as b, configured as config/rabbitmq/ ships it (MQTT over
+ * TLS only, on b->tls_port; users longan, cantho and angiang from their
+ * client certificates), on free loopback ports of its own (MQTT,
  * distribution, epmd), in its own directory; waits until MQTT accepts
- * connections. b->plain and b->port then work as for Mosquitto. */
+ * connections. It has no plain listener: set b->local_port for the nodes'
+ * local side. */
 void hr_start(struct broker *b);
+/* A 2-member RabbitMQ cluster, each as hr_start() makes one, found by each
+ * other through the shipped classic_config peer discovery (one epmd, one
+ * Erlang cookie); waits until both are members. Stop b before a. */
+void hr_start_cluster(struct broker *a, struct broker *b);
 /* Stops the node, its process group and its epmd. */
 void hr_stop(const struct broker *b);
 
@@ -80,6 +92,12 @@ int hn_wait_head(const struct node *n, const char *origin, uint64_t seq, int tim
 uint64_t hn_head(const struct node *n, const char *origin);
 /* Submits n copies of the R3 example (reference "PREFIX-i"); 0 on success. */
 int hn_submit(const struct node *n, int count, const char *prefix);
+/* The same at every node of nodes[0..n) at once, each a process of its own
+ * (references "PREFIX-ORIGIN-i"); returns how many submissions failed. */
+int hn_submit_all(const struct node *nodes, size_t n, int count, const char *prefix);
+/* audit verify --full on every node of nodes[0..n), as many at once as
+ * there are cores; each output in its log's name + ".audit". */
+void hn_audit_all_ok(const struct node *nodes, size_t n);
 /* The node's store counts (zeros when it cannot be read). */
 struct fsb_store_stats hn_stats(const struct node *n);
 /* Count of rejects recorded by the node (ever, kept or not). */
@@ -105,5 +123,8 @@ void h_kill_all(void);
 void h_teardown(const char *dir, const struct broker *b);
 
 void h_sleep_ms(int ms);
+/* A loopback port free now; whether something accepts connections on one. */
+int h_free_port(void);
+int h_port_open(int port);
 
 #endif
