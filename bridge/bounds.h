@@ -26,6 +26,9 @@
 
 /* [limits] */
 #define FSB_DEFAULT_INBOUND_BYTES (4 * FSB_MIB)
+/* How long a full inbound queue holds the broker back before a message is
+ * dropped (fetched again by sync): a backlog flows at the node's speed. */
+#define FSB_DEFAULT_INBOUND_WAIT_MS (1 * 1000)
 #define FSB_DEFAULT_REORDER_BYTES (4 * FSB_MIB)
 #define FSB_DEFAULT_REORDER_STREAM_BYTES (1 * FSB_MIB)
 #define FSB_DEFAULT_MAX_STREAMS 1024

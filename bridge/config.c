@@ -65,6 +65,7 @@ static const struct key {
 	{"local", "root", K_TOPIC, offsetof(struct fsb_config, local_root), 1, 0, 0},
 	{"limits", "max_message_bytes", K_BYTES, offsetof(struct fsb_config, max_message_bytes), 0, KIB, 16 * MIB},
 	{"limits", "inbound_bytes", K_BYTES, offsetof(struct fsb_config, inbound_bytes), 0, 64 * KIB, GIB},
+	{"limits", "inbound_wait", K_SECONDS, offsetof(struct fsb_config, inbound_wait_ms), 0, 0, 60},
 	{"limits", "reorder_bytes", K_BYTES, offsetof(struct fsb_config, reorder_bytes), 0, 64 * KIB, GIB},
 	{"limits", "reorder_stream_bytes", K_BYTES, offsetof(struct fsb_config, reorder_stream_bytes), 0, 16 * KIB, GIB},
 	{"limits", "max_streams", K_COUNT, offsetof(struct fsb_config, max_streams), 0, 2, 1000000},
@@ -89,6 +90,7 @@ void fsb_config_init(struct fsb_config *c)
 	c->max_clock_skew_ms = FSB_DEFAULT_MAX_SKEW_MS;
 	c->max_message_bytes = FSB_CODEC_DEFAULT_MAX_BYTES;
 	c->inbound_bytes = FSB_DEFAULT_INBOUND_BYTES;
+	c->inbound_wait_ms = FSB_DEFAULT_INBOUND_WAIT_MS;
 	c->reorder_bytes = FSB_DEFAULT_REORDER_BYTES;
 	c->reorder_stream_bytes = FSB_DEFAULT_REORDER_STREAM_BYTES;
 	c->max_streams = FSB_DEFAULT_MAX_STREAMS;

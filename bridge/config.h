@@ -42,6 +42,8 @@ struct fsb_config {
 
 	size_t max_message_bytes; /* [limits] max_message_bytes */
 	size_t inbound_bytes;     /* [limits] inbound_bytes: exchange messages waiting for the loop */
+	int64_t inbound_wait_ms;  /* [limits] inbound_wait: how long a full queue holds the broker
+				   * back, seconds in the file (0: dropped at once) */
 	size_t reorder_bytes;     /* [limits] reorder_bytes: received messages waiting for their turn */
 	size_t reorder_stream_bytes; /* [limits] reorder_stream_bytes: the same, one stream */
 	size_t max_streams;       /* [limits] max_streams: origins held at once */

@@ -36,6 +36,7 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "format.h"
@@ -87,11 +88,35 @@ static void on_event(void *arg, const struct fsb_transport_event *ev)
 	}
 	pthread_mutex_lock(&n->qlock);
 	if (e->type == FSB_TRANSPORT_MESSAGE && e->conn == CONN_EXCHANGE) {
-		/* Paho acknowledges a QoS 1 message as soon as this returns and
-		 * holds its own lock meanwhile, so the callback can neither wait
-		 * nor refuse: past the budget a message is dropped (and counted,
-		 * and recorded as a node_reject), and sync fetches it again. */
-		if (n->q_bytes + e->len > n->cfg->inbound_bytes) {
+		/* Past the budget, this waits for the loop to take the queue.
+		 * Paho's thread reads nothing meanwhile, so TCP holds the broker
+		 * back and the rest of a backlog stays queued for this node's
+		 * session on the broker: a catch-up flows at the speed the node
+		 * appends. Paho holds its own lock here, so before the loop calls
+		 * into Paho it sets the queue aside for a waiting callback
+		 * (node_calling). Past [limits] inbound_wait a message is dropped
+		 * (counted, recorded as a node_reject), and sync fetches it
+		 * again. */
+		size_t budget = n->cfg->inbound_bytes;
+		int64_t wait_ms = n->cfg->inbound_wait_ms;
+		if (n->q_bytes + e->len > budget && n->q_bytes > 0 && wait_ms > 0 && !n->q_nowait) {
+			struct timespec until;
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_sec += wait_ms / 1000;
+			until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+			if (until.tv_nsec >= 1000000000L)
+				until.tv_sec++, until.tv_nsec -= 1000000000L;
+			n->q_waiting = 1;
+			while (n->q_bytes + e->len > budget && n->q_bytes > 0)
+				if (pthread_cond_timedwait(&n->qroom, &n->qlock, &until)) {
+					/* The loop is held up, perhaps waiting for Paho's
+					 * lock: no more waiting until it takes the queue. */
+					n->q_nowait = 1;
+					break;
+				}
+			n->q_waiting = 0;
+		}
+		if (n->q_bytes + e->len > budget) {
 			if (!n->q_dropped)
 				snprintf(n->q_dropped_topic, sizeof n->q_dropped_topic, "%s", e->topic);
 			n->q_dropped++;
@@ -111,6 +136,30 @@ static void on_event(void *arg, const struct fsb_transport_event *ev)
 	uint64_t one = 1;
 	ssize_t w = write(n->wake_fd, &one, sizeof one);
 	(void)w;
+}
+
+/* The transport's `calling` (arg: the connection's struct conn_ctx): the
+ * loop is about to call into Paho. A callback waiting for room holds
+ * Paho's lock, which the call needs: the queue is set aside for the loop's
+ * next events (up to one budget: past it, the callback's wait runs out). */
+static void node_calling(void *arg, int begin)
+{
+	struct node *n = ((struct conn_ctx *)arg)->n;
+	if (!begin)
+		return;
+	pthread_mutex_lock(&n->qlock);
+	if (n->q_waiting && n->qhead && n->aside_bytes < n->cfg->inbound_bytes) {
+		if (n->aside_tail)
+			n->aside_tail->next = n->qhead;
+		else
+			n->aside_head = n->qhead;
+		n->aside_tail = n->qtail;
+		n->aside_bytes += n->q_bytes;
+		n->qhead = n->qtail = NULL;
+		n->q_bytes = 0;
+		pthread_cond_broadcast(&n->qroom);
+	}
+	pthread_mutex_unlock(&n->qlock);
 }
 
 static void event_free(struct event *e)
@@ -418,9 +467,11 @@ static int setup(struct node *n, char *err, size_t errlen)
 				   .tls_ca = cfg->tls_ca, .tls_cert = cfg->tls_cert,
 				   .tls_key = cfg->tls_key, .will_topic = status,
 				   .will_payload = "offline",
-				   .mqtt_version = cfg->exchange_mqtt_version};
+				   .mqtt_version = cfg->exchange_mqtt_version,
+				   .calling = node_calling};
 	snprintf(local_id, sizeof local_id, "%s-local", cfg->exchange_client_id);
-	struct fsb_transport_opts lo = {.uri = cfg->local_uri, .client_id = local_id};
+	struct fsb_transport_opts lo = {.uri = cfg->local_uri, .client_id = local_id,
+				   .calling = node_calling};
 	n->c[CONN_EXCHANGE].name = "exchange";
 	n->c[CONN_LOCAL].name = "local";
 	n->ctx[CONN_EXCHANGE] = (struct conn_ctx){n, CONN_EXCHANGE};
@@ -459,10 +510,11 @@ static void teardown(struct node *n)
 	}
 	fsb_transport_destroy(n->c[CONN_EXCHANGE].m, 2000);
 	fsb_transport_destroy(n->c[CONN_LOCAL].m, 1000);
-	for (struct event *e = n->qhead, *next; e; e = next) {
-		next = e->next;
-		event_free(e);
-	}
+	for (int i = 0; i < 2; i++)
+		for (struct event *e = i ? n->qhead : n->aside_head, *next; e; e = next) {
+			next = e->next;
+			event_free(e);
+		}
 	fsb_seq_close(n->seq); /* its messages come back through node_release_pending */
 	for (size_t i = 0; i < n->n_conflicts; i++)
 		node_pending_free(n->conflicts[i]);
@@ -490,6 +542,7 @@ static void teardown(struct node *n)
 	if (n->lock_fd > 0)
 		close(n->lock_fd);
 	pthread_mutex_destroy(&n->qlock);
+	pthread_cond_destroy(&n->qroom);
 }
 
 /* Takes the events queued by Paho's threads, and records what the queue
@@ -497,9 +550,13 @@ static void teardown(struct node *n)
 static struct event *take_events(struct node *n)
 {
 	pthread_mutex_lock(&n->qlock);
-	struct event *list = n->qhead;
-	n->qhead = n->qtail = NULL;
-	n->q_bytes = 0;
+	struct event *list = n->aside_head ? n->aside_head : n->qhead;
+	if (n->aside_head)
+		n->aside_tail->next = n->qhead;
+	n->qhead = n->qtail = n->aside_head = n->aside_tail = NULL;
+	n->q_bytes = n->aside_bytes = 0;
+	n->q_nowait = 0;
+	pthread_cond_broadcast(&n->qroom);
 	uint64_t dropped = n->q_dropped, bytes = n->q_dropped_bytes;
 	char topic[FSB_TOPIC_MAX];
 	snprintf(topic, sizeof topic, "%s", n->q_dropped_topic);
@@ -531,6 +588,11 @@ int fsb_node_run(const struct fsb_config *cfg, struct fsb_node_signals *sig, cha
 	if (!n->rng)
 		n->rng = 1;
 	pthread_mutex_init(&n->qlock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&n->qroom, &ca);
+	pthread_condattr_destroy(&ca);
 	int rc = setup(n, err, errlen);
 	if (rc) {
 		teardown(n);

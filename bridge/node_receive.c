@@ -351,19 +351,22 @@ static void append_failed(struct node *n, size_t k)
 	}
 }
 
-/* Whether the node is busy: messages come in fast (BUSY_PER_S or more in
- * the last second), or from several origins at once. Then runs are held up
- * to HOLD_MS + HOLD_PER_PEER_MS x peers to grow, each costing one signature check however long (at 34
- * provinces the checks are what the node spends its time on); a lone
- * stream, or a trickle, is appended at once. */
+/* Whether the node is busy: messages come in fast (at BUSY_PER_S or more
+ * over the last BUSY_WINDOW_MS), or from several origins at once. Then
+ * runs are held up to HOLD_MS + HOLD_PER_PEER_MS x peers to grow, each
+ * costing one signature check however long (at 34 provinces the checks
+ * are what the node spends its time on); a lone stream, or a trickle, is
+ * appended at once. */
 static int busy(struct node *n, int64_t now)
 {
-	if (now - n->rate_at >= 1000) {
-		n->rate_last = n->n_received - n->rate_mark;
+	const uint64_t per_window = BUSY_PER_S * BUSY_WINDOW_MS / 1000;
+	if (now - n->rate_at >= BUSY_WINDOW_MS) {
+		/* the window just ended, or (long after it) nothing recent */
+		n->rate_last = now - n->rate_at < 2 * BUSY_WINDOW_MS ? n->n_received - n->rate_mark : 0;
 		n->rate_mark = n->n_received;
 		n->rate_at = now;
 	}
-	if (n->rate_last >= BUSY_PER_S || n->n_received - n->rate_mark >= BUSY_PER_S)
+	if (n->rate_last >= per_window || n->n_received - n->rate_mark >= per_window)
 		return 1;
 	const char *origin;
 	size_t flowing = 0;

@@ -53,7 +53,8 @@
 #define OUTBOX_RECHECK_MS 2000  /* a safety net under the notify file */
 #define TRUST_SETTLE_MS 200     /* a trust file changed: read it once writing is over */
 #define FLUSH_MAX 4096          /* messages appended in one transaction, at most */
-#define BUSY_PER_S 200          /* messages a second from which the node is busy: */
+#define BUSY_PER_S 200          /* messages a second from which the node is busy, */
+#define BUSY_WINDOW_MS 250      /* ... measured over this long: */
 #define HOLD_MS 1000            /* ... a stream's run waits up to this long to grow, */
 #define HOLD_PER_PEER_MS 50     /* ... and this much more per peer (the more provinces,
 				 * the more streams share the checks), */
@@ -161,8 +162,15 @@ struct node {
 	struct conn c[2];
 	struct conn_ctx ctx[2];
 	pthread_mutex_t qlock;
+	pthread_cond_t qroom;     /* room in the queue */
 	struct event *qhead, *qtail;
 	size_t q_bytes;           /* exchange payload bytes queued (under qlock) */
+	int q_waiting;            /* a callback waits for room (under qlock) */
+	int q_nowait;             /* a wait ran out: none until the loop takes the queue */
+	/* What the loop set aside from the queue for a waiting callback before
+	 * it called into Paho, handled with its next events (under qlock). */
+	struct event *aside_head, *aside_tail;
+	size_t aside_bytes;
 	uint64_t q_dropped, q_dropped_bytes; /* dropped for it, not yet recorded (under qlock) */
 	char q_dropped_topic[FSB_TOPIC_MAX];
 	int wake_fd, watch_fd, lock_fd, data_wd;
@@ -200,7 +208,7 @@ struct node {
 	 * (any topic), and what it published (re-sends: in n->resend). */
 	uint64_t n_delivered, n_sent_stream, n_sent_checkpoints, n_sent_sync;
 	uint64_t rng;             /* xorshift state for jitter (node_jitter) */
-	uint64_t rate_mark, rate_last; /* n_received at rate_at, and in the second before */
+	uint64_t rate_mark, rate_last; /* n_received at rate_at, and in the window before */
 	int64_t rate_at;
 	int64_t received_at;      /* when the last stream message arrived */
 	char submit_filter[FSB_TOPIC_MAX], result_topic[FSB_TOPIC_MAX];

@@ -43,6 +43,7 @@ struct fsb_transport {
 	int use_v311;     /* set from a callback when the broker refused MQTT 5 */
 	int auto_version; /* whether 3.1.1 may follow a failed MQTT 5 attempt */
 	fsb_transport_fn fn;
+	void (*calling)(void *ctx, int begin);
 	void *ctx;
 	pthread_mutex_t lock;
 	int connected;
@@ -94,9 +95,20 @@ static void set_connected(struct fsb_transport *m, int on)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* Around every call that takes Paho's lock (see calling in transport.h). */
+static void calling(const struct fsb_transport *m, int begin)
+{
+	if (m->calling)
+		m->calling(m->ctx, begin);
+}
+
 int fsb_transport_is_connected(const struct fsb_transport *m)
 {
-	return m->client && MQTTAsync_isConnected(m->client);
+	/* As Paho's callbacks last said, without taking Paho's lock. */
+	pthread_mutex_lock((pthread_mutex_t *)&m->lock);
+	int on = m->connected;
+	pthread_mutex_unlock((pthread_mutex_t *)&m->lock);
+	return on;
 }
 
 unsigned fsb_transport_generation(const struct fsb_transport *m)
@@ -365,6 +377,7 @@ int fsb_transport_create(const struct fsb_transport_opts *o, fsb_transport_fn fn
 	m->will_topic = dup_or_null(o->will_topic);
 	m->will_payload = dup_or_null(o->will_payload);
 	m->fn = fn;
+	m->calling = o->calling;
 	m->ctx = ctx;
 	m->auto_version = o->mqtt_version == FSB_MQTT_AUTO;
 	m->version = o->mqtt_version == FSB_MQTT_311 ? MQTTVERSION_3_1_1 : MQTTVERSION_5;
@@ -379,7 +392,7 @@ int fsb_transport_create(const struct fsb_transport_opts *o, fsb_transport_fn fn
 	return 0;
 }
 
-int fsb_transport_connect(struct fsb_transport *m)
+static int connect_now(struct fsb_transport *m)
 {
 	char err[256];
 	if (m->use_v311 && m->version == MQTTVERSION_5) {
@@ -441,9 +454,18 @@ int fsb_transport_connect(struct fsb_transport *m)
 
 /* Keeps a copy of filter in list, applied on every connect, and applies
  * it now when connected. */
+int fsb_transport_connect(struct fsb_transport *m)
+{
+	calling(m, 1);
+	int rc = connect_now(m);
+	calling(m, 0);
+	return rc;
+}
+
 static int keep_filter(struct fsb_transport *m, char **list, int *n, const char *filter,
 		       void (*apply)(struct fsb_transport *, const char *))
 {
+	calling(m, 1);
 	pthread_mutex_lock(&m->lock);
 	int rc = *n == MAX_FILTERS ? FSB_EINVAL : (list[*n] = strdup(filter)) ? 0 : FSB_ENOMEM;
 	if (rc == 0) {
@@ -452,6 +474,7 @@ static int keep_filter(struct fsb_transport *m, char **list, int *n, const char 
 			apply(m, filter);
 	}
 	pthread_mutex_unlock(&m->lock);
+	calling(m, 0);
 	return rc;
 }
 
@@ -465,8 +488,8 @@ int fsb_transport_forget(struct fsb_transport *m, const char *filter)
 	return keep_filter(m, m->forgotten, &m->n_forgotten, filter, unsubscribe_one);
 }
 
-int fsb_transport_publish(struct fsb_transport *m, const char *topic, const void *data, size_t len,
-		     int retain, uint64_t tag, const struct fsb_transport_reply *reply)
+static int publish_now(struct fsb_transport *m, const char *topic, const void *data, size_t len,
+		       int retain, uint64_t tag, const struct fsb_transport_reply *reply)
 {
 	if (!fsb_transport_is_connected(m))
 		return FSB_EIO;
@@ -504,10 +527,20 @@ int fsb_transport_publish(struct fsb_transport *m, const char *topic, const void
 	return 0;
 }
 
+int fsb_transport_publish(struct fsb_transport *m, const char *topic, const void *data, size_t len,
+		     int retain, uint64_t tag, const struct fsb_transport_reply *reply)
+{
+	calling(m, 1);
+	int rc = publish_now(m, topic, data, len, retain, tag, reply);
+	calling(m, 0);
+	return rc;
+}
+
 void fsb_transport_destroy(struct fsb_transport *m, int timeout_ms)
 {
 	if (!m)
 		return;
+	calling(m, 1);
 	if (m->client) {
 		if (MQTTAsync_isConnected(m->client)) {
 			MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
@@ -520,6 +553,7 @@ void fsb_transport_destroy(struct fsb_transport *m, int timeout_ms)
 		}
 		MQTTAsync_destroy(&m->client);
 	}
+	calling(m, 0);
 	for (int i = 0; i < m->n_filters; i++)
 		free(m->filters[i]);
 	for (int i = 0; i < m->n_forgotten; i++)

@@ -29,6 +29,14 @@ struct fsb_transport_opts {
 	 * broker refuses 5 or takes the connection but closes it on a v5
 	 * CONNECT (RabbitMQ 3.10 does); or FSB_MQTT_5, FSB_MQTT_311 alone. */
 	int mqtt_version;
+	/* Paho calls the message callback holding its lock, and every call
+	 * below takes that lock: a callback that waits (for room in its
+	 * owner's queue, which is how a backlog is held back at the broker)
+	 * would make its owner wait for it. So each call below is bracketed by
+	 * calling(ctx, 1) and calling(ctx, 0), from the caller's thread: a
+	 * callback must not wait while its owner is calling in. NULL: the
+	 * callback never waits. */
+	void (*calling)(void *ctx, int begin);
 };
 
 enum { FSB_MQTT_AUTO = 0, FSB_MQTT_311 = 4, FSB_MQTT_5 = 5 };
@@ -65,7 +73,8 @@ int fsb_transport_create(const struct fsb_transport_opts *o, fsb_transport_fn fn
 /* Starts connecting; the outcome arrives as CONNECTED or CONNECT_FAILED. */
 int fsb_transport_connect(struct fsb_transport *m);
 
-/* Whether the client is connected now (Paho's own view). */
+/* Whether the client is connected now, as Paho's callbacks last said (it
+ * does not take Paho's lock). */
 int fsb_transport_is_connected(const struct fsb_transport *m);
 
 /* Counts the connections made so far, first and automatic ones alike. A
