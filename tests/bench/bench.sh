@@ -2,13 +2,16 @@
 # bench.sh - `make bench`: fsbridge measured against this machine's own
 # ceilings, all in one run (issue 7; README, "Performance").
 #
-#   tests/bench/bench.sh BIN TOOLDIR
+#   tests/bench/bench.sh BIN TOOLDIR [SCALE_TESTS]
 #
 # BIN is build/fsbridge, TOOLDIR holds `ceilings` (mbedTLS, LMDB and
 # Mosquitto on their own) and `benchtool` (load and stopwatches on
 # fsbridge's stores). One Mosquitto with the exchange configuration (TLS,
 # client certificates, ACL) and two real nodes, longan and cantho, on free
-# loopback ports; work files in build/bench/work. Prints one table; writes
+# loopback ports; work files in build/bench/work. SCALE_TESTS, the scale
+# suite (built with the 34-province test PKI), gives the rows of 3, 10 and
+# 34 provinces on one Mosquitto: its Mosquitto cases are run, and report
+# their figures (BENCH_SCALE=0 leaves them out). Prints one table; writes
 # tests/bench/results/latest.{json,txt} (and latest.png with gnuplot).
 #
 # Sizes can be lowered for a quick look (the figures are then not the
@@ -19,6 +22,7 @@
 set -u
 bin=$(realpath "$1")
 tools=$(realpath "$2")
+scale=${3:+$(realpath "$3")}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 . tests/lib/exchange-broker.sh
@@ -228,6 +232,21 @@ out=$("$tools/ceilings" mqtt "ssl://127.0.0.1:$tls" "$work/pki/ca.crt" \
 	foodsafety/v1/longan/bench "${R[envelope_bytes]}" 50000) || fail "ceilings mqtt"
 kv "$out" ""
 
+if [ -n "$scale" ] && [ "${BENCH_SCALE:-1}" != 0 ]; then
+	step "Many provinces: a burst of 50 from each of 3, 10 and 34 nodes on one Mosquitto, then 3 of 34 cut off for 30 s"
+	rm -f "$work/scale.txt"
+	FSB_SCALE_FIGURES=$work/scale.txt "$scale" --jobs=1 --filter 'scale/mosquitto_[0-9]*' \
+		>"$work/scale.log" 2>&1 || fail "the scale cases failed ($work/scale.log)"
+	# "burst N converge_s S deliveries D minimum M ratio R control C per_data P ..."
+	while read -r what n rest; do
+		case $what in
+		burst) kv "$(echo "$rest" | xargs -n2)" "scale${n}_" ;;
+		partition) kv "$(echo "$rest" | xargs -n2)" "partition${n}_" ;;
+		esac
+	done <"$work/scale.txt"
+	scale_ns=$(awk '$1 == "burst" { print $2 }' "$work/scale.txt" | sort -n | xargs)
+fi
+
 # ---- the table -------------------------------------------------------------
 ratio() { calc "$1 / $2" 2; }
 row() { printf '%-44s %12s %-8s %-34s %s\n' "$@"; }
@@ -247,7 +266,7 @@ verdict() { awk "BEGIN { print ($1) ? \"met\" : \"MISSED\" }"; }
 	row "  CPU: submit, longan, cantho" "${R[e2e_cpu_submit_s]}" "s" "${R[e2e_cpu_longan_s]} s, ${R[e2e_cpu_cantho_s]} s, broker ${R[e2e_cpu_broker_s]} s in ${R[e2e_s]} s" ""
 	row "end to end, sustained over $rest more" "${R[fill_per_s]}" "msg/s" "$(ratio "${R[fill_per_s]}" "${R[fill_sign_per_s]}") x sign" ""
 	row "  CPU: submit, longan, cantho" "${R[fill_cpu_submit_s]}" "s" "${R[fill_cpu_longan_s]} s, ${R[fill_cpu_cantho_s]} s, broker ${R[fill_cpu_broker_s]} s in ${R[fill_s]} s" ""
-	row "catch-up, $CATCHUP backlog" "${R[catchup_per_s]}" "msg/s" "$(ratio "${R[catchup_per_s]}" "${R[catchup_verify_per_s]}") x verify, $(ratio "${R[catchup_per_s]}" "${R[mqtt_qos1_per_s]}") x QoS 1" ">= 3 x verify: $(verdict "${R[catchup_per_s]} >= 3 * ${R[catchup_verify_per_s]}") (aim 0.5 x QoS 1)"
+	row "catch-up, $CATCHUP backlog" "${R[catchup_per_s]}" "msg/s" "$(ratio "${R[catchup_per_s]}" "${R[catchup_verify_per_s]}") x verify, $(ratio "${R[catchup_per_s]}" "${R[mqtt_qos1_per_s]}") x QoS 1" ">= 0.5 x QoS 1: $(verdict "${R[catchup_per_s]} >= 0.5 * ${R[mqtt_qos1_per_s]}"), >= 3 x verify: $(verdict "${R[catchup_per_s]} >= 3 * ${R[catchup_verify_per_s]}")"
 	row "  CPU: cantho, broker, longan" "${R[catchup_cpu_cantho_s]}" "s" "${R[catchup_cpu_broker_s]} s, ${R[catchup_cpu_longan_s]} s in ${R[catchup_s]} s" ""
 	row "latency p50 at 50 msg/s" "${R[latency_p50_ms]}" "ms" "" "< 10 ms: $(verdict "${R[latency_p50_ms]} < 10")"
 	row "latency p99 at 50 msg/s" "${R[latency_p99_ms]}" "ms" "max ${R[latency_max_ms]} ms" "< 50 ms: $(verdict "${R[latency_p99_ms]} < 50")"
@@ -256,6 +275,15 @@ verdict() { awk "BEGIN { print ($1) ? \"met\" : \"MISSED\" }"; }
 	row "RssAnon, cantho after $E2E" "$(mib "${R[rss_cantho_kib_e2e]}")" "MiB" "longan $(mib "${R[rss_longan_kib_e2e]}") MiB" "<= 16 MiB: $(verdict "${R[rss_cantho_kib_e2e]} <= 16384")"
 	row "RssAnon, cantho peak in $CATCHUP catch-up" "$(mib "${R[rss_cantho_kib_catchup_peak]}")" "MiB" "after: $(mib "${R[rss_cantho_kib_catchup_end]}") MiB" "<= 16 MiB: $(verdict "${R[rss_cantho_kib_catchup_peak]} <= 16384")"
 	row "RssAnon, cantho after $LOG" "$(mib "${R[rss_cantho_kib_log]}")" "MiB" "longan $(mib "${R[rss_longan_kib_log]}") MiB" "<= 16 MiB: $(verdict "${R[rss_cantho_kib_log]} <= 16384")"
+	for n in ${scale_ns:-}; do
+		p=scale${n}_
+		row "$n provinces, burst of 50 each: converged" "${R[${p}converge_s]}" "s" "$(calc "${R[${p}minimum]} / ${R[${p}converge_s]}" 0) deliveries/s, $(ratio "$(calc "${R[${p}minimum]} / ${R[${p}converge_s]}")" "${R[mqtt_qos1_per_s]}") x QoS 1" "< 30 s: $(verdict "${R[${p}converge_s]} < 30")"
+		row "  broker deliveries" "${R[${p}deliveries]}" "msg" "${R[${p}ratio]} x the minimum ${R[${p}minimum]}" "<= 1.5 x: $(verdict "${R[${p}ratio]} <= 1.5")"
+		row "  control messages per data message" "${R[${p}per_data]}" "" "${R[${p}checkpoints]} checkpoints, ${R[${p}sync]} sync, ${R[${p}resends]} re-sends" "< 0.5: $(verdict "${R[${p}per_data]} < 0.5")"
+	done
+	if [ -n "${R[partition34_heal_s]:-}" ]; then
+		row "34 provinces, 3 cut off 30 s: healed" "${R[partition34_heal_s]}" "s" "${R[partition34_sync]} sync, ${R[partition34_resends]} re-sends" "< 30 s: $(verdict "${R[partition34_heal_s]} < 30")"
+	fi
 	row "start-up of run, $LOG-entry log" "${R[startup_connected_ms]}" "ms" "store ready ${R[startup_running_ms]} ms" "< 300 ms: $(verdict "${R[startup_connected_ms]} < 300")"
 } | tee "$results/latest.txt"
 
