@@ -570,38 +570,22 @@ int hn_submit_all(const struct node *nodes, size_t n, int count, const char *pre
 void hn_audit_all_ok(const struct node *nodes, size_t n)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t at_once = cores > 0 ? (size_t)cores : 1, started_upto = 0, done = 0;
+	size_t at_once = cores > 0 ? (size_t)cores : 1, started_upto = 0;
 	pid_t pids[256];
 	cr_assert_leq(n, 256);
-	while (done < n) {
-		while (started_upto < n && started_upto - done < at_once) {
+	for (size_t i = 0; i < n; i++) { /* waited for in order, at_once running */
+		for (; started_upto < n && started_upto - i < at_once; started_upto++) {
 			const struct node *o = &nodes[started_upto];
 			char out[260];
 			snprintf(out, sizeof out, "%s.audit", o->log);
-			pid_t pid = fork();
-			cr_assert_geq(pid, 0);
-			if (pid == 0) {
-				int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-				if (fd >= 0) {
-					dup2(fd, 1);
-					dup2(fd, 2);
-				}
-				execl(FSB_BIN, FSB_BIN, "audit", "verify", "-c", o->conf, "--full",
-				      (char *)NULL);
-				_exit(127);
-			}
-			pids[started_upto++] = pid;
+			char *argv[] = {FSB_BIN, "audit", "verify", "-c", (char *)o->conf, "--full", NULL};
+			pids[started_upto] = spawn(argv, out);
 		}
-		int status;
-		pid_t pid = waitpid(-1, &status, 0);
-		for (size_t i = 0; i < started_upto; i++)
-			if (pids[i] == pid) {
-				cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-					  "audit verify --full of %s failed (see %s.audit)", nodes[i].origin,
-					  nodes[i].log);
-				pids[i] = 0;
-				done++;
-			}
+		int status = -1;
+		waitpid(pids[i], &status, 0);
+		forget(pids[i]);
+		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			  "audit verify --full of %s failed (see %s.audit)", nodes[i].origin, nodes[i].log);
 	}
 }
 
