@@ -92,14 +92,19 @@ static void on_event(void *arg, const struct fsb_transport_event *ev)
 		 * Paho's thread reads nothing meanwhile, so TCP holds the broker
 		 * back and the rest of a backlog stays queued for this node's
 		 * session on the broker: a catch-up flows at the speed the node
-		 * appends. Paho holds its own lock here, so before the loop calls
-		 * into Paho it sets the queue aside for a waiting callback
-		 * (node_calling). Past [limits] inbound_wait a message is dropped
+		 * appends. Paho holds its own lock here, and the loop needs it to
+		 * publish: before it calls in (node_calling) the loop sets the
+		 * queue aside for a waiting callback, or leaves its publication
+		 * for later; and while it is calling in, no callback starts
+		 * waiting (the queue may then take twice the budget). Past
+		 * [limits] inbound_wait, or twice the budget, a message is dropped
 		 * (counted, recorded as a node_reject), and sync fetches it
 		 * again. */
 		size_t budget = n->cfg->inbound_bytes;
 		int64_t wait_ms = n->cfg->inbound_wait_ms;
-		if (n->q_bytes + e->len > budget && n->q_bytes > 0 && wait_ms > 0 && !n->q_nowait) {
+		if (n->q_bytes + e->len > budget && n->q_calling)
+			budget *= 2;
+		else if (n->q_bytes + e->len > budget && n->q_bytes > 0 && wait_ms > 0 && !n->q_nowait) {
 			struct timespec until;
 			clock_gettime(CLOCK_MONOTONIC, &until);
 			until.tv_sec += wait_ms / 1000;
@@ -109,8 +114,8 @@ static void on_event(void *arg, const struct fsb_transport_event *ev)
 			n->q_waiting = 1;
 			while (n->q_bytes + e->len > budget && n->q_bytes > 0)
 				if (pthread_cond_timedwait(&n->qroom, &n->qlock, &until)) {
-					/* The loop is held up, perhaps waiting for Paho's
-					 * lock: no more waiting until it takes the queue. */
+					/* The loop is held up: no more waiting until it
+					 * takes the queue. */
 					n->q_nowait = 1;
 					break;
 				}
@@ -139,27 +144,36 @@ static void on_event(void *arg, const struct fsb_transport_event *ev)
 }
 
 /* The transport's `calling` (arg: the connection's struct conn_ctx): the
- * loop is about to call into Paho. A callback waiting for room holds
- * Paho's lock, which the call needs: the queue is set aside for the loop's
- * next events (up to one budget: past it, the callback's wait runs out). */
-static void node_calling(void *arg, int begin)
+ * loop calls into Paho (begin), or is done. A callback waiting for room
+ * holds Paho's lock, which the call needs: the queue is set aside for the
+ * loop's next events (up to one budget), or else, unless n->q_must, the
+ * call is refused and tried again later. */
+static int node_calling(void *arg, int begin)
 {
 	struct node *n = ((struct conn_ctx *)arg)->n;
-	if (!begin)
-		return;
+	int refuse = 0;
 	pthread_mutex_lock(&n->qlock);
-	if (n->q_waiting && n->qhead && n->aside_bytes < n->cfg->inbound_bytes) {
-		if (n->aside_tail)
-			n->aside_tail->next = n->qhead;
-		else
-			n->aside_head = n->qhead;
-		n->aside_tail = n->qtail;
-		n->aside_bytes += n->q_bytes;
-		n->qhead = n->qtail = NULL;
-		n->q_bytes = 0;
-		pthread_cond_broadcast(&n->qroom);
+	if (!begin) {
+		n->q_calling--;
+	} else if (n->q_waiting && n->qhead && n->aside_bytes >= n->cfg->inbound_bytes &&
+		   !n->q_must) {
+		refuse = 1;
+	} else {
+		if (n->q_waiting && n->qhead && n->aside_bytes < n->cfg->inbound_bytes) {
+			if (n->aside_tail)
+				n->aside_tail->next = n->qhead;
+			else
+				n->aside_head = n->qhead;
+			n->aside_tail = n->qtail;
+			n->aside_bytes += n->q_bytes;
+			n->qhead = n->qtail = NULL;
+			n->q_bytes = 0;
+			pthread_cond_broadcast(&n->qroom);
+		}
+		n->q_calling++;
 	}
 	pthread_mutex_unlock(&n->qlock);
+	return refuse;
 }
 
 static void event_free(struct event *e)
@@ -305,7 +319,9 @@ static void check_sessions(struct node *n)
 		} else {
 			char topic[FSB_TOPIC_MAX];
 			fsb_topic_control(topic, n->origin, FSB_TOPIC_STATUS);
+			n->q_must = 1; /* said once a session: not left for later */
 			node_publish(n, CONN_EXCHANGE, topic, "online", 6, 1, 0);
+			n->q_must = 0;
 			/* Whatever was in flight may be lost: start the outbox over.
 			 * Peers drop what they already hold. */
 			n->published_upto = 0;
@@ -506,6 +522,7 @@ static void teardown(struct node *n)
 	if (n->c[CONN_EXCHANGE].m && n->c[CONN_EXCHANGE].connected) {
 		char topic[FSB_TOPIC_MAX];
 		fsb_topic_control(topic, n->origin, FSB_TOPIC_STATUS);
+		n->q_must = 1;
 		node_publish(n, CONN_EXCHANGE, topic, "offline", 7, 1, 0);
 	}
 	fsb_transport_destroy(n->c[CONN_EXCHANGE].m, 2000);

@@ -107,8 +107,11 @@ static void reply(struct node *n, struct event *e, const char *json)
 {
 	const char *topic = e->response_topic ? e->response_topic : n->result_topic;
 	struct fsb_transport_reply r = {e->correlation, e->correlation_len};
-	if (n->c[CONN_LOCAL].connected)
+	if (n->c[CONN_LOCAL].connected) {
+		n->q_must = 1; /* an agency waits for this answer */
 		fsb_transport_publish(n->c[CONN_LOCAL].m, topic, json, strlen(json), 0, 0, &r);
+		n->q_must = 0;
+	}
 }
 
 void node_on_local_message(struct node *n, struct event *e)

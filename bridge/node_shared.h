@@ -167,6 +167,8 @@ struct node {
 	size_t q_bytes;           /* exchange payload bytes queued (under qlock) */
 	int q_waiting;            /* a callback waits for room (under qlock) */
 	int q_nowait;             /* a wait ran out: none until the loop takes the queue */
+	int q_calling;            /* the loop is calling into Paho (under qlock) */
+	int q_must;               /* the loop's next publications may not wait for later */
 	/* What the loop set aside from the queue for a waiting callback before
 	 * it called into Paho, handled with its next events (under qlock). */
 	struct event *aside_head, *aside_tail;

@@ -43,7 +43,7 @@ struct fsb_transport {
 	int use_v311;     /* set from a callback when the broker refused MQTT 5 */
 	int auto_version; /* whether 3.1.1 may follow a failed MQTT 5 attempt */
 	fsb_transport_fn fn;
-	void (*calling)(void *ctx, int begin);
+	int (*calling)(void *ctx, int begin);
 	void *ctx;
 	pthread_mutex_t lock;
 	int connected;
@@ -96,10 +96,9 @@ static void set_connected(struct fsb_transport *m, int on)
 }
 
 /* Around every call that takes Paho's lock (see calling in transport.h). */
-static void calling(const struct fsb_transport *m, int begin)
+static int calling(const struct fsb_transport *m, int begin)
 {
-	if (m->calling)
-		m->calling(m->ctx, begin);
+	return m->calling ? m->calling(m->ctx, begin) : 0;
 }
 
 int fsb_transport_is_connected(const struct fsb_transport *m)
@@ -530,7 +529,8 @@ static int publish_now(struct fsb_transport *m, const char *topic, const void *d
 int fsb_transport_publish(struct fsb_transport *m, const char *topic, const void *data, size_t len,
 		     int retain, uint64_t tag, const struct fsb_transport_reply *reply)
 {
-	calling(m, 1);
+	if (calling(m, 1))
+		return FSB_EOVERLOAD;
 	int rc = publish_now(m, topic, data, len, retain, tag, reply);
 	calling(m, 0);
 	return rc;

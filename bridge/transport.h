@@ -34,9 +34,12 @@ struct fsb_transport_opts {
 	 * owner's queue, which is how a backlog is held back at the broker)
 	 * would make its owner wait for it. So each call below is bracketed by
 	 * calling(ctx, 1) and calling(ctx, 0), from the caller's thread: a
-	 * callback must not wait while its owner is calling in. NULL: the
-	 * callback never waits. */
-	void (*calling)(void *ctx, int begin);
+	 * callback must not start waiting while its owner is calling in. When
+	 * calling(ctx, 1) returns nonzero (a callback waits, and the owner
+	 * cannot make room), fsb_transport_publish() returns FSB_EOVERLOAD
+	 * without publishing, to be tried again later (no calling(ctx, 0)
+	 * follows); the other calls go on. NULL: the callback never waits. */
+	int (*calling)(void *ctx, int begin);
 };
 
 enum { FSB_MQTT_AUTO = 0, FSB_MQTT_311 = 4, FSB_MQTT_5 = 5 };
