@@ -202,7 +202,7 @@ static unsigned long long dropped_by_queue(const struct node *n)
  * broker by its full queue. Dropping at the budget (inbound_wait = 0) loses
  * about 60 % of it to sync here; held back, none in runs with and without
  * ASan (a wait that runs out, the loop held up, would drop some). */
-Test(node, a_backlog_is_held_back_at_the_broker, .timeout = 180)
+Test(node, a_backlog_is_held_back_at_the_broker)
 {
 	hn_init_with(&cantho, dir, "cantho", &broker, FSB_TEST_PKI, NULL,
 		     "[limits]\ninbound_bytes = 1048576\n");
