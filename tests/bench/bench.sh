@@ -238,10 +238,10 @@ if [ -n "$scale" ] && [ "${BENCH_SCALE:-1}" != 0 ]; then
 	FSB_SCALE_FIGURES=$work/scale.txt "$scale" --jobs=1 --filter 'scale/mosquitto_[0-9]*' \
 		>"$work/scale.log" 2>&1 || fail "the scale cases failed ($work/scale.log)"
 	# "burst N converge_s S deliveries D minimum M ratio R control C per_data P ..."
-	while read -r what n rest; do
+	while read -r what n pairs; do
 		case $what in
-		burst) kv "$(echo "$rest" | xargs -n2)" "scale${n}_" ;;
-		partition) kv "$(echo "$rest" | xargs -n2)" "partition${n}_" ;;
+		burst) kv "$(echo "$pairs" | xargs -n2)" "scale${n}_" ;;
+		partition) kv "$(echo "$pairs" | xargs -n2)" "partition${n}_" ;;
 		esac
 	done <"$work/scale.txt"
 	scale_ns=$(awk '$1 == "burst" { print $2 }' "$work/scale.txt" | sort -n | xargs)
