@@ -451,20 +451,21 @@ static int connect_now(struct fsb_transport *m)
 	return 0;
 }
 
-/* Keeps a copy of filter in list, applied on every connect, and applies
- * it now when connected. */
 int fsb_transport_connect(struct fsb_transport *m)
 {
-	calling(m, 1);
+	int put_off = calling(m, 1); /* goes on regardless */
 	int rc = connect_now(m);
-	calling(m, 0);
+	if (!put_off)
+		calling(m, 0);
 	return rc;
 }
 
+/* Keeps a copy of filter in list, applied on every connect, and applies
+ * it now when connected. */
 static int keep_filter(struct fsb_transport *m, char **list, int *n, const char *filter,
 		       void (*apply)(struct fsb_transport *, const char *))
 {
-	calling(m, 1);
+	int put_off = calling(m, 1); /* goes on regardless */
 	pthread_mutex_lock(&m->lock);
 	int rc = *n == MAX_FILTERS ? FSB_EINVAL : (list[*n] = strdup(filter)) ? 0 : FSB_ENOMEM;
 	if (rc == 0) {
@@ -473,7 +474,8 @@ static int keep_filter(struct fsb_transport *m, char **list, int *n, const char 
 			apply(m, filter);
 	}
 	pthread_mutex_unlock(&m->lock);
-	calling(m, 0);
+	if (!put_off)
+		calling(m, 0);
 	return rc;
 }
 
@@ -540,7 +542,7 @@ void fsb_transport_destroy(struct fsb_transport *m, int timeout_ms)
 {
 	if (!m)
 		return;
-	calling(m, 1);
+	int put_off = calling(m, 1); /* goes on regardless */
 	if (m->client) {
 		if (MQTTAsync_isConnected(m->client)) {
 			MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
@@ -553,7 +555,8 @@ void fsb_transport_destroy(struct fsb_transport *m, int timeout_ms)
 		}
 		MQTTAsync_destroy(&m->client);
 	}
-	calling(m, 0);
+	if (!put_off)
+		calling(m, 0);
 	for (int i = 0; i < m->n_filters; i++)
 		free(m->filters[i]);
 	for (int i = 0; i < m->n_forgotten; i++)

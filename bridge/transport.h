@@ -37,8 +37,9 @@ struct fsb_transport_opts {
 	 * callback must not start waiting while its owner is calling in. When
 	 * calling(ctx, 1) returns nonzero (a callback waits, and the owner
 	 * cannot make room), fsb_transport_publish() returns FSB_EOVERLOAD
-	 * without publishing, to be tried again later (no calling(ctx, 0)
-	 * follows); the other calls go on. NULL: the callback never waits. */
+	 * without publishing, to be tried again later; the other calls go on
+	 * regardless. calling(ctx, 0) follows only a calling(ctx, 1) that
+	 * returned 0. NULL: the callback never waits. */
 	int (*calling)(void *ctx, int begin);
 };
 
