@@ -153,13 +153,13 @@ static int node_calling(void *arg, int begin)
 	struct node *n = ((struct conn_ctx *)arg)->n;
 	int refuse = 0;
 	pthread_mutex_lock(&n->qlock);
+	int waiting = n->q_waiting && n->qhead, room = n->aside_bytes < n->cfg->inbound_bytes;
 	if (!begin) {
 		n->q_calling--;
-	} else if (n->q_waiting && n->qhead && n->aside_bytes >= n->cfg->inbound_bytes &&
-		   !n->q_must) {
+	} else if (waiting && !room && !n->q_must) {
 		refuse = 1;
 	} else {
-		if (n->q_waiting && n->qhead && n->aside_bytes < n->cfg->inbound_bytes) {
+		if (waiting && room) {
 			if (n->aside_tail)
 				n->aside_tail->next = n->qhead;
 			else

@@ -382,7 +382,6 @@ void node_on_checkpoint(struct node *n, struct fsb_control *c, struct event *e)
 		free(p->cp_raw);
 		p->cp_raw = raw;
 		p->cp_len = e->len;
-		n->cp_unsaved = 1;
 	}
 	free(p->streams);
 	p->streams = c->streams;
@@ -419,7 +418,7 @@ void node_on_checkpoint(struct node *n, struct fsb_control *c, struct event *e)
 			p->doubt_at = e->arrival_ms;
 		}
 	}
-	n->cp_unsaved = 1; /* the outbox may retire */
+	n->cp_unsaved = 1; /* its checkpoint to keep, and the outbox may retire */
 }
 
 /* Claims about a third origin's stream beyond what it has signed, held for
