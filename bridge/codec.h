@@ -199,6 +199,84 @@ int fsb_payload_peek(const uint8_t *payload, size_t len, struct fsb_payload_peek
  * {"accepted":false,"errors":[{"path":"recall.reason","message":"required"},…]}. */
 int fsb_reply_json(const char *message_id, const struct fsb_errlist *errs, char **out);
 
+/* ---- cases: how a message links into a case (PROTOCOL.md, "Cases") ------ */
+
+/* FollowUpType, same numbers as the schema. */
+enum fsb_followup_type {
+	FSB_FU_NONE = 0,            /* not a follow-up (or its type unset) */
+	FSB_FU_INFORMATION = 1,     /* additional information */
+	FSB_FU_MEASURES = 2,        /* measures taken */
+	FSB_FU_DISTRIBUTION = 3,    /* distribution update */
+	FSB_FU_CORRECTION = 4,
+	FSB_FU_RECLASSIFICATION = 5,
+	FSB_FU_WITHDRAWAL = 6,
+	FSB_FU_CLOSURE = 7,
+	FSB_FU_ACKNOWLEDGEMENT = 8,
+	FSB_FU_REQUEST = 9,         /* request for information */
+	FSB_FU_RESPONSE = 10,       /* answer to a request */
+};
+#define FSB_FU_MAX FSB_FU_RESPONSE
+
+/* What a stream message says about the case it belongs to: enough to index
+ * it without decoding it. */
+struct fsb_links {
+	enum fsb_kind kind;
+	enum fsb_followup_type type;         /* FSB_FU_NONE unless a follow-up */
+	char ref_id[FSB_MESSAGE_ID_MAX + 1]; /* the message followed up; "" when none or not an id */
+	/* A root that calls for action: every recall, a non-compliant
+	 * surveillance result, a quarantine notice of a revoked certificate, a
+	 * rejected consignment or a declared or continuing outbreak. */
+	int alerting;
+};
+
+/* The schema name of a follow-up type ("FOLLOW_UP_TYPE_ACKNOWLEDGEMENT");
+ * NULL for FSB_FU_NONE. */
+const char *fsb_followup_type_name(enum fsb_followup_type t);
+
+/* Reads the links of a serialized Message in place (no allocation), with
+ * the decoder's semantics for repeated fields (the last body wins; a
+ * repeated follow-up field merges). FSB_EDECODE on malformed framing. */
+int fsb_payload_links(const uint8_t *payload, size_t len, struct fsb_links *out);
+
+/* The same from the envelope bytes of a log entry. */
+int fsb_envelope_links(const uint8_t *envelope, size_t len, struct fsb_links *out);
+
+#define FSB_FACTS_MEASURES 8 /* measure types named, at most */
+
+/* What the case view reads of one message; strings point into the message
+ * (valid while it lives) and are "" when absent; enum values are given by
+ * their schema names ("RECALL_CLASS_I"), NULL when unset. */
+struct fsb_case_facts {
+	struct fsb_header header;
+	const char *officer;            /* the issuer's contact */
+	const char *category;           /* the header's, by name ("CATEGORY_AQUATIC"); NULL */
+	const char *const *recipients;  /* n_recipients slugs */
+	size_t n_recipients;
+	int64_t issued_at_ms;           /* INT64_MIN when absent or malformed */
+	int64_t detected_at_ms;         /* INT64_MIN when absent or malformed */
+	const char *subject;            /* the first product's, commodity's or analyte's name */
+	const char *classification;     /* a root's, or a reclassification's new one */
+	const char *recall_class;
+	const char *risk;
+	const char *verdict;            /* a surveillance result's overall verdict */
+	const char *notice_type;        /* a quarantine notice's type */
+	/* a follow-up */
+	enum fsb_followup_type type;
+	const char *ref_id;
+	const uint8_t *ref_hash;        /* NULL unless FSB_HASH_LEN bytes */
+	const char *text;
+	const char *reason;
+	int64_t respond_by_ms;          /* INT64_MIN when absent or malformed */
+	const char *measures[FSB_FACTS_MEASURES]; /* measure types, the first few */
+	size_t n_measures;              /* measures in the message (may exceed the names) */
+};
+
+/* Fills *f from m. */
+void fsb_message_case_facts(const struct fsb_message *m, struct fsb_case_facts *f);
+
+/* Sets the follow-up's ref_payload_hash (m must be a follow-up). */
+int fsb_message_set_ref_hash(struct fsb_message *m, const uint8_t hash[FSB_HASH_LEN]);
+
 /* ---- control messages (checkpoints, sync requests) ---------------------- */
 
 struct fsb_stream_state {

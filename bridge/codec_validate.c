@@ -109,7 +109,7 @@ static void check_string(struct vctx *v, const ProtobufCFieldDescriptor *f, cons
 		return;
 	}
 	const char *why = NULL;
-	if (ends_with(name, "_at"))
+	if (ends_with(name, "_at") || strcmp(name, "respond_by") == 0)
 		why = fsb_fmt_timestamp(s, NULL);
 	else if (ends_with(name, "_date"))
 		why = fsb_fmt_date(s);
@@ -599,6 +599,14 @@ static void check_followup(struct vctx *v, const Foodsafety__V1__FollowUp *f,
 		need_str(v, "reason", f->reason);
 	if (t == V1(FOLLOW_UP_TYPE, CORRECTION) && !has(f->text))
 		verr(v, "text", "required: state the corrected information");
+	if (t == V1(FOLLOW_UP_TYPE, REQUEST_FOR_INFORMATION)) {
+		need_str(v, "text", f->text);
+		need_str(v, "respondBy", f->respond_by);
+	} else if (has(f->respond_by)) {
+		verr(v, "respondBy", "belongs to a request for information");
+	}
+	if (t == V1(FOLLOW_UP_TYPE, RESPONSE))
+		need_str(v, "text", f->text);
 	if (t == V1(FOLLOW_UP_TYPE, MEASURES_TAKEN))
 		need_list(v, "measures", f->n_measures);
 	if (t == V1(FOLLOW_UP_TYPE, DISTRIBUTION_UPDATE))
@@ -619,6 +627,9 @@ static void check_followup(struct vctx *v, const Foodsafety__V1__FollowUp *f,
 	if (origin && origin_only(t) && strcmp(origin, ref_origin) != 0)
 		verr(v, "type", "only %s, the origin of %s, may correct, reclassify, withdraw or close it",
 		     ref_origin, f->ref_message_id);
+	if (origin && t == V1(FOLLOW_UP_TYPE, ACKNOWLEDGEMENT) && strcmp(origin, ref_origin) == 0)
+		verr(v, "type", "an acknowledgement comes from a province that received %s, not from %s",
+		     f->ref_message_id, origin);
 	if (origin && h->seq && strcmp(origin, ref_origin) == 0 && ref_seq >= h->seq)
 		verr(v, "refMessageId", "must reference an earlier message of %s (this one is seq %" PRIu64 ")",
 		     origin, h->seq);
@@ -645,6 +656,11 @@ static void check_header(struct vctx *v, const Foodsafety__V1__Header *h)
 		if (h->schema_version == 0)
 			verr(v, "schemaVersion", "required");
 	}
+	int64_t detected_ms, issued_ms;
+	if (has(h->detected_at) && has(h->issued_at) &&
+	    !fsb_fmt_timestamp(h->detected_at, &detected_ms) &&
+	    !fsb_fmt_timestamp(h->issued_at, &issued_ms) && detected_ms > issued_ms)
+		verr(v, "detectedAt", "is after issuedAt: a risk is detected before it is notified");
 	if (h->prev_hash.len == FSB_HASH_LEN && h->seq) {
 		int zero = 1;
 		for (size_t i = 0; i < FSB_HASH_LEN; i++)

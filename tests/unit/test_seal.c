@@ -11,6 +11,8 @@
 #include "seal.h"
 
 #define R1 "recall-ocop-sausage-class1-longan.json"
+/* Without detectedAt, so that it can be sealed at any date. */
+#define R2 "recall-pangasius-class2-cantho.json"
 #define DAY_MS (24LL * 3600 * 1000)
 
 static struct fsb_trust *trust;
@@ -39,12 +41,12 @@ static struct fsb_signer *signer(const char *pki, const char *name)
 	return s;
 }
 
-/* Seals the R1 example as origin/seq 1 at issued_at with the named key. */
+/* Seals the R2 example as origin/seq 1 at issued_at with the named key. */
 static uint8_t *seal_as(const char *pki, const char *name, const char *origin, int64_t issued_at,
 			size_t *len)
 {
 	struct fsb_signer *s = signer(pki, name);
-	struct fsb_message *m = th_load_example(R1);
+	struct fsb_message *m = th_load_example(R2);
 	struct fsb_stamp st = {.origin = origin, .seq = 1};
 	char when[FSB_TIME_MAX + 1];
 	fsb_fmt_time(issued_at, when);
