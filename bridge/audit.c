@@ -378,6 +378,18 @@ static void check_heads(struct audit *a, struct fsb_store *store)
 }
 
 /* Walks the log from a->from, with the workers the options ask for. */
+/* The indexes against the log (a whole walk only): they answer the case
+ * views, so an index that lies would show a case wrongly. */
+static int check_indexes(struct audit *a, struct fsb_store *store)
+{
+	uint64_t bad;
+	char why[400];
+	int rc = fsb_store_index_check(store, &bad, why, sizeof why);
+	if (rc == 1)
+		problem(a, bad, "%s", why);
+	return rc < 0 ? rc : 0;
+}
+
 static int walk(struct audit *a, struct fsb_store *store)
 {
 	const struct fsb_audit_opts *o = a->o;
@@ -465,6 +477,10 @@ int fsb_audit_run(struct fsb_store *store, const struct fsb_audit_opts *o,
 	}
 	check_first_links(&a, store);
 	check_heads(&a, store);
+	if (a.from == 1 && (rc = check_indexes(&a, store))) {
+		snprintf(err, errlen, "%s", fsb_store_error(store));
+		goto out;
+	}
 	if (o->n_anchors && !o->full && (rc = check_newest(&a, store, err, errlen)))
 		goto out;
 	check_standing(&a);

@@ -9,7 +9,8 @@
  * with `full` every one, on worker threads, each judged as at its recorded
  * arrival by the rule the node applied (a message whose certificate was not
  * in force when it arrived stands only when a later message of its stream,
- * in force at its own arrival, links to it). The CRLs the node adopted from
+ * in force at its own arrival, links to it). A whole walk also reads every
+ * index back against the log (fsb_store_index_check). The CRLs the node adopted from
  * the exchange, kept in its store, count as they did for the node.
  *
  * The engine prints nothing; what it found is in the report.

@@ -26,7 +26,11 @@
 static const char *const db_names[N_DBS] = {
 	"log", "by_seq", "by_id", "by_kind", "by_time", "heads", "outbox", "equiv",
 	"certs", "rejects", "cp_last", "cp_all", "meta",
+	"by_ref", "case_of", "by_case", "cases", "case_open",
 };
+/* Tables a store written before the cases lacks: opened read-only, it
+ * reads as before, and the views ask for `fsbridge index rebuild`. */
+#define FIRST_CASE_DB DB_BY_REF
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -201,6 +205,10 @@ int fsb_store_open(const char *dir, const struct fsb_store_opts *o, struct fsb_s
 	}
 	for (int i = 0; i < N_DBS; i++) {
 		int mrc = mdb_dbi_open(txn, db_names[i], s->read_only ? 0 : MDB_CREATE, &s->dbi[i]);
+		if (mrc == MDB_NOTFOUND && i >= FIRST_CASE_DB) {
+			s->no_case_dbs = 1;
+			continue;
+		}
 		if (mrc == MDB_NOTFOUND) {
 			store_seterr(s, "%s is not an fsbridge data directory (no table \"%s\")", dir,
 			       db_names[i]);
@@ -219,6 +227,16 @@ int fsb_store_open(const char *dir, const struct fsb_store_opts *o, struct fsb_s
 	if (rc) {
 		rc = store_fail(s, rc, "cannot initialise the data directory");
 		goto fail;
+	}
+	/* A store from before the current indexes is indexed once, now. */
+	if (!s->read_only) {
+		if ((rc = store_read_txn(s, &txn)))
+			goto fail;
+		int current = store_indexes_current(s, txn);
+		mdb_txn_abort(txn);
+		txn = NULL;
+		if (!current && (rc = fsb_store_index_rebuild(s, NULL, NULL)))
+			goto fail;
 	}
 	*out = s;
 	return 0;

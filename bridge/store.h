@@ -6,7 +6,8 @@
  * index mapping to the envelope bytes verbatim, with its arrival time,
  * direction, delivery status, and an entry hash that chains it to the entry
  * before. Secondary tables index the log by (origin,
- * seq), message id, kind and issued_at; others hold each stream's head, the
+ * seq), message id, kind and issued_at, follow-ups by what they reference,
+ * and every entry by its case (PROTOCOL.md, "Cases"); others hold each stream's head, the
  * outbox, peer checkpoints, rejects, equivocation evidence, signer
  * certificates by fingerprint, and meta (layout version, the node's origin).
  *
@@ -32,6 +33,9 @@
 #include "bounds.h"
 
 #define FSB_STORE_LAYOUT 1
+/* Version of the indexes derived from the log: a store whose indexes are
+ * older is re-indexed when opened for writing. */
+#define FSB_STORE_INDEXES 2
 
 struct fsb_store; /* opaque */
 
@@ -273,6 +277,71 @@ int fsb_store_get_checkpoint(struct fsb_store *s, const char *peer, uint8_t **en
  * the arrays. */
 int fsb_store_checkpoints(struct fsb_store *s, char (**peers)[FSB_ORIGIN_MAX + 1],
 			  uint8_t ***envelopes, size_t **lens, size_t *n);
+
+/* ---- indexes (store_index.c) -------------------------------------------- */
+
+/* Re-derives every index from the log in one write transaction: by seq, id,
+ * kind and time, the stream heads, the signer certificates, follow-ups by
+ * reference, and the cases. progress (may be NULL) is called now and then;
+ * *entries (may be NULL) receives the entries indexed. */
+int fsb_store_index_rebuild(struct fsb_store *s, void (*progress)(uint64_t done, uint64_t total),
+			    uint64_t *entries);
+
+/* Reads every index back against the log, in one read transaction.
+ * Returns 0 when they agree, 1 when they do not, with the first
+ * difference in why and the log index it concerns in *bad_index
+ * (UINT64_MAX when it is no one entry's); or a store error. */
+int fsb_store_index_check(struct fsb_store *s, uint64_t *bad_index, char *why, size_t whylen);
+
+/* ---- views: reads inside one snapshot (store_case.c) -------------------- */
+
+struct fsb_view; /* opaque: one read transaction */
+
+/* Opens a snapshot of s. FSB_ECONFIG when the store has no current case
+ * indexes (a store written by an older fsbridge, read-only). */
+int fsb_store_view_open(struct fsb_store *s, struct fsb_view **out);
+void fsb_store_view_close(struct fsb_view *v); /* NULL allowed */
+
+/* The node's origin. */
+const char *fsb_view_origin(const struct fsb_view *v);
+
+/* Log entry `index`; its envelope points into the snapshot, valid until the
+ * view closes (do not fsb_entry_clear() it). FSB_ENOTFOUND. */
+int fsb_view_get(struct fsb_view *v, uint64_t index, struct fsb_entry *out);
+
+/* The log index of a message id; FSB_ENOTFOUND. */
+int fsb_view_find_id(struct fsb_view *v, const char *id, uint64_t *index);
+
+/* A case as the index keeps it. */
+struct fsb_case_row {
+	char id[FSB_MESSAGE_ID_MAX + 1]; /* the root's message id */
+	unsigned flags;                  /* FSB_CASE_* (case_rule.h) */
+	uint64_t root_index;             /* 0 while the root is not held */
+};
+
+/* The case whose id is `id`, or else the case of the held message `id`;
+ * FSB_ENOTFOUND when neither. */
+int fsb_view_case(struct fsb_view *v, const char *id, struct fsb_case_row *row);
+
+/* The log indexes of the case's members (its root too, when held), in log
+ * order, at most max, into a malloc'd array of *n. */
+int fsb_view_case_members(struct fsb_view *v, const char *root, size_t max, uint64_t **indexes,
+			  size_t *n);
+
+/* Calls fn for every case (open_only: every open case), in id order; a
+ * non-zero return stops and is returned. */
+typedef int (*fsb_case_fn)(void *ctx, const struct fsb_case_row *row);
+int fsb_view_cases(struct fsb_view *v, int open_only, fsb_case_fn fn, void *ctx);
+
+/* Calls fn with every peer's latest checkpoint envelope (valid during the
+ * call). */
+typedef int (*fsb_checkpoint_fn)(void *ctx, const char *peer, const uint8_t *envelope,
+				 size_t len);
+int fsb_view_checkpoints(struct fsb_view *v, fsb_checkpoint_fn fn, void *ctx);
+
+/* Calls fn with every stream held and its head's seq. */
+typedef int (*fsb_stream_fn)(void *ctx, const char *origin, uint64_t seq);
+int fsb_view_streams(struct fsb_view *v, fsb_stream_fn fn, void *ctx);
 
 /* A small named value the node keeps for `status` (its connection state):
  * put replaces, get returns a malloc'd NUL-terminated copy or FSB_ENOTFOUND. */

@@ -16,23 +16,36 @@
  *                                                reason_len(2) topic reason raw
  *   cp_last  peer                             -> arrival(8) envelope
  *   cp_all   peer NUL arrival(8) hash(8)      -> envelope
- *   meta     "layout" -> u32, "origin" -> slug, counters, notes, CRLs
+ *   meta     "layout" -> u32, "origin" -> slug, "indexes" -> u32, counters,
+ *            notes, CRLs
+ *   by_ref   ref message id NUL index(8)      -> (empty): follow-ups by what they reference
+ *   case_of  index(8)                         -> case id (the root's message id)
+ *   by_case  case id NUL index(8)             -> type(1) origin_len(1) origin ref_id
+ *   cases    case id                          -> flags(1) root index(8, 0 while not held)
+ *   case_open case id                         -> (empty): the cases open (case_rule.h)
+ *
+ * Everything from by_seq to heads, and from by_ref on, is derived from the
+ * log alone (store_index.c), in the transaction that appends the entry.
  *
  * store.c owns the environment: opening, transactions with their retries,
- * and growing the map. store_log.c writes and reads the log and what
- * indexes it; store_state.c the rest.
+ * and growing the map. store_log.c writes and reads the log;
+ * store_index.c derives, rebuilds and checks the indexes, with
+ * store_case.c for the cases and the reads of the views; store_state.c the
+ * rest.
  */
 #ifndef FSB_STORE_INTERNAL_H
 #define FSB_STORE_INTERNAL_H
 
 #include <lmdb.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "store.h"
 
 enum {
 	DB_LOG, DB_BY_SEQ, DB_BY_ID, DB_BY_KIND, DB_BY_TIME, DB_HEADS, DB_OUTBOX, DB_EQUIV,
-	DB_CERTS, DB_REJECTS, DB_CP_LAST, DB_CP_ALL, DB_META, N_DBS
+	DB_CERTS, DB_REJECTS, DB_CP_LAST, DB_CP_ALL, DB_META,
+	DB_BY_REF, DB_CASE_OF, DB_BY_CASE, DB_CASES, DB_CASE_OPEN, N_DBS
 };
 
 struct fsb_store {
@@ -41,6 +54,7 @@ struct fsb_store {
 	char origin[FSB_ORIGIN_MAX + 1];
 	char dir[512];
 	int read_only;
+	int no_case_dbs; /* read-only, and the store predates the case tables */
 	size_t reject_bytes; /* budget of the rejects table */
 	int mdb_rc; /* LMDB's code behind the last FSB_ESTORE, for retries */
 	char err[512];
@@ -60,11 +74,38 @@ static inline uint64_t get64(const uint8_t *p)
 	return v;
 }
 
+/* origin NUL seq(8): the key of by_seq (k: FSB_ORIGIN_MAX + 9 bytes) */
+static inline size_t store_seq_key(uint8_t *k, const char *origin, uint64_t seq)
+{
+	size_t n = strlen(origin);
+	memcpy(k, origin, n);
+	k[n] = 0;
+	put64(k + n + 1, seq);
+	return n + 9;
+}
+
 static inline MDB_val val(const void *p, size_t n)
 {
 	MDB_val v = {n, (void *)p};
 	return v;
 }
+
+/* Reads log entry `index` in place: the envelope points into the map,
+ * valid while txn lives. FSB_ENOTFOUND, or FSB_ESTORE when unreadable. */
+int store_log_entry(struct fsb_store *s, MDB_txn *txn, uint64_t index, struct fsb_entry *out);
+
+/* Writes every index of log entry e (store_index.c). */
+int store_index_entry(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e);
+
+/* Places entry e in its case: by_ref, case_of, by_case, cases and
+ * case_open (store_case.c). */
+int store_case_add(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e);
+
+/* The message id "{origin}:{seq}" into id. */
+void store_message_id(char id[FSB_MESSAGE_ID_MAX + 1], const char *origin, uint64_t seq);
+
+/* Whether the derived indexes are of FSB_STORE_INDEXES (store_index.c). */
+int store_indexes_current(struct fsb_store *s, MDB_txn *txn);
 
 /* Sets s->err, the detail fsb_store_error() returns. */
 void store_seterr(struct fsb_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -5,8 +5,8 @@
  * short strings, then the envelope. The entry hash is SHA-256 of the
  * previous entry's hash, the index, and the record with its own hash field
  * zeroed: changing any byte of any entry breaks the chain from there on.
- * Every index of an entry (by seq, id, kind, time; its stream's head; the
- * signer's certificate) is written in the transaction that appends it.
+ * Every index of an entry (store_index.c) is written in the transaction
+ * that appends it.
  */
 #include "store_internal.h"
 
@@ -19,15 +19,6 @@
 
 #include "error.h"
 #include "format.h"
-/* origin NUL seq(8) [hash(32)] */
-static size_t seq_key(uint8_t *k, const char *origin, uint64_t seq)
-{
-	size_t n = strlen(origin);
-	memcpy(k, origin, n);
-	k[n] = 0;
-	put64(k + n + 1, seq);
-	return n + 9;
-}
 
 /* ---- log records ------------------------------------------------------------ */
 
@@ -164,31 +155,13 @@ static int append_entry(struct fsb_store *s, MDB_txn *txn, const struct fsb_entr
 	record_write(r, in);
 	record_hash(r, rlen, index, prev, r + R_EHASH);
 
-	uint8_t sk[FSB_ORIGIN_MAX + 9], sv[8 + FSB_HASH_LEN];
-	size_t sklen = seq_key(sk, in->origin, in->seq);
-	memcpy(sv, ik, 8);
-	memcpy(sv + 8, in->payload_hash, FSB_HASH_LEN);
-	uint8_t hv[8 + FSB_HASH_LEN + 8];
-	put64(hv, in->seq);
-	memcpy(hv + 8, in->payload_hash, FSB_HASH_LEN);
-	memcpy(hv + 8 + FSB_HASH_LEN, ik, 8);
-	char id[FSB_MESSAGE_ID_MAX + 1];
-	snprintf(id, sizeof id, "%s:%llu", in->origin, (unsigned long long)in->seq);
-	uint8_t kk[9], tk[16];
-	kk[0] = (uint8_t)in->kind;
-	memcpy(kk + 1, ik, 8);
-	put64(tk, (uint64_t)in->issued_at_ms ^ (1ULL << 63));
-	memcpy(tk + 8, ik, 8);
-	uint8_t fp[FSB_FP_LEN];
-	fsb_sign_sha256(in->cert, in->cert_len, fp);
-	if ((rc = store_put(s, txn, DB_BY_SEQ, val(sk, sklen), val(sv, sizeof sv), 0, "cannot index by seq")) ||
-	    (rc = store_put(s, txn, DB_BY_ID, val(id, strlen(id)), val(ik, 8), 0, "cannot index by id")) ||
-	    (rc = store_put(s, txn, DB_BY_KIND, val(kk, 9), val(NULL, 0), 0, "cannot index by kind")) ||
-	    (rc = store_put(s, txn, DB_BY_TIME, val(tk, 16), val(NULL, 0), 0, "cannot index by time")) ||
-	    (rc = store_put(s, txn, DB_HEADS, val(in->origin, strlen(in->origin)), val(hv, sizeof hv), 0,
-		      "cannot update the stream head")) ||
-	    (rc = store_put(s, txn, DB_CERTS, val(fp, FSB_FP_LEN), val(in->cert, in->cert_len),
-		      MDB_NOOVERWRITE, "cannot keep the signer certificate")))
+	struct fsb_entry e;
+	if (record_read(r, rlen, index, &e)) {
+		store_seterr(s, "log entry %llu was written unreadable (data_dir %s)",
+			     (unsigned long long)index, s->dir);
+		return FSB_ESTORE;
+	}
+	if ((rc = store_index_entry(s, txn, &e)))
 		return rc;
 	*index_out = index;
 	return 0;
@@ -243,7 +216,7 @@ static int append_body(struct fsb_store *s, MDB_txn *txn, void *arg)
 		const struct fsb_entry_in *in = &a->in[i];
 		a->indexes[i] = 0;
 		uint8_t sk[FSB_ORIGIN_MAX + 9 + FSB_HASH_LEN];
-		size_t sklen = seq_key(sk, in->origin, in->seq);
+		size_t sklen = store_seq_key(sk, in->origin, in->seq);
 		MDB_val k = val(sk, sklen), v;
 		int rc = mdb_get(txn, s->dbi[DB_BY_SEQ], &k, &v);
 		if (rc == 0) {
@@ -366,7 +339,7 @@ void fsb_entry_clear(struct fsb_entry *e)
 	memset(e, 0, sizeof *e);
 }
 
-static int get_entry(struct fsb_store *s, MDB_txn *txn, uint64_t index, struct fsb_entry *out)
+int store_log_entry(struct fsb_store *s, MDB_txn *txn, uint64_t index, struct fsb_entry *out)
 {
 	uint8_t ik[8];
 	put64(ik, index);
@@ -380,6 +353,14 @@ static int get_entry(struct fsb_store *s, MDB_txn *txn, uint64_t index, struct f
 		store_seterr(s, "log entry %llu is unreadable (data_dir %s)", (unsigned long long)index, s->dir);
 		return FSB_ESTORE;
 	}
+	return 0;
+}
+
+static int get_entry(struct fsb_store *s, MDB_txn *txn, uint64_t index, struct fsb_entry *out)
+{
+	int rc = store_log_entry(s, txn, index, out);
+	if (rc)
+		return rc;
 	uint8_t *copy = malloc(out->envelope_len);
 	if (!copy)
 		return FSB_ENOMEM;
@@ -421,7 +402,7 @@ int fsb_store_find_seq(struct fsb_store *s, const char *origin, uint64_t seq, ui
 	uint8_t k[FSB_ORIGIN_MAX + 9];
 	if (strlen(origin) > FSB_ORIGIN_MAX)
 		return FSB_ENOTFOUND;
-	return find(s, DB_BY_SEQ, val(k, seq_key(k, origin, seq)), index);
+	return find(s, DB_BY_SEQ, val(k, store_seq_key(k, origin, seq)), index);
 }
 
 int fsb_store_seq_hash(struct fsb_store *s, const char *origin, uint64_t seq,
@@ -431,7 +412,7 @@ int fsb_store_seq_hash(struct fsb_store *s, const char *origin, uint64_t seq,
 	if (strlen(origin) > FSB_ORIGIN_MAX)
 		return FSB_ENOTFOUND;
 	MDB_txn *txn;
-	MDB_val key = val(k, seq_key(k, origin, seq)), v;
+	MDB_val key = val(k, store_seq_key(k, origin, seq)), v;
 	int rc = store_read_txn(s, &txn);
 	if (rc)
 		return rc;

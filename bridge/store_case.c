@@ -1,0 +1,429 @@
+/* store_case.c - the case index, and the reads the views make.
+ *
+ * Each entry joins a case when it is appended: a root (anything but a
+ * follow-up with a well-formed reference) makes its own; a follow-up joins
+ * the case of the message it references, or, while that message is not
+ * held, a case named by the referenced id. When that message arrives, the
+ * members waiting for it move into its case (which may itself still wait
+ * for an older message). Should a reference chain close into a loop, the
+ * member that closes it becomes the root. The case's flags are the OR of
+ * what its members say (case_rule.h), so moving members never needs more
+ * than folding their own flags in again.
+ *
+ * A view is one read transaction: every read the case view makes, from the
+ * list of cases to the checkpoints that say what was delivered, sees one
+ * snapshot, and the node's writer never waits for it.
+ */
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case_rule.h"
+#include "error.h"
+
+/* A member record: type(1) origin_len(1) origin ref_id. */
+struct member {
+	enum fsb_followup_type type;
+	char origin[FSB_ORIGIN_MAX + 1];
+	char ref[FSB_MESSAGE_ID_MAX + 1];
+};
+
+static size_t member_write(uint8_t *p, enum fsb_followup_type type, const char *origin,
+			   const char *ref)
+{
+	size_t on = strlen(origin), rn = strlen(ref);
+	p[0] = (uint8_t)type;
+	p[1] = (uint8_t)on;
+	memcpy(p + 2, origin, on);
+	memcpy(p + 2 + on, ref, rn);
+	return 2 + on + rn;
+}
+
+static int member_read(const MDB_val *v, struct member *m)
+{
+	const uint8_t *p = v->mv_data;
+	if (v->mv_size < 2 || p[1] > FSB_ORIGIN_MAX || 2u + p[1] > v->mv_size ||
+	    v->mv_size - 2 - p[1] > FSB_MESSAGE_ID_MAX)
+		return -1;
+	m->type = (enum fsb_followup_type)p[0];
+	memcpy(m->origin, p + 2, p[1]);
+	m->origin[p[1]] = '\0';
+	size_t rn = v->mv_size - 2 - p[1];
+	memcpy(m->ref, p + 2 + p[1], rn);
+	m->ref[rn] = '\0';
+	return 0;
+}
+
+/* id NUL index(8) */
+static size_t id_key(uint8_t *k, const char *id, uint64_t index)
+{
+	size_t n = strlen(id);
+	memcpy(k, id, n);
+	k[n] = 0;
+	put64(k + n + 1, index);
+	return n + 9;
+}
+
+/* A case's record: flags(1) root index(8); zeros when it has none yet. */
+static int case_get(struct fsb_store *s, MDB_txn *txn, const char *id, unsigned *flags,
+		    uint64_t *root_index)
+{
+	MDB_val k = val(id, strlen(id)), v;
+	int rc = mdb_get(txn, s->dbi[DB_CASES], &k, &v);
+	*flags = 0;
+	*root_index = 0;
+	if (rc == MDB_NOTFOUND)
+		return FSB_ENOTFOUND;
+	if (rc)
+		return store_fail(s, rc, "cannot read a case");
+	if (v.mv_size != 9) {
+		store_seterr(s, "case %s has a malformed record (data_dir %s)", id, s->dir);
+		return FSB_ESTORE;
+	}
+	*flags = ((const uint8_t *)v.mv_data)[0];
+	*root_index = get64((const uint8_t *)v.mv_data + 1);
+	return 0;
+}
+
+static int case_put(struct fsb_store *s, MDB_txn *txn, const char *id, unsigned flags,
+		    uint64_t root_index)
+{
+	uint8_t r[9];
+	r[0] = (uint8_t)flags;
+	put64(r + 1, root_index);
+	MDB_val k = val(id, strlen(id));
+	int rc = store_put(s, txn, DB_CASES, k, val(r, 9), 0, "cannot write a case");
+	if (rc)
+		return rc;
+	if (fsb_case_is_open(flags))
+		return store_put(s, txn, DB_CASE_OPEN, k, val(NULL, 0), 0, "cannot list an open case");
+	rc = mdb_del(txn, s->dbi[DB_CASE_OPEN], &k, NULL);
+	return rc && rc != MDB_NOTFOUND ? store_fail(s, rc, "cannot unlist a case") : 0;
+}
+
+static int case_del(struct fsb_store *s, MDB_txn *txn, const char *id)
+{
+	MDB_val k = val(id, strlen(id));
+	int rc = mdb_del(txn, s->dbi[DB_CASES], &k, NULL);
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		rc = mdb_del(txn, s->dbi[DB_CASE_OPEN], &k, NULL);
+	return rc && rc != MDB_NOTFOUND ? store_fail(s, rc, "cannot remove a case") : 0;
+}
+
+/* Moves the members waiting in case `from` into case `to`, folding their
+ * flags into *flags. */
+static int move_members(struct fsb_store *s, MDB_txn *txn, const char *from, const char *to,
+			unsigned *flags)
+{
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(txn, s->dbi[DB_BY_CASE], &c);
+	if (rc)
+		return store_fail(s, rc, "cannot read a case");
+	size_t fn = strlen(from);
+	uint8_t fk[FSB_MESSAGE_ID_MAX + 9];
+	id_key(fk, from, 0);
+	MDB_val k = val(fk, fn + 9), v;
+	/* Each step deletes the record under the cursor and writes it under
+	 * the other case's key, then looks again from the start of `from`. */
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) == 0 && k.mv_size == fn + 9 &&
+	       memcmp(k.mv_data, fk, fn + 1) == 0) {
+		uint64_t index = get64((const uint8_t *)k.mv_data + fn + 1);
+		struct member m;
+		if (member_read(&v, &m)) {
+			store_seterr(s, "case %s has a malformed member record (data_dir %s)", from, s->dir);
+			rc = FSB_ESTORE;
+			goto out;
+		}
+		if ((rc = mdb_cursor_del(c, 0))) {
+			rc = store_fail(s, rc, "cannot move a case member");
+			goto out;
+		}
+		uint8_t tk[FSB_MESSAGE_ID_MAX + 9], mv[2 + FSB_ORIGIN_MAX + FSB_MESSAGE_ID_MAX];
+		uint8_t ik[8];
+		put64(ik, index);
+		size_t mlen = member_write(mv, m.type, m.origin, m.ref);
+		if ((rc = store_put(s, txn, DB_BY_CASE, val(tk, id_key(tk, to, index)), val(mv, mlen), 0,
+				    "cannot move a case member")) ||
+		    (rc = store_put(s, txn, DB_CASE_OF, val(ik, 8), val(to, strlen(to)), 0,
+				    "cannot move a case member")))
+			goto out;
+		*flags |= fsb_case_member_flags(to, m.origin, m.type, m.ref);
+		k = val(fk, fn + 9);
+	}
+	rc = rc == 0 || rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "cannot read a case");
+out:
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int store_case_add(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e)
+{
+	char id[FSB_MESSAGE_ID_MAX + 1], root[FSB_MESSAGE_ID_MAX + 1];
+	store_message_id(id, e->origin, e->seq);
+	snprintf(root, sizeof root, "%s", id);
+	struct fsb_links l;
+	if (fsb_envelope_links(e->envelope, e->envelope_len, &l))
+		memset(&l, 0, sizeof l); /* not readable: a case of its own */
+	uint8_t ik[8];
+	put64(ik, e->index);
+	int rc;
+	if (l.kind == FSB_KIND_FOLLOWUP && l.ref_id[0]) {
+		uint8_t rk[FSB_MESSAGE_ID_MAX + 9];
+		if ((rc = store_put(s, txn, DB_BY_REF, val(rk, id_key(rk, l.ref_id, e->index)),
+				    val(NULL, 0), 0, "cannot index a follow-up")))
+			return rc;
+		MDB_val k = val(l.ref_id, strlen(l.ref_id)), v;
+		rc = mdb_get(txn, s->dbi[DB_BY_ID], &k, &v);
+		if (rc == MDB_NOTFOUND) {
+			snprintf(root, sizeof root, "%s", l.ref_id);
+		} else if (rc) {
+			return store_fail(s, rc, "cannot look up a referenced message");
+		} else if (v.mv_size == 8) {
+			MDB_val ck = val(v.mv_data, 8), cv;
+			if ((rc = mdb_get(txn, s->dbi[DB_CASE_OF], &ck, &cv)) ||
+			    cv.mv_size > FSB_MESSAGE_ID_MAX)
+				return rc ? store_fail(s, rc, "cannot read the case of a referenced message")
+					  : FSB_ESTORE;
+			/* Its case is ours, unless it waits for us: a loop. */
+			if (cv.mv_size != strlen(id) || memcmp(cv.mv_data, id, cv.mv_size) != 0) {
+				memcpy(root, cv.mv_data, cv.mv_size);
+				root[cv.mv_size] = '\0';
+			}
+		}
+	}
+	uint8_t mk[FSB_MESSAGE_ID_MAX + 9], mv[2 + FSB_ORIGIN_MAX + FSB_MESSAGE_ID_MAX];
+	size_t mlen = member_write(mv, l.type, e->origin, l.ref_id);
+	if ((rc = store_put(s, txn, DB_CASE_OF, val(ik, 8), val(root, strlen(root)), 0,
+			    "cannot index a case")) ||
+	    (rc = store_put(s, txn, DB_BY_CASE, val(mk, id_key(mk, root, e->index)), val(mv, mlen), 0,
+			    "cannot index a case")))
+		return rc;
+	unsigned flags;
+	uint64_t root_index;
+	if ((rc = case_get(s, txn, root, &flags, &root_index)) && rc != FSB_ENOTFOUND)
+		return rc;
+	flags |= fsb_case_member_flags(root, e->origin, l.type, l.ref_id);
+	if (strcmp(root, id) == 0) {
+		flags |= fsb_case_root_flags(&l);
+		root_index = e->index;
+	} else {
+		/* Those who waited for this message are now in its case. */
+		unsigned waiting;
+		uint64_t none;
+		if ((rc = case_get(s, txn, id, &waiting, &none)) == 0) {
+			if ((rc = move_members(s, txn, id, root, &flags)) ||
+			    (rc = case_del(s, txn, id)))
+				return rc;
+		} else if (rc != FSB_ENOTFOUND) {
+			return rc;
+		}
+	}
+	return case_put(s, txn, root, flags, root_index);
+}
+
+/* ---- views -------------------------------------------------------------------- */
+
+struct fsb_view {
+	struct fsb_store *s;
+	MDB_txn *txn;
+};
+
+int fsb_store_view_open(struct fsb_store *s, struct fsb_view **out)
+{
+	*out = NULL;
+	struct fsb_view *v = calloc(1, sizeof *v);
+	if (!v)
+		return FSB_ENOMEM;
+	v->s = s;
+	int rc = store_read_txn(s, &v->txn);
+	if (rc == 0 && !store_indexes_current(s, v->txn)) {
+		store_seterr(s, "the case indexes of %s are missing or from an older fsbridge: run "
+			     "`fsbridge index rebuild`", s->dir);
+		mdb_txn_abort(v->txn);
+		rc = FSB_ECONFIG;
+	}
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+void fsb_store_view_close(struct fsb_view *v)
+{
+	if (!v)
+		return;
+	mdb_txn_abort(v->txn);
+	free(v);
+}
+
+const char *fsb_view_origin(const struct fsb_view *v)
+{
+	return v->s->origin;
+}
+
+int fsb_view_get(struct fsb_view *v, uint64_t index, struct fsb_entry *out)
+{
+	return store_log_entry(v->s, v->txn, index, out);
+}
+
+int fsb_view_find_id(struct fsb_view *v, const char *id, uint64_t *index)
+{
+	MDB_val k = val(id, strlen(id)), d;
+	int rc = mdb_get(v->txn, v->s->dbi[DB_BY_ID], &k, &d);
+	if (rc == MDB_NOTFOUND || (rc == 0 && d.mv_size != 8))
+		return FSB_ENOTFOUND;
+	if (rc)
+		return store_fail(v->s, rc, "cannot look up a message id");
+	*index = get64(d.mv_data);
+	return 0;
+}
+
+static int row_of(struct fsb_view *v, const char *root, struct fsb_case_row *row)
+{
+	memset(row, 0, sizeof *row);
+	if (strlen(root) > FSB_MESSAGE_ID_MAX)
+		return FSB_ENOTFOUND;
+	snprintf(row->id, sizeof row->id, "%s", root);
+	return case_get(v->s, v->txn, root, &row->flags, &row->root_index);
+}
+
+int fsb_view_case(struct fsb_view *v, const char *id, struct fsb_case_row *row)
+{
+	int rc = row_of(v, id, row);
+	if (rc != FSB_ENOTFOUND)
+		return rc;
+	/* Not a case's id: the case of the message it names. */
+	uint64_t index;
+	if ((rc = fsb_view_find_id(v, id, &index)))
+		return rc;
+	uint8_t ik[8];
+	put64(ik, index);
+	MDB_val k = val(ik, 8), d;
+	rc = mdb_get(v->txn, v->s->dbi[DB_CASE_OF], &k, &d);
+	if (rc == MDB_NOTFOUND || (rc == 0 && d.mv_size > FSB_MESSAGE_ID_MAX))
+		return FSB_ENOTFOUND;
+	if (rc)
+		return store_fail(v->s, rc, "cannot read the case of a message");
+	char root[FSB_MESSAGE_ID_MAX + 1];
+	memcpy(root, d.mv_data, d.mv_size);
+	root[d.mv_size] = '\0';
+	return row_of(v, root, row);
+}
+
+int fsb_view_case_members(struct fsb_view *v, const char *root, size_t max, uint64_t **indexes,
+			  size_t *n)
+{
+	*indexes = NULL;
+	*n = 0;
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(v->txn, v->s->dbi[DB_BY_CASE], &c);
+	if (rc)
+		return store_fail(v->s, rc, "cannot read a case");
+	size_t rn = strlen(root), cap = 0;
+	uint8_t rk[FSB_MESSAGE_ID_MAX + 9];
+	if (rn > FSB_MESSAGE_ID_MAX) {
+		mdb_cursor_close(c);
+		return 0;
+	}
+	MDB_val k = val(rk, id_key(rk, root, 0)), d;
+	int mrc;
+	for (mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+	     mrc == 0 && k.mv_size == rn + 9 && memcmp(k.mv_data, rk, rn + 1) == 0 && *n < max;
+	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (*n == cap) {
+			size_t ncap = cap ? 2 * cap : 16;
+			uint64_t *p = realloc(*indexes, ncap * sizeof *p);
+			if (!p) {
+				rc = FSB_ENOMEM;
+				break;
+			}
+			*indexes = p;
+			cap = ncap;
+		}
+		(*indexes)[(*n)++] = get64((const uint8_t *)k.mv_data + rn + 1);
+	}
+	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = store_fail(v->s, mrc, "cannot read a case");
+	mdb_cursor_close(c);
+	if (rc) {
+		free(*indexes);
+		*indexes = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int fsb_view_cases(struct fsb_view *v, int open_only, fsb_case_fn fn, void *ctx)
+{
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(v->txn, v->s->dbi[open_only ? DB_CASE_OPEN : DB_CASES], &c);
+	if (rc)
+		return store_fail(v->s, rc, "cannot read the cases");
+	MDB_val k, d;
+	int mrc;
+	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (k.mv_size > FSB_MESSAGE_ID_MAX)
+			continue;
+		char id[FSB_MESSAGE_ID_MAX + 1];
+		memcpy(id, k.mv_data, k.mv_size);
+		id[k.mv_size] = '\0';
+		struct fsb_case_row row;
+		if ((rc = row_of(v, id, &row)) == 0)
+			rc = fn(ctx, &row);
+	}
+	if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = store_fail(v->s, mrc, "cannot read the cases");
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int fsb_view_checkpoints(struct fsb_view *v, fsb_checkpoint_fn fn, void *ctx)
+{
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(v->txn, v->s->dbi[DB_CP_LAST], &c);
+	if (rc)
+		return store_fail(v->s, rc, "cannot read the checkpoints");
+	MDB_val k, d;
+	int mrc;
+	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (k.mv_size > FSB_ORIGIN_MAX || d.mv_size < 8)
+			continue;
+		char peer[FSB_ORIGIN_MAX + 1];
+		memcpy(peer, k.mv_data, k.mv_size);
+		peer[k.mv_size] = '\0';
+		rc = fn(ctx, peer, (const uint8_t *)d.mv_data + 8, d.mv_size - 8);
+	}
+	if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = store_fail(v->s, mrc, "cannot read the checkpoints");
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int fsb_view_streams(struct fsb_view *v, fsb_stream_fn fn, void *ctx)
+{
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(v->txn, v->s->dbi[DB_HEADS], &c);
+	if (rc)
+		return store_fail(v->s, rc, "cannot read the stream heads");
+	MDB_val k, d;
+	int mrc;
+	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (k.mv_size > FSB_ORIGIN_MAX || d.mv_size < 8)
+			continue;
+		char origin[FSB_ORIGIN_MAX + 1];
+		memcpy(origin, k.mv_data, k.mv_size);
+		origin[k.mv_size] = '\0';
+		rc = fn(ctx, origin, get64(d.mv_data));
+	}
+	if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = store_fail(v->s, mrc, "cannot read the stream heads");
+	mdb_cursor_close(c);
+	return rc;
+}

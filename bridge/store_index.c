@@ -1,0 +1,487 @@
+/* store_index.c - the indexes derived from the log: written with each
+ * entry, rebuilt from the log, checked against it.
+ *
+ * Every index is a function of the log alone, in log order: by_seq, by_id,
+ * by_kind, by_time and the stream heads of each entry's own fields, the
+ * signer certificates of its envelope, and the cases (store_case.c) of
+ * the entry and of those before it. So `fsbridge index rebuild` replays
+ * exactly what the appends did, in one write transaction (the node's own
+ * writes wait for it), and the check reads every index back against the
+ * log inside one read transaction, naming the first difference.
+ */
+#include "store_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case_rule.h"
+#include "error.h"
+#include "format.h"
+
+void store_message_id(char id[FSB_MESSAGE_ID_MAX + 1], const char *origin, uint64_t seq)
+{
+	snprintf(id, FSB_MESSAGE_ID_MAX + 1, "%s:%llu", origin, (unsigned long long)seq);
+}
+
+/* The records of e's own indexes, as the append writes them. */
+struct entry_keys {
+	uint8_t ik[8];
+	uint8_t sk[FSB_ORIGIN_MAX + 9], sv[8 + FSB_HASH_LEN];
+	size_t sklen;
+	char id[FSB_MESSAGE_ID_MAX + 1];
+	uint8_t kk[9], tk[16];
+	uint8_t hv[8 + FSB_HASH_LEN + 8];
+};
+
+static void entry_keys(const struct fsb_entry *e, struct entry_keys *k)
+{
+	put64(k->ik, e->index);
+	k->sklen = store_seq_key(k->sk, e->origin, e->seq);
+	memcpy(k->sv, k->ik, 8);
+	memcpy(k->sv + 8, e->payload_hash, FSB_HASH_LEN);
+	store_message_id(k->id, e->origin, e->seq);
+	k->kk[0] = (uint8_t)e->kind;
+	memcpy(k->kk + 1, k->ik, 8);
+	put64(k->tk, (uint64_t)e->issued_at_ms ^ (1ULL << 63));
+	memcpy(k->tk + 8, k->ik, 8);
+	put64(k->hv, e->seq);
+	memcpy(k->hv + 8, e->payload_hash, FSB_HASH_LEN);
+	memcpy(k->hv + 8 + FSB_HASH_LEN, k->ik, 8);
+}
+
+int store_index_entry(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e)
+{
+	struct entry_keys k;
+	entry_keys(e, &k);
+	int rc;
+	if ((rc = store_put(s, txn, DB_BY_SEQ, val(k.sk, k.sklen), val(k.sv, sizeof k.sv), 0,
+			    "cannot index by seq")) ||
+	    (rc = store_put(s, txn, DB_BY_ID, val(k.id, strlen(k.id)), val(k.ik, 8), 0,
+			    "cannot index by id")) ||
+	    (rc = store_put(s, txn, DB_BY_KIND, val(k.kk, 9), val(NULL, 0), 0, "cannot index by kind")) ||
+	    (rc = store_put(s, txn, DB_BY_TIME, val(k.tk, 16), val(NULL, 0), 0, "cannot index by time")) ||
+	    (rc = store_put(s, txn, DB_HEADS, val(e->origin, strlen(e->origin)), val(k.hv, sizeof k.hv),
+			    0, "cannot update the stream head")))
+		return rc;
+	struct fsb_envelope_view ev;
+	if (fsb_envelope_view(e->envelope, e->envelope_len, &ev) == 0) {
+		uint8_t fp[FSB_FP_LEN];
+		fsb_sign_sha256(ev.signer_cert, ev.signer_cert_len, fp);
+		if ((rc = store_put(s, txn, DB_CERTS, val(fp, FSB_FP_LEN),
+				    val(ev.signer_cert, ev.signer_cert_len), MDB_NOOVERWRITE,
+				    "cannot keep the signer certificate")))
+			return rc;
+	}
+	return store_case_add(s, txn, e);
+}
+
+/* ---- rebuild ------------------------------------------------------------------ */
+
+static const int derived[] = {DB_BY_SEQ, DB_BY_ID, DB_BY_KIND, DB_BY_TIME, DB_HEADS,
+			      DB_BY_REF, DB_CASE_OF, DB_BY_CASE, DB_CASES, DB_CASE_OPEN};
+#define N_DERIVED (sizeof derived / sizeof derived[0])
+
+static int put_indexes_version(struct fsb_store *s, MDB_txn *txn)
+{
+	uint8_t v[4] = {0, 0, 0, FSB_STORE_INDEXES};
+	return store_put(s, txn, DB_META, val("indexes", 7), val(v, 4), 0,
+			 "cannot record the index version");
+}
+
+struct rebuild_ctx {
+	uint64_t entries;
+	void (*progress)(uint64_t done, uint64_t total);
+};
+
+static int rebuild_body(struct fsb_store *s, MDB_txn *txn, void *arg)
+{
+	struct rebuild_ctx *a = arg;
+	a->entries = 0;
+	int rc;
+	for (size_t i = 0; i < N_DERIVED; i++)
+		if ((rc = mdb_drop(txn, s->dbi[derived[i]], 0)))
+			return store_fail(s, rc, "cannot empty an index");
+	uint64_t total = store_db_entries(s, txn, DB_LOG);
+	MDB_cursor *c;
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_LOG], &c)))
+		return store_fail(s, rc, "cannot read the log");
+	MDB_val k, v;
+	int mrc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct fsb_entry e;
+		uint64_t index = k.mv_size == 8 ? get64(k.mv_data) : 0;
+		if ((rc = store_log_entry(s, txn, index, &e)) || (rc = store_index_entry(s, txn, &e)))
+			break;
+		if (a->progress && (++a->entries % 4096 == 0 || a->entries == total))
+			a->progress(a->entries, total);
+	}
+	mdb_cursor_close(c);
+	if (rc)
+		return rc;
+	if (mrc != MDB_NOTFOUND)
+		return store_fail(s, mrc, "cannot read the log");
+	return put_indexes_version(s, txn);
+}
+
+int fsb_store_index_rebuild(struct fsb_store *s, void (*progress)(uint64_t done, uint64_t total),
+			    uint64_t *entries)
+{
+	if (s->read_only) {
+		store_seterr(s, "the store is open read-only (data_dir %s)", s->dir);
+		return FSB_EINVAL;
+	}
+	struct rebuild_ctx a = {.progress = progress};
+	int rc = store_write_txn(s, rebuild_body, &a);
+	if (entries)
+		*entries = rc ? 0 : a.entries;
+	return rc;
+}
+
+int store_indexes_current(struct fsb_store *s, MDB_txn *txn)
+{
+	if (s->no_case_dbs)
+		return 0;
+	MDB_val k = val("indexes", 7), v;
+	if (mdb_get(txn, s->dbi[DB_META], &k, &v) != 0 || v.mv_size != 4)
+		return 0;
+	return ((const uint8_t *)v.mv_data)[3] == FSB_STORE_INDEXES;
+}
+
+/* ---- check -------------------------------------------------------------------- */
+
+struct check {
+	struct fsb_store *s;
+	MDB_txn *txn;
+	uint64_t bad_index;
+	char *why;
+	size_t whylen;
+	int found;
+	uint64_t entries, refs;
+	/* the last entry seen of each origin, for the heads */
+	struct fsb_head *heads;
+	size_t n_heads, cap_heads;
+};
+
+static void differ(struct check *c, uint64_t index, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void differ(struct check *c, uint64_t index, const char *fmt, ...)
+{
+	if (c->found++)
+		return;
+	c->bad_index = index;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->why, c->whylen, fmt, ap);
+	va_end(ap);
+}
+
+/* Whether db holds k with value v (v NULL: any value); -1 on a read error. */
+static int holds(struct check *c, int db, MDB_val k, const void *v, size_t vlen)
+{
+	MDB_val got;
+	int rc = mdb_get(c->txn, c->s->dbi[db], &k, &got);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc) {
+		store_fail(c->s, rc, "cannot read an index");
+		return -1;
+	}
+	return !v || (got.mv_size == vlen && memcmp(got.mv_data, v, vlen) == 0);
+}
+
+static int note_head(struct check *c, const struct fsb_entry *e)
+{
+	for (size_t i = 0; i < c->n_heads; i++)
+		if (strcmp(c->heads[i].origin, e->origin) == 0) {
+			c->heads[i].seq = e->seq;
+			memcpy(c->heads[i].payload_hash, e->payload_hash, FSB_HASH_LEN);
+			c->heads[i].index = e->index;
+			return 0;
+		}
+	if (c->n_heads == c->cap_heads) {
+		size_t cap = c->cap_heads ? 2 * c->cap_heads : 64;
+		struct fsb_head *h = realloc(c->heads, cap * sizeof *h);
+		if (!h)
+			return FSB_ENOMEM;
+		c->heads = h;
+		c->cap_heads = cap;
+	}
+	struct fsb_head *h = &c->heads[c->n_heads++];
+	snprintf(h->origin, sizeof h->origin, "%s", e->origin);
+	h->seq = e->seq;
+	memcpy(h->payload_hash, e->payload_hash, FSB_HASH_LEN);
+	h->index = e->index;
+	return 0;
+}
+
+/* The case an entry is in, read from case_of into root; 0 when absent. */
+static int case_of(struct check *c, uint64_t index, char root[FSB_MESSAGE_ID_MAX + 1])
+{
+	uint8_t ik[8];
+	put64(ik, index);
+	MDB_val k = val(ik, 8), v;
+	if (mdb_get(c->txn, c->s->dbi[DB_CASE_OF], &k, &v) != 0 || v.mv_size > FSB_MESSAGE_ID_MAX)
+		return 0;
+	memcpy(root, v.mv_data, v.mv_size);
+	root[v.mv_size] = '\0';
+	return 1;
+}
+
+static int check_entry(struct check *c, const struct fsb_entry *e)
+{
+	struct entry_keys k;
+	entry_keys(e, &k);
+	const char *what = NULL;
+	int h;
+	if ((h = holds(c, DB_BY_SEQ, val(k.sk, k.sklen), k.sv, sizeof k.sv)) <= 0)
+		what = "by_seq";
+	else if ((h = holds(c, DB_BY_ID, val(k.id, strlen(k.id)), k.ik, 8)) <= 0)
+		what = "by_id";
+	else if ((h = holds(c, DB_BY_KIND, val(k.kk, 9), NULL, 0)) <= 0)
+		what = "by_kind";
+	else if ((h = holds(c, DB_BY_TIME, val(k.tk, 16), NULL, 0)) <= 0)
+		what = "by_time";
+	if (h < 0)
+		return FSB_ESTORE;
+	if (what) {
+		differ(c, e->index, "index %s: entry %llu (%s) is missing or wrong", what,
+		       (unsigned long long)e->index, k.id);
+		return 0;
+	}
+	struct fsb_links l;
+	if (fsb_envelope_links(e->envelope, e->envelope_len, &l))
+		memset(&l, 0, sizeof l);
+	int linked = l.kind == FSB_KIND_FOLLOWUP && l.ref_id[0];
+	if (linked) {
+		c->refs++;
+		uint8_t rk[FSB_MESSAGE_ID_MAX + 9];
+		size_t rn = strlen(l.ref_id);
+		memcpy(rk, l.ref_id, rn);
+		rk[rn] = 0;
+		memcpy(rk + rn + 1, k.ik, 8);
+		if ((h = holds(c, DB_BY_REF, val(rk, rn + 9), NULL, 0)) < 0)
+			return FSB_ESTORE;
+		if (!h) {
+			differ(c, e->index, "index by_ref: entry %llu (%s) is not listed under %s",
+			       (unsigned long long)e->index, k.id, l.ref_id);
+			return 0;
+		}
+	}
+	char root[FSB_MESSAGE_ID_MAX + 1];
+	if (!case_of(c, e->index, root)) {
+		differ(c, e->index, "index case_of: entry %llu (%s) is in no case",
+		       (unsigned long long)e->index, k.id);
+		return 0;
+	}
+	/* Its case follows from its reference: the case of the message it
+	 * references, that message's id while it is not held, its own id for
+	 * a root. */
+	char want[FSB_MESSAGE_ID_MAX + 1];
+	snprintf(want, sizeof want, "%s", k.id);
+	if (linked) {
+		uint64_t ri;
+		MDB_val rk = val(l.ref_id, strlen(l.ref_id)), rv;
+		int rc = mdb_get(c->txn, c->s->dbi[DB_BY_ID], &rk, &rv);
+		if (rc == 0 && rv.mv_size == 8) {
+			ri = get64(rv.mv_data);
+			if (!case_of(c, ri, want))
+				want[0] = '\0';
+		} else {
+			snprintf(want, sizeof want, "%s", l.ref_id);
+		}
+	}
+	if (strcmp(root, want) != 0) {
+		differ(c, e->index, "index case_of: entry %llu (%s) is in case %s, the log puts it in %s",
+		       (unsigned long long)e->index, k.id, root, want[0] ? want : "no case");
+		return 0;
+	}
+	uint8_t mk[FSB_MESSAGE_ID_MAX + 9], mv[2 + FSB_ORIGIN_MAX + FSB_MESSAGE_ID_MAX];
+	size_t rn = strlen(root), on = strlen(e->origin), fn = strlen(l.ref_id);
+	memcpy(mk, root, rn);
+	mk[rn] = 0;
+	memcpy(mk + rn + 1, k.ik, 8);
+	mv[0] = (uint8_t)l.type;
+	mv[1] = (uint8_t)on;
+	memcpy(mv + 2, e->origin, on);
+	memcpy(mv + 2 + on, l.ref_id, fn);
+	if ((h = holds(c, DB_BY_CASE, val(mk, rn + 9), mv, 2 + on + fn)) < 0)
+		return FSB_ESTORE;
+	if (!h)
+		differ(c, e->index, "index by_case: entry %llu (%s) is missing from case %s or wrong",
+		       (unsigned long long)e->index, k.id, root);
+	return note_head(c, e);
+}
+
+/* Every case against its members: flags, root, and whether it is open. */
+static int check_cases(struct check *c, uint64_t *n_cases, uint64_t *n_open)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(c->txn, c->s->dbi[DB_BY_CASE], &cur);
+	if (rc)
+		return store_fail(c->s, rc, "cannot read the cases");
+	MDB_val k, v;
+	char root[FSB_MESSAGE_ID_MAX + 1] = "";
+	unsigned flags = 0;
+	uint64_t root_index = 0;
+	int have = 0, mrc;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *kp = k.mv_data;
+		const uint8_t *nul = mrc == 0 && k.mv_size > 9 ? memchr(kp, 0, k.mv_size - 8) : NULL;
+		int next = mrc != 0 || !nul || (size_t)(nul - kp) != strlen(root) ||
+			   memcmp(kp, root, strlen(root)) != 0;
+		if (have && next) {
+			/* the case of `root` is complete: compare */
+			uint8_t want[9];
+			want[0] = (uint8_t)flags;
+			put64(want + 1, root_index);
+			int h = holds(c, DB_CASES, val(root, strlen(root)), want, 9);
+			int o = holds(c, DB_CASE_OPEN, val(root, strlen(root)), NULL, 0);
+			if (h < 0 || o < 0) {
+				rc = FSB_ESTORE;
+				break;
+			}
+			if (!h)
+				differ(c, root_index ? root_index : UINT64_MAX,
+				       "index cases: case %s is missing or its state is wrong", root);
+			else if (o != fsb_case_is_open(flags))
+				differ(c, root_index ? root_index : UINT64_MAX,
+				       "index case_open: case %s is %s listed as open", root, o ? "wrongly" : "not");
+			(*n_cases)++;
+			*n_open += (uint64_t)fsb_case_is_open(flags);
+		}
+		if (mrc != 0)
+			break;
+		if (!nul || (size_t)(nul - kp) > FSB_MESSAGE_ID_MAX || v.mv_size < 2 ||
+		    2 + (size_t)((const uint8_t *)v.mv_data)[1] > v.mv_size) {
+			differ(c, UINT64_MAX, "index by_case: a malformed record");
+			have = 0;
+			continue;
+		}
+		if (next) {
+			memcpy(root, kp, (size_t)(nul - kp));
+			root[nul - kp] = '\0';
+			flags = 0;
+			root_index = 0;
+			have = 1;
+		}
+		uint64_t index = get64(nul + 1);
+		const uint8_t *m = v.mv_data;
+		char origin[FSB_ORIGIN_MAX + 1], ref[FSB_MESSAGE_ID_MAX + 1];
+		size_t on = m[1] <= FSB_ORIGIN_MAX ? m[1] : FSB_ORIGIN_MAX;
+		size_t fn = v.mv_size - 2 - m[1];
+		fn = fn <= FSB_MESSAGE_ID_MAX ? fn : FSB_MESSAGE_ID_MAX;
+		memcpy(origin, m + 2, on);
+		origin[on] = '\0';
+		memcpy(ref, m + 2 + m[1], fn);
+		ref[fn] = '\0';
+		flags |= fsb_case_member_flags(root, origin, (enum fsb_followup_type)m[0], ref);
+		struct fsb_entry e;
+		char id[FSB_MESSAGE_ID_MAX + 1];
+		if ((rc = store_log_entry(c->s, c->txn, index, &e))) {
+			if (rc != FSB_ENOTFOUND)
+				break;
+			differ(c, index, "index by_case: case %s lists entry %llu, which the log does not hold",
+			       root, (unsigned long long)index);
+			rc = 0;
+			continue;
+		}
+		store_message_id(id, e.origin, e.seq);
+		if (strcmp(id, root) == 0) {
+			struct fsb_links l;
+			if (fsb_envelope_links(e.envelope, e.envelope_len, &l))
+				memset(&l, 0, sizeof l);
+			flags |= fsb_case_root_flags(&l);
+			root_index = index;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = store_fail(c->s, mrc, "cannot read the cases");
+	return rc;
+}
+
+static int check_heads(struct check *c)
+{
+	for (size_t i = 0; i < c->n_heads; i++) {
+		const struct fsb_head *h = &c->heads[i];
+		uint8_t hv[8 + FSB_HASH_LEN + 8];
+		put64(hv, h->seq);
+		memcpy(hv + 8, h->payload_hash, FSB_HASH_LEN);
+		put64(hv + 8 + FSB_HASH_LEN, h->index);
+		int got = holds(c, DB_HEADS, val(h->origin, strlen(h->origin)), hv, sizeof hv);
+		if (got < 0)
+			return FSB_ESTORE;
+		if (!got)
+			differ(c, h->index, "index heads: the head of %s is not %s:%llu (entry %llu)",
+			       h->origin, h->origin, (unsigned long long)h->seq,
+			       (unsigned long long)h->index);
+	}
+	return 0;
+}
+
+int fsb_store_index_check(struct fsb_store *s, uint64_t *bad_index, char *why, size_t whylen)
+{
+	*bad_index = 0;
+	why[0] = '\0';
+	struct check c = {.s = s, .why = why, .whylen = whylen};
+	MDB_cursor *cur;
+	int rc = store_read_cursor(s, DB_LOG, &c.txn, &cur, "cannot read the log");
+	if (rc)
+		return rc;
+	if (!store_indexes_current(s, c.txn)) {
+		differ(&c, UINT64_MAX, "the indexes are from an older fsbridge: run `fsbridge index rebuild`");
+		goto done;
+	}
+	MDB_val k, v;
+	int mrc;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && !c.found && rc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct fsb_entry e;
+		uint64_t index = k.mv_size == 8 ? get64(k.mv_data) : 0;
+		if ((rc = store_log_entry(s, c.txn, index, &e)))
+			break;
+		c.entries++;
+		rc = check_entry(&c, &e);
+	}
+	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = store_fail(s, mrc, "cannot read the log");
+	if (rc || c.found)
+		goto done;
+	if ((rc = check_heads(&c)) || c.found)
+		goto done;
+	uint64_t n_cases = 0, n_open = 0;
+	if ((rc = check_cases(&c, &n_cases, &n_open)) || c.found)
+		goto done;
+	/* Every entry's records are there; nothing else may be. */
+	struct {
+		int db;
+		const char *name;
+		uint64_t want;
+	} counts[] = {
+		{DB_BY_SEQ, "by_seq", c.entries}, {DB_BY_ID, "by_id", c.entries},
+		{DB_BY_KIND, "by_kind", c.entries}, {DB_BY_TIME, "by_time", c.entries},
+		{DB_HEADS, "heads", c.n_heads}, {DB_BY_REF, "by_ref", c.refs},
+		{DB_CASE_OF, "case_of", c.entries}, {DB_BY_CASE, "by_case", c.entries},
+		{DB_CASES, "cases", n_cases}, {DB_CASE_OPEN, "case_open", n_open},
+	};
+	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+		uint64_t got = store_db_entries(s, c.txn, counts[i].db);
+		if (got != counts[i].want) {
+			differ(&c, UINT64_MAX, "index %s holds %llu records, the log makes %llu",
+			       counts[i].name, (unsigned long long)got,
+			       (unsigned long long)counts[i].want);
+			break;
+		}
+	}
+done:
+	store_read_done(c.txn, cur);
+	free(c.heads);
+	if (rc)
+		return rc;
+	*bad_index = c.found ? c.bad_index : 0;
+	return c.found ? 1 : 0;
+}
