@@ -16,6 +16,21 @@ void fsb_seal_clear(struct fsb_sealed *out, size_t n)
 	}
 }
 
+/* A follow-up that refers to an earlier message of the same run gets that
+ * message's payload hash, known only now. */
+static int link_in_run(struct fsb_message *m, const struct fsb_stamp *first, uint64_t seq,
+		       const struct fsb_sealed *out)
+{
+	struct fsb_case_facts f;
+	fsb_message_case_facts(m, &f);
+	char origin[FSB_ORIGIN_MAX + 1];
+	uint64_t ref_seq;
+	if (fsb_message_kind(m) != FSB_KIND_FOLLOWUP || fsb_fmt_message_id(f.ref_id, origin, &ref_seq) ||
+	    strcmp(origin, first->origin) != 0 || ref_seq < first->seq || ref_seq >= seq)
+		return 0;
+	return fsb_message_set_ref_hash(m, out[ref_seq - first->seq].payload_hash);
+}
+
 int fsb_seal_run(struct fsb_signer *s, struct fsb_message **msgs, size_t n,
 		 const struct fsb_stamp *first, struct fsb_sealed *out, size_t *failed,
 		 struct fsb_errlist *errs)
@@ -36,7 +51,8 @@ int fsb_seal_run(struct fsb_signer *s, struct fsb_message **msgs, size_t n,
 	 * the one before, which needs its bytes but not its signature. */
 	for (i = 0; i < n; i++) {
 		uint8_t *payload = NULL;
-		if ((rc = fsb_message_stamp(msgs[i], &st)) ||
+		if ((rc = link_in_run(msgs[i], first, st.seq, out)) ||
+		    (rc = fsb_message_stamp(msgs[i], &st)) ||
 		    (rc = fsb_message_validate(msgs[i], FSB_VALIDATE_SEALED, errs)) ||
 		    (rc = fsb_message_pack(msgs[i], &payload, &jobs[i].len)))
 			break;

@@ -68,6 +68,7 @@ struct batch {
 	struct fsb_errlist *errs;
 	char *err;
 	size_t errlen;
+	int refs_in_batch;         /* a follow-up refers to an earlier message of the batch */
 };
 
 /* Seals the whole batch as seq, seq + 1, ... after the link prev, issued
@@ -128,9 +129,18 @@ static int seal_one(void *ctx, size_t i, uint64_t seq, const uint8_t prev[FSB_HA
 	struct batch *b = ctx;
 	int rc;
 	if (i == 0 && (!b->have_sealed || b->sealed_seq != seq ||
-		       memcmp(b->sealed_prev, prev, FSB_HASH_LEN) != 0 || b->sealed_at < prev_issued) &&
-	    (rc = seal_batch(b, seq, prev, prev_issued)))
-		return rc;
+		       memcmp(b->sealed_prev, prev, FSB_HASH_LEN) != 0 || b->sealed_at < prev_issued)) {
+		/* The ids its follow-ups refer to are no longer the batch's own. */
+		if (b->have_sealed && b->sealed_seq != seq && b->refs_in_batch) {
+			snprintf(b->err, b->errlen,
+				 "another submission took %s:%llu while this batch was signed, and the "
+				 "batch refers to its own messages by id: submit it again",
+				 b->origin, (unsigned long long)b->sealed_seq);
+			return FSB_EINVAL;
+		}
+		if ((rc = seal_batch(b, seq, prev, prev_issued)))
+			return rc;
+	}
 	size_t cert_len;
 	out->envelope = b->sealed[i].env;
 	out->envelope_len = b->sealed[i].env_len;
@@ -151,12 +161,94 @@ static int seal_one(void *ctx, size_t i, uint64_t seq, const uint8_t prev[FSB_HA
 	return 0;
 }
 
+/* A follow-up must refer to a message this node holds (the thread is
+ * the node's own evidence); the node fills in that message's payload hash,
+ * and a response must answer a request for information. Says what is
+ * wrong in errs (with the field path) and err (with the item). */
+static int check_link(struct fsb_store *store, struct batch *b, size_t item, uint64_t head)
+{
+	struct fsb_message *m = b->msgs[item];
+	struct fsb_errlist *errs = b->errs;
+	char *err = b->err;
+	size_t errlen = b->errlen;
+	struct fsb_case_facts f;
+	fsb_message_case_facts(m, &f);
+	if (fsb_message_kind(m) != FSB_KIND_FOLLOWUP || !f.ref_id[0])
+		return 0;
+	/* An earlier message of this batch: held once the batch commits, and
+	 * hashed as it is sealed (fsb_seal_run). */
+	char ref_origin[FSB_ORIGIN_MAX + 1];
+	uint64_t ref_seq;
+	if (!fsb_fmt_message_id(f.ref_id, ref_origin, &ref_seq) && strcmp(ref_origin, b->origin) == 0 &&
+	    ref_seq > head && ref_seq - head <= item) {
+		if (f.type == FSB_FU_RESPONSE) {
+			struct fsb_case_facts q;
+			fsb_message_case_facts(b->msgs[ref_seq - head - 1], &q);
+			if (q.type != FSB_FU_REQUEST)
+				goto not_request;
+		}
+		b->refs_in_batch = 1;
+		return 0;
+	}
+	const char *path = "followup.refMessageId";
+	char why[FSB_ERRMSG_MAX];
+	uint64_t index;
+	struct fsb_entry e = {0};
+	int rc = fsb_store_find_id(store, f.ref_id, &index);
+	if (rc == FSB_ENOTFOUND) {
+		snprintf(why, sizeof why, "%s is not held by this node: a follow-up refers to a message it holds",
+			 f.ref_id);
+		rc = FSB_EINVALID;
+	} else if (rc || (rc = fsb_store_get(store, index, &e))) {
+		snprintf(err, errlen, "%s", fsb_store_error(store));
+		return rc;
+	} else if (f.ref_hash && memcmp(f.ref_hash, e.payload_hash, FSB_HASH_LEN) != 0) {
+		path = "followup.refPayloadHash";
+		snprintf(why, sizeof why, "is not the hash of %s as this node holds it (leave it out: the node fills it in)",
+			 f.ref_id);
+		rc = FSB_EINVALID;
+	} else if (f.type == FSB_FU_RESPONSE) {
+		struct fsb_links l;
+		if (fsb_envelope_links(e.envelope, e.envelope_len, &l) || l.type != FSB_FU_REQUEST) {
+			fsb_entry_clear(&e);
+			goto not_request;
+		}
+	}
+	if (rc == 0)
+		rc = fsb_message_set_ref_hash(m, e.payload_hash);
+	fsb_entry_clear(&e);
+	if (0) {
+not_request:
+		snprintf(why, sizeof why, "%s is not a request for information: a response answers one",
+			 f.ref_id);
+		rc = FSB_EINVALID;
+	}
+	if (rc == FSB_EINVALID) {
+		if (errs)
+			fsb_errlist_add(errs, path, "%s", why);
+		snprintf(err, errlen, "message %zu of the batch: %s: %s", item + 1, path, why);
+	} else if (rc) {
+		snprintf(err, errlen, "message %zu of the batch: %s", item + 1, fsb_strerror(rc));
+	}
+	return rc;
+}
+
 int fsb_submit_commit(struct fsb_store *store, struct fsb_signer *signer, const char *origin,
 		      struct fsb_message **msgs, size_t n, fsb_submit_progress progress,
 		      struct fsb_errlist *errs, char *err, size_t errlen)
 {
 	struct batch b = {.signer = signer, .origin = origin, .msgs = msgs, .n = n,
 			  .progress = progress, .errs = errs, .err = err, .errlen = errlen};
+	uint64_t head;
+	uint8_t head_hash[FSB_HASH_LEN];
+	int lrc = fsb_store_head(store, origin, &head, head_hash, NULL);
+	if (lrc) {
+		snprintf(err, errlen, "%s", fsb_store_error(store));
+		return lrc;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((lrc = check_link(store, &b, i, head)))
+			return lrc;
 	b.sealed = calloc(n ? n : 1, sizeof *b.sealed);
 	b.categories = calloc(n ? n : 1, sizeof *b.categories);
 	int rc = FSB_ENOMEM;

@@ -30,7 +30,10 @@ int fsb_submission_check(const char *text, size_t len, enum fsb_kind kind, const
 typedef void (*fsb_submit_progress)(size_t done, size_t total);
 
 /* Sequences, seals (signed by `signer` as `origin`, issued now) and commits
- * msgs[0..n) in one transaction. The messages are stamped in place, so
+ * msgs[0..n) in one transaction. A follow-up must first refer to a message
+ * the store holds (the node fills in its refPayloadHash, and refuses one
+ * that differs), and a response must refer to a request for information:
+ * FSB_EINVALID otherwise, nothing committed. The messages are stamped in place, so
  * their ids can be read afterwards. On failure nothing is committed and err
  * says why; a rule that only the stamped message can break (a follow-up
  * referring to a later message of its own origin) also goes to errs, with
