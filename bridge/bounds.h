@@ -40,4 +40,16 @@
 #define FSB_DEFAULT_RESEND_MEMORY_MS (60 * 1000)
 #define FSB_DEFAULT_RESEND_JOBS 64
 
+/* [cases]: when a province's acknowledgement is due, from the root's
+ * issued_at. A class I recall or an alert within a day, as Circular
+ * 17/2021 asks of the recall decision itself and RASFF of a response to an
+ * alert; anything else that calls for action within three working days. */
+#define FSB_DEFAULT_ACK_ALERT_MS (24LL * 3600 * 1000)
+#define FSB_DEFAULT_ACK_OTHER_MS (72LL * 3600 * 1000)
+
+/* A case read by the views holds at most this many messages (the rest are
+ * counted, not read): a province flooding one case cannot make a view
+ * take unbounded memory or time. */
+#define FSB_CASE_MEMBERS_MAX 2000
+
 #endif

@@ -48,6 +48,18 @@ int fsb_cmd_status(int argc, char **argv);
 /* fsbridge trust publish-crl -c FILE CRL */
 int fsb_cmd_trust(int argc, char **argv);
 
+/* fsbridge cases -c FILE|--data DIR [--open|--overdue] [--origin O] [--kind K] [--json] */
+int fsb_cmd_cases(int argc, char **argv);
+
+/* fsbridge case -c FILE|--data DIR ID [--json] [--lang vi|en] */
+int fsb_cmd_case(int argc, char **argv);
+
+/* fsbridge ack -c FILE ID [--text T] [--unit U] [--officer O] */
+int fsb_cmd_ack(int argc, char **argv);
+
+/* fsbridge index rebuild -c FILE|--data DIR */
+int fsb_cmd_index(int argc, char **argv);
+
 struct fsb_errlist;
 struct fsb_config;
 struct fsb_store;

@@ -50,6 +50,7 @@ static const struct key {
 } keys[] = {
 	{"node", "origin", K_SLUG, offsetof(struct fsb_config, origin), 1, 0, 0},
 	{"node", "data_dir", K_PATH, offsetof(struct fsb_config, data_dir), 1, 0, 0},
+	{"node", "unit", K_TEXT, offsetof(struct fsb_config, unit), 0, 0, 0},
 	{"signing", "key", K_PATH, offsetof(struct fsb_config, key_path), 1, 0, 0},
 	{"signing", "cert", K_PATH, offsetof(struct fsb_config, cert_path), 1, 0, 0},
 	{"trust", "ca", K_PATHS, offsetof(struct fsb_config, ca_files), 1, 0, 0},
@@ -74,6 +75,8 @@ static const struct key {
 	{"sync", "resend_bytes_per_second", K_BYTES, offsetof(struct fsb_config, resend_bytes_per_second), 0, 64 * KIB, GIB},
 	{"sync", "resend_memory", K_SECONDS, offsetof(struct fsb_config, resend_memory_ms), 0, 1, 86400},
 	{"sync", "resend_jobs", K_COUNT, offsetof(struct fsb_config, resend_jobs), 0, 1, 65536},
+	{"cases", "acknowledge_alert", K_SECONDS, offsetof(struct fsb_config, ack_alert_ms), 0, 1, 90 * 86400},
+	{"cases", "acknowledge_other", K_SECONDS, offsetof(struct fsb_config, ack_other_ms), 0, 1, 90 * 86400},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -99,6 +102,8 @@ void fsb_config_init(struct fsb_config *c)
 	c->resend_bytes_per_second = FSB_DEFAULT_RESEND_BYTES_PER_SECOND;
 	c->resend_memory_ms = FSB_DEFAULT_RESEND_MEMORY_MS;
 	c->resend_jobs = FSB_DEFAULT_RESEND_JOBS;
+	c->ack_alert_ms = FSB_DEFAULT_ACK_ALERT_MS;
+	c->ack_other_ms = FSB_DEFAULT_ACK_OTHER_MS;
 }
 
 static void free_list(char **list, size_t n)

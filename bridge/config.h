@@ -20,6 +20,7 @@ struct fsb_config {
 
 	char *origin;       /* [node] origin: this node's slug */
 	char *data_dir;     /* [node] data_dir: the LMDB environment */
+	char *unit;         /* [node] unit: the issuing unit `fsbridge ack` names, or NULL */
 
 	char *key_path;     /* [signing] key: PEM private key, mode 0600 */
 	char *cert_path;    /* [signing] cert: PEM certificate naming origin */
@@ -53,6 +54,10 @@ struct fsb_config {
 	size_t resend_bytes_per_second; /* [sync] resend_bytes_per_second: per requester */
 	int64_t resend_memory_ms;       /* [sync] resend_memory, seconds in the file */
 	size_t resend_jobs;             /* [sync] resend_jobs: ranges re-sent at once, all requesters */
+
+	int64_t ack_alert_ms; /* [cases] acknowledge_alert: due time of an acknowledgement of a
+			       * class I recall or an alert, seconds in the file */
+	int64_t ack_other_ms; /* [cases] acknowledge_other: of anything else that calls for action */
 };
 
 /* Empties c and sets the defaults. */

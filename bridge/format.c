@@ -8,6 +8,7 @@
 #include "format.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -411,7 +412,13 @@ int64_t fsb_fmt_time_ms(int year, int month, int day, int hour, int min, int sec
 	return (days_from_civil(year, month, day) * 86400 + hour * 3600 + min * 60 + sec) * 1000;
 }
 
-void fsb_fmt_time(int64_t unix_ms, char out[FSB_TIME_MAX + 1])
+/* The calendar fields of an instant (UTC). */
+struct civil {
+	int64_t y;
+	int m, d, hh, mm, ss, ms;
+};
+
+static void civil_from_ms(int64_t unix_ms, struct civil *c)
 {
 	/* H. Hinnant's civil_from_days, the inverse of days_from_civil. */
 	int64_t ms = unix_ms % 1000, secs = unix_ms / 1000;
@@ -430,14 +437,35 @@ void fsb_fmt_time(int64_t unix_ms, char out[FSB_TIME_MAX + 1])
 	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
 	int64_t mp = (5 * doy + 2) / 153;
-	int d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	int64_t y = yoe + era * 400 + (m <= 2);
+	c->d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	c->m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	c->y = yoe + era * 400 + (c->m <= 2);
+	c->hh = (int)(rem / 3600);
+	c->mm = (int)(rem / 60 % 60);
+	c->ss = (int)(rem % 60);
+	c->ms = (int)ms;
+}
+
+void fsb_fmt_time(int64_t unix_ms, char out[FSB_TIME_MAX + 1])
+{
+	struct civil c;
+	civil_from_ms(unix_ms, &c);
 	char buf[80]; /* room for any int, to keep the compiler's range check quiet */
-	snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (int)(y % 10000), m, d,
-		 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)ms);
+	snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (int)(c.y % 10000), c.m, c.d,
+		 c.hh, c.mm, c.ss, c.ms);
 	memcpy(out, buf, FSB_TIME_MAX);
 	out[FSB_TIME_MAX] = '\0';
+}
+
+void fsb_fmt_local_time(int64_t unix_ms, char out[FSB_LOCAL_TIME_MAX + 1])
+{
+	struct civil c;
+	civil_from_ms(unix_ms + (int64_t)FSB_LOCAL_OFFSET_MIN * 60 * 1000, &c);
+	char buf[80];
+	snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d %+03d:%02d", (int)(c.y % 10000), c.m, c.d,
+		 c.hh, c.mm, FSB_LOCAL_OFFSET_MIN / 60, abs(FSB_LOCAL_OFFSET_MIN % 60));
+	memcpy(out, buf, FSB_LOCAL_TIME_MAX);
+	out[FSB_LOCAL_TIME_MAX] = '\0';
 }
 
 int64_t fsb_fmt_now_ms(void)

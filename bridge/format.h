@@ -79,6 +79,16 @@ int64_t fsb_fmt_time_ms(int year, int month, int day, int hour, int min, int sec
  * "2025-06-02T02:15:00.250Z". */
 void fsb_fmt_time(int64_t unix_ms, char out[FSB_TIME_MAX + 1]);
 
+/* Times shown to staff are in the provinces' time zone, Asia/Ho_Chi_Minh:
+ * UTC+07:00 all year (no daylight saving since 1975), with the offset
+ * written out. */
+#define FSB_LOCAL_OFFSET_MIN 420
+#define FSB_LOCAL_TIME_MAX 23 /* "2025-06-02 09:15 +07:00" */
+
+/* Formats an instant in the provinces' time zone to the minute,
+ * "2025-06-02 09:15 +07:00". */
+void fsb_fmt_local_time(int64_t unix_ms, char out[FSB_LOCAL_TIME_MAX + 1]);
+
 /* The current time, milliseconds since the epoch. */
 int64_t fsb_fmt_now_ms(void);
 

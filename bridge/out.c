@@ -1,0 +1,140 @@
+/* out.c - the rendered output's buffer and its escaping. */
+#include "out.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "format.h"
+
+void fsb_out_init(struct fsb_out *o)
+{
+	memset(o, 0, sizeof *o);
+}
+
+void fsb_out_clear(struct fsb_out *o)
+{
+	free(o->buf);
+	memset(o, 0, sizeof *o);
+}
+
+static int room(struct fsb_out *o, size_t more)
+{
+	if (o->failed)
+		return -1;
+	if (o->len + more + 1 <= o->cap)
+		return 0;
+	size_t cap = o->cap ? o->cap : 256;
+	while (cap < o->len + more + 1)
+		cap *= 2;
+	char *p = realloc(o->buf, cap);
+	if (!p) {
+		o->failed = 1;
+		return -1;
+	}
+	o->buf = p;
+	o->cap = cap;
+	return 0;
+}
+
+static void put(struct fsb_out *o, const char *s, size_t n)
+{
+	if (room(o, n))
+		return;
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+	o->buf[o->len] = '\0';
+}
+
+void fsb_out_puts(struct fsb_out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+void fsb_out_printf(struct fsb_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || room(o, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(o->buf + o->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	o->len += (size_t)n;
+}
+
+void fsb_out_json_str(struct fsb_out *o, const char *s)
+{
+	if (!s) {
+		put(o, "null", 4);
+		return;
+	}
+	put(o, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char esc[8];
+		switch (*p) {
+		case '"': put(o, "\\\"", 2); break;
+		case '\\': put(o, "\\\\", 2); break;
+		case '\n': put(o, "\\n", 2); break;
+		case '\r': put(o, "\\r", 2); break;
+		case '\t': put(o, "\\t", 2); break;
+		default:
+			if (*p < 0x20 || *p == 0x7F) {
+				snprintf(esc, sizeof esc, "\\u%04x", *p);
+				put(o, esc, 6);
+			} else {
+				put(o, (const char *)p, 1);
+			}
+		}
+	}
+	put(o, "\"", 1);
+}
+
+void fsb_out_json_time(struct fsb_out *o, int64_t ms)
+{
+	if (ms == INT64_MIN) {
+		put(o, "null", 4);
+		return;
+	}
+	char t[FSB_TIME_MAX + 1];
+	fsb_fmt_time(ms, t);
+	fsb_out_json_str(o, t);
+}
+
+void fsb_out_text(struct fsb_out *o, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			put(o, " ", 1);
+		else if (*p < 0x20 || *p == 0x7F)
+			put(o, "\xEF\xBF\xBD", 3);
+		/* C1 controls (U+0080..U+009F: C2 80..C2 9F) act on terminals too */
+		else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+			put(o, "\xEF\xBF\xBD", 3);
+			p++;
+		} else
+			put(o, (const char *)p, 1);
+	}
+}
+
+void fsb_out_cell(struct fsb_out *o, const char *s, size_t width)
+{
+	size_t before = o->len;
+	fsb_out_text(o, s);
+	if (o->failed)
+		return;
+	size_t chars = 0;
+	for (size_t i = before; i < o->len; i++)
+		chars += ((unsigned char)o->buf[i] & 0xC0) != 0x80;
+	for (; chars < width; chars++)
+		put(o, " ", 1);
+}
+
+int fsb_out_finish(const struct fsb_out *o)
+{
+	return o->failed ? FSB_ENOMEM : 0;
+}

@@ -1,0 +1,48 @@
+/* out.h - the one writer of rendered output: a growing buffer, with the
+ * escaping of untrusted strings in one place (JSON now; HTML and CSV join
+ * it). A pure module: no I/O.
+ *
+ * A write that runs out of memory marks the buffer failed; later writes do
+ * nothing and fsb_out_finish() reports FSB_ENOMEM, so a renderer checks
+ * once, at the end.
+ */
+#ifndef FSB_OUT_H
+#define FSB_OUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fsb_out {
+	char *buf; /* NUL-terminated; malloc'd */
+	size_t len, cap;
+	int failed;
+};
+
+void fsb_out_init(struct fsb_out *o);
+void fsb_out_clear(struct fsb_out *o);
+
+/* Appends formatted text (trusted: labels, numbers, ids checked as slugs). */
+void fsb_out_printf(struct fsb_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void fsb_out_puts(struct fsb_out *o, const char *s);
+
+/* Appends s as a JSON string, quoted and escaped (control characters as
+ * \uXXXX); NULL as null. */
+void fsb_out_json_str(struct fsb_out *o, const char *s);
+
+/* Appends an instant as JSON: an RFC 3339 UTC string, or null for INT64_MIN. */
+void fsb_out_json_time(struct fsb_out *o, int64_t ms);
+
+/* Appends s for a terminal: control characters (a message may carry
+ * anything printable) shown as U+FFFD, so untrusted text cannot move the
+ * cursor or change the colours; new lines as spaces. */
+void fsb_out_text(struct fsb_out *o, const char *s);
+
+/* Appends s as fsb_out_text() does, then spaces up to `width` characters
+ * (code points: the Vietnamese alphabet is precomposed in UTF-8), for
+ * columns that line up. */
+void fsb_out_cell(struct fsb_out *o, const char *s, size_t width);
+
+/* 0, or FSB_ENOMEM when a write failed. */
+int fsb_out_finish(const struct fsb_out *o);
+
+#endif

@@ -1,0 +1,550 @@
+/* query_case.c - a case, computed from its members (README, "Cases").
+ *
+ * The case index gives the members; each is decoded once, and the case's
+ * state follows from them and from the peers' checkpoints: who the root is
+ * addressed to, who holds it, who acknowledged it and when, what measures
+ * each reported, which requests wait for an answer, and what is late.
+ * Whether a case is open comes from the same rules the index keeps
+ * (case_rule.h), so a list and a case never disagree.
+ */
+#include "query.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case_rule.h"
+#include "error.h"
+#include "format.h"
+
+/* Entries were accepted under a node's cap, at most the configurable one. */
+#define STORED_MAX_BYTES (16u << 20)
+
+/* What the exchange says about who holds what: the peers' latest
+ * checkpoints, and every origin known (streams held, peers heard). */
+struct exchange {
+	struct fsb_control *cps;
+	size_t n_cps, cap_cps;
+	char (*origins)[FSB_ORIGIN_MAX + 1];
+	size_t n_origins, cap_origins;
+};
+
+static int add_origin(struct exchange *x, const char *origin)
+{
+	for (size_t i = 0; i < x->n_origins; i++)
+		if (strcmp(x->origins[i], origin) == 0)
+			return 0;
+	if (x->n_origins == x->cap_origins) {
+		size_t cap = x->cap_origins ? 2 * x->cap_origins : 64;
+		void *p = realloc(x->origins, cap * sizeof *x->origins);
+		if (!p)
+			return FSB_ENOMEM;
+		x->origins = p;
+		x->cap_origins = cap;
+	}
+	snprintf(x->origins[x->n_origins++], FSB_ORIGIN_MAX + 1, "%s", origin);
+	return 0;
+}
+
+static int take_stream(void *ctx, const char *origin, uint64_t seq)
+{
+	(void)seq;
+	return add_origin(ctx, origin);
+}
+
+static int take_checkpoint(void *ctx, const char *peer, const uint8_t *env, size_t len)
+{
+	struct exchange *x = ctx;
+	int rc = add_origin(x, peer);
+	if (rc)
+		return rc;
+	struct fsb_envelope_view ev;
+	struct fsb_control c;
+	char err[128];
+	/* Kept only after its signature was checked; a record that no longer
+	 * reads says nothing about delivery. */
+	if (fsb_envelope_view(env, len, &ev) ||
+	    fsb_control_unpack(ev.payload, ev.payload_len, ev.payload_len, &c, err, sizeof err))
+		return 0;
+	if (c.type != FSB_CONTROL_CHECKPOINT || strcmp(c.origin, peer) != 0) {
+		fsb_control_clear(&c);
+		return 0;
+	}
+	if (x->n_cps == x->cap_cps) {
+		size_t cap = x->cap_cps ? 2 * x->cap_cps : 64;
+		void *p = realloc(x->cps, cap * sizeof *x->cps);
+		if (!p) {
+			fsb_control_clear(&c);
+			return FSB_ENOMEM;
+		}
+		x->cps = p;
+		x->cap_cps = cap;
+	}
+	x->cps[x->n_cps++] = c;
+	return 0;
+}
+
+static void exchange_clear(struct exchange *x)
+{
+	for (size_t i = 0; i < x->n_cps; i++)
+		fsb_control_clear(&x->cps[i]);
+	free(x->cps);
+	free(x->origins);
+	memset(x, 0, sizeof *x);
+}
+
+static int exchange_load(struct fsb_view *v, struct exchange *x)
+{
+	memset(x, 0, sizeof *x);
+	int rc = add_origin(x, fsb_view_origin(v));
+	if (rc == 0)
+		rc = fsb_view_streams(v, take_stream, x);
+	if (rc == 0)
+		rc = fsb_view_checkpoints(v, take_checkpoint, x);
+	if (rc)
+		exchange_clear(x);
+	return rc;
+}
+
+/* Whether peer's checkpoint says it holds origin's stream up to seq. */
+static int covers(const struct exchange *x, const char *peer, const char *origin, uint64_t seq)
+{
+	for (size_t i = 0; i < x->n_cps; i++) {
+		if (strcmp(x->cps[i].origin, peer) != 0)
+			continue;
+		for (size_t k = 0; k < x->cps[i].n_streams; k++)
+			if (strcmp(x->cps[i].streams[k].origin, origin) == 0)
+				return x->cps[i].streams[k].seq >= seq;
+	}
+	return 0;
+}
+
+/* ---- members ---------------------------------------------------------------- */
+
+static char *dup(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+static void event_clear(struct fsb_case_event *e)
+{
+	free(e->unit);
+	free(e->officer);
+	free(e->text);
+}
+
+/* What the case keeps of its root beside the events. */
+struct root_facts {
+	int found;
+	int alerting;
+	char *subject, *unit;
+	const char *classification, *recall_class, *risk, *verdict, *notice_type;
+	int64_t detected_ms;
+	const char *const *recipients; /* into msg */
+	size_t n_recipients;
+	struct fsb_message *msg;
+};
+
+/* Reads member `index` into e; the root's facts go to r. */
+static int read_member(struct fsb_view *v, uint64_t index, const char *root_id,
+		       struct fsb_case_event *e, struct root_facts *r)
+{
+	memset(e, 0, sizeof *e);
+	struct fsb_entry ent;
+	int rc = fsb_view_get(v, index, &ent);
+	if (rc)
+		return rc;
+	struct fsb_envelope_view ev;
+	struct fsb_message *m = NULL;
+	if (fsb_envelope_view(ent.envelope, ent.envelope_len, &ev) ||
+	    fsb_message_unpack(ev.payload, ev.payload_len, STORED_MAX_BYTES, &m, NULL)) {
+		/* The log proves it was received; it just does not read. */
+		snprintf(e->id, sizeof e->id, "%s:%llu", ent.origin, (unsigned long long)ent.seq);
+		snprintf(e->origin, sizeof e->origin, "%s", ent.origin);
+		e->issued_at_ms = ent.issued_at_ms;
+		e->respond_by_ms = INT64_MIN;
+		e->unit = dup("");
+		e->officer = dup("");
+		e->text = dup("");
+		return e->unit && e->officer && e->text ? 0 : FSB_ENOMEM;
+	}
+	struct fsb_case_facts f;
+	fsb_message_case_facts(m, &f);
+	snprintf(e->id, sizeof e->id, "%s:%llu", ent.origin, (unsigned long long)ent.seq);
+	snprintf(e->origin, sizeof e->origin, "%s", ent.origin);
+	e->kind = fsb_message_kind(m);
+	e->type = f.type;
+	snprintf(e->ref_id, sizeof e->ref_id, "%s", f.ref_id);
+	e->issued_at_ms = ent.issued_at_ms;
+	e->respond_by_ms = f.respond_by_ms;
+	e->unit = dup(f.header.issuer);
+	e->officer = dup(f.officer);
+	e->text = dup(f.text[0] ? f.text : f.reason[0] ? f.reason : f.subject);
+	e->n_measures = f.n_measures;
+	memcpy(e->measures, f.measures, sizeof e->measures);
+	e->classification = f.classification;
+	e->recall_class = f.recall_class;
+	e->risk = f.risk;
+	rc = e->unit && e->officer && e->text ? 0 : FSB_ENOMEM;
+	if (rc == 0 && strcmp(e->id, root_id) == 0 && !r->found) {
+		struct fsb_links l;
+		r->found = 1;
+		r->alerting = fsb_envelope_links(ent.envelope, ent.envelope_len, &l) == 0 && l.alerting;
+		r->subject = dup(f.subject);
+		r->unit = dup(f.header.issuer);
+		r->classification = f.classification;
+		r->recall_class = f.recall_class;
+		r->risk = f.risk;
+		r->verdict = f.verdict;
+		r->notice_type = f.notice_type;
+		r->detected_ms = f.detected_at_ms;
+		r->recipients = f.recipients;
+		r->n_recipients = f.n_recipients;
+		r->msg = m; /* kept for its recipients */
+		if (!r->subject || !r->unit)
+			rc = FSB_ENOMEM;
+		return rc;
+	}
+	fsb_message_free(m);
+	return rc;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct fsb_case_event *x = a, *y = b;
+	if (x->issued_at_ms != y->issued_at_ms)
+		return x->issued_at_ms < y->issued_at_ms ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static const struct fsb_case_event *find_event(const struct fsb_case_event *ev, size_t n,
+					       const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ev[i].id, id) == 0)
+			return &ev[i];
+	return NULL;
+}
+
+static enum fsb_case_state state_of(unsigned flags)
+{
+	if (flags & FSB_CASE_WITHDRAWN)
+		return FSB_CASE_STATE_WITHDRAWN;
+	if (flags & FSB_CASE_CLOSED)
+		return FSB_CASE_STATE_CLOSED;
+	return fsb_case_is_open(flags) ? FSB_CASE_STATE_OPEN : FSB_CASE_STATE_INFORMATION;
+}
+
+static int urgent(const struct fsb_case *c)
+{
+	return (c->recall_class && strcmp(c->recall_class, "RECALL_CLASS_I") == 0) ||
+	       (c->classification && strcmp(c->classification, "RASFF_CLASSIFICATION_ALERT") == 0);
+}
+
+static int add_party(struct fsb_case *c, const char *origin)
+{
+	if (strcmp(origin, c->origin) == 0)
+		return 0;
+	for (size_t i = 0; i < c->n_parties; i++)
+		if (strcmp(c->parties[i].origin, origin) == 0)
+			return 0;
+	struct fsb_case_party *p = realloc(c->parties, (c->n_parties + 1) * sizeof *p);
+	if (!p)
+		return FSB_ENOMEM;
+	c->parties = p;
+	p = &c->parties[c->n_parties++];
+	memset(p, 0, sizeof *p);
+	snprintf(p->origin, sizeof p->origin, "%s", origin);
+	p->due_ms = INT64_MIN;
+	p->ack_at_ms = INT64_MIN;
+	return 0;
+}
+
+static int party_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct fsb_case_party *)a)->origin,
+		      ((const struct fsb_case_party *)b)->origin);
+}
+
+/* Parties, requests, deadlines and the current classification, from the
+ * events (sorted) and the root. */
+static int derive(struct fsb_case *c, struct fsb_case_event *ev, size_t n,
+		  const struct root_facts *r, const struct exchange *x, const char *self,
+		  const struct fsb_case_opts *o)
+{
+	int rc = 0;
+	/* Withdrawn messages, closure, reclassifications (the root's origin). */
+	for (size_t i = 0; i < n; i++) {
+		const struct fsb_case_event *e = &ev[i];
+		if (e->type == FSB_FU_WITHDRAWAL) {
+			struct fsb_case_event *t = (struct fsb_case_event *)find_event(ev, n, e->ref_id);
+			if (t && strcmp(t->origin, e->origin) == 0)
+				t->withdrawn = 1;
+		}
+		if (!fsb_case_same_origin(c->id, e->origin))
+			continue;
+		if (e->type == FSB_FU_RECLASSIFICATION) {
+			if (e->classification)
+				c->classification = e->classification;
+			if (e->recall_class)
+				c->recall_class = e->recall_class;
+			if (e->risk)
+				c->risk = e->risk;
+		}
+		if (c->closed_ms == INT64_MIN &&
+		    fsb_case_member_flags(c->id, e->origin, e->type, e->ref_id) &
+			    (FSB_CASE_CLOSED | FSB_CASE_WITHDRAWN))
+			c->closed_ms = e->issued_at_ms;
+	}
+	/* Whom the root is addressed to: its recipients, or every province known. */
+	if (r->found && r->n_recipients) {
+		for (size_t i = 0; i < r->n_recipients && rc == 0; i++)
+			rc = add_party(c, r->recipients[i]);
+	} else if (r->found) {
+		for (size_t i = 0; i < x->n_origins && rc == 0; i++)
+			rc = add_party(c, x->origins[i]);
+	}
+	if (rc)
+		return rc;
+	qsort(c->parties, c->n_parties, sizeof *c->parties, party_cmp);
+	char origin[FSB_ORIGIN_MAX + 1];
+	uint64_t seq = 0;
+	fsb_fmt_message_id(c->id, origin, &seq);
+	int open = c->state == FSB_CASE_STATE_OPEN;
+	for (size_t i = 0; i < c->n_parties; i++) {
+		struct fsb_case_party *p = &c->parties[i];
+		p->delivered = strcmp(p->origin, self) == 0 ? c->root_held
+							    : covers(x, p->origin, origin, seq);
+		for (size_t k = 0; k < n; k++) {
+			const struct fsb_case_event *e = &ev[k];
+			if (strcmp(e->origin, p->origin) != 0 || e->withdrawn)
+				continue;
+			p->delivered = 1; /* it answered: it holds the case */
+			if (e->type == FSB_FU_ACKNOWLEDGEMENT && !p->acknowledged) {
+				p->acknowledged = 1;
+				p->ack_at_ms = e->issued_at_ms;
+				if (!(p->ack_unit = dup(e->unit)) || !(p->ack_officer = dup(e->officer)))
+					return FSB_ENOMEM;
+			}
+			if (e->type == FSB_FU_MEASURES)
+				p->measures += e->n_measures;
+		}
+		if (r->alerting && c->opened_ms != INT64_MIN) {
+			p->due_ms = c->opened_ms + (urgent(c) ? o->ack_alert_ms : o->ack_other_ms);
+			p->overdue = open && !p->acknowledged && o->now_ms > p->due_ms;
+			c->overdue |= p->overdue;
+		}
+	}
+
+	/* Requests and their answers. */
+	for (size_t i = 0; i < n; i++) {
+		const struct fsb_case_event *e = &ev[i];
+		if (e->type != FSB_FU_REQUEST || e->withdrawn)
+			continue;
+		struct fsb_case_request *q = realloc(c->requests, (c->n_requests + 1) * sizeof *q);
+		if (!q)
+			return FSB_ENOMEM;
+		c->requests = q;
+		q = &c->requests[c->n_requests++];
+		memset(q, 0, sizeof *q);
+		snprintf(q->id, sizeof q->id, "%s", e->id);
+		snprintf(q->asker, sizeof q->asker, "%s", e->origin);
+		q->asked_at_ms = e->issued_at_ms;
+		q->respond_by_ms = e->respond_by_ms;
+		q->answered_at_ms = INT64_MIN;
+		if (!(q->text = dup(e->text)))
+			return FSB_ENOMEM;
+		for (size_t k = 0; k < n; k++) {
+			const struct fsb_case_event *a = &ev[k];
+			if (a->type != FSB_FU_RESPONSE || a->withdrawn || strcmp(a->ref_id, e->id) != 0)
+				continue;
+			if (q->answers++ == 0) {
+				snprintf(q->answer_id, sizeof q->answer_id, "%s", a->id);
+				snprintf(q->answered_by, sizeof q->answered_by, "%s", a->origin);
+				q->answered_at_ms = a->issued_at_ms;
+			}
+		}
+		q->overdue = open && !q->answers && q->respond_by_ms != INT64_MIN &&
+			     o->now_ms > q->respond_by_ms;
+		c->overdue |= q->overdue;
+	}
+	return 0;
+}
+
+static int compute(struct fsb_view *v, const struct fsb_case_row *row, const struct exchange *x,
+		   const struct fsb_case_opts *o, struct fsb_case *c)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->id, sizeof c->id, "%s", row->id);
+	const char *colon = strchr(row->id, ':');
+	snprintf(c->origin, sizeof c->origin, "%.*s",
+		 (int)(colon ? (size_t)(colon - row->id) : strlen(row->id)), row->id);
+	c->root_held = (row->flags & FSB_CASE_HELD) != 0;
+	c->state = state_of(row->flags);
+	c->opened_ms = c->detected_ms = c->closed_ms = c->updated_ms = INT64_MIN;
+	uint64_t *idx = NULL;
+	size_t n = 0;
+	int rc = fsb_view_case_members(v, row->id, FSB_CASE_MEMBERS_MAX, &idx, &n);
+	if (rc)
+		return rc;
+	struct fsb_case_event *ev = calloc(n ? n : 1, sizeof *ev);
+	struct root_facts r = {.detected_ms = INT64_MIN};
+	size_t got = 0;
+	if (!ev)
+		rc = FSB_ENOMEM;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = read_member(v, idx[i], row->id, &ev[i], &r);
+		got = i + 1;
+	}
+	free(idx);
+	if (rc == 0) {
+		qsort(ev, n, sizeof *ev, by_time);
+		c->messages = n;
+		if (n)
+			c->updated_ms = ev[n - 1].issued_at_ms;
+		if (r.found) {
+			const struct fsb_case_event *re = find_event(ev, n, c->id);
+			c->kind = re ? re->kind : FSB_KIND_NONE;
+			c->opened_ms = re ? re->issued_at_ms : INT64_MIN;
+			c->classification = r.classification;
+			c->recall_class = r.recall_class;
+			c->risk = r.risk;
+			c->verdict = r.verdict;
+			c->notice_type = r.notice_type;
+			c->detected_ms = r.detected_ms;
+		}
+		c->subject = r.subject ? r.subject : dup("");
+		c->unit = r.unit ? r.unit : dup("");
+		r.subject = r.unit = NULL;
+		rc = c->subject && c->unit ? 0 : FSB_ENOMEM;
+	}
+	if (rc == 0)
+		rc = derive(c, ev, n, &r, x, fsb_view_origin(v), o);
+	free(r.subject);
+	free(r.unit);
+	fsb_message_free(r.msg);
+	if (rc == 0 && o->timeline) {
+		c->events = ev;
+		c->n_events = n;
+		return 0;
+	}
+	for (size_t i = 0; i < got; i++)
+		event_clear(&ev[i]);
+	free(ev);
+	return rc;
+}
+
+int fsb_query_case(struct fsb_view *v, const char *id, const struct fsb_case_opts *o,
+		   struct fsb_case *out)
+{
+	memset(out, 0, sizeof *out);
+	struct fsb_case_row row;
+	int rc = fsb_view_case(v, id, &row);
+	if (rc)
+		return rc;
+	struct exchange x;
+	if ((rc = exchange_load(v, &x)))
+		return rc;
+	rc = compute(v, &row, &x, o, out);
+	exchange_clear(&x);
+	if (rc)
+		fsb_case_clear(out);
+	return rc;
+}
+
+void fsb_case_clear(struct fsb_case *c)
+{
+	free(c->subject);
+	free(c->unit);
+	for (size_t i = 0; i < c->n_parties; i++) {
+		free(c->parties[i].ack_unit);
+		free(c->parties[i].ack_officer);
+	}
+	free(c->parties);
+	for (size_t i = 0; i < c->n_requests; i++)
+		free(c->requests[i].text);
+	free(c->requests);
+	for (size_t i = 0; i < c->n_events; i++)
+		event_clear(&c->events[i]);
+	free(c->events);
+	memset(c, 0, sizeof *c);
+}
+
+/* ---- lists -------------------------------------------------------------------- */
+
+struct list {
+	struct fsb_view *v;
+	const struct fsb_case_filter *f;
+	const struct fsb_case_opts *o;
+	const struct exchange *x;
+	struct fsb_case *cases;
+	size_t n, cap;
+};
+
+static int take_case(void *ctx, const struct fsb_case_row *row)
+{
+	struct list *l = ctx;
+	if (l->f->origin && !fsb_case_same_origin(row->id, l->f->origin))
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct fsb_case *p = realloc(l->cases, cap * sizeof *p);
+		if (!p)
+			return FSB_ENOMEM;
+		l->cases = p;
+		l->cap = cap;
+	}
+	struct fsb_case *c = &l->cases[l->n];
+	int rc = compute(l->v, row, l->x, l->o, c);
+	if (rc) {
+		fsb_case_clear(c);
+		return rc;
+	}
+	if ((l->f->kind != FSB_KIND_NONE && c->kind != l->f->kind) ||
+	    (l->f->overdue_only && !c->overdue)) {
+		fsb_case_clear(c);
+		return 0;
+	}
+	l->n++;
+	return 0;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct fsb_case *x = a, *y = b;
+	if (x->opened_ms != y->opened_ms) /* INT64_MIN (root not held) last */
+		return x->opened_ms > y->opened_ms ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+int fsb_query_cases(struct fsb_view *v, const struct fsb_case_filter *f,
+		    const struct fsb_case_opts *o, struct fsb_case **cases, size_t *n)
+{
+	*cases = NULL;
+	*n = 0;
+	struct exchange x;
+	int rc = exchange_load(v, &x);
+	if (rc)
+		return rc;
+	struct fsb_case_opts lo = *o;
+	lo.timeline = 0;
+	struct list l = {.v = v, .f = f, .o = &lo, .x = &x};
+	rc = fsb_view_cases(v, f->open_only || f->overdue_only, take_case, &l);
+	exchange_clear(&x);
+	if (rc) {
+		fsb_cases_free(l.cases, l.n);
+		return rc;
+	}
+	qsort(l.cases, l.n, sizeof *l.cases, newest_first);
+	*cases = l.cases;
+	*n = l.n;
+	return 0;
+}
+
+void fsb_cases_free(struct fsb_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fsb_case_clear(&cases[i]);
+	free(cases);
+}

@@ -1,0 +1,323 @@
+/* render_case.c - a case and a list of cases, as text and as JSON. */
+#include "render_case.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "format.h"
+
+static const char *state_key(enum fsb_case_state s)
+{
+	switch (s) {
+	case FSB_CASE_STATE_OPEN: return "open";
+	case FSB_CASE_STATE_INFORMATION: return "information";
+	case FSB_CASE_STATE_CLOSED: return "closed";
+	case FSB_CASE_STATE_WITHDRAWN: return "withdrawn";
+	}
+	return "open";
+}
+
+static void local(struct fsb_out *o, int64_t ms)
+{
+	if (ms == INT64_MIN) {
+		fsb_out_puts(o, "-");
+		return;
+	}
+	char t[FSB_LOCAL_TIME_MAX + 1];
+	fsb_fmt_local_time(ms, t);
+	fsb_out_puts(o, t);
+}
+
+/* "Thu hồi loại I · Cảnh báo · Rủi ro nghiêm trọng" from whatever is set. */
+static void assessment(struct fsb_out *o, enum fsb_lang lang, const char *const *v, size_t n)
+{
+	int first = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i])
+			continue;
+		fsb_out_printf(o, "%s%s", first ? "" : " · ", fsb_label(lang, v[i]));
+		first = 0;
+	}
+	if (first)
+		fsb_out_puts(o, "-");
+}
+
+static size_t acknowledged(const struct fsb_case *c)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->n_parties; i++)
+		n += (size_t)c->parties[i].acknowledged;
+	return n;
+}
+
+void fsb_render_case_text(struct fsb_out *o, const struct fsb_case *c, enum fsb_lang lang)
+{
+	fsb_out_printf(o, "%s %s", fsb_label(lang, "case.title"), c->id);
+	if (c->root_held) {
+		fsb_out_printf(o, " — %s", fsb_label2(lang, "kind", fsb_kind_name(c->kind)));
+		if (c->subject[0]) {
+			fsb_out_puts(o, " — ");
+			fsb_out_text(o, c->subject);
+		}
+	} else {
+		fsb_out_printf(o, " — %s", fsb_label(lang, "case.root_missing"));
+	}
+	fsb_out_printf(o, "\n  %s: %s", fsb_label(lang, "case.state"),
+		       fsb_label2(lang, "case.state", state_key(c->state)));
+	if (c->overdue)
+		fsb_out_printf(o, " · %s", fsb_label(lang, "case.overdue"));
+	fsb_out_printf(o, "\n  %s: ", fsb_label(lang, "case.assessment"));
+	const char *a[] = {c->recall_class, c->classification, c->risk, c->verdict, c->notice_type};
+	assessment(o, lang, a, sizeof a / sizeof a[0]);
+	fsb_out_printf(o, "\n  %s: ", fsb_label(lang, "case.issuer"));
+	fsb_out_text(o, c->unit[0] ? c->unit : c->origin);
+	fsb_out_printf(o, " (%s)\n  %s: ", c->origin, fsb_label(lang, "case.detected"));
+	local(o, c->detected_ms);
+	fsb_out_printf(o, " · %s: ", fsb_label(lang, "case.notified"));
+	local(o, c->opened_ms);
+	if (c->closed_ms != INT64_MIN) {
+		fsb_out_printf(o, " · %s: ", fsb_label(lang, "case.closed_at"));
+		local(o, c->closed_ms);
+	}
+	fsb_out_printf(o, " · %s: %zu\n", fsb_label(lang, "case.messages"), c->messages);
+
+	fsb_out_printf(o, "\n%s (%zu/%zu %s):\n", fsb_label(lang, "case.heading.parties"),
+		       acknowledged(c), c->n_parties, fsb_label(lang, "case.acknowledged"));
+	if (!c->n_parties)
+		fsb_out_printf(o, "  %s\n", fsb_label(lang, "case.no_parties"));
+	for (size_t i = 0; i < c->n_parties; i++) {
+		const struct fsb_case_party *p = &c->parties[i];
+		fsb_out_puts(o, "  ");
+		fsb_out_cell(o, p->origin, 12);
+		fsb_out_printf(o, "%s · ",
+			       fsb_label(lang, p->delivered ? "case.delivered" : "case.not_delivered"));
+		if (p->acknowledged) {
+			fsb_out_printf(o, "%s ", fsb_label(lang, "case.acknowledged"));
+			local(o, p->ack_at_ms);
+			fsb_out_puts(o, " (");
+			fsb_out_text(o, p->ack_unit);
+			if (p->ack_officer[0]) {
+				fsb_out_puts(o, ", ");
+				fsb_out_text(o, p->ack_officer);
+			}
+			fsb_out_puts(o, ")");
+		} else {
+			fsb_out_puts(o, fsb_label(lang, "case.not_acknowledged"));
+			if (p->due_ms != INT64_MIN) {
+				fsb_out_printf(o, " · %s ", fsb_label(lang, "case.due"));
+				local(o, p->due_ms);
+			}
+		}
+		if (p->measures)
+			fsb_out_printf(o, " · %zu %s", p->measures, fsb_label(lang, "case.measures"));
+		if (p->overdue)
+			fsb_out_printf(o, " · %s", fsb_label(lang, "case.overdue"));
+		fsb_out_puts(o, "\n");
+	}
+
+	if (c->n_requests) {
+		fsb_out_printf(o, "\n%s:\n", fsb_label(lang, "case.heading.requests"));
+		for (size_t i = 0; i < c->n_requests; i++) {
+			const struct fsb_case_request *q = &c->requests[i];
+			fsb_out_printf(o, "  %s (%s %s) %s ", q->id, fsb_label(lang, "case.asked_by"),
+				       q->asker, fsb_label(lang, "case.due"));
+			local(o, q->respond_by_ms);
+			if (q->answers) {
+				fsb_out_printf(o, " · %s: %s (%s) ", fsb_label(lang, "case.answered"),
+					       q->answer_id, q->answered_by);
+				local(o, q->answered_at_ms);
+			} else {
+				fsb_out_printf(o, " · %s", fsb_label(lang, "case.unanswered"));
+			}
+			if (q->overdue)
+				fsb_out_printf(o, " · %s", fsb_label(lang, "case.overdue"));
+			fsb_out_puts(o, "\n    ");
+			fsb_out_text(o, q->text);
+			fsb_out_puts(o, "\n");
+		}
+	}
+
+	if (!c->n_events)
+		return;
+	fsb_out_printf(o, "\n%s:\n", fsb_label(lang, "case.heading.timeline"));
+	for (size_t i = 0; i < c->n_events; i++) {
+		const struct fsb_case_event *e = &c->events[i];
+		fsb_out_puts(o, "  ");
+		local(o, e->issued_at_ms);
+		fsb_out_puts(o, "  ");
+		fsb_out_cell(o, e->id, 14);
+		fsb_out_puts(o, e->type ? fsb_label(lang, fsb_followup_type_name(e->type))
+					: fsb_label2(lang, "kind", fsb_kind_name(e->kind)));
+		if (e->withdrawn)
+			fsb_out_printf(o, " (%s)", fsb_label(lang, "case.withdrawn_msg"));
+		if (e->type && e->ref_id[0] && strcmp(e->ref_id, c->id) != 0)
+			fsb_out_printf(o, " · %s %s", fsb_label(lang, "case.references"), e->ref_id);
+		fsb_out_puts(o, "\n    ");
+		fsb_out_text(o, e->unit);
+		if (e->officer[0]) {
+			fsb_out_puts(o, ", ");
+			fsb_out_text(o, e->officer);
+		}
+		if (e->type == FSB_FU_RECLASSIFICATION) {
+			const char *r[] = {e->recall_class, e->classification, e->risk};
+			fsb_out_puts(o, " → ");
+			assessment(o, lang, r, 3);
+		}
+		for (size_t k = 0; k < e->n_measures && k < FSB_FACTS_MEASURES; k++)
+			fsb_out_printf(o, "%s%s", k ? ", " : " · ", fsb_label(lang, e->measures[k]));
+		if (e->text[0]) {
+			fsb_out_puts(o, "\n    ");
+			fsb_out_text(o, e->text);
+		}
+		fsb_out_puts(o, "\n");
+	}
+}
+
+/* Widths of the list's columns, in characters. */
+static const size_t list_width[] = {14, 19, 14, FSB_LOCAL_TIME_MAX, 12};
+
+void fsb_render_cases_text(struct fsb_out *o, const struct fsb_case *c, size_t n,
+			   enum fsb_lang lang)
+{
+	if (!n) {
+		fsb_out_printf(o, "%s\n", fsb_label(lang, "case.none"));
+		return;
+	}
+	const char *head[] = {"case.column.id", "case.column.kind", "case.column.state",
+			      "case.column.opened", "case.column.ack"};
+	for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
+		fsb_out_cell(o, fsb_label(lang, head[i]), list_width[i] + 1);
+	fsb_out_printf(o, "%s\n", fsb_label(lang, "case.column.subject"));
+	for (size_t i = 0; i < n; i++) {
+		const struct fsb_case *k = &c[i];
+		char when[FSB_LOCAL_TIME_MAX + 1] = "-";
+		if (k->opened_ms != INT64_MIN)
+			fsb_fmt_local_time(k->opened_ms, when);
+		char state[64];
+		snprintf(state, sizeof state, "%s%s", fsb_label2(lang, "case.state", state_key(k->state)),
+			 k->overdue ? " !" : "");
+		char ack[32];
+		snprintf(ack, sizeof ack, "%zu/%zu", acknowledged(k), k->n_parties);
+		const char *cells[] = {k->id,
+				       k->root_held ? fsb_label2(lang, "kind", fsb_kind_name(k->kind)) : "?",
+				       state, when, ack};
+		for (size_t j = 0; j < sizeof cells / sizeof cells[0]; j++)
+			fsb_out_cell(o, cells[j], list_width[j] + 1);
+		if (k->root_held)
+			fsb_out_text(o, k->subject);
+		else
+			fsb_out_puts(o, fsb_label(lang, "case.root_missing"));
+		if (k->overdue)
+			fsb_out_printf(o, " (%s)", fsb_label(lang, "case.overdue"));
+		fsb_out_puts(o, "\n");
+	}
+}
+
+static void json_bool(struct fsb_out *o, const char *name, int v, int comma)
+{
+	fsb_out_printf(o, "%s\"%s\":%s", comma ? "," : "", name, v ? "true" : "false");
+}
+
+static void json_str(struct fsb_out *o, const char *name, const char *v)
+{
+	fsb_out_printf(o, ",\"%s\":", name);
+	fsb_out_json_str(o, v);
+}
+
+static void json_time(struct fsb_out *o, const char *name, int64_t ms)
+{
+	fsb_out_printf(o, ",\"%s\":", name);
+	fsb_out_json_time(o, ms);
+}
+
+void fsb_render_case_json(struct fsb_out *o, const struct fsb_case *c)
+{
+	fsb_out_puts(o, "{\"id\":");
+	fsb_out_json_str(o, c->id);
+	json_str(o, "origin", c->origin);
+	json_bool(o, "rootHeld", c->root_held, 1);
+	json_str(o, "kind", c->root_held ? fsb_kind_name(c->kind) : NULL);
+	json_str(o, "state", state_key(c->state));
+	json_bool(o, "overdue", c->overdue, 1);
+	json_str(o, "subject", c->subject);
+	json_str(o, "unit", c->unit);
+	json_str(o, "classification", c->classification);
+	json_str(o, "recallClass", c->recall_class);
+	json_str(o, "riskDecision", c->risk);
+	json_str(o, "verdict", c->verdict);
+	json_str(o, "noticeType", c->notice_type);
+	json_time(o, "detectedAt", c->detected_ms);
+	json_time(o, "notifiedAt", c->opened_ms);
+	json_time(o, "closedAt", c->closed_ms);
+	json_time(o, "updatedAt", c->updated_ms);
+	fsb_out_printf(o, ",\"messages\":%zu,\"provinces\":[", c->messages);
+	for (size_t i = 0; i < c->n_parties; i++) {
+		const struct fsb_case_party *p = &c->parties[i];
+		fsb_out_printf(o, "%s{\"origin\":", i ? "," : "");
+		fsb_out_json_str(o, p->origin);
+		json_bool(o, "delivered", p->delivered, 1);
+		json_bool(o, "acknowledged", p->acknowledged, 1);
+		json_time(o, "acknowledgedAt", p->ack_at_ms);
+		json_str(o, "unit", p->acknowledged ? p->ack_unit : NULL);
+		json_str(o, "officer", p->acknowledged && p->ack_officer[0] ? p->ack_officer : NULL);
+		fsb_out_printf(o, ",\"measures\":%zu", p->measures);
+		json_time(o, "dueAt", p->due_ms);
+		json_bool(o, "overdue", p->overdue, 1);
+		fsb_out_puts(o, "}");
+	}
+	fsb_out_puts(o, "],\"requests\":[");
+	for (size_t i = 0; i < c->n_requests; i++) {
+		const struct fsb_case_request *q = &c->requests[i];
+		fsb_out_printf(o, "%s{\"id\":", i ? "," : "");
+		fsb_out_json_str(o, q->id);
+		json_str(o, "askedBy", q->asker);
+		json_str(o, "text", q->text);
+		json_time(o, "askedAt", q->asked_at_ms);
+		json_time(o, "respondBy", q->respond_by_ms);
+		fsb_out_printf(o, ",\"answers\":%zu", q->answers);
+		json_str(o, "answerId", q->answers ? q->answer_id : NULL);
+		json_str(o, "answeredBy", q->answers ? q->answered_by : NULL);
+		json_time(o, "answeredAt", q->answered_at_ms);
+		json_bool(o, "overdue", q->overdue, 1);
+		fsb_out_puts(o, "}");
+	}
+	fsb_out_puts(o, "]");
+	if (c->events) {
+		fsb_out_puts(o, ",\"timeline\":[");
+		for (size_t i = 0; i < c->n_events; i++) {
+			const struct fsb_case_event *e = &c->events[i];
+			fsb_out_printf(o, "%s{\"id\":", i ? "," : "");
+			fsb_out_json_str(o, e->id);
+			json_str(o, "origin", e->origin);
+			json_str(o, "kind", fsb_kind_name(e->kind));
+			json_str(o, "type", fsb_followup_type_name(e->type));
+			json_str(o, "refMessageId", e->ref_id[0] ? e->ref_id : NULL);
+			json_time(o, "issuedAt", e->issued_at_ms);
+			json_time(o, "respondBy", e->respond_by_ms);
+			json_str(o, "unit", e->unit);
+			json_str(o, "officer", e->officer[0] ? e->officer : NULL);
+			json_str(o, "text", e->text);
+			fsb_out_puts(o, ",\"measures\":[");
+			for (size_t k = 0; k < e->n_measures && k < FSB_FACTS_MEASURES; k++) {
+				fsb_out_puts(o, k ? "," : "");
+				fsb_out_json_str(o, e->measures[k]);
+			}
+			fsb_out_puts(o, "]");
+			json_bool(o, "withdrawn", e->withdrawn, 1);
+			fsb_out_puts(o, "}");
+		}
+		fsb_out_puts(o, "]");
+	}
+	fsb_out_puts(o, "}");
+}
+
+void fsb_render_cases_json(struct fsb_out *o, const struct fsb_case *c, size_t n)
+{
+	fsb_out_puts(o, "[");
+	for (size_t i = 0; i < n; i++) {
+		fsb_out_puts(o, i ? ",\n" : "\n");
+		fsb_render_case_json(o, &c[i]);
+	}
+	fsb_out_puts(o, n ? "\n]" : "]");
+}
