@@ -75,12 +75,16 @@ static int take(void *ctx, int ch, const char *arg)
 	}
 }
 
-/* Opens the view, says why when it cannot. */
-static int open_view(const char *name, struct fsb_store *store, struct fsb_view **v)
+/* Opens the view and a query on it, says why when it cannot. */
+static int open_query(const char *name, struct fsb_store *store, struct fsb_view **v,
+		      struct fsb_query **q)
 {
+	*q = NULL;
 	int rc = fsb_store_view_open(store, v);
 	if (rc)
 		fprintf(stderr, "fsbridge %s: %s\n", name, fsb_store_error(store));
+	else if ((rc = fsb_query_open(*v, q)))
+		fprintf(stderr, "fsbridge %s: %s\n", name, fsb_strerror(rc));
 	return rc;
 }
 
@@ -120,28 +124,31 @@ int fsb_cmd_cases(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	struct fsb_view *v = NULL;
+	struct fsb_query *q = NULL;
 	struct fsb_case *cases = NULL;
 	size_t n = 0;
 	struct fsb_out o;
 	fsb_out_init(&o);
 	rc = FSB_EXIT_FAIL;
-	if (open_view("cases", store, &v) == 0) {
+	if (open_query("cases", store, &v, &q) == 0) {
 		struct fsb_case_opts co = opts_of(&cfg, 0);
-		int qrc = fsb_query_cases(v, &a.filter, &co, &cases, &n);
+		int qrc = fsb_query_cases(q, &a.filter, &co, &cases, &n);
 		if (qrc) {
 			fprintf(stderr, "fsbridge cases: %s\n",
 				qrc == FSB_ENOMEM ? fsb_strerror(qrc) : fsb_store_error(store));
 		} else {
-			if (a.json)
+			if (a.json) {
 				fsb_render_cases_json(&o, cases, n);
-			else
+				fsb_out_puts(&o, "\n");
+			} else {
 				fsb_render_cases_text(&o, cases, n, a.lang);
-			fsb_out_puts(&o, "\n");
+			}
 			rc = emit("cases", &o);
 		}
 	}
 	fsb_out_clear(&o);
 	fsb_cases_free(cases, n);
+	fsb_query_close(q);
 	fsb_store_view_close(v);
 	fsb_store_close(store);
 	fsb_config_cleanup(&cfg);
@@ -167,6 +174,7 @@ int fsb_cmd_case(int argc, char **argv)
 		return rc;
 	const char *id = argv[optind];
 	struct fsb_view *v = NULL;
+	struct fsb_query *q = NULL;
 	struct fsb_case c = {0};
 	struct fsb_out o;
 	fsb_out_init(&o);
@@ -176,9 +184,9 @@ int fsb_cmd_case(int argc, char **argv)
 		fprintf(stderr, "fsbridge case: \"%s\" is not a message id (%s), e.g. longan:17\n", id,
 			why);
 		rc = FSB_EXIT_USAGE;
-	} else if (open_view("case", store, &v) == 0) {
+	} else if (open_query("case", store, &v, &q) == 0) {
 		struct fsb_case_opts co = opts_of(&cfg, 1);
-		int qrc = fsb_query_case(v, id, &co, &c);
+		int qrc = fsb_query_case(q, id, &co, &c);
 		if (qrc == FSB_ENOTFOUND) {
 			fprintf(stderr, "fsbridge case: %s: no such message or case on this node (%s)\n",
 				id, fsb_store_origin(store));
@@ -186,16 +194,18 @@ int fsb_cmd_case(int argc, char **argv)
 			fprintf(stderr, "fsbridge case: %s: %s\n", id,
 				qrc == FSB_ENOMEM ? fsb_strerror(qrc) : fsb_store_error(store));
 		} else {
-			if (a.json)
+			if (a.json) {
 				fsb_render_case_json(&o, &c);
-			else
+				fsb_out_puts(&o, "\n");
+			} else {
 				fsb_render_case_text(&o, &c, a.lang);
-			fsb_out_puts(&o, "\n");
+			}
 			rc = emit("case", &o);
 		}
 	}
 	fsb_out_clear(&o);
 	fsb_case_clear(&c);
+	fsb_query_close(q);
 	fsb_store_view_close(v);
 	fsb_store_close(store);
 	fsb_config_cleanup(&cfg);

@@ -475,6 +475,7 @@ static int setup(struct node *n, char *err, size_t errlen)
 	if ((rc = load_state(n, err, errlen)))
 		return rc;
 	node_load_mirror(n);
+	node_load_cases(n);
 	fsb_topic_local(n->submit_filter, cfg->local_root, "submit/+");
 	fsb_topic_local(n->result_topic, cfg->local_root, "submit/result");
 	char status[FSB_TOPIC_MAX], local_id[300];
@@ -546,6 +547,7 @@ static void teardown(struct node *n)
 	if (n->store) {
 		node_write_rejects(n);
 		node_save_mirror(n, fsb_fmt_now_ms(), 1);
+		node_save_cases(n, fsb_fmt_now_ms(), 1);
 		fsb_store_put_note(n->store, "connection", "{\"stopped\":true}");
 	}
 	free(n->rejects);
@@ -669,6 +671,8 @@ int fsb_node_run(const struct fsb_config *cfg, struct fsb_node_signals *sig, cha
 			node_publish_outbox(n);
 		node_run_mirror(n);
 		node_save_mirror(n, now, 0);
+		node_run_cases(n, now);
+		node_save_cases(n, now, 0);
 		if (n->c[CONN_EXCHANGE].connected) {
 			node_check_gaps(n, now);
 			node_check_claims(n, now);

@@ -10,6 +10,7 @@
  *   node_sync.c     the exchange kept whole: the outbox and checkpoints out,
  *                   peers' checkpoints in, gaps asked for, re-sends answered
  *   node_mirror.c   the agency's broker: submissions in, the inbox mirror out
+ *   node_cases.c    the agency's broker: each case's state, retained
  *   node_trust.c    CRLs from the exchange; trust files read again
  *   node_shared.c   log lines, the rejects of a turn, publishing
  * Nothing here is file-scope state: everything a node holds is in its
@@ -69,6 +70,8 @@
 #define SAY_PER_WINDOW 20
 #define OVERSIZE_KEEP 1024      /* bytes of an oversize envelope kept as evidence */
 #define REJECTS_PENDING_MAX (1u << 20) /* rejects' bytes held before they are written */
+#define CASES_PER_TURN 64       /* cases published in a turn, at most */
+#define CASES_DUE_MAX 1024      /* the next deadlines kept (the earliest) */
 
 enum { CONN_EXCHANGE, CONN_LOCAL };
 
@@ -193,6 +196,17 @@ struct node {
 	int mirror_dirty;
 	uint64_t mirror_upto, mirror_acked, local_inflight;
 	int64_t mirror_saved_at;
+	/* The cases publisher follows the log from cases_upto; deliv_from ..
+	 * deliv_to (0: none) are own seqs peers newly hold; due[] the next
+	 * deadlines of the cases published. */
+	uint64_t cases_upto, cases_saved;
+	int64_t cases_saved_at;
+	uint64_t deliv_from, deliv_to;
+	struct {
+		int64_t at;
+		char id[FSB_MESSAGE_ID_MAX + 1];
+	} due[CASES_DUE_MAX];
+	size_t n_due;
 	int64_t outbox_checked_at;
 	int checkpoint_dirty;
 	int cp_unsaved;           /* peers' checkpoints (or what they retire) to save */
@@ -288,6 +302,15 @@ void node_on_local_message(struct node *n, struct event *e);
 void node_load_mirror(struct node *n);
 void node_run_mirror(struct node *n);
 void node_save_mirror(struct node *n, int64_t now, int force);
+
+/* ---- node_cases.c ---- */
+
+/* Each case's state on the local broker, retained at {root}/cases/{id}:
+ * loaded at set-up, run every turn, its position saved every
+ * MIRROR_NOTE_MS (or now, with force). */
+void node_load_cases(struct node *n);
+void node_run_cases(struct node *n, int64_t now);
+void node_save_cases(struct node *n, int64_t now, int force);
 
 /* ---- node_trust.c ---- */
 

@@ -389,6 +389,7 @@ void node_on_checkpoint(struct node *n, struct fsb_control *c, struct event *e)
 	c->streams = NULL;
 	p->has_checkpoint = 1;
 	p->checkpoint_at = e->arrival_ms;
+	uint64_t covered_before = p->covers_own;
 	p->covers_own = 0;
 	uint64_t own = 0;
 	uint8_t own_hash[FSB_HASH_LEN], head_hash[FSB_HASH_LEN];
@@ -419,6 +420,13 @@ void node_on_checkpoint(struct node *n, struct fsb_control *c, struct event *e)
 		}
 	}
 	n->cp_unsaved = 1; /* its checkpoint to keep, and the outbox may retire */
+	/* Own messages it now holds: their cases change (node_cases.c). */
+	if (p->covers_own > covered_before) {
+		if (!n->deliv_to || covered_before + 1 < n->deliv_from)
+			n->deliv_from = covered_before + 1;
+		if (p->covers_own > n->deliv_to)
+			n->deliv_to = p->covers_own;
+	}
 }
 
 /* Claims about a third origin's stream beyond what it has signed, held for

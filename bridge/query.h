@@ -109,9 +109,16 @@ struct fsb_case {
 	size_t n_events;
 };
 
+struct fsb_query; /* opaque: queries on one view, sharing what they read */
+
+/* Starts querying view v (borrowed: it must outlive the query). What every
+ * case reads alike (the peers' checkpoints) is read once, at first need. */
+int fsb_query_open(struct fsb_view *v, struct fsb_query **out);
+void fsb_query_close(struct fsb_query *q); /* NULL allowed */
+
 /* Computes case `id` (a case id, or any message of the case) into *out.
  * FSB_ENOTFOUND when the node knows no such case or message. */
-int fsb_query_case(struct fsb_view *v, const char *id, const struct fsb_case_opts *o,
+int fsb_query_case(struct fsb_query *q, const char *id, const struct fsb_case_opts *o,
 		   struct fsb_case *out);
 
 void fsb_case_clear(struct fsb_case *c);
@@ -127,7 +134,7 @@ struct fsb_case_filter {
 /* The cases that pass f, newest first (by the root's issued_at; those
  * waiting for their root last), without timelines, into a malloc'd array
  * of *n; free with fsb_cases_free(). */
-int fsb_query_cases(struct fsb_view *v, const struct fsb_case_filter *f,
+int fsb_query_cases(struct fsb_query *q, const struct fsb_case_filter *f,
 		    const struct fsb_case_opts *o, struct fsb_case **cases, size_t *n);
 
 void fsb_cases_free(struct fsb_case *cases, size_t n);

@@ -107,6 +107,38 @@ static int exchange_load(struct fsb_view *v, struct exchange *x)
 	return rc;
 }
 
+struct fsb_query {
+	struct fsb_view *v;
+	struct exchange x;
+	int loaded;
+};
+
+int fsb_query_open(struct fsb_view *v, struct fsb_query **out)
+{
+	*out = calloc(1, sizeof **out);
+	if (!*out)
+		return FSB_ENOMEM;
+	(*out)->v = v;
+	return 0;
+}
+
+void fsb_query_close(struct fsb_query *q)
+{
+	if (!q)
+		return;
+	exchange_clear(&q->x);
+	free(q);
+}
+
+static int exchange_of(struct fsb_query *q, const struct exchange **x)
+{
+	int rc = 0;
+	if (!q->loaded && (rc = exchange_load(q->v, &q->x)) == 0)
+		q->loaded = 1;
+	*x = &q->x;
+	return rc;
+}
+
 /* Whether peer's checkpoint says it holds origin's stream up to seq. */
 static int covers(const struct exchange *x, const char *peer, const char *origin, uint64_t seq)
 {
@@ -435,19 +467,16 @@ static int compute(struct fsb_view *v, const struct fsb_case_row *row, const str
 	return rc;
 }
 
-int fsb_query_case(struct fsb_view *v, const char *id, const struct fsb_case_opts *o,
+int fsb_query_case(struct fsb_query *q, const char *id, const struct fsb_case_opts *o,
 		   struct fsb_case *out)
 {
 	memset(out, 0, sizeof *out);
 	struct fsb_case_row row;
-	int rc = fsb_view_case(v, id, &row);
-	if (rc)
+	const struct exchange *x;
+	int rc = fsb_view_case(q->v, id, &row);
+	if (rc || (rc = exchange_of(q, &x)))
 		return rc;
-	struct exchange x;
-	if ((rc = exchange_load(v, &x)))
-		return rc;
-	rc = compute(v, &row, &x, o, out);
-	exchange_clear(&x);
+	rc = compute(q->v, &row, x, o, out);
 	if (rc)
 		fsb_case_clear(out);
 	return rc;
@@ -518,20 +547,19 @@ static int newest_first(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-int fsb_query_cases(struct fsb_view *v, const struct fsb_case_filter *f,
+int fsb_query_cases(struct fsb_query *q, const struct fsb_case_filter *f,
 		    const struct fsb_case_opts *o, struct fsb_case **cases, size_t *n)
 {
 	*cases = NULL;
 	*n = 0;
-	struct exchange x;
-	int rc = exchange_load(v, &x);
+	const struct exchange *x;
+	int rc = exchange_of(q, &x);
 	if (rc)
 		return rc;
 	struct fsb_case_opts lo = *o;
 	lo.timeline = 0;
-	struct list l = {.v = v, .f = f, .o = &lo, .x = &x};
-	rc = fsb_view_cases(v, f->open_only || f->overdue_only, take_case, &l);
-	exchange_clear(&x);
+	struct list l = {.v = q->v, .f = f, .o = &lo, .x = x};
+	rc = fsb_view_cases(q->v, f->open_only || f->overdue_only, take_case, &l);
 	if (rc) {
 		fsb_cases_free(l.cases, l.n);
 		return rc;

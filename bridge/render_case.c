@@ -89,7 +89,7 @@ void fsb_render_case_text(struct fsb_out *o, const struct fsb_case *c, enum fsb_
 	for (size_t i = 0; i < c->n_parties; i++) {
 		const struct fsb_case_party *p = &c->parties[i];
 		fsb_out_puts(o, "  ");
-		fsb_out_cell(o, p->origin, 12);
+		fsb_out_cell(o, p->origin, 13);
 		fsb_out_printf(o, "%s · ",
 			       fsb_label(lang, p->delivered ? "case.delivered" : "case.not_delivered"));
 		if (p->acknowledged) {

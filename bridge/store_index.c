@@ -115,7 +115,8 @@ static int rebuild_body(struct fsb_store *s, MDB_txn *txn, void *arg)
 		uint64_t index = k.mv_size == 8 ? get64(k.mv_data) : 0;
 		if ((rc = store_log_entry(s, txn, index, &e)) || (rc = store_index_entry(s, txn, &e)))
 			break;
-		if (a->progress && (++a->entries % 4096 == 0 || a->entries == total))
+		a->entries++;
+		if (a->progress && (a->entries % 4096 == 0 || a->entries == total))
 			a->progress(a->entries, total);
 	}
 	mdb_cursor_close(c);

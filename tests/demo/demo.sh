@@ -4,8 +4,10 @@
 # Makes the demo PKI, starts Mosquitto on a free loopback port and the two
 # nodes, submits from Long An a surveillance result, a quarantine notice, a
 # recall and a follow-up, and from Cần Thơ a recall; shows what staff on
-# each side see, both checkpoints in sync and audit verify passing; then
-# stops everything. Everything lives under var/demo (git-ignored).
+# each side see; Cần Thơ acknowledges Long An's recall and asks about it,
+# Long An answers, and both print the case; both checkpoints in sync and
+# audit verify passing; then stops everything. Everything lives under
+# var/demo (git-ignored).
 set -u
 bin=$(realpath "${1:-build/fsbridge}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -81,6 +83,44 @@ say "What Cần Thơ's staff see: fsbridge watch -c cantho.conf"
 cat "$work/cantho.watch"
 say "What Long An's staff see: fsbridge watch -c longan.conf"
 cat "$work/longan.watch"
+
+# Waits until node $1 holds message $2 (origin:seq).
+holds() {
+	for _ in $(seq 100); do
+		"$bin" replay -c "$work/$1.conf" --csv --id "$2" 2>/dev/null | grep -q ",$2," && return 0
+		sleep 0.1
+	done
+	fail "$1 did not receive $2"
+}
+
+say "Cần Thơ acknowledges Long An's class I recall: fsbridge ack -c cantho.conf longan:3"
+"$bin" ack -c "$work/cantho.conf" longan:3 --officer "Trần Minh Khoa" \
+	--text "Đã nhận; Phòng Thanh tra kiểm tra các điểm bán lạp xưởng tại Cần Thơ." || fail "ack at cantho"
+due=$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)
+say "Cần Thơ asks Long An where the lots went (answer due $due)"
+sed -e "s/\"respondBy\": \"[^\"]*\"/\"respondBy\": \"$due\"/" $E/followup-request-for-information-cantho.json \
+	>"$work/rfi.json"
+"$bin" submit -c "$work/cantho.conf" "$work/rfi.json" || fail "request at cantho"
+holds longan cantho:3
+say "Long An answers the request"
+sed -e 's/"cantho:2"/"cantho:3"/' $E/followup-response-longan.json >"$work/response.json"
+"$bin" submit -c "$work/longan.conf" "$work/response.json" || fail "response at longan"
+holds cantho longan:5
+
+say "The case as Long An sees it: fsbridge case -c longan.conf longan:3"
+"$bin" case -c "$work/longan.conf" longan:3 || fail "case at longan"
+say "The same case at Cần Thơ, in English: fsbridge case -c cantho.conf longan:3 --lang en"
+"$bin" case -c "$work/cantho.conf" longan:3 --lang en || fail "case at cantho"
+say "Open cases at Long An: fsbridge cases -c longan.conf --open"
+"$bin" cases -c "$work/longan.conf" --open || fail "cases at longan"
+say "An agency dashboard reads the case from its broker: cantho/foodsafety/cases/longan:3 (retained)"
+for _ in $(seq 50); do
+	mosquitto_sub -p "$port" -t 'cantho/foodsafety/cases/longan:3' -C 1 -W 2 2>/dev/null >"$work/case.json"
+	grep -q '"answers":1' "$work/case.json" && break
+	sleep 0.1
+done
+grep -q '"answers":1' "$work/case.json" || fail "the case's state was not on the local broker"
+cut -c1-400 "$work/case.json"; echo " ..."
 
 say "fsbridge status: both checkpoints in sync"
 for _ in $(seq 50); do

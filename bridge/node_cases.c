@@ -1,0 +1,219 @@
+/* node_cases.c - each case's current state, retained on the agency's
+ * broker at {root}/cases/{id}, so a dashboard sees cases without polling.
+ *
+ * A case changes when one of its messages enters the log, when a peer's
+ * checkpoint shows it now holds one of this node's messages, and when a
+ * deadline passes. So the publisher follows the log (like the inbox
+ * mirror, from a saved position: a restart republishes at most a few),
+ * takes the ranges of its own stream that peers newly hold, and keeps the
+ * next deadlines of the cases it published. The JSON is the query layer's
+ * case rendered as `fsbridge case --json` prints it, without the timeline.
+ */
+#include "node_shared.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+#include "query.h"
+#include "render_case.h"
+
+/* The case ids of one turn, each published once. */
+struct turn {
+	char (*ids)[FSB_MESSAGE_ID_MAX + 1];
+	size_t n;
+};
+
+static void turn_add(struct turn *t, const char *id)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->ids[i], id) == 0)
+			return;
+	if (t->n < CASES_PER_TURN)
+		snprintf(t->ids[t->n++], FSB_MESSAGE_ID_MAX + 1, "%s", id);
+}
+
+/* Keeps the case's next deadline, if one is ahead: the earliest
+ * CASES_DUE_MAX are kept. */
+static void schedule(struct node *n, const struct fsb_case *c, int64_t now)
+{
+	int64_t next = INT64_MAX;
+	if (c->state != FSB_CASE_STATE_OPEN)
+		return;
+	for (size_t i = 0; i < c->n_parties; i++)
+		if (!c->parties[i].acknowledged && c->parties[i].due_ms > now &&
+		    c->parties[i].due_ms < next)
+			next = c->parties[i].due_ms;
+	for (size_t i = 0; i < c->n_requests; i++)
+		if (!c->requests[i].answers && c->requests[i].respond_by_ms > now &&
+		    c->requests[i].respond_by_ms < next)
+			next = c->requests[i].respond_by_ms;
+	if (next == INT64_MAX)
+		return;
+	size_t slot = n->n_due, latest = 0;
+	for (size_t i = 0; i < n->n_due; i++) {
+		if (strcmp(n->due[i].id, c->id) == 0) {
+			slot = i;
+			break;
+		}
+		if (n->due[i].at > n->due[latest].at)
+			latest = i;
+	}
+	if (slot == n->n_due && n->n_due == CASES_DUE_MAX) {
+		if (n->due[latest].at <= next)
+			return;
+		slot = latest;
+	} else if (slot == n->n_due) {
+		n->n_due++;
+	}
+	n->due[slot].at = next;
+	snprintf(n->due[slot].id, sizeof n->due[slot].id, "%s", c->id);
+}
+
+static struct fsb_case_opts case_opts(const struct node *n, int64_t now)
+{
+	struct fsb_case_opts o = {.now_ms = now, .ack_alert_ms = n->cfg->ack_alert_ms,
+				  .ack_other_ms = n->cfg->ack_other_ms};
+	return o;
+}
+
+/* Publishes case id (retained); FSB_EIO when the local broker took it not. */
+static int publish_case(struct node *n, struct fsb_query *q, const char *id, int64_t now)
+{
+	struct fsb_case c;
+	struct fsb_case_opts o = case_opts(n, now);
+	int rc = fsb_query_case(q, id, &o, &c);
+	if (rc == FSB_ENOTFOUND)
+		return 0;
+	if (rc) {
+		node_say(n, "WARN", "case %s: %s", id, fsb_store_error(n->store));
+		return 0; /* tried again when the case changes */
+	}
+	struct fsb_out out;
+	fsb_out_init(&out);
+	fsb_render_case_json(&out, &c);
+	char topic[FSB_TOPIC_MAX], suffix[FSB_MESSAGE_ID_MAX + 8];
+	snprintf(suffix, sizeof suffix, "cases/%s", c.id);
+	if (fsb_out_finish(&out) == 0 && fsb_topic_local(topic, n->cfg->local_root, suffix))
+		rc = node_publish(n, CONN_LOCAL, topic, out.buf, out.len, 1, 0);
+	if (rc == 0)
+		schedule(n, &c, now);
+	fsb_out_clear(&out);
+	fsb_case_clear(&c);
+	return rc;
+}
+
+struct follow {
+	struct turn *t;
+	struct fsb_view *v;
+	uint64_t upto, seen;
+};
+
+static int follow_one(void *ctx, const struct fsb_entry *e, enum fsb_chain chain)
+{
+	struct follow *f = ctx;
+	(void)chain;
+	if (f->t->n == CASES_PER_TURN || ++f->seen > CASES_PER_TURN)
+		return 1;
+	char id[FSB_MESSAGE_ID_MAX + 1];
+	struct fsb_case_row row;
+	snprintf(id, sizeof id, "%s:%llu", e->origin, (unsigned long long)e->seq);
+	if (fsb_view_case(f->v, id, &row) == 0)
+		turn_add(f->t, row.id);
+	f->upto = e->index;
+	return 0;
+}
+
+void node_run_cases(struct node *n, int64_t now)
+{
+	if (!n->c[CONN_LOCAL].connected)
+		return;
+	struct fsb_view *v;
+	if (fsb_store_view_open(n->store, &v))
+		return;
+	char ids[CASES_PER_TURN][FSB_MESSAGE_ID_MAX + 1];
+	struct turn t = {ids, 0};
+	/* New entries in the log. */
+	struct follow f = {&t, v, n->cases_upto, 0};
+	fsb_store_walk(n->store, n->cases_upto + 1, follow_one, &f);
+	uint64_t upto = f.upto;
+	/* This node's messages that peers now hold, once their checkpoints
+	 * are in the store the query reads. */
+	while (n->deliv_to && !n->cp_unsaved && t.n < CASES_PER_TURN) {
+		char id[FSB_MESSAGE_ID_MAX + 1];
+		struct fsb_case_row row;
+		snprintf(id, sizeof id, "%s:%llu", n->origin, (unsigned long long)n->deliv_from);
+		if (fsb_view_case(v, id, &row) == 0)
+			turn_add(&t, row.id);
+		if (n->deliv_from++ == n->deliv_to)
+			n->deliv_from = n->deliv_to = 0;
+	}
+	/* Deadlines passed. */
+	for (size_t i = 0; i < n->n_due && t.n < CASES_PER_TURN;) {
+		if (n->due[i].at > now) {
+			i++;
+			continue;
+		}
+		turn_add(&t, n->due[i].id);
+		n->due[i] = n->due[--n->n_due];
+	}
+	int failed = 0;
+	struct fsb_query *q = NULL;
+	if (t.n && fsb_query_open(v, &q))
+		failed = 1;
+	for (size_t i = 0; i < t.n && !failed; i++)
+		failed = publish_case(n, q, t.ids[i], now) != 0;
+	fsb_query_close(q);
+	fsb_store_view_close(v);
+	if (!failed)
+		n->cases_upto = upto; /* else the same entries next turn */
+}
+
+/* Schedules the deadlines of the open cases a node starts with: their
+ * state changes with time, not only with messages. */
+static void schedule_open(struct node *n, int64_t now)
+{
+	struct fsb_view *v;
+	if (fsb_store_view_open(n->store, &v))
+		return;
+	struct fsb_case_filter all_open = {.open_only = 1};
+	struct fsb_case_opts o = case_opts(n, now);
+	struct fsb_case *cases;
+	size_t count;
+	struct fsb_query *q;
+	if (fsb_query_open(v, &q) == 0 && fsb_query_cases(q, &all_open, &o, &cases, &count) == 0) {
+		for (size_t i = 0; i < count; i++)
+			schedule(n, &cases[i], now);
+		fsb_cases_free(cases, count);
+	}
+	fsb_query_close(q);
+	fsb_store_view_close(v);
+}
+
+void node_load_cases(struct node *n)
+{
+	char *note = NULL;
+	if (fsb_store_get_note(n->store, "cases", &note) == 0) {
+		n->cases_upto = strtoull(note, NULL, 10);
+	} else {
+		/* A node that did not publish cases before publishes them as
+		 * they change from now on. */
+		struct fsb_store_stats st;
+		if (fsb_store_stats(n->store, &st) == 0)
+			n->cases_upto = st.last_index;
+	}
+	free(note);
+	schedule_open(n, fsb_fmt_now_ms());
+}
+
+void node_save_cases(struct node *n, int64_t now, int force)
+{
+	if (n->cases_upto == n->cases_saved || (!force && now - n->cases_saved_at < MIRROR_NOTE_MS))
+		return;
+	char note[32];
+	snprintf(note, sizeof note, "%llu", (unsigned long long)n->cases_upto);
+	if (fsb_store_put_note(n->store, "cases", note) == 0)
+		n->cases_saved = n->cases_upto;
+	n->cases_saved_at = now;
+}
