@@ -379,15 +379,20 @@ static void check_heads(struct audit *a, struct fsb_store *store)
 
 /* Walks the log from a->from, with the workers the options ask for. */
 /* The indexes against the log (a whole walk only): they answer the case
- * views, so an index that lies would show a case wrongly. */
-static int check_indexes(struct audit *a, struct fsb_store *store)
-{
+ * views, so an index that lies would show a case wrongly. The check reads
+ * its own snapshot on a thread of its own, beside the walk. */
+struct index_check {
+	struct fsb_store *store;
+	int rc;
 	uint64_t bad;
 	char why[400];
-	int rc = fsb_store_index_check(store, &bad, why, sizeof why);
-	if (rc == 1)
-		problem(a, bad, "%s", why);
-	return rc < 0 ? rc : 0;
+};
+
+static void *index_worker(void *arg)
+{
+	struct index_check *c = arg;
+	c->rc = fsb_store_index_check(c->store, &c->bad, c->why, sizeof c->why);
+	return NULL;
 }
 
 static int walk(struct audit *a, struct fsb_store *store)
@@ -471,16 +476,24 @@ int fsb_audit_run(struct fsb_store *store, const struct fsb_audit_opts *o,
 	r->equivocations = st.equivocations;
 	r->signatures_checked = o->n_anchors > 0;
 	a.total = st.last_index >= a.from ? st.last_index - a.from + 1 : 0;
-	if ((rc = walk(&a, store))) {
+	struct index_check ic = {.store = store};
+	pthread_t ith;
+	int checking = a.from == 1 && pthread_create(&ith, NULL, index_worker, &ic) == 0;
+	if (a.from == 1 && !checking)
+		index_worker(&ic);
+	rc = walk(&a, store);
+	if (checking)
+		pthread_join(ith, NULL);
+	if (rc == 0 && ic.rc < 0)
+		rc = ic.rc;
+	if (rc) {
 		snprintf(err, errlen, "%s", fsb_store_error(store));
 		goto out;
 	}
+	if (ic.rc == 1)
+		problem(&a, ic.bad, "%s", ic.why);
 	check_first_links(&a, store);
 	check_heads(&a, store);
-	if (a.from == 1 && (rc = check_indexes(&a, store))) {
-		snprintf(err, errlen, "%s", fsb_store_error(store));
-		goto out;
-	}
 	if (o->n_anchors && !o->full && (rc = check_newest(&a, store, err, errlen)))
 		goto out;
 	check_standing(&a);

@@ -33,6 +33,9 @@ CATCHUP=${BENCH_CATCHUP:-50000}
 LOG=${BENCH_LOG:-200000}
 LATENCY=${BENCH_LATENCY:-500}
 FULL=${BENCH_FULL:-50000}
+CASE_BIG=${BENCH_CASE_BIG:-200000}   # entries of the logs the case views read:
+CASE_SMALL=${BENCH_CASE_SMALL:-20000} # cases of 10 messages (a recall and
+CASE_OPEN=${BENCH_CASE_OPEN:-1000}    # 9 follow-ups), all but CASE_OPEN closed
 CHUNK=500 # messages per `fsbridge submit`, as an agency system would batch them
 BYTES=1024
 
@@ -223,6 +226,29 @@ R[log_mb]=$(awk '$1 == "entries" { sub(/\(/, "", $3); print $3 }' "$work/audit-l
 R[audit_links_mb_per_s]=$(calc "${R[log_mb]} / ${R[audit_links_s]}")
 R[audit_full_per_s]=$(calc "$FULL / ${R[audit_full_s]}")
 
+# median_ms CMD...: the median of 5 runs of CMD, whole processes, in ms.
+median_ms() {
+	for _ in 1 2 3 4 5; do
+		t0=$(now)
+		"$@" >/dev/null || return 1
+		secs "$t0" "$(now)"
+	done | sort -n | sed -n 3p | awk '{ printf "%.1f", $1 * 1000 }'
+}
+step "Case views: a $CASE_BIG-entry log of $((CASE_BIG / 10)) cases and a $CASE_SMALL-entry log of $((CASE_SMALL / 10)), $CASE_OPEN open in each"
+for size in small big; do
+	entries=$CASE_SMALL
+	[ $size = big ] && entries=$CASE_BIG
+	sed -e "s#= \.\./var/longan#= $work/case-$size#" -e "s#= \.\./certs/demo/#= $work/pki/#" \
+		config/longan.conf >"$work/case-$size.conf"
+	id=$("$tools/benchtool" caselog "$work/case-$size.conf" "$entries" $((entries / 10)) "$CASE_OPEN") ||
+		fail "caselog $size"
+	R[case_${size}_ms]=$(median_ms "$bin" case -c "$work/case-$size.conf" "$id") || fail "case $size"
+	R[cases_open_${size}_ms]=$(median_ms "$bin" cases -c "$work/case-$size.conf" --open) || fail "cases $size"
+	R[case_floor_${size}_ms]=$(median_ms "$bin" replay -c "$work/case-$size.conf" --id "$id") || fail "replay $size"
+	[ "$("$bin" cases -c "$work/case-$size.conf" --open --json | grep -c '"id"')" = "$CASE_OPEN" ] ||
+		fail "cases --open at $size does not list $CASE_OPEN cases"
+done
+
 step "Ceilings: LMDB batched appends and Mosquitto QoS 1, ${R[envelope_bytes]}-byte messages"
 out=$("$tools/ceilings" lmdb "$work/lmdb" "${R[envelope_bytes]}" 50000 100) || fail "ceilings lmdb"
 kv "$out" ""
@@ -285,13 +311,16 @@ verdict() { awk "BEGIN { print ($1) ? \"met\" : \"MISSED\" }"; }
 		row "34 provinces, 3 cut off 30 s: healed" "${R[partition34_heal_s]}" "s" "${R[partition34_sync]} sync, ${R[partition34_resends]} re-sends" "< 30 s: $(verdict "${R[partition34_heal_s]} < 30")"
 	fi
 	row "start-up of run, $LOG-entry log" "${R[startup_connected_ms]}" "ms" "store ready ${R[startup_running_ms]} ms" "< 300 ms: $(verdict "${R[startup_connected_ms]} < 300")"
+	row "floor: a process reading one entry" "${R[case_floor_big_ms]}" "ms" "$CASE_BIG entries; ${R[case_floor_small_ms]} ms on $CASE_SMALL" ""
+	row "case ID (10 messages), $CASE_BIG entries" "${R[case_big_ms]}" "ms" "$(ratio "${R[case_big_ms]}" "${R[case_small_ms]}") x ${R[case_small_ms]} ms on $CASE_SMALL" "<= 1.5 x: $(verdict "${R[case_big_ms]} <= 1.5 * ${R[case_small_ms]}")"
+	row "cases --open ($CASE_OPEN), $CASE_BIG entries" "${R[cases_open_big_ms]}" "ms" "$(ratio "${R[cases_open_big_ms]}" "${R[cases_open_small_ms]}") x ${R[cases_open_small_ms]} ms on $CASE_SMALL" "<= 1.5 x: $(verdict "${R[cases_open_big_ms]} <= 1.5 * ${R[cases_open_small_ms]}")"
 } | tee "$results/latest.txt"
 
 {
 	printf '{\n  "version": "%s",\n  "date": "%s",\n  "cores": %s,\n' \
 		"$("$bin" --version | awk '{ print $NF }')" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)"
-	printf '  "sizes": {"e2e": %s, "catchup": %s, "log": %s, "latency": %s, "full": %s, "payload_bytes": %s},\n' \
-		"$E2E" "$CATCHUP" "$LOG" "$LATENCY" "$FULL" "$BYTES"
+	printf '  "sizes": {"e2e": %s, "catchup": %s, "log": %s, "latency": %s, "full": %s, "payload_bytes": %s, "case_big": %s, "case_small": %s, "case_open": %s},\n' \
+		"$E2E" "$CATCHUP" "$LOG" "$LATENCY" "$FULL" "$BYTES" "$CASE_BIG" "$CASE_SMALL" "$CASE_OPEN"
 	printf '  "figures": {\n'
 	first=1
 	for k in $(printf '%s\n' "${!R[@]}" | sort); do

@@ -14,6 +14,13 @@
  *                                         (RECV_DATA) holds it
  *   benchtool startup BIN CONF            starts `BIN run -c CONF` and times its
  *                                         "running on" and "connected" lines
+ *   benchtool caselog CONF ENTRIES CASES OPEN
+ *                                         fills CONF's empty store with CASES
+ *                                         cases of ENTRIES / CASES messages each
+ *                                         (a recall and its follow-ups, the
+ *                                         cases interleaved as they would come),
+ *                                         all but OPEN of them closed; prints the
+ *                                         id of an open case
  *
  * Waiting commands print the seconds they waited; they poll the stores
  * (read-only LMDB transactions) every millisecond.
@@ -332,6 +339,90 @@ static int cmd_startup(char **a)
 	return 0;
 }
 
+/* ---- a log of cases ------------------------------------------------------ */
+
+#define CASES_PER_BATCH 50
+
+static struct fsb_message *checked(const char *text)
+{
+	struct fsb_errlist errs;
+	struct fsb_message *m;
+	fsb_errlist_init(&errs);
+	if (fsb_submission_check(text, strlen(text), FSB_KIND_NONE, NULL, 1 << 20, &m, NULL, &errs))
+		fail("a generated case message is invalid: %s %s", errs.items[0].path, errs.items[0].msg);
+	return m;
+}
+
+static struct fsb_message *followup(const char *type, uint64_t root, const char *what)
+{
+	char text[1024];
+	snprintf(text, sizeof text,
+		 "{\"header\":{\"issuer\":{\"name\":\"Chi cục Quản lý chất lượng Nông lâm sản và "
+		 "Thủy sản Long An\"},\"category\":\"CATEGORY_CROP\"},\"followup\":{\"type\":\"%s\","
+		 "\"refMessageId\":\"longan:%llu\",\"%s\":\"%s, vụ việc longan:%llu\"}}",
+		 type, (unsigned long long)root, strcmp(type, "FOLLOW_UP_TYPE_CLOSURE") ? "text" : "reason",
+		 what, (unsigned long long)root);
+	return checked(text);
+}
+
+static int cmd_caselog(char **a)
+{
+	struct fsb_config cfg;
+	if (fsb_cli_load_config(a[0], &cfg))
+		return 1;
+	long entries = strtol(a[1], NULL, 10), cases = strtol(a[2], NULL, 10);
+	long open = strtol(a[3], NULL, 10), per = cases > 0 ? entries / cases : 0;
+	if (per < 2 || open > cases || cases % CASES_PER_BATCH)
+		fail("caselog: ENTRIES / CASES >= 2, OPEN <= CASES, CASES a multiple of %d",
+		     CASES_PER_BATCH);
+	struct fsb_store *st;
+	struct fsb_signer *signer;
+	struct fsb_store_opts so = {.origin = cfg.origin};
+	char err[512];
+	if (fsb_store_open(cfg.data_dir, &so, &st, err, sizeof err) ||
+	    fsb_signer_open(cfg.key_path, cfg.cert_path, &signer, err, sizeof err))
+		fail("%s", err);
+	uint64_t seq;
+	uint8_t hash[FSB_HASH_LEN];
+	if (fsb_store_head(st, cfg.origin, &seq, hash, NULL) || seq)
+		fail("caselog wants an empty store");
+	struct gen g;
+	gen_init(&g, 1024, "CASE");
+	size_t n = (size_t)(CASES_PER_BATCH * per);
+	struct fsb_message **msgs = calloc(n, sizeof *msgs);
+	uint64_t open_id = 0;
+	/* The newest cases stay open, as in a log that has run for years. */
+	for (long c0 = 0; c0 < cases; c0 += CASES_PER_BATCH) {
+		size_t k = 0;
+		uint64_t first = seq + 1;
+		for (long c = 0; c < CASES_PER_BATCH; c++)
+			msgs[k++] = checked(gen_next(&g, "CASE", c0 + c));
+		/* the follow-ups of the batch's cases, one round at a time */
+		for (long round = 1; round < per; round++)
+			for (long c = 0; c < CASES_PER_BATCH; c++) {
+				int closed = c0 + c < cases - open;
+				msgs[k++] = round == per - 1 && closed
+						    ? followup("FOLLOW_UP_TYPE_CLOSURE", first + c, "Đã thu hồi xong")
+						    : followup("FOLLOW_UP_TYPE_ADDITIONAL_INFORMATION", first + c,
+							       "Thông tin bổ sung về lô hàng");
+				if (!closed)
+					open_id = first + c;
+			}
+		if (fsb_submit_commit(st, signer, cfg.origin, msgs, k, NULL, NULL, err, sizeof err))
+			fail("%s", err);
+		for (size_t i = 0; i < k; i++)
+			fsb_message_free(msgs[i]);
+		seq += k;
+	}
+	printf("%s:%llu\n", cfg.origin, (unsigned long long)open_id);
+	free(msgs);
+	free(g.buf);
+	fsb_signer_close(signer);
+	fsb_store_close(st);
+	fsb_config_cleanup(&cfg);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -341,7 +432,8 @@ int main(int argc, char **argv)
 		int (*fn)(char **);
 	} cmds[] = {{"jsonl", 3, cmd_jsonl},	 {"drain", 3, cmd_drain},
 		    {"head", 4, cmd_head},	 {"envsize", 1, cmd_envsize},
-		    {"latency", 4, cmd_latency}, {"startup", 2, cmd_startup}};
+		    {"latency", 4, cmd_latency}, {"startup", 2, cmd_startup},
+		    {"caselog", 4, cmd_caselog}};
 	for (size_t i = 0; argc > 1 && i < sizeof cmds / sizeof cmds[0]; i++)
 		if (strcmp(argv[1], cmds[i].name) == 0 && argc == cmds[i].args + 2)
 			return cmds[i].fn(argv + 2);
