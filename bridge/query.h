@@ -99,7 +99,9 @@ struct fsb_case {
 	int64_t detected_ms;              /* the root's detected_at, INT64_MIN when not given */
 	int64_t closed_ms;                /* the closure's or withdrawal's issued_at, INT64_MIN */
 	int64_t updated_ms;               /* the newest message's issued_at */
-	size_t messages;                  /* messages in the case (events may hold fewer) */
+	size_t messages;                  /* messages in the case; a case of more than
+					   * FSB_CASE_MEMBERS_MAX is computed from its root
+					   * and the first of the others */
 	int overdue;                      /* an acknowledgement or an answer is late */
 	struct fsb_case_party *parties;
 	size_t n_parties;

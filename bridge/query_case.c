@@ -166,21 +166,18 @@ static void event_clear(struct fsb_case_event *e)
 	free(e->text);
 }
 
-/* What the case keeps of its root beside the events. */
-struct root_facts {
+/* What the case needs of its root beyond what goes into struct fsb_case. */
+struct root {
 	int found;
 	int alerting;
-	char *subject, *unit;
-	const char *classification, *recall_class, *risk, *verdict, *notice_type;
-	int64_t detected_ms;
 	const char *const *recipients; /* into msg */
 	size_t n_recipients;
 	struct fsb_message *msg;
 };
 
-/* Reads member `index` into e; the root's facts go to r. */
-static int read_member(struct fsb_view *v, uint64_t index, const char *root_id,
-		       struct fsb_case_event *e, struct root_facts *r)
+/* Reads member `index` into e; the root's facts go into c and r. */
+static int read_member(struct fsb_view *v, uint64_t index, struct fsb_case *c,
+		       struct fsb_case_event *e, struct root *r)
 {
 	memset(e, 0, sizeof *e);
 	struct fsb_entry ent;
@@ -219,24 +216,26 @@ static int read_member(struct fsb_view *v, uint64_t index, const char *root_id,
 	e->recall_class = f.recall_class;
 	e->risk = f.risk;
 	rc = e->unit && e->officer && e->text ? 0 : FSB_ENOMEM;
-	if (rc == 0 && strcmp(e->id, root_id) == 0 && !r->found) {
+	if (rc == 0 && strcmp(e->id, c->id) == 0 && !r->found) {
 		struct fsb_links l;
 		r->found = 1;
 		r->alerting = fsb_envelope_links(ent.envelope, ent.envelope_len, &l) == 0 && l.alerting;
-		r->subject = dup(f.subject);
-		r->unit = dup(f.header.issuer);
-		r->classification = f.classification;
-		r->recall_class = f.recall_class;
-		r->risk = f.risk;
-		r->verdict = f.verdict;
-		r->notice_type = f.notice_type;
-		r->detected_ms = f.detected_at_ms;
 		r->recipients = f.recipients;
 		r->n_recipients = f.n_recipients;
 		r->msg = m; /* kept for its recipients */
-		if (!r->subject || !r->unit)
-			rc = FSB_ENOMEM;
-		return rc;
+		c->kind = e->kind;
+		c->opened_ms = e->issued_at_ms;
+		c->classification = f.classification;
+		c->recall_class = f.recall_class;
+		c->risk = f.risk;
+		c->verdict = f.verdict;
+		c->notice_type = f.notice_type;
+		c->detected_ms = f.detected_at_ms;
+		free(c->subject);
+		free(c->unit);
+		c->subject = dup(f.subject);
+		c->unit = dup(f.header.issuer);
+		return c->subject && c->unit ? 0 : FSB_ENOMEM;
 	}
 	fsb_message_free(m);
 	return rc;
@@ -302,7 +301,7 @@ static int party_cmp(const void *a, const void *b)
 /* Parties, requests, deadlines and the current classification, from the
  * events (sorted) and the root. */
 static int derive(struct fsb_case *c, struct fsb_case_event *ev, size_t n,
-		  const struct root_facts *r, const struct exchange *x, const char *self,
+		  const struct root *r, const struct exchange *x, const char *self,
 		  const struct fsb_case_opts *o)
 {
 	int rc = 0;
@@ -416,45 +415,36 @@ static int compute(struct fsb_view *v, const struct fsb_case_row *row, const str
 	c->state = state_of(row->flags);
 	c->opened_ms = c->detected_ms = c->closed_ms = c->updated_ms = INT64_MIN;
 	uint64_t *idx = NULL;
-	size_t n = 0;
-	int rc = fsb_view_case_members(v, row->id, FSB_CASE_MEMBERS_MAX, &idx, &n);
+	size_t n = 0, total = 0;
+	int rc = fsb_view_case_members(v, row->id, FSB_CASE_MEMBERS_MAX, &idx, &n, &total);
 	if (rc)
 		return rc;
+	/* A flooded case is read in part, but always with its root. */
+	int root_read = !row->root_index;
+	for (size_t i = 0; i < n && !root_read; i++)
+		root_read = idx[i] == row->root_index;
+	if (!root_read)
+		idx[n - 1] = row->root_index;
 	struct fsb_case_event *ev = calloc(n ? n : 1, sizeof *ev);
-	struct root_facts r = {.detected_ms = INT64_MIN};
+	struct root r = {0};
 	size_t got = 0;
-	if (!ev)
+	c->subject = dup("");
+	c->unit = dup("");
+	if (!ev || !c->subject || !c->unit)
 		rc = FSB_ENOMEM;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		rc = read_member(v, idx[i], row->id, &ev[i], &r);
+		rc = read_member(v, idx[i], c, &ev[i], &r);
 		got = i + 1;
 	}
 	free(idx);
 	if (rc == 0) {
 		qsort(ev, n, sizeof *ev, by_time);
-		c->messages = n;
+		c->messages = total;
 		if (n)
 			c->updated_ms = ev[n - 1].issued_at_ms;
-		if (r.found) {
-			const struct fsb_case_event *re = find_event(ev, n, c->id);
-			c->kind = re ? re->kind : FSB_KIND_NONE;
-			c->opened_ms = re ? re->issued_at_ms : INT64_MIN;
-			c->classification = r.classification;
-			c->recall_class = r.recall_class;
-			c->risk = r.risk;
-			c->verdict = r.verdict;
-			c->notice_type = r.notice_type;
-			c->detected_ms = r.detected_ms;
-		}
-		c->subject = r.subject ? r.subject : dup("");
-		c->unit = r.unit ? r.unit : dup("");
-		r.subject = r.unit = NULL;
-		rc = c->subject && c->unit ? 0 : FSB_ENOMEM;
 	}
 	if (rc == 0)
 		rc = derive(c, ev, n, &r, x, fsb_view_origin(v), o);
-	free(r.subject);
-	free(r.unit);
 	fsb_message_free(r.msg);
 	if (rc == 0 && o->timeline) {
 		c->events = ev;

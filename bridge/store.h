@@ -324,9 +324,10 @@ struct fsb_case_row {
 int fsb_view_case(struct fsb_view *v, const char *id, struct fsb_case_row *row);
 
 /* The log indexes of the case's members (its root too, when held), in log
- * order, at most max, into a malloc'd array of *n. */
+ * order, the first max of them, into a malloc'd array of *n; *total
+ * counts them all. */
 int fsb_view_case_members(struct fsb_view *v, const char *root, size_t max, uint64_t **indexes,
-			  size_t *n);
+			  size_t *n, size_t *total);
 
 /* Calls fn for every case (open_only: every open case), in id order; a
  * non-zero return stops and is returned. */

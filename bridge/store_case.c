@@ -315,10 +315,11 @@ int fsb_view_case(struct fsb_view *v, const char *id, struct fsb_case_row *row)
 }
 
 int fsb_view_case_members(struct fsb_view *v, const char *root, size_t max, uint64_t **indexes,
-			  size_t *n)
+			  size_t *n, size_t *total)
 {
 	*indexes = NULL;
 	*n = 0;
+	*total = 0;
 	MDB_cursor *c;
 	int rc = mdb_cursor_open(v->txn, v->s->dbi[DB_BY_CASE], &c);
 	if (rc)
@@ -332,8 +333,10 @@ int fsb_view_case_members(struct fsb_view *v, const char *root, size_t max, uint
 	MDB_val k = val(rk, id_key(rk, root, 0)), d;
 	int mrc;
 	for (mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
-	     mrc == 0 && k.mv_size == rn + 9 && memcmp(k.mv_data, rk, rn + 1) == 0 && *n < max;
+	     mrc == 0 && k.mv_size == rn + 9 && memcmp(k.mv_data, rk, rn + 1) == 0;
 	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if ((*total)++ >= max)
+			continue;
 		if (*n == cap) {
 			size_t ncap = cap ? 2 * cap : 16;
 			uint64_t *p = realloc(*indexes, ncap * sizeof *p);
@@ -357,73 +360,87 @@ int fsb_view_case_members(struct fsb_view *v, const char *root, size_t max, uint
 	return rc;
 }
 
-int fsb_view_cases(struct fsb_view *v, int open_only, fsb_case_fn fn, void *ctx)
+/* Calls fn with every record of db whose key is a string of at most max
+ * bytes (copied, NUL-terminated) and whose value is at least min bytes. */
+typedef int (*each_fn)(void *ctx, const char *key, const MDB_val *value);
+
+static int each(struct fsb_view *v, int db, size_t max, size_t min, const char *what, each_fn fn,
+		void *ctx)
 {
 	MDB_cursor *c;
-	int rc = mdb_cursor_open(v->txn, v->s->dbi[open_only ? DB_CASE_OPEN : DB_CASES], &c);
+	int rc = mdb_cursor_open(v->txn, v->s->dbi[db], &c);
 	if (rc)
-		return store_fail(v->s, rc, "cannot read the cases");
+		return store_fail(v->s, rc, what);
 	MDB_val k, d;
 	int mrc;
 	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0 && rc == 0;
 	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-		if (k.mv_size > FSB_MESSAGE_ID_MAX)
+		if (k.mv_size > max || d.mv_size < min)
 			continue;
-		char id[FSB_MESSAGE_ID_MAX + 1];
-		memcpy(id, k.mv_data, k.mv_size);
-		id[k.mv_size] = '\0';
-		struct fsb_case_row row;
-		if ((rc = row_of(v, id, &row)) == 0)
-			rc = fn(ctx, &row);
+		char key[FSB_MESSAGE_ID_MAX + 1];
+		memcpy(key, k.mv_data, k.mv_size);
+		key[k.mv_size] = '\0';
+		rc = fn(ctx, key, &d);
 	}
 	if (rc == 0 && mrc != MDB_NOTFOUND)
-		rc = store_fail(v->s, mrc, "cannot read the cases");
+		rc = store_fail(v->s, mrc, what);
 	mdb_cursor_close(c);
 	return rc;
+}
+
+struct cases_each {
+	struct fsb_view *v;
+	fsb_case_fn fn;
+	void *ctx;
+};
+
+static int case_each(void *ctx, const char *id, const MDB_val *value)
+{
+	struct cases_each *e = ctx;
+	struct fsb_case_row row;
+	(void)value;
+	int rc = row_of(e->v, id, &row);
+	return rc ? rc : e->fn(e->ctx, &row);
+}
+
+int fsb_view_cases(struct fsb_view *v, int open_only, fsb_case_fn fn, void *ctx)
+{
+	struct cases_each e = {v, fn, ctx};
+	return each(v, open_only ? DB_CASE_OPEN : DB_CASES, FSB_MESSAGE_ID_MAX, 0,
+		    "cannot read the cases", case_each, &e);
+}
+
+struct cp_each {
+	fsb_checkpoint_fn fn;
+	void *ctx;
+};
+
+static int checkpoint_each(void *ctx, const char *peer, const MDB_val *value)
+{
+	struct cp_each *e = ctx; /* arrival(8) envelope */
+	return e->fn(e->ctx, peer, (const uint8_t *)value->mv_data + 8, value->mv_size - 8);
 }
 
 int fsb_view_checkpoints(struct fsb_view *v, fsb_checkpoint_fn fn, void *ctx)
 {
-	MDB_cursor *c;
-	int rc = mdb_cursor_open(v->txn, v->s->dbi[DB_CP_LAST], &c);
-	if (rc)
-		return store_fail(v->s, rc, "cannot read the checkpoints");
-	MDB_val k, d;
-	int mrc;
-	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0 && rc == 0;
-	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-		if (k.mv_size > FSB_ORIGIN_MAX || d.mv_size < 8)
-			continue;
-		char peer[FSB_ORIGIN_MAX + 1];
-		memcpy(peer, k.mv_data, k.mv_size);
-		peer[k.mv_size] = '\0';
-		rc = fn(ctx, peer, (const uint8_t *)d.mv_data + 8, d.mv_size - 8);
-	}
-	if (rc == 0 && mrc != MDB_NOTFOUND)
-		rc = store_fail(v->s, mrc, "cannot read the checkpoints");
-	mdb_cursor_close(c);
-	return rc;
+	struct cp_each e = {fn, ctx};
+	return each(v, DB_CP_LAST, FSB_ORIGIN_MAX, 8, "cannot read the checkpoints", checkpoint_each,
+		    &e);
+}
+
+struct stream_each {
+	fsb_stream_fn fn;
+	void *ctx;
+};
+
+static int stream_each(void *ctx, const char *origin, const MDB_val *value)
+{
+	struct stream_each *e = ctx; /* seq(8) payload_hash(32) index(8) */
+	return e->fn(e->ctx, origin, get64(value->mv_data));
 }
 
 int fsb_view_streams(struct fsb_view *v, fsb_stream_fn fn, void *ctx)
 {
-	MDB_cursor *c;
-	int rc = mdb_cursor_open(v->txn, v->s->dbi[DB_HEADS], &c);
-	if (rc)
-		return store_fail(v->s, rc, "cannot read the stream heads");
-	MDB_val k, d;
-	int mrc;
-	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0 && rc == 0;
-	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-		if (k.mv_size > FSB_ORIGIN_MAX || d.mv_size < 8)
-			continue;
-		char origin[FSB_ORIGIN_MAX + 1];
-		memcpy(origin, k.mv_data, k.mv_size);
-		origin[k.mv_size] = '\0';
-		rc = fn(ctx, origin, get64(d.mv_data));
-	}
-	if (rc == 0 && mrc != MDB_NOTFOUND)
-		rc = store_fail(v->s, mrc, "cannot read the stream heads");
-	mdb_cursor_close(c);
-	return rc;
+	struct stream_each e = {fn, ctx};
+	return each(v, DB_HEADS, FSB_ORIGIN_MAX, 8, "cannot read the stream heads", stream_each, &e);
 }

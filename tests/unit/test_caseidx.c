@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "audit.h"
+#include "bounds.h"
+#include "query.h"
 #include "case_rule.h"
 #include "format.h"
 #include "helpers.h"
@@ -260,9 +262,10 @@ Test(caseidx, members_that_wait_for_their_root_join_it_when_it_comes, .init = se
 	struct fsb_view *v;
 	cr_assert_eq(fsb_store_view_open(st, &v), 0);
 	uint64_t *idx;
-	size_t n;
-	cr_assert_eq(fsb_view_case_members(v, "longan:1", 100, &idx, &n), 0);
+	size_t n, total;
+	cr_assert_eq(fsb_view_case_members(v, "longan:1", 100, &idx, &n, &total), 0);
 	cr_expect_eq(n, 3);
+	cr_expect_eq(total, 3);
 	for (size_t i = 0; i < n; i++)
 		cr_expect_eq(idx[i], i + 1, "in log order");
 	free(idx);
@@ -376,4 +379,80 @@ Test(caseidx, an_open_case_unlisted_is_found, .init = setup, .fini = teardown)
 {
 	expect_found("case_open record removed", "case_open", drop_first,
 		     "index case_open: case longan:1 is not listed as open");
+}
+
+/* A case flooded with follow-ups, its root arriving last: the view reads
+ * FSB_CASE_MEMBERS_MAX of them, the root among them, and counts them all. */
+Test(caseidx, a_flooded_case_is_read_in_part_with_its_root, .init = setup, .fini = teardown)
+{
+	enum { FLOOD = FSB_CASE_MEMBERS_MAX + 100 };
+	char path[200];
+	snprintf(path, sizeof path, "%s/followup-acknowledgement-cantho.json", EXAMPLES_DIR);
+	char *text = th_read(path, NULL);
+	char *at = strstr(text, "longan:3");
+	at[7] = '1';
+	struct fsb_message **msgs = calloc(FLOOD, sizeof *msgs);
+	struct fsb_errlist errs;
+	fsb_errlist_init(&errs);
+	for (int i = 0; i < FLOOD; i++)
+		cr_assert_eq(fsb_message_from_json(text, strlen(text), FSB_KIND_NONE, &msgs[i], &errs), 0);
+	free(text);
+	struct fsb_signer *signer;
+	char err[256];
+	cr_assert_eq(fsb_signer_open(PKI "/cantho.key", PKI "/cantho.crt", &signer, err, sizeof err), 0);
+	char when[FSB_TIME_MAX + 1];
+	int64_t now = fsb_fmt_now_ms();
+	fsb_fmt_time(now, when);
+	struct fsb_stamp first = {.origin = "cantho", .seq = 1, .issued_at = when};
+	struct fsb_sealed *out = calloc(FLOOD, sizeof *out);
+	cr_assert_eq(fsb_seal_run(signer, msgs, FLOOD, &first, out, NULL, &errs), 0);
+	struct fsb_entry_in *in = calloc(FLOOD, sizeof *in);
+	size_t cert_len;
+	const uint8_t *cert = fsb_signer_cert(signer, &cert_len);
+	for (int i = 0; i < FLOOD; i++) {
+		in[i] = (struct fsb_entry_in){.envelope = out[i].env, .envelope_len = out[i].env_len,
+					      .origin = "cantho", .seq = (uint64_t)i + 1,
+					      .kind = FSB_KIND_FOLLOWUP, .category = "processed",
+					      .issued_at_ms = now, .arrival_ms = now,
+					      .direction = FSB_DIR_RECEIVED,
+					      .status = FSB_STATUS_ACCEPTED, .cert = cert,
+					      .cert_len = cert_len};
+		memcpy(in[i].payload_hash, out[i].payload_hash, 32);
+		if (i)
+			memcpy(in[i].prev_hash, out[i - 1].payload_hash, 32);
+	}
+	struct fsb_store *st = open_store("angiang");
+	enum fsb_append_result *res = calloc(FLOOD, sizeof *res);
+	uint64_t *idx = calloc(FLOOD, sizeof *idx);
+	cr_assert_eq(fsb_store_append(st, in, FLOOD, res, idx), 0);
+	struct sealed root;
+	seal(&root, "longan", 1, zeros, "recall-ocop-sausage-class1-longan.json", NULL, NULL);
+	append(st, &root);
+	expect_indexes_hold(st, "flooded");
+	struct fsb_view *v;
+	struct fsb_query *q;
+	cr_assert_eq(fsb_store_view_open(st, &v), 0);
+	cr_assert_eq(fsb_query_open(v, &q), 0);
+	struct fsb_case c;
+	struct fsb_case_opts o = {.now_ms = now, .ack_alert_ms = 1000, .ack_other_ms = 1000, .timeline = 1};
+	cr_assert_eq(fsb_query_case(q, "cantho:5", &o, &c), 0);
+	cr_expect_str_eq(c.id, "longan:1");
+	cr_expect_eq(c.messages, FLOOD + 1);
+	cr_expect_eq(c.n_events, FSB_CASE_MEMBERS_MAX);
+	cr_expect(c.root_held && c.kind == FSB_KIND_RECALL, "the root is read");
+	cr_expect_str_eq(c.recall_class, "RECALL_CLASS_I");
+	fsb_case_clear(&c);
+	fsb_query_close(q);
+	fsb_store_view_close(v);
+	fsb_store_close(st);
+	sealed_free(&root);
+	fsb_seal_clear(out, FLOOD);
+	for (int i = 0; i < FLOOD; i++)
+		fsb_message_free(msgs[i]);
+	free(msgs);
+	free(out);
+	free(in);
+	free(res);
+	free(idx);
+	fsb_signer_close(signer);
 }
