@@ -110,11 +110,16 @@ int fsb_payload_links(const uint8_t *payload, size_t len, struct fsb_links *out)
 	case MSG_FOLLOWUP:
 		out->kind = FSB_KIND_FOLLOWUP;
 		out->type = inner <= FSB_FU_MAX ? (enum fsb_followup_type)inner : FSB_FU_NONE;
-		if (ref && ref_len <= FSB_MESSAGE_ID_MAX) {
-			memcpy(out->ref_id, ref, ref_len);
-			out->ref_id[ref_len] = '\0';
-			if (strlen(out->ref_id) != ref_len || fsb_fmt_message_id(out->ref_id, NULL, NULL))
-				out->ref_id[0] = '\0';
+		/* Up to a NUL, as the decoded message's C string reads (such a
+		 * string breaks a content rule, and is kept with a warning). */
+		if (ref && ref_len) {
+			size_t n = strnlen((const char *)ref, ref_len);
+			if (n <= FSB_MESSAGE_ID_MAX) {
+				memcpy(out->ref_id, ref, n);
+				out->ref_id[n] = '\0';
+				if (fsb_fmt_message_id(out->ref_id, NULL, NULL))
+					out->ref_id[0] = '\0';
+			}
 		}
 		break;
 	}

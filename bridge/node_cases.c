@@ -104,25 +104,25 @@ static int publish_case(struct node *n, struct fsb_query *q, const char *id, int
 	return rc;
 }
 
-struct follow {
-	struct turn *t;
-	struct fsb_view *v;
-	uint64_t upto, seen;
-};
-
-static int follow_one(void *ctx, const struct fsb_entry *e, enum fsb_chain chain)
+/* The cases of the entries after n->cases_upto, at most CASES_PER_TURN of
+ * them, read in the view's snapshot (a thread has one LMDB read
+ * transaction at a time, and the cases are computed in that snapshot);
+ * returns the last entry read. */
+static uint64_t follow_log(struct node *n, struct fsb_view *v, struct turn *t)
 {
-	struct follow *f = ctx;
-	(void)chain;
-	if (f->t->n == CASES_PER_TURN || ++f->seen > CASES_PER_TURN)
-		return 1;
-	char id[FSB_MESSAGE_ID_MAX + 1];
-	struct fsb_case_row row;
-	snprintf(id, sizeof id, "%s:%llu", e->origin, (unsigned long long)e->seq);
-	if (fsb_view_case(f->v, id, &row) == 0)
-		turn_add(f->t, row.id);
-	f->upto = e->index;
-	return 0;
+	uint64_t upto = n->cases_upto;
+	for (int k = 0; k < CASES_PER_TURN && t->n < CASES_PER_TURN; k++) {
+		struct fsb_entry e;
+		if (fsb_view_get(v, upto + 1, &e))
+			break; /* the end of the log (or an entry audit verify will name) */
+		char id[FSB_MESSAGE_ID_MAX + 1];
+		struct fsb_case_row row;
+		snprintf(id, sizeof id, "%s:%llu", e.origin, (unsigned long long)e.seq);
+		if (fsb_view_case(v, id, &row) == 0)
+			turn_add(t, row.id);
+		upto++;
+	}
+	return upto;
 }
 
 void node_run_cases(struct node *n, int64_t now)
@@ -134,10 +134,7 @@ void node_run_cases(struct node *n, int64_t now)
 		return;
 	char ids[CASES_PER_TURN][FSB_MESSAGE_ID_MAX + 1];
 	struct turn t = {ids, 0};
-	/* New entries in the log. */
-	struct follow f = {&t, v, n->cases_upto, 0};
-	fsb_store_walk(n->store, n->cases_upto + 1, follow_one, &f);
-	uint64_t upto = f.upto;
+	uint64_t upto = follow_log(n, v, &t);
 	/* This node's messages that peers now hold, once their checkpoints
 	 * are in the store the query reads. */
 	while (n->deliv_to && !n->cp_unsaved && t.n < CASES_PER_TURN) {

@@ -338,7 +338,8 @@ static int derive(struct fsb_case *c, struct fsb_case_event *ev, size_t n,
 	}
 	if (rc)
 		return rc;
-	qsort(c->parties, c->n_parties, sizeof *c->parties, party_cmp);
+	if (c->n_parties) /* (qsort wants an array, even of none) */
+		qsort(c->parties, c->n_parties, sizeof *c->parties, party_cmp);
 	char origin[FSB_ORIGIN_MAX + 1];
 	uint64_t seq = 0;
 	fsb_fmt_message_id(c->id, origin, &seq);
@@ -554,7 +555,8 @@ int fsb_query_cases(struct fsb_query *q, const struct fsb_case_filter *f,
 		fsb_cases_free(l.cases, l.n);
 		return rc;
 	}
-	qsort(l.cases, l.n, sizeof *l.cases, newest_first);
+	if (l.n)
+		qsort(l.cases, l.n, sizeof *l.cases, newest_first);
 	*cases = l.cases;
 	*n = l.n;
 	return 0;

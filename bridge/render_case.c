@@ -151,8 +151,10 @@ void fsb_render_case_text(struct fsb_out *o, const struct fsb_case *c, enum fsb_
 					: fsb_label2(lang, "kind", fsb_kind_name(e->kind)));
 		if (e->withdrawn)
 			fsb_out_printf(o, " (%s)", fsb_label(lang, "case.withdrawn_msg"));
-		if (e->type && e->ref_id[0] && strcmp(e->ref_id, c->id) != 0)
-			fsb_out_printf(o, " · %s %s", fsb_label(lang, "case.references"), e->ref_id);
+		if (e->type && e->ref_id[0] && strcmp(e->ref_id, c->id) != 0) {
+			fsb_out_printf(o, " · %s ", fsb_label(lang, "case.references"));
+			fsb_out_text(o, e->ref_id); /* as the message says: not checked if it broke a rule */
+		}
 		fsb_out_puts(o, "\n    ");
 		fsb_out_text(o, e->unit);
 		if (e->officer[0]) {

@@ -182,12 +182,15 @@ int store_case_add(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e)
 			return store_fail(s, rc, "cannot look up a referenced message");
 		} else if (v.mv_size == 8) {
 			MDB_val ck = val(v.mv_data, 8), cv;
-			if ((rc = mdb_get(txn, s->dbi[DB_CASE_OF], &ck, &cv)) ||
-			    cv.mv_size > FSB_MESSAGE_ID_MAX)
-				return rc ? store_fail(s, rc, "cannot read the case of a referenced message")
-					  : FSB_ESTORE;
-			/* Its case is ours, unless it waits for us: a loop. */
-			if (cv.mv_size != strlen(id) || memcmp(cv.mv_data, id, cv.mv_size) != 0) {
+			rc = mdb_get(txn, s->dbi[DB_CASE_OF], &ck, &cv);
+			if (rc && rc != MDB_NOTFOUND)
+				return store_fail(s, rc, "cannot read the case of a referenced message");
+			/* Its case is ours, unless it waits for us: a loop. (A
+			 * referenced message in no case is an index audit verify
+			 * names; the log goes on growing meanwhile.) */
+			if (rc == MDB_NOTFOUND || cv.mv_size > FSB_MESSAGE_ID_MAX)
+				snprintf(root, sizeof root, "%s", l.ref_id);
+			else if (cv.mv_size != strlen(id) || memcmp(cv.mv_data, id, cv.mv_size) != 0) {
 				memcpy(root, cv.mv_data, cv.mv_size);
 				root[cv.mv_size] = '\0';
 			}

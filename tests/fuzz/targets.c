@@ -50,13 +50,34 @@ static void exercise_message(struct fsb_message *m)
 		free(b);
 }
 
+/* What the store indexes a message by, read off its bytes, must be what
+ * the decoder makes of them: a case could otherwise be built from a
+ * message other than the one the views show. */
+static void links_agree(const uint8_t *payload, size_t len, const struct fsb_message *m)
+{
+	struct fsb_links l;
+	if (fsb_payload_links(payload, len, &l) != 0)
+		abort(); /* protobuf-c decoded what the field reader calls malformed */
+	struct fsb_case_facts f;
+	fsb_message_case_facts(m, &f);
+	char ref[FSB_MESSAGE_ID_MAX + 1] = "";
+	if (f.ref_id[0] && strlen(f.ref_id) <= FSB_MESSAGE_ID_MAX &&
+	    !fsb_fmt_message_id(f.ref_id, NULL, NULL))
+		snprintf(ref, sizeof ref, "%s", f.ref_id);
+	if (l.kind != fsb_message_kind(m) || l.type != f.type ||
+	    (l.kind == FSB_KIND_FOLLOWUP && strcmp(l.ref_id, ref) != 0))
+		abort();
+}
+
 int fsb_fuzz_envelope(const uint8_t *data, size_t len)
 {
 	struct fsb_envelope_view v;
 	if (fsb_envelope_view(data, len, &v) == 0) {
 		struct fsb_message *m = NULL;
-		if (fsb_message_unpack(v.payload, v.payload_len, FSB_CODEC_DEFAULT_MAX_BYTES, &m, NULL) == 0)
+		if (fsb_message_unpack(v.payload, v.payload_len, FSB_CODEC_DEFAULT_MAX_BYTES, &m, NULL) == 0) {
 			exercise_message(m);
+			links_agree(v.payload, v.payload_len, m);
+		}
 		fsb_message_free(m);
 		struct fsb_payload_peek p;
 		fsb_payload_peek(v.payload, v.payload_len, &p);

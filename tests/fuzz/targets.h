@@ -11,7 +11,9 @@
 
 /* An envelope off the wire: framing, trust and signature (with the trust
  * store of the PKI directory in $FSB_FUZZ_PKI, when set), payload decode,
- * content rules, JSON and text rendering, control messages. */
+ * content rules, JSON and text rendering, control messages; and the links
+ * a case is indexed by, read off the bytes, agree with the decoder (abort
+ * otherwise). */
 int fsb_fuzz_envelope(const uint8_t *data, size_t len);
 
 /* A JSON submission: mapping, rules, packing. */

@@ -259,9 +259,10 @@ Test(cases, a_recall_worked_together_from_acknowledgement_to_closure)
 
 	/* The agency's broker holds the case's state, retained. */
 	int closed = 0;
+	char buf[8192] = "";
 	for (int i = 0; i < 50 && !closed; i++) {
 		FILE *p;
-		char cmd[300], buf[8192] = "";
+		char cmd[300];
 		snprintf(cmd, sizeof cmd,
 			 "mosquitto_sub -p %d -t 'cantho/foodsafety/cases/longan:1' -C 1 -W 3 2>/dev/null",
 			 broker.port);
@@ -274,7 +275,7 @@ Test(cases, a_recall_worked_together_from_acknowledgement_to_closure)
 		if (!closed)
 			h_sleep_ms(100);
 	}
-	cr_expect(closed, "cantho/foodsafety/cases/longan:1 says the case is closed");
+	cr_expect(closed, "cantho/foodsafety/cases/longan:1 says the case is closed: %s", buf);
 	cr_expect_eq(hn_stop(&longan), 0);
 	cr_expect_eq(hn_stop(&cantho), 0);
 	hn_audit_ok(&longan, "");

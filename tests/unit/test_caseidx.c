@@ -279,6 +279,64 @@ Test(caseidx, members_that_wait_for_their_root_join_it_when_it_comes, .init = se
 		sealed_free(&s[i]);
 }
 
+/* Every record of the derived tables, in key order, as one text. */
+static char *dump_indexes(const char *origin)
+{
+	static const char *const tables[] = {"by_seq", "by_id", "by_kind", "by_time", "heads",
+					     "by_ref", "case_of", "by_case", "cases", "case_open"};
+	char path[128];
+	snprintf(path, sizeof path, "%s/%s", dir, origin);
+	MDB_env *env;
+	MDB_txn *txn;
+	cr_assert_eq(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 64);
+	cr_assert_eq(mdb_env_open(env, path, MDB_RDONLY, 0600), 0);
+	cr_assert_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	size_t cap = 1 << 16, len = 0;
+	char *out = malloc(cap);
+	for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+		MDB_dbi dbi;
+		MDB_cursor *c;
+		MDB_val k, v;
+		cr_assert_eq(mdb_dbi_open(txn, tables[t], 0, &dbi), 0, "%s", tables[t]);
+		cr_assert_eq(mdb_cursor_open(txn, dbi, &c), 0);
+		for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			while (len + 2 * (k.mv_size + v.mv_size) + 64 > cap)
+				out = realloc(out, cap *= 2);
+			len += (size_t)sprintf(out + len, "%s ", tables[t]);
+			for (size_t i = 0; i < k.mv_size; i++)
+				len += (size_t)sprintf(out + len, "%02x", ((uint8_t *)k.mv_data)[i]);
+			out[len++] = ' ';
+			for (size_t i = 0; i < v.mv_size; i++)
+				len += (size_t)sprintf(out + len, "%02x", ((uint8_t *)v.mv_data)[i]);
+			out[len++] = '\n';
+		}
+		mdb_cursor_close(c);
+	}
+	out[len] = '\0';
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return out;
+}
+
+Test(caseidx, rebuilt_indexes_equal_the_live_ones, .init = setup, .fini = teardown)
+{
+	struct sealed s[3];
+	fsb_store_close(chain_out_of_order(s)); /* appended live, out of order */
+	for (int i = 0; i < 3; i++)
+		sealed_free(&s[i]);
+	char *live = dump_indexes("angiang");
+	cr_assert(strstr(live, "by_case "), "the case tables are filled");
+	struct fsb_store *st = open_store("angiang");
+	cr_assert_eq(fsb_store_index_rebuild(st, NULL, NULL), 0);
+	fsb_store_close(st);
+	char *rebuilt = dump_indexes("angiang");
+	cr_expect_str_eq(rebuilt, live);
+	free(live);
+	free(rebuilt);
+}
+
 /* Opens the store's LMDB environment directly, as someone with the disk
  * would, and runs fn on one table in a write transaction. */
 static void tamper(const char *origin, const char *table, void (*fn)(MDB_txn *, MDB_dbi))
