@@ -3,11 +3,6 @@
 
 #include <string.h>
 
-unsigned fsb_case_root_flags(const struct fsb_links *root)
-{
-	return FSB_CASE_HELD | (root->alerting ? FSB_CASE_ALERT : 0u);
-}
-
 int fsb_case_same_origin(const char *id, const char *member_origin)
 {
 	const char *colon = strchr(id, ':');

@@ -21,9 +21,6 @@ enum {
 	FSB_CASE_WITHDRAWN = 1 << 4, /* the root's origin withdrew the root */
 };
 
-/* What the root itself says: HELD, and ALERT when it calls for action. */
-unsigned fsb_case_root_flags(const struct fsb_links *root);
-
 /* What one member (the root included) says about case root_id: REQUEST
  * for a request for information; CLOSED for a closure, WITHDRAWN for a
  * withdrawal of the root itself, when the member comes from the root's

@@ -125,6 +125,39 @@ static uint64_t follow_log(struct node *n, struct fsb_view *v, struct turn *t)
 	return upto;
 }
 
+/* The deadlines of the open cases a node starts with: their state changes
+ * with time, not only with messages. They are read a few a turn, after
+ * the last one read, while no stream message came for a while: a node
+ * with thousands of open cases starts at once, and a catch-up is not
+ * slowed. */
+struct sweep {
+	struct node *n;
+	struct fsb_query *q;
+	int64_t now;
+	int count;
+};
+
+static int sweep_one(void *ctx, const struct fsb_case_row *row)
+{
+	struct sweep *s = ctx;
+	if (s->count++ == CASES_PER_TURN)
+		return 1;
+	struct fsb_case c;
+	struct fsb_case_opts o = case_opts(s->n, s->now);
+	if (fsb_query_case(s->q, row->id, &o, &c) == 0)
+		schedule(s->n, &c, s->now);
+	fsb_case_clear(&c);
+	snprintf(s->n->sweep_after, sizeof s->n->sweep_after, "%s", row->id);
+	return 0;
+}
+
+static void sweep_open(struct node *n, struct fsb_view *v, struct fsb_query *q, int64_t now)
+{
+	struct sweep s = {n, q, now, 0};
+	if (fsb_view_cases(v, 1, n->sweep_after[0] ? n->sweep_after : NULL, sweep_one, &s) == 0)
+		n->sweeping = 0; /* every open case seen */
+}
+
 void node_run_cases(struct node *n, int64_t now)
 {
 	if (!n->c[CONN_LOCAL].connected)
@@ -155,37 +188,19 @@ void node_run_cases(struct node *n, int64_t now)
 		turn_add(&t, n->due[i].id);
 		n->due[i] = n->due[--n->n_due];
 	}
+	int sweep = n->sweeping && now - n->received_at >= CASES_SWEEP_QUIET_MS;
 	int failed = 0;
 	struct fsb_query *q = NULL;
-	if (t.n && fsb_query_open(v, &q))
+	if ((t.n || sweep) && fsb_query_open(v, &q))
 		failed = 1;
 	for (size_t i = 0; i < t.n && !failed; i++)
 		failed = publish_case(n, q, t.ids[i], now) != 0;
+	if (sweep && q)
+		sweep_open(n, v, q, now);
 	fsb_query_close(q);
 	fsb_store_view_close(v);
 	if (!failed)
 		n->cases_upto = upto; /* else the same entries next turn */
-}
-
-/* Schedules the deadlines of the open cases a node starts with: their
- * state changes with time, not only with messages. */
-static void schedule_open(struct node *n, int64_t now)
-{
-	struct fsb_view *v;
-	if (fsb_store_view_open(n->store, &v))
-		return;
-	struct fsb_case_filter all_open = {.open_only = 1};
-	struct fsb_case_opts o = case_opts(n, now);
-	struct fsb_case *cases;
-	size_t count;
-	struct fsb_query *q;
-	if (fsb_query_open(v, &q) == 0 && fsb_query_cases(q, &all_open, &o, &cases, &count) == 0) {
-		for (size_t i = 0; i < count; i++)
-			schedule(n, &cases[i], now);
-		fsb_cases_free(cases, count);
-	}
-	fsb_query_close(q);
-	fsb_store_view_close(v);
 }
 
 void node_load_cases(struct node *n)
@@ -201,7 +216,8 @@ void node_load_cases(struct node *n)
 			n->cases_upto = st.last_index;
 	}
 	free(note);
-	schedule_open(n, fsb_fmt_now_ms());
+	n->sweeping = 1;
+	n->sweep_after[0] = '\0';
 }
 
 void node_save_cases(struct node *n, int64_t now, int force)

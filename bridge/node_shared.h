@@ -72,6 +72,8 @@
 #define REJECTS_PENDING_MAX (1u << 20) /* rejects' bytes held before they are written */
 #define CASES_PER_TURN 64       /* cases published in a turn, at most */
 #define CASES_DUE_MAX 1024      /* the next deadlines kept (the earliest) */
+#define CASES_SWEEP_QUIET_MS 1000 /* the open cases' deadlines are read at start-up while
+				   * no stream message came for this long */
 
 enum { CONN_EXCHANGE, CONN_LOCAL };
 
@@ -207,6 +209,8 @@ struct node {
 		char id[FSB_MESSAGE_ID_MAX + 1];
 	} due[CASES_DUE_MAX];
 	size_t n_due;
+	int sweeping;             /* reading the deadlines of the open cases, after: */
+	char sweep_after[FSB_MESSAGE_ID_MAX + 1];
 	int64_t outbox_checked_at;
 	int checkpoint_dirty;
 	int cp_unsaved;           /* peers' checkpoints (or what they retire) to save */

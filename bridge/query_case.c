@@ -550,7 +550,7 @@ int fsb_query_cases(struct fsb_query *q, const struct fsb_case_filter *f,
 	struct fsb_case_opts lo = *o;
 	lo.timeline = 0;
 	struct list l = {.v = q->v, .f = f, .o = &lo, .x = x};
-	rc = fsb_view_cases(q->v, f->open_only || f->overdue_only, take_case, &l);
+	rc = fsb_view_cases(q->v, f->open_only || f->overdue_only, NULL, take_case, &l);
 	if (rc) {
 		fsb_cases_free(l.cases, l.n);
 		return rc;

@@ -35,7 +35,7 @@
 #define FSB_STORE_LAYOUT 1
 /* Version of the indexes derived from the log: a store whose indexes are
  * older is re-indexed when opened for writing. */
-#define FSB_STORE_INDEXES 2
+#define FSB_STORE_INDEXES 3
 
 struct fsb_store; /* opaque */
 
@@ -329,10 +329,12 @@ int fsb_view_case(struct fsb_view *v, const char *id, struct fsb_case_row *row);
 int fsb_view_case_members(struct fsb_view *v, const char *root, size_t max, uint64_t **indexes,
 			  size_t *n, size_t *total);
 
-/* Calls fn for every case (open_only: every open case), in id order; a
- * non-zero return stops and is returned. */
+/* Calls fn for every case (open_only: every open case) in id order, from
+ * the first after id `after` (NULL: from the first); a non-zero return
+ * stops and is returned. */
 typedef int (*fsb_case_fn)(void *ctx, const struct fsb_case_row *row);
-int fsb_view_cases(struct fsb_view *v, int open_only, fsb_case_fn fn, void *ctx);
+int fsb_view_cases(struct fsb_view *v, int open_only, const char *after, fsb_case_fn fn,
+		   void *ctx);
 
 /* Calls fn with every peer's latest checkpoint envelope (valid during the
  * call). */

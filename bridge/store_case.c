@@ -23,37 +23,49 @@
 #include "case_rule.h"
 #include "error.h"
 
-/* A member record: type(1) origin_len(1) origin ref_id. */
-struct member {
-	enum fsb_followup_type type;
-	char origin[FSB_ORIGIN_MAX + 1];
-	char ref[FSB_MESSAGE_ID_MAX + 1];
-};
-
-static size_t member_write(uint8_t *p, enum fsb_followup_type type, const char *origin,
-			   const char *ref)
+void store_member_of(const struct fsb_entry *e, const struct fsb_links *l, const char *root,
+		     struct store_member *m)
 {
-	size_t on = strlen(origin), rn = strlen(ref);
-	p[0] = (uint8_t)type;
-	p[1] = (uint8_t)on;
-	memcpy(p + 2, origin, on);
-	memcpy(p + 2 + on, ref, rn);
-	return 2 + on + rn;
+	char id[FSB_MESSAGE_ID_MAX + 1];
+	store_message_id(id, e->origin, e->seq);
+	m->type = l->type;
+	m->bits = strcmp(root, id) == 0 ? STORE_MEMBER_ROOT | (l->alerting ? STORE_MEMBER_ALERT : 0) : 0;
+	snprintf(m->origin, sizeof m->origin, "%s", e->origin);
+	snprintf(m->ref, sizeof m->ref, "%s", l->ref_id);
 }
 
-static int member_read(const MDB_val *v, struct member *m)
+size_t store_member_write(uint8_t *p, const struct store_member *m)
 {
-	const uint8_t *p = v->mv_data;
-	if (v->mv_size < 2 || p[1] > FSB_ORIGIN_MAX || 2u + p[1] > v->mv_size ||
-	    v->mv_size - 2 - p[1] > FSB_MESSAGE_ID_MAX)
+	size_t on = strlen(m->origin), rn = strlen(m->ref);
+	p[0] = (uint8_t)m->type;
+	p[1] = (uint8_t)m->bits;
+	p[2] = (uint8_t)on;
+	memcpy(p + 3, m->origin, on);
+	memcpy(p + 3 + on, m->ref, rn);
+	return 3 + on + rn;
+}
+
+int store_member_read(const void *data, size_t len, struct store_member *m)
+{
+	const uint8_t *p = data;
+	if (len < 3 || p[2] > FSB_ORIGIN_MAX || 3u + p[2] > len || len - 3 - p[2] > FSB_MESSAGE_ID_MAX)
 		return -1;
 	m->type = (enum fsb_followup_type)p[0];
-	memcpy(m->origin, p + 2, p[1]);
-	m->origin[p[1]] = '\0';
-	size_t rn = v->mv_size - 2 - p[1];
-	memcpy(m->ref, p + 2 + p[1], rn);
+	m->bits = p[1];
+	memcpy(m->origin, p + 3, p[2]);
+	m->origin[p[2]] = '\0';
+	size_t rn = len - 3 - p[2];
+	memcpy(m->ref, p + 3 + p[2], rn);
 	m->ref[rn] = '\0';
 	return 0;
+}
+
+unsigned store_member_flags(const char *root, const struct store_member *m)
+{
+	unsigned f = fsb_case_member_flags(root, m->origin, m->type, m->ref);
+	if (m->bits & STORE_MEMBER_ROOT)
+		f |= FSB_CASE_HELD | (m->bits & STORE_MEMBER_ALERT ? FSB_CASE_ALERT : 0u);
+	return f;
 }
 
 /* id NUL index(8) */
@@ -130,8 +142,8 @@ static int move_members(struct fsb_store *s, MDB_txn *txn, const char *from, con
 	while ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) == 0 && k.mv_size == fn + 9 &&
 	       memcmp(k.mv_data, fk, fn + 1) == 0) {
 		uint64_t index = get64((const uint8_t *)k.mv_data + fn + 1);
-		struct member m;
-		if (member_read(&v, &m)) {
+		struct store_member m;
+		if (store_member_read(v.mv_data, v.mv_size, &m)) {
 			store_seterr(s, "case %s has a malformed member record (data_dir %s)", from, s->dir);
 			rc = FSB_ESTORE;
 			goto out;
@@ -140,16 +152,16 @@ static int move_members(struct fsb_store *s, MDB_txn *txn, const char *from, con
 			rc = store_fail(s, rc, "cannot move a case member");
 			goto out;
 		}
-		uint8_t tk[FSB_MESSAGE_ID_MAX + 9], mv[2 + FSB_ORIGIN_MAX + FSB_MESSAGE_ID_MAX];
+		uint8_t tk[FSB_MESSAGE_ID_MAX + 9], mv[STORE_MEMBER_MAX];
 		uint8_t ik[8];
 		put64(ik, index);
-		size_t mlen = member_write(mv, m.type, m.origin, m.ref);
+		size_t mlen = store_member_write(mv, &m);
 		if ((rc = store_put(s, txn, DB_BY_CASE, val(tk, id_key(tk, to, index)), val(mv, mlen), 0,
 				    "cannot move a case member")) ||
 		    (rc = store_put(s, txn, DB_CASE_OF, val(ik, 8), val(to, strlen(to)), 0,
 				    "cannot move a case member")))
 			goto out;
-		*flags |= fsb_case_member_flags(to, m.origin, m.type, m.ref);
+		*flags |= store_member_flags(to, &m);
 		k = val(fk, fn + 9);
 	}
 	rc = rc == 0 || rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "cannot read a case");
@@ -196,8 +208,10 @@ int store_case_add(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e)
 			}
 		}
 	}
-	uint8_t mk[FSB_MESSAGE_ID_MAX + 9], mv[2 + FSB_ORIGIN_MAX + FSB_MESSAGE_ID_MAX];
-	size_t mlen = member_write(mv, l.type, e->origin, l.ref_id);
+	uint8_t mk[FSB_MESSAGE_ID_MAX + 9], mv[STORE_MEMBER_MAX];
+	struct store_member m;
+	store_member_of(e, &l, root, &m);
+	size_t mlen = store_member_write(mv, &m);
 	if ((rc = store_put(s, txn, DB_CASE_OF, val(ik, 8), val(root, strlen(root)), 0,
 			    "cannot index a case")) ||
 	    (rc = store_put(s, txn, DB_BY_CASE, val(mk, id_key(mk, root, e->index)), val(mv, mlen), 0,
@@ -207,9 +221,8 @@ int store_case_add(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e)
 	uint64_t root_index;
 	if ((rc = case_get(s, txn, root, &flags, &root_index)) && rc != FSB_ENOTFOUND)
 		return rc;
-	flags |= fsb_case_member_flags(root, e->origin, l.type, l.ref_id);
-	if (strcmp(root, id) == 0) {
-		flags |= fsb_case_root_flags(&l);
+	flags |= store_member_flags(root, &m);
+	if (m.bits & STORE_MEMBER_ROOT) {
 		root_index = e->index;
 	} else {
 		/* Those who waited for this message are now in its case. */
@@ -367,18 +380,19 @@ int fsb_view_case_members(struct fsb_view *v, const char *root, size_t max, uint
  * bytes (copied, NUL-terminated) and whose value is at least min bytes. */
 typedef int (*each_fn)(void *ctx, const char *key, const MDB_val *value);
 
-static int each(struct fsb_view *v, int db, size_t max, size_t min, const char *what, each_fn fn,
-		void *ctx)
+static int each(struct fsb_view *v, int db, size_t max, size_t min, const char *after,
+		const char *what, each_fn fn, void *ctx)
 {
 	MDB_cursor *c;
 	int rc = mdb_cursor_open(v->txn, v->s->dbi[db], &c);
 	if (rc)
 		return store_fail(v->s, rc, what);
-	MDB_val k, d;
+	MDB_val k = val(after ? after : "", after ? strlen(after) : 0), d;
 	int mrc;
-	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0 && rc == 0;
+	for (mrc = mdb_cursor_get(c, &k, &d, after ? MDB_SET_RANGE : MDB_FIRST); mrc == 0 && rc == 0;
 	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-		if (k.mv_size > max || d.mv_size < min)
+		if (k.mv_size > max || d.mv_size < min ||
+		    (after && k.mv_size == strlen(after) && memcmp(k.mv_data, after, k.mv_size) == 0))
 			continue;
 		char key[FSB_MESSAGE_ID_MAX + 1];
 		memcpy(key, k.mv_data, k.mv_size);
@@ -406,10 +420,11 @@ static int case_each(void *ctx, const char *id, const MDB_val *value)
 	return rc ? rc : e->fn(e->ctx, &row);
 }
 
-int fsb_view_cases(struct fsb_view *v, int open_only, fsb_case_fn fn, void *ctx)
+int fsb_view_cases(struct fsb_view *v, int open_only, const char *after, fsb_case_fn fn,
+		   void *ctx)
 {
 	struct cases_each e = {v, fn, ctx};
-	return each(v, open_only ? DB_CASE_OPEN : DB_CASES, FSB_MESSAGE_ID_MAX, 0,
+	return each(v, open_only ? DB_CASE_OPEN : DB_CASES, FSB_MESSAGE_ID_MAX, 0, after,
 		    "cannot read the cases", case_each, &e);
 }
 
@@ -427,8 +442,8 @@ static int checkpoint_each(void *ctx, const char *peer, const MDB_val *value)
 int fsb_view_checkpoints(struct fsb_view *v, fsb_checkpoint_fn fn, void *ctx)
 {
 	struct cp_each e = {fn, ctx};
-	return each(v, DB_CP_LAST, FSB_ORIGIN_MAX, 8, "cannot read the checkpoints", checkpoint_each,
-		    &e);
+	return each(v, DB_CP_LAST, FSB_ORIGIN_MAX, 8, NULL, "cannot read the checkpoints",
+		    checkpoint_each, &e);
 }
 
 struct stream_each {
@@ -445,5 +460,6 @@ static int stream_each(void *ctx, const char *origin, const MDB_val *value)
 int fsb_view_streams(struct fsb_view *v, fsb_stream_fn fn, void *ctx)
 {
 	struct stream_each e = {fn, ctx};
-	return each(v, DB_HEADS, FSB_ORIGIN_MAX, 8, "cannot read the stream heads", stream_each, &e);
+	return each(v, DB_HEADS, FSB_ORIGIN_MAX, 8, NULL, "cannot read the stream heads", stream_each,
+		    &e);
 }

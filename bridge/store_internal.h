@@ -20,7 +20,8 @@
  *            notes, CRLs
  *   by_ref   ref message id NUL index(8)      -> (empty): follow-ups by what they reference
  *   case_of  index(8)                         -> case id (the root's message id)
- *   by_case  case id NUL index(8)             -> type(1) origin_len(1) origin ref_id
+ *   by_case  case id NUL index(8)             -> a member (struct store_member):
+ *                                                type(1) bits(1) origin_len(1) origin ref_id
  *   cases    case id                          -> flags(1) root index(8, 0 while not held)
  *   case_open case id                         -> (empty): the cases open (case_rule.h)
  *
@@ -103,6 +104,28 @@ int store_case_add(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e)
 
 /* The message id "{origin}:{seq}" into id. */
 void store_message_id(char id[FSB_MESSAGE_ID_MAX + 1], const char *origin, uint64_t seq);
+
+/* A case member as by_case keeps it (store_case.c): what the case's
+ * state needs of it, so that a case is computed from its members alone. */
+#define STORE_MEMBER_ROOT 1  /* it is its case's first message (the root) */
+#define STORE_MEMBER_ALERT 2 /* ... and calls for action */
+#define STORE_MEMBER_MAX (3 + FSB_ORIGIN_MAX + FSB_MESSAGE_ID_MAX)
+struct store_member {
+	enum fsb_followup_type type;
+	unsigned bits;
+	char origin[FSB_ORIGIN_MAX + 1];
+	char ref[FSB_MESSAGE_ID_MAX + 1];
+};
+
+/* The member entry e makes in case `root`, with its links l. */
+void store_member_of(const struct fsb_entry *e, const struct fsb_links *l, const char *root,
+		     struct store_member *m);
+/* Encodes m into p (STORE_MEMBER_MAX bytes); returns the length. */
+size_t store_member_write(uint8_t *p, const struct store_member *m);
+/* Decodes a record; -1 when malformed. */
+int store_member_read(const void *data, size_t len, struct store_member *m);
+/* What m says about case root (case_rule.h flags, HELD and ALERT from the root). */
+unsigned store_member_flags(const char *root, const struct store_member *m);
 
 /* Whether the derived indexes are of FSB_STORE_INDEXES (store_index.c). */
 int store_indexes_current(struct fsb_store *s, MDB_txn *txn);

@@ -230,8 +230,8 @@ R[audit_full_per_s]=$(calc "$FULL / ${R[audit_full_s]}")
 median_ms() {
 	for _ in 1 2 3 4 5; do
 		t0=$(now)
-		"$@" >/dev/null || return 1
-		secs "$t0" "$(now)"
+		"$@" >/dev/null 2>&1 || return 1
+		echo "$(secs "$t0" "$(now)")"
 	done | sort -n | sed -n 3p | awk '{ printf "%.1f", $1 * 1000 }'
 }
 step "Case views: a $CASE_BIG-entry log of $((CASE_BIG / 10)) cases and a $CASE_SMALL-entry log of $((CASE_SMALL / 10)), $CASE_OPEN open in each"
