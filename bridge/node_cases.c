@@ -129,7 +129,7 @@ static uint64_t follow_log(struct node *n, struct fsb_view *v, struct turn *t)
  * with time, not only with messages. They are read a few a turn, after
  * the last one read, while no stream message came for a while: a node
  * with thousands of open cases starts at once, and a catch-up is not
- * slowed. */
+ * slowed. A case found overdue is published again. */
 struct sweep {
 	struct node *n;
 	struct fsb_query *q;
@@ -144,9 +144,16 @@ static int sweep_one(void *ctx, const struct fsb_case_row *row)
 		return 1;
 	struct fsb_case c;
 	struct fsb_case_opts o = case_opts(s->n, s->now);
-	if (fsb_query_case(s->q, row->id, &o, &c) == 0)
+	int overdue = 0;
+	if (fsb_query_case(s->q, row->id, &o, &c) == 0) {
 		schedule(s->n, &c, s->now);
+		overdue = c.overdue;
+	}
 	fsb_case_clear(&c);
+	/* A deadline that passed while the node was down: its broker still
+	 * holds the state from before. */
+	if (overdue && publish_case(s->n, s->q, row->id, s->now))
+		return 1; /* the same case again next turn */
 	snprintf(s->n->sweep_after, sizeof s->n->sweep_after, "%s", row->id);
 	return 0;
 }
