@@ -1,9 +1,9 @@
 /* store.c - the audit log and node state in LMDB: the environment.
  *
  * Opens the environment (checking its layout and origin), runs write
- * transactions with their retries, and grows the map when it fills. The
- * log lives in store_log.c, the node's other state in store_state.c; the
- * layout of the databases is in store_internal.h.
+ * transactions with their retries, and grows the map when it fills; the
+ * bottom of the store, beneath every other store file. The layout of the
+ * databases, and which file does what, is in store_internal.h.
  */
 #include "store_internal.h"
 
@@ -61,6 +61,21 @@ int store_fail(struct fsb_store *s, int rc, const char *what)
 	}
 	store_seterr(s, "%s: %s (data_dir %s)", what, mdb_strerror(rc), s->dir);
 	return rc == EIO || rc == EACCES || rc == ENOENT ? FSB_EIO : FSB_ESTORE;
+}
+
+void store_message_id(char id[FSB_MESSAGE_ID_MAX + 1], const char *origin, uint64_t seq)
+{
+	snprintf(id, FSB_MESSAGE_ID_MAX + 1, "%s:%llu", origin, (unsigned long long)seq);
+}
+
+int store_indexes_current(struct fsb_store *s, MDB_txn *txn)
+{
+	if (s->no_case_dbs)
+		return 0;
+	MDB_val k = val("indexes", 7), v;
+	if (mdb_get(txn, s->dbi[DB_META], &k, &v) != 0 || v.mv_size != 4)
+		return 0;
+	return ((const uint8_t *)v.mv_data)[3] == FSB_STORE_INDEXES;
 }
 
 const char *fsb_store_error(const struct fsb_store *s)
@@ -150,7 +165,7 @@ static int check_meta(struct fsb_store *s, MDB_txn *txn, const char *want_origin
 	return 0;
 }
 
-int fsb_store_open(const char *dir, const struct fsb_store_opts *o, struct fsb_store **out,
+int store_env_open(const char *dir, const struct fsb_store_opts *o, struct fsb_store **out,
 		   char *err, size_t errlen)
 {
 	*out = NULL;
@@ -227,16 +242,6 @@ int fsb_store_open(const char *dir, const struct fsb_store_opts *o, struct fsb_s
 	if (rc) {
 		rc = store_fail(s, rc, "cannot initialise the data directory");
 		goto fail;
-	}
-	/* A store from before the current indexes is indexed once, now. */
-	if (!s->read_only) {
-		if ((rc = store_read_txn(s, &txn)))
-			goto fail;
-		int current = store_indexes_current(s, txn);
-		mdb_txn_abort(txn);
-		txn = NULL;
-		if (!current && (rc = fsb_store_index_rebuild(s, NULL, NULL)))
-			goto fail;
 	}
 	*out = s;
 	return 0;

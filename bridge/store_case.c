@@ -1,4 +1,4 @@
-/* store_case.c - the case index, and the reads the views make.
+/* store_case.c - the case index: every entry placed in its case.
  *
  * Each entry joins a case when it is appended: a root (anything but a
  * follow-up with a well-formed reference) makes its own; a follow-up joins
@@ -9,10 +9,6 @@
  * member that closes it becomes the root. The case's flags are the OR of
  * what its members say (case_rule.h), so moving members never needs more
  * than folding their own flags in again.
- *
- * A view is one read transaction: every read the case view makes, from the
- * list of cases to the checkpoints that say what was delivered, sees one
- * snapshot, and the node's writer never waits for it.
  */
 #include "store_internal.h"
 
@@ -68,18 +64,7 @@ unsigned store_member_flags(const char *root, const struct store_member *m)
 	return f;
 }
 
-/* id NUL index(8) */
-static size_t id_key(uint8_t *k, const char *id, uint64_t index)
-{
-	size_t n = strlen(id);
-	memcpy(k, id, n);
-	k[n] = 0;
-	put64(k + n + 1, index);
-	return n + 9;
-}
-
-/* A case's record: flags(1) root index(8); zeros when it has none yet. */
-static int case_get(struct fsb_store *s, MDB_txn *txn, const char *id, unsigned *flags,
+int store_case_get(struct fsb_store *s, MDB_txn *txn, const char *id, unsigned *flags,
 		    uint64_t *root_index)
 {
 	MDB_val k = val(id, strlen(id)), v;
@@ -135,7 +120,7 @@ static int move_members(struct fsb_store *s, MDB_txn *txn, const char *from, con
 		return store_fail(s, rc, "cannot read a case");
 	size_t fn = strlen(from);
 	uint8_t fk[FSB_MESSAGE_ID_MAX + 9];
-	id_key(fk, from, 0);
+	store_id_key(fk, from, 0);
 	MDB_val k = val(fk, fn + 9), v;
 	/* Each step deletes the record under the cursor and writes it under
 	 * the other case's key, then looks again from the start of `from`. */
@@ -156,7 +141,7 @@ static int move_members(struct fsb_store *s, MDB_txn *txn, const char *from, con
 		uint8_t ik[8];
 		put64(ik, index);
 		size_t mlen = store_member_write(mv, &m);
-		if ((rc = store_put(s, txn, DB_BY_CASE, val(tk, id_key(tk, to, index)), val(mv, mlen), 0,
+		if ((rc = store_put(s, txn, DB_BY_CASE, val(tk, store_id_key(tk, to, index)), val(mv, mlen), 0,
 				    "cannot move a case member")) ||
 		    (rc = store_put(s, txn, DB_CASE_OF, val(ik, 8), val(to, strlen(to)), 0,
 				    "cannot move a case member")))
@@ -183,7 +168,7 @@ int store_case_add(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e)
 	int rc;
 	if (l.kind == FSB_KIND_FOLLOWUP && l.ref_id[0]) {
 		uint8_t rk[FSB_MESSAGE_ID_MAX + 9];
-		if ((rc = store_put(s, txn, DB_BY_REF, val(rk, id_key(rk, l.ref_id, e->index)),
+		if ((rc = store_put(s, txn, DB_BY_REF, val(rk, store_id_key(rk, l.ref_id, e->index)),
 				    val(NULL, 0), 0, "cannot index a follow-up")))
 			return rc;
 		MDB_val k = val(l.ref_id, strlen(l.ref_id)), v;
@@ -214,12 +199,12 @@ int store_case_add(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e)
 	size_t mlen = store_member_write(mv, &m);
 	if ((rc = store_put(s, txn, DB_CASE_OF, val(ik, 8), val(root, strlen(root)), 0,
 			    "cannot index a case")) ||
-	    (rc = store_put(s, txn, DB_BY_CASE, val(mk, id_key(mk, root, e->index)), val(mv, mlen), 0,
+	    (rc = store_put(s, txn, DB_BY_CASE, val(mk, store_id_key(mk, root, e->index)), val(mv, mlen), 0,
 			    "cannot index a case")))
 		return rc;
 	unsigned flags;
 	uint64_t root_index;
-	if ((rc = case_get(s, txn, root, &flags, &root_index)) && rc != FSB_ENOTFOUND)
+	if ((rc = store_case_get(s, txn, root, &flags, &root_index)) && rc != FSB_ENOTFOUND)
 		return rc;
 	flags |= store_member_flags(root, &m);
 	if (m.bits & STORE_MEMBER_ROOT) {
@@ -228,7 +213,7 @@ int store_case_add(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e)
 		/* Those who waited for this message are now in its case. */
 		unsigned waiting;
 		uint64_t none;
-		if ((rc = case_get(s, txn, id, &waiting, &none)) == 0) {
+		if ((rc = store_case_get(s, txn, id, &waiting, &none)) == 0) {
 			if ((rc = move_members(s, txn, id, root, &flags)) ||
 			    (rc = case_del(s, txn, id)))
 				return rc;
@@ -237,229 +222,4 @@ int store_case_add(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e)
 		}
 	}
 	return case_put(s, txn, root, flags, root_index);
-}
-
-/* ---- views -------------------------------------------------------------------- */
-
-struct fsb_view {
-	struct fsb_store *s;
-	MDB_txn *txn;
-};
-
-int fsb_store_view_open(struct fsb_store *s, struct fsb_view **out)
-{
-	*out = NULL;
-	struct fsb_view *v = calloc(1, sizeof *v);
-	if (!v)
-		return FSB_ENOMEM;
-	v->s = s;
-	int rc = store_read_txn(s, &v->txn);
-	if (rc == 0 && !store_indexes_current(s, v->txn)) {
-		store_seterr(s, "the case indexes of %s are missing or from an older fsbridge: run "
-			     "`fsbridge index rebuild`", s->dir);
-		mdb_txn_abort(v->txn);
-		rc = FSB_ECONFIG;
-	}
-	if (rc) {
-		free(v);
-		return rc;
-	}
-	*out = v;
-	return 0;
-}
-
-void fsb_store_view_close(struct fsb_view *v)
-{
-	if (!v)
-		return;
-	mdb_txn_abort(v->txn);
-	free(v);
-}
-
-const char *fsb_view_origin(const struct fsb_view *v)
-{
-	return v->s->origin;
-}
-
-int fsb_view_get(struct fsb_view *v, uint64_t index, struct fsb_entry *out)
-{
-	return store_log_entry(v->s, v->txn, index, out);
-}
-
-int fsb_view_find_id(struct fsb_view *v, const char *id, uint64_t *index)
-{
-	MDB_val k = val(id, strlen(id)), d;
-	int rc = mdb_get(v->txn, v->s->dbi[DB_BY_ID], &k, &d);
-	if (rc == MDB_NOTFOUND || (rc == 0 && d.mv_size != 8))
-		return FSB_ENOTFOUND;
-	if (rc)
-		return store_fail(v->s, rc, "cannot look up a message id");
-	*index = get64(d.mv_data);
-	return 0;
-}
-
-static int row_of(struct fsb_view *v, const char *root, struct fsb_case_row *row)
-{
-	memset(row, 0, sizeof *row);
-	if (strlen(root) > FSB_MESSAGE_ID_MAX)
-		return FSB_ENOTFOUND;
-	snprintf(row->id, sizeof row->id, "%s", root);
-	return case_get(v->s, v->txn, root, &row->flags, &row->root_index);
-}
-
-int fsb_view_case(struct fsb_view *v, const char *id, struct fsb_case_row *row)
-{
-	int rc = row_of(v, id, row);
-	if (rc != FSB_ENOTFOUND)
-		return rc;
-	/* Not a case's id: the case of the message it names. */
-	uint64_t index;
-	if ((rc = fsb_view_find_id(v, id, &index)))
-		return rc;
-	uint8_t ik[8];
-	put64(ik, index);
-	MDB_val k = val(ik, 8), d;
-	rc = mdb_get(v->txn, v->s->dbi[DB_CASE_OF], &k, &d);
-	if (rc == MDB_NOTFOUND || (rc == 0 && d.mv_size > FSB_MESSAGE_ID_MAX))
-		return FSB_ENOTFOUND;
-	if (rc)
-		return store_fail(v->s, rc, "cannot read the case of a message");
-	char root[FSB_MESSAGE_ID_MAX + 1];
-	memcpy(root, d.mv_data, d.mv_size);
-	root[d.mv_size] = '\0';
-	return row_of(v, root, row);
-}
-
-int fsb_view_case_members(struct fsb_view *v, const char *root, size_t max, uint64_t **indexes,
-			  size_t *n, size_t *total)
-{
-	*indexes = NULL;
-	*n = 0;
-	*total = 0;
-	MDB_cursor *c;
-	int rc = mdb_cursor_open(v->txn, v->s->dbi[DB_BY_CASE], &c);
-	if (rc)
-		return store_fail(v->s, rc, "cannot read a case");
-	size_t rn = strlen(root), cap = 0;
-	uint8_t rk[FSB_MESSAGE_ID_MAX + 9];
-	if (rn > FSB_MESSAGE_ID_MAX) {
-		mdb_cursor_close(c);
-		return 0;
-	}
-	MDB_val k = val(rk, id_key(rk, root, 0)), d;
-	int mrc;
-	for (mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
-	     mrc == 0 && k.mv_size == rn + 9 && memcmp(k.mv_data, rk, rn + 1) == 0;
-	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-		if ((*total)++ >= max)
-			continue;
-		if (*n == cap) {
-			size_t ncap = cap ? 2 * cap : 16;
-			uint64_t *p = realloc(*indexes, ncap * sizeof *p);
-			if (!p) {
-				rc = FSB_ENOMEM;
-				break;
-			}
-			*indexes = p;
-			cap = ncap;
-		}
-		(*indexes)[(*n)++] = get64((const uint8_t *)k.mv_data + rn + 1);
-	}
-	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = store_fail(v->s, mrc, "cannot read a case");
-	mdb_cursor_close(c);
-	if (rc) {
-		free(*indexes);
-		*indexes = NULL;
-		*n = 0;
-	}
-	return rc;
-}
-
-/* Calls fn with every record of db whose key is a string of at most max
- * bytes (copied, NUL-terminated) and whose value is at least min bytes. */
-typedef int (*each_fn)(void *ctx, const char *key, const MDB_val *value);
-
-static int each(struct fsb_view *v, int db, size_t max, size_t min, const char *after,
-		const char *what, each_fn fn, void *ctx)
-{
-	MDB_cursor *c;
-	int rc = mdb_cursor_open(v->txn, v->s->dbi[db], &c);
-	if (rc)
-		return store_fail(v->s, rc, what);
-	MDB_val k = val(after ? after : "", after ? strlen(after) : 0), d;
-	int mrc;
-	for (mrc = mdb_cursor_get(c, &k, &d, after ? MDB_SET_RANGE : MDB_FIRST); mrc == 0 && rc == 0;
-	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-		if (k.mv_size > max || d.mv_size < min ||
-		    (after && k.mv_size == strlen(after) && memcmp(k.mv_data, after, k.mv_size) == 0))
-			continue;
-		char key[FSB_MESSAGE_ID_MAX + 1];
-		memcpy(key, k.mv_data, k.mv_size);
-		key[k.mv_size] = '\0';
-		rc = fn(ctx, key, &d);
-	}
-	if (rc == 0 && mrc != MDB_NOTFOUND)
-		rc = store_fail(v->s, mrc, what);
-	mdb_cursor_close(c);
-	return rc;
-}
-
-struct cases_each {
-	struct fsb_view *v;
-	fsb_case_fn fn;
-	void *ctx;
-};
-
-static int case_each(void *ctx, const char *id, const MDB_val *value)
-{
-	struct cases_each *e = ctx;
-	struct fsb_case_row row;
-	(void)value;
-	int rc = row_of(e->v, id, &row);
-	return rc ? rc : e->fn(e->ctx, &row);
-}
-
-int fsb_view_cases(struct fsb_view *v, int open_only, const char *after, fsb_case_fn fn,
-		   void *ctx)
-{
-	struct cases_each e = {v, fn, ctx};
-	return each(v, open_only ? DB_CASE_OPEN : DB_CASES, FSB_MESSAGE_ID_MAX, 0, after,
-		    "cannot read the cases", case_each, &e);
-}
-
-struct cp_each {
-	fsb_checkpoint_fn fn;
-	void *ctx;
-};
-
-static int checkpoint_each(void *ctx, const char *peer, const MDB_val *value)
-{
-	struct cp_each *e = ctx; /* arrival(8) envelope */
-	return e->fn(e->ctx, peer, (const uint8_t *)value->mv_data + 8, value->mv_size - 8);
-}
-
-int fsb_view_checkpoints(struct fsb_view *v, fsb_checkpoint_fn fn, void *ctx)
-{
-	struct cp_each e = {fn, ctx};
-	return each(v, DB_CP_LAST, FSB_ORIGIN_MAX, 8, NULL, "cannot read the checkpoints",
-		    checkpoint_each, &e);
-}
-
-struct stream_each {
-	fsb_stream_fn fn;
-	void *ctx;
-};
-
-static int stream_each(void *ctx, const char *origin, const MDB_val *value)
-{
-	struct stream_each *e = ctx; /* seq(8) payload_hash(32) index(8) */
-	return e->fn(e->ctx, origin, get64(value->mv_data));
-}
-
-int fsb_view_streams(struct fsb_view *v, fsb_stream_fn fn, void *ctx)
-{
-	struct stream_each e = {fn, ctx};
-	return each(v, DB_HEADS, FSB_ORIGIN_MAX, 8, NULL, "cannot read the stream heads", stream_each,
-		    &e);
 }

@@ -23,11 +23,6 @@
 #include "error.h"
 #include "format.h"
 
-void store_message_id(char id[FSB_MESSAGE_ID_MAX + 1], const char *origin, uint64_t seq)
-{
-	snprintf(id, FSB_MESSAGE_ID_MAX + 1, "%s:%llu", origin, (unsigned long long)seq);
-}
-
 /* The records of e's own indexes, as the append writes them. */
 struct entry_keys {
 	uint8_t ik[8];
@@ -144,16 +139,6 @@ int fsb_store_index_rebuild(struct fsb_store *s, void (*progress)(uint64_t done,
 	return rc;
 }
 
-int store_indexes_current(struct fsb_store *s, MDB_txn *txn)
-{
-	if (s->no_case_dbs)
-		return 0;
-	MDB_val k = val("indexes", 7), v;
-	if (mdb_get(txn, s->dbi[DB_META], &k, &v) != 0 || v.mv_size != 4)
-		return 0;
-	return ((const uint8_t *)v.mv_data)[3] == FSB_STORE_INDEXES;
-}
-
 /* ---- check -------------------------------------------------------------------- */
 
 struct check {
@@ -235,16 +220,7 @@ static int case_of(struct check *c, uint64_t index, char root[FSB_MESSAGE_ID_MAX
 	return 1;
 }
 
-/* The by_case record of entry e (its index key ik) in case root. */
-static size_t member_key(uint8_t *mk, const char *root, const uint8_t ik[8])
-{
-	size_t rn = strlen(root);
-	memcpy(mk, root, rn);
-	mk[rn] = 0;
-	memcpy(mk + rn + 1, ik, 8);
-	return rn + 9;
-}
-
+/* The by_case record of entry e in case root. */
 static size_t member_value(uint8_t *mv, const struct fsb_entry *e, const struct fsb_links *l,
 			   const char *root)
 {
@@ -281,11 +257,7 @@ static int check_entry(struct check *c, const struct fsb_entry *e)
 	if (linked) {
 		c->refs++;
 		uint8_t rk[FSB_MESSAGE_ID_MAX + 9];
-		size_t rn = strlen(l.ref_id);
-		memcpy(rk, l.ref_id, rn);
-		rk[rn] = 0;
-		memcpy(rk + rn + 1, k.ik, 8);
-		if ((h = holds(c, DB_BY_REF, val(rk, rn + 9), NULL, 0)) < 0)
+		if ((h = holds(c, DB_BY_REF, val(rk, store_id_key(rk, l.ref_id, e->index)), NULL, 0)) < 0)
 			return FSB_ESTORE;
 		if (!h) {
 			differ(c, e->index, "index by_ref: entry %llu (%s) is not listed under %s",
@@ -322,7 +294,7 @@ static int check_entry(struct check *c, const struct fsb_entry *e)
 		return 0;
 	}
 	uint8_t mk[FSB_MESSAGE_ID_MAX + 9], mv[STORE_MEMBER_MAX];
-	size_t mklen = member_key(mk, root, k.ik), mvlen = member_value(mv, e, &l, root);
+	size_t mklen = store_id_key(mk, root, e->index), mvlen = member_value(mv, e, &l, root);
 	if ((h = holds(c, DB_BY_CASE, val(mk, mklen), mv, mvlen)) < 0)
 		return FSB_ESTORE;
 	if (!h)
@@ -608,10 +580,7 @@ static int expect_entry(struct check *c, const struct fsb_entry *e, struct diges
 	if (l.kind == FSB_KIND_FOLLOWUP && l.ref_id[0]) {
 		uint8_t rk[FSB_MESSAGE_ID_MAX + 9];
 		size_t rn = strlen(l.ref_id);
-		memcpy(rk, l.ref_id, rn);
-		rk[rn] = 0;
-		memcpy(rk + rn + 1, k.ik, 8);
-		digest_add(want, DB_BY_REF, rk, rn + 9, NULL, 0);
+		digest_add(want, DB_BY_REF, rk, store_id_key(rk, l.ref_id, e->index), NULL, 0);
 		/* its case is the case of what it references (as the slow check
 		 * says, in the case that message is in) */
 		MDB_val ik = val(l.ref_id, rn), iv;
@@ -623,7 +592,7 @@ static int expect_entry(struct check *c, const struct fsb_entry *e, struct diges
 		}
 	}
 	uint8_t mk[FSB_MESSAGE_ID_MAX + 9], mv[STORE_MEMBER_MAX];
-	size_t mklen = member_key(mk, root, k.ik), mvlen = member_value(mv, e, &l, root);
+	size_t mklen = store_id_key(mk, root, e->index), mvlen = member_value(mv, e, &l, root);
 	digest_add(want, DB_CASE_OF, k.ik, 8, root, strlen(root));
 	digest_add(want, DB_BY_CASE, mk, mklen, mv, mvlen);
 	return note_head(c, e);

@@ -28,11 +28,14 @@
  * Everything from by_seq to heads, and from by_ref on, is derived from the
  * log alone (store_index.c), in the transaction that appends the entry.
  *
- * store.c owns the environment: opening, transactions with their retries,
- * and growing the map. store_log.c writes and reads the log;
- * store_index.c derives, rebuilds and checks the indexes, with
- * store_case.c for the cases and the reads of the views; store_state.c the
- * rest.
+ * The files, from the bottom up, each using only those beneath it:
+ * store.c owns the environment (transactions with their retries, the map
+ * growing, the meta table); store_record.c the log's record layout;
+ * store_case.c places each entry in its case; store_index.c derives,
+ * rebuilds and checks every index; store_log.c appends to and reads the
+ * log, store_state.c the rest of the node's state; store_view.c reads for
+ * the views in one snapshot; store_open.c opens a store and brings its
+ * indexes up to date.
  */
 #ifndef FSB_STORE_INTERNAL_H
 #define FSB_STORE_INTERNAL_H
@@ -85,12 +88,38 @@ static inline size_t store_seq_key(uint8_t *k, const char *origin, uint64_t seq)
 	return n + 9;
 }
 
+/* id NUL index(8): the keys of by_ref and by_case (k: FSB_MESSAGE_ID_MAX + 9 bytes) */
+static inline size_t store_id_key(uint8_t *k, const char *id, uint64_t index)
+{
+	size_t n = strlen(id);
+	memcpy(k, id, n);
+	k[n] = 0;
+	put64(k + n + 1, index);
+	return n + 9;
+}
+
 static inline MDB_val val(const void *p, size_t n)
 {
 	MDB_val v = {n, (void *)p};
 	return v;
 }
 
+/* ---- store_record.c: the log's records ---- */
+
+#define STORE_REC_FORMAT 1
+enum { /* offsets in a record */
+	R_FORMAT = 0, R_DIR = 1, R_STATUS = 2, R_KIND = 3, R_ARRIVAL = 4, R_ISSUED = 12,
+	R_SEQ = 20, R_PHASH = 28, R_EHASH = 60, R_FIXED = 92,
+};
+/* The bytes of the record of in, and the record itself written into r
+ * (its entry hash left zero). */
+size_t store_record_size(const struct fsb_entry_in *in);
+void store_record_write(uint8_t *r, const struct fsb_entry_in *in);
+/* Reads a record into e (its envelope pointing into r); -1 if malformed. */
+int store_record_read(const uint8_t *r, size_t len, uint64_t index, struct fsb_entry *e);
+/* The entry hash over prev || index || the record with its hash field zeroed. */
+void store_record_hash(const uint8_t *r, size_t len, uint64_t index,
+		       const uint8_t prev[FSB_HASH_LEN], uint8_t out[FSB_HASH_LEN]);
 /* Reads log entry `index` in place: the envelope points into the map,
  * valid while txn lives. FSB_ENOTFOUND, or FSB_ESTORE when unreadable. */
 int store_log_entry(struct fsb_store *s, MDB_txn *txn, uint64_t index, struct fsb_entry *out);
@@ -120,6 +149,10 @@ struct store_member {
 /* The member entry e makes in case `root`, with its links l. */
 void store_member_of(const struct fsb_entry *e, const struct fsb_links *l, const char *root,
 		     struct store_member *m);
+/* The record of case id in cases: its flags and root's index (zeros, and
+ * FSB_ENOTFOUND, when there is none). */
+int store_case_get(struct fsb_store *s, MDB_txn *txn, const char *id, unsigned *flags,
+		   uint64_t *root_index);
 /* Encodes m into p (STORE_MEMBER_MAX bytes); returns the length. */
 size_t store_member_write(uint8_t *p, const struct store_member *m);
 /* Decodes a record; -1 when malformed. */
@@ -127,8 +160,13 @@ int store_member_read(const void *data, size_t len, struct store_member *m);
 /* What m says about case root (case_rule.h flags, HELD and ALERT from the root). */
 unsigned store_member_flags(const char *root, const struct store_member *m);
 
-/* Whether the derived indexes are of FSB_STORE_INDEXES (store_index.c). */
+/* Whether the derived indexes are of FSB_STORE_INDEXES. */
 int store_indexes_current(struct fsb_store *s, MDB_txn *txn);
+
+/* Opens the environment (fsb_store_open without the indexes brought up to
+ * date, store_open.c). */
+int store_env_open(const char *dir, const struct fsb_store_opts *o, struct fsb_store **out,
+		   char *err, size_t errlen);
 
 /* Sets s->err, the detail fsb_store_error() returns. */
 void store_seterr(struct fsb_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,12 +1,8 @@
-/* store_log.c - the log itself: records, appends, heads and reads.
+/* store_log.c - the log itself: appends, heads and reads.
  *
- * A log record is a fixed header (format, direction, status, kind, arrival,
- * issued_at, seq, payload hash, entry hash), the origin and category as
- * short strings, then the envelope. The entry hash is SHA-256 of the
- * previous entry's hash, the index, and the record with its own hash field
- * zeroed: changing any byte of any entry breaks the chain from there on.
- * Every index of an entry (store_index.c) is written in the transaction
- * that appends it.
+ * Each append writes the entry's record (store_record.c), chained to the
+ * entry before by its entry hash, and every index of the entry
+ * (store_index.c) in the same transaction.
  */
 #include "store_internal.h"
 
@@ -20,95 +16,6 @@
 #include "error.h"
 #include "format.h"
 
-/* ---- log records ------------------------------------------------------------ */
-
-#define REC_FORMAT 1
-enum {
-	R_FORMAT = 0, R_DIR = 1, R_STATUS = 2, R_KIND = 3, R_ARRIVAL = 4, R_ISSUED = 12,
-	R_SEQ = 20, R_PHASH = 28, R_EHASH = 60, R_FIXED = 92,
-};
-
-static size_t record_size(const struct fsb_entry_in *in)
-{
-	return R_FIXED + 1 + strlen(in->origin) + 1 + (in->category ? strlen(in->category) : 0) + 4 +
-	       in->envelope_len;
-}
-
-static void record_write(uint8_t *r, const struct fsb_entry_in *in)
-{
-	memset(r, 0, R_FIXED);
-	r[R_FORMAT] = REC_FORMAT;
-	r[R_DIR] = (uint8_t)in->direction;
-	r[R_STATUS] = (uint8_t)in->status;
-	r[R_KIND] = (uint8_t)in->kind;
-	put64(r + R_ARRIVAL, (uint64_t)in->arrival_ms);
-	put64(r + R_ISSUED, (uint64_t)in->issued_at_ms);
-	put64(r + R_SEQ, in->seq);
-	memcpy(r + R_PHASH, in->payload_hash, FSB_HASH_LEN);
-	uint8_t *p = r + R_FIXED;
-	size_t n = strlen(in->origin);
-	*p++ = (uint8_t)n;
-	memcpy(p, in->origin, n);
-	p += n;
-	n = in->category ? strlen(in->category) : 0;
-	*p++ = (uint8_t)n;
-	memcpy(p, in->category, n);
-	p += n;
-	p[0] = (uint8_t)(in->envelope_len >> 24);
-	p[1] = (uint8_t)(in->envelope_len >> 16);
-	p[2] = (uint8_t)(in->envelope_len >> 8);
-	p[3] = (uint8_t)in->envelope_len;
-	memcpy(p + 4, in->envelope, in->envelope_len);
-}
-
-/* Reads a record into e (envelope pointing into r); -1 if malformed. */
-static int record_read(const uint8_t *r, size_t len, uint64_t index, struct fsb_entry *e)
-{
-	memset(e, 0, sizeof *e);
-	if (len < R_FIXED + 6 || r[R_FORMAT] != REC_FORMAT)
-		return -1;
-	e->index = index;
-	e->direction = r[R_DIR];
-	e->status = r[R_STATUS];
-	e->kind = r[R_KIND];
-	e->arrival_ms = (int64_t)get64(r + R_ARRIVAL);
-	e->issued_at_ms = (int64_t)get64(r + R_ISSUED);
-	e->seq = get64(r + R_SEQ);
-	memcpy(e->payload_hash, r + R_PHASH, FSB_HASH_LEN);
-	memcpy(e->entry_hash, r + R_EHASH, FSB_HASH_LEN);
-	size_t off = R_FIXED;
-	size_t n = r[off++];
-	if (n > FSB_ORIGIN_MAX || off + n + 1 > len)
-		return -1;
-	memcpy(e->origin, r + off, n);
-	off += n;
-	n = r[off++];
-	if (n > FSB_CATEGORY_MAX || off + n + 4 > len)
-		return -1;
-	memcpy(e->category, r + off, n);
-	off += n;
-	size_t elen = (size_t)r[off] << 24 | (size_t)r[off + 1] << 16 | (size_t)r[off + 2] << 8 | r[off + 3];
-	off += 4;
-	if (elen != len - off)
-		return -1;
-	e->envelope = (uint8_t *)(r + off);
-	e->envelope_len = elen;
-	return 0;
-}
-
-/* Entry hash over prev || index || the record with its hash field zeroed. */
-static void record_hash(const uint8_t *r, size_t len, uint64_t index,
-			const uint8_t prev[FSB_HASH_LEN], uint8_t out[FSB_HASH_LEN])
-{
-	static const uint8_t zeros[FSB_HASH_LEN];
-	uint8_t idx[8];
-	put64(idx, index);
-	struct fsb_bytes parts[] = {
-		{prev, FSB_HASH_LEN}, {idx, 8}, {r, R_EHASH}, {zeros, FSB_HASH_LEN},
-		{r + R_FIXED, len - R_FIXED},
-	};
-	fsb_sign_sha256_parts(parts, sizeof parts / sizeof parts[0], out);
-}
 /* Index and entry hash of the newest log entry (0 and zeros when empty). */
 static int log_tail(struct fsb_store *s, MDB_txn *txn, uint64_t *index, uint8_t hash[FSB_HASH_LEN])
 {
@@ -147,16 +54,16 @@ static int append_entry(struct fsb_store *s, MDB_txn *txn, const struct fsb_entr
 	index++;
 	uint8_t ik[8];
 	put64(ik, index);
-	size_t rlen = record_size(in);
+	size_t rlen = store_record_size(in);
 	MDB_val k = val(ik, 8), v = {rlen, NULL};
 	if ((rc = mdb_put(txn, s->dbi[DB_LOG], &k, &v, MDB_RESERVE | MDB_APPEND)))
 		return store_fail(s, rc, "cannot append to the log");
 	uint8_t *r = v.mv_data;
-	record_write(r, in);
-	record_hash(r, rlen, index, prev, r + R_EHASH);
+	store_record_write(r, in);
+	store_record_hash(r, rlen, index, prev, r + R_EHASH);
 
 	struct fsb_entry e;
-	if (record_read(r, rlen, index, &e)) {
+	if (store_record_read(r, rlen, index, &e)) {
 		store_seterr(s, "log entry %llu was written unreadable (data_dir %s)",
 			     (unsigned long long)index, s->dir);
 		return FSB_ESTORE;
@@ -339,23 +246,6 @@ void fsb_entry_clear(struct fsb_entry *e)
 	memset(e, 0, sizeof *e);
 }
 
-int store_log_entry(struct fsb_store *s, MDB_txn *txn, uint64_t index, struct fsb_entry *out)
-{
-	uint8_t ik[8];
-	put64(ik, index);
-	MDB_val k = val(ik, 8), v;
-	int rc = mdb_get(txn, s->dbi[DB_LOG], &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return FSB_ENOTFOUND;
-	if (rc)
-		return store_fail(s, rc, "cannot read the log");
-	if (record_read(v.mv_data, v.mv_size, index, out)) {
-		store_seterr(s, "log entry %llu is unreadable (data_dir %s)", (unsigned long long)index, s->dir);
-		return FSB_ESTORE;
-	}
-	return 0;
-}
-
 static int get_entry(struct fsb_store *s, MDB_txn *txn, uint64_t index, struct fsb_entry *out)
 {
 	int rc = store_log_entry(s, txn, index, out);
@@ -454,13 +344,13 @@ int fsb_store_walk(struct fsb_store *s, uint64_t from, fsb_entry_fn fn, void *ct
 		struct fsb_entry e;
 		uint64_t index = k.mv_size == 8 ? get64(k.mv_data) : 0;
 		enum fsb_chain chain = FSB_CHAIN_OK;
-		if (record_read(v.mv_data, v.mv_size, index, &e)) {
+		if (store_record_read(v.mv_data, v.mv_size, index, &e)) {
 			chain = FSB_CHAIN_UNREADABLE;
 			memset(&e, 0, sizeof e);
 			e.index = index;
 		} else {
 			uint8_t h[FSB_HASH_LEN];
-			record_hash(v.mv_data, v.mv_size, index, prev, h);
+			store_record_hash(v.mv_data, v.mv_size, index, prev, h);
 			if (index != expect)
 				chain = FSB_CHAIN_GAP;
 			else if (memcmp(h, e.entry_hash, FSB_HASH_LEN) != 0)

@@ -1,0 +1,238 @@
+/* store_view.c - the reads the views make, inside one snapshot.
+ *
+ * A view is one read transaction: every read the case view makes, from the
+ * list of cases to the checkpoints that say what was delivered, sees one
+ * snapshot, and the node's writer never waits for it. (A thread has one
+ * LMDB read transaction at a time: while a view is open, its thread reads
+ * through the view alone.)
+ */
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+struct fsb_view {
+	struct fsb_store *s;
+	MDB_txn *txn;
+};
+
+int fsb_store_view_open(struct fsb_store *s, struct fsb_view **out)
+{
+	*out = NULL;
+	struct fsb_view *v = calloc(1, sizeof *v);
+	if (!v)
+		return FSB_ENOMEM;
+	v->s = s;
+	int rc = store_read_txn(s, &v->txn);
+	if (rc == 0 && !store_indexes_current(s, v->txn)) {
+		store_seterr(s, "the case indexes of %s are missing or from an older fsbridge: run "
+			     "`fsbridge index rebuild`", s->dir);
+		mdb_txn_abort(v->txn);
+		rc = FSB_ECONFIG;
+	}
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+void fsb_store_view_close(struct fsb_view *v)
+{
+	if (!v)
+		return;
+	mdb_txn_abort(v->txn);
+	free(v);
+}
+
+const char *fsb_view_origin(const struct fsb_view *v)
+{
+	return v->s->origin;
+}
+
+int fsb_view_get(struct fsb_view *v, uint64_t index, struct fsb_entry *out)
+{
+	return store_log_entry(v->s, v->txn, index, out);
+}
+
+int fsb_view_find_id(struct fsb_view *v, const char *id, uint64_t *index)
+{
+	MDB_val k = val(id, strlen(id)), d;
+	int rc = mdb_get(v->txn, v->s->dbi[DB_BY_ID], &k, &d);
+	if (rc == MDB_NOTFOUND || (rc == 0 && d.mv_size != 8))
+		return FSB_ENOTFOUND;
+	if (rc)
+		return store_fail(v->s, rc, "cannot look up a message id");
+	*index = get64(d.mv_data);
+	return 0;
+}
+
+static int row_of(struct fsb_view *v, const char *root, struct fsb_case_row *row)
+{
+	memset(row, 0, sizeof *row);
+	if (strlen(root) > FSB_MESSAGE_ID_MAX)
+		return FSB_ENOTFOUND;
+	snprintf(row->id, sizeof row->id, "%s", root);
+	return store_case_get(v->s, v->txn, root, &row->flags, &row->root_index);
+}
+
+int fsb_view_case(struct fsb_view *v, const char *id, struct fsb_case_row *row)
+{
+	int rc = row_of(v, id, row);
+	if (rc != FSB_ENOTFOUND)
+		return rc;
+	/* Not a case's id: the case of the message it names. */
+	uint64_t index;
+	if ((rc = fsb_view_find_id(v, id, &index)))
+		return rc;
+	uint8_t ik[8];
+	put64(ik, index);
+	MDB_val k = val(ik, 8), d;
+	rc = mdb_get(v->txn, v->s->dbi[DB_CASE_OF], &k, &d);
+	if (rc == MDB_NOTFOUND || (rc == 0 && d.mv_size > FSB_MESSAGE_ID_MAX))
+		return FSB_ENOTFOUND;
+	if (rc)
+		return store_fail(v->s, rc, "cannot read the case of a message");
+	char root[FSB_MESSAGE_ID_MAX + 1];
+	memcpy(root, d.mv_data, d.mv_size);
+	root[d.mv_size] = '\0';
+	return row_of(v, root, row);
+}
+
+int fsb_view_case_members(struct fsb_view *v, const char *root, size_t max, uint64_t **indexes,
+			  size_t *n, size_t *total)
+{
+	*indexes = NULL;
+	*n = 0;
+	*total = 0;
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(v->txn, v->s->dbi[DB_BY_CASE], &c);
+	if (rc)
+		return store_fail(v->s, rc, "cannot read a case");
+	size_t rn = strlen(root), cap = 0;
+	uint8_t rk[FSB_MESSAGE_ID_MAX + 9];
+	if (rn > FSB_MESSAGE_ID_MAX) {
+		mdb_cursor_close(c);
+		return 0;
+	}
+	MDB_val k = val(rk, store_id_key(rk, root, 0)), d;
+	int mrc;
+	for (mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+	     mrc == 0 && k.mv_size == rn + 9 && memcmp(k.mv_data, rk, rn + 1) == 0;
+	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if ((*total)++ >= max)
+			continue;
+		if (*n == cap) {
+			size_t ncap = cap ? 2 * cap : 16;
+			uint64_t *p = realloc(*indexes, ncap * sizeof *p);
+			if (!p) {
+				rc = FSB_ENOMEM;
+				break;
+			}
+			*indexes = p;
+			cap = ncap;
+		}
+		(*indexes)[(*n)++] = get64((const uint8_t *)k.mv_data + rn + 1);
+	}
+	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = store_fail(v->s, mrc, "cannot read a case");
+	mdb_cursor_close(c);
+	if (rc) {
+		free(*indexes);
+		*indexes = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+/* Calls fn with every record of db whose key is a string of at most max
+ * bytes (copied, NUL-terminated) and whose value is at least min bytes. */
+typedef int (*each_fn)(void *ctx, const char *key, const MDB_val *value);
+
+static int each(struct fsb_view *v, int db, size_t max, size_t min, const char *after,
+		const char *what, each_fn fn, void *ctx)
+{
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(v->txn, v->s->dbi[db], &c);
+	if (rc)
+		return store_fail(v->s, rc, what);
+	MDB_val k = val(after ? after : "", after ? strlen(after) : 0), d;
+	int mrc;
+	for (mrc = mdb_cursor_get(c, &k, &d, after ? MDB_SET_RANGE : MDB_FIRST); mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (k.mv_size > max || d.mv_size < min ||
+		    (after && k.mv_size == strlen(after) && memcmp(k.mv_data, after, k.mv_size) == 0))
+			continue;
+		char key[FSB_MESSAGE_ID_MAX + 1];
+		memcpy(key, k.mv_data, k.mv_size);
+		key[k.mv_size] = '\0';
+		rc = fn(ctx, key, &d);
+	}
+	if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = store_fail(v->s, mrc, what);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+struct cases_each {
+	struct fsb_view *v;
+	fsb_case_fn fn;
+	void *ctx;
+};
+
+static int case_each(void *ctx, const char *id, const MDB_val *value)
+{
+	struct cases_each *e = ctx;
+	struct fsb_case_row row;
+	(void)value;
+	int rc = row_of(e->v, id, &row);
+	return rc ? rc : e->fn(e->ctx, &row);
+}
+
+int fsb_view_cases(struct fsb_view *v, int open_only, const char *after, fsb_case_fn fn,
+		   void *ctx)
+{
+	struct cases_each e = {v, fn, ctx};
+	return each(v, open_only ? DB_CASE_OPEN : DB_CASES, FSB_MESSAGE_ID_MAX, 0, after,
+		    "cannot read the cases", case_each, &e);
+}
+
+struct cp_each {
+	fsb_checkpoint_fn fn;
+	void *ctx;
+};
+
+static int checkpoint_each(void *ctx, const char *peer, const MDB_val *value)
+{
+	struct cp_each *e = ctx; /* arrival(8) envelope */
+	return e->fn(e->ctx, peer, (const uint8_t *)value->mv_data + 8, value->mv_size - 8);
+}
+
+int fsb_view_checkpoints(struct fsb_view *v, fsb_checkpoint_fn fn, void *ctx)
+{
+	struct cp_each e = {fn, ctx};
+	return each(v, DB_CP_LAST, FSB_ORIGIN_MAX, 8, NULL, "cannot read the checkpoints",
+		    checkpoint_each, &e);
+}
+
+struct stream_each {
+	fsb_stream_fn fn;
+	void *ctx;
+};
+
+static int stream_each(void *ctx, const char *origin, const MDB_val *value)
+{
+	struct stream_each *e = ctx; /* seq(8) payload_hash(32) index(8) */
+	return e->fn(e->ctx, origin, get64(value->mv_data));
+}
+
+int fsb_view_streams(struct fsb_view *v, fsb_stream_fn fn, void *ctx)
+{
+	struct stream_each e = {fn, ctx};
+	return each(v, DB_HEADS, FSB_ORIGIN_MAX, 8, NULL, "cannot read the stream heads", stream_each,
+		    &e);
+}
