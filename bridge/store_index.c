@@ -23,6 +23,15 @@
 #include "error.h"
 #include "format.h"
 
+/* A stream head's record: seq(8) payload_hash(32) index(8). */
+#define HEAD_VALUE (16 + FSB_HASH_LEN)
+static void head_value(uint8_t *hv, uint64_t seq, const uint8_t hash[FSB_HASH_LEN], uint64_t index)
+{
+	put64(hv, seq);
+	memcpy(hv + 8, hash, FSB_HASH_LEN);
+	put64(hv + 8 + FSB_HASH_LEN, index);
+}
+
 /* The records of e's own indexes, as the append writes them. */
 struct entry_keys {
 	uint8_t ik[8];
@@ -30,7 +39,7 @@ struct entry_keys {
 	size_t sklen;
 	char id[FSB_MESSAGE_ID_MAX + 1];
 	uint8_t kk[9], tk[16];
-	uint8_t hv[8 + FSB_HASH_LEN + 8];
+	uint8_t hv[HEAD_VALUE];
 };
 
 static void entry_keys(const struct fsb_entry *e, struct entry_keys *k)
@@ -44,9 +53,7 @@ static void entry_keys(const struct fsb_entry *e, struct entry_keys *k)
 	memcpy(k->kk + 1, k->ik, 8);
 	put64(k->tk, (uint64_t)e->issued_at_ms ^ (1ULL << 63));
 	memcpy(k->tk + 8, k->ik, 8);
-	put64(k->hv, e->seq);
-	memcpy(k->hv + 8, e->payload_hash, FSB_HASH_LEN);
-	memcpy(k->hv + 8 + FSB_HASH_LEN, k->ik, 8);
+	head_value(k->hv, e->seq, e->payload_hash, e->index);
 }
 
 int store_index_entry(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e)
@@ -385,10 +392,8 @@ static int check_heads(struct check *c)
 {
 	for (size_t i = 0; i < c->n_heads; i++) {
 		const struct fsb_head *h = &c->heads[i];
-		uint8_t hv[8 + FSB_HASH_LEN + 8];
-		put64(hv, h->seq);
-		memcpy(hv + 8, h->payload_hash, FSB_HASH_LEN);
-		put64(hv + 8 + FSB_HASH_LEN, h->index);
+		uint8_t hv[HEAD_VALUE];
+		head_value(hv, h->seq, h->payload_hash, h->index);
 		int got = holds(c, DB_HEADS, val(h->origin, strlen(h->origin)), hv, sizeof hv);
 		if (got < 0)
 			return FSB_ESTORE;
@@ -648,10 +653,8 @@ static int digests_agree(struct check *c, int *agree)
 		return rc;
 	for (size_t i = 0; i < c->n_heads; i++) {
 		const struct fsb_head *h = &c->heads[i];
-		uint8_t hv[8 + FSB_HASH_LEN + 8];
-		put64(hv, h->seq);
-		memcpy(hv + 8, h->payload_hash, FSB_HASH_LEN);
-		put64(hv + 8 + FSB_HASH_LEN, h->index);
+		uint8_t hv[HEAD_VALUE];
+		head_value(hv, h->seq, h->payload_hash, h->index);
 		digest_add(&want, DB_HEADS, h->origin, strlen(h->origin), hv, sizeof hv);
 	}
 	for (int i = 0; i < N_DIGESTS; i++)
