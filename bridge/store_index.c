@@ -540,7 +540,8 @@ static void digest_add(struct digests *d, int db, const void *k, size_t kn, cons
 	buf[0] = (uint8_t)(kn >> 8);
 	buf[1] = (uint8_t)kn;
 	memcpy(buf + 2, k, kn);
-	memcpy(buf + 2 + kn, v, vn);
+	if (vn) /* (an empty value may come as NULL) */
+		memcpy(buf + 2 + kn, v, vn);
 	int i = slot_of(db);
 	d->sum[i] += siphash(d->key, buf, 2 + kn + vn);
 	d->n[i]++;
