@@ -17,6 +17,7 @@
 #include "case_rule.h"
 #include "error.h"
 #include "format.h"
+#include "mem.h"
 
 /* Entries were accepted under a node's cap, at most the configurable one. */
 #define STORED_MAX_BYTES (16u << 20)
@@ -35,14 +36,8 @@ static int add_origin(struct exchange *x, const char *origin)
 	for (size_t i = 0; i < x->n_origins; i++)
 		if (strcmp(x->origins[i], origin) == 0)
 			return 0;
-	if (x->n_origins == x->cap_origins) {
-		size_t cap = x->cap_origins ? 2 * x->cap_origins : 64;
-		void *p = realloc(x->origins, cap * sizeof *x->origins);
-		if (!p)
-			return FSB_ENOMEM;
-		x->origins = p;
-		x->cap_origins = cap;
-	}
+	if (fsb_mem_grow(&x->origins, &x->cap_origins, x->n_origins, sizeof *x->origins))
+		return FSB_ENOMEM;
 	snprintf(x->origins[x->n_origins++], FSB_ORIGIN_MAX + 1, "%s", origin);
 	return 0;
 }
@@ -71,15 +66,9 @@ static int take_checkpoint(void *ctx, const char *peer, const uint8_t *env, size
 		fsb_control_clear(&c);
 		return 0;
 	}
-	if (x->n_cps == x->cap_cps) {
-		size_t cap = x->cap_cps ? 2 * x->cap_cps : 64;
-		void *p = realloc(x->cps, cap * sizeof *x->cps);
-		if (!p) {
-			fsb_control_clear(&c);
-			return FSB_ENOMEM;
-		}
-		x->cps = p;
-		x->cap_cps = cap;
+	if (fsb_mem_grow(&x->cps, &x->cap_cps, x->n_cps, sizeof *x->cps)) {
+		fsb_control_clear(&c);
+		return FSB_ENOMEM;
 	}
 	x->cps[x->n_cps++] = c;
 	return 0;
@@ -169,7 +158,7 @@ static void event_clear(struct fsb_case_event *e)
 /* What the case needs of its root beyond what goes into struct fsb_case. */
 struct root {
 	int found;
-	int alerting;
+	int alerting;                  /* it calls for action (the case index says) */
 	const char *const *recipients; /* into msg */
 	size_t n_recipients;
 	struct fsb_message *msg;
@@ -184,15 +173,15 @@ static int read_member(struct fsb_view *v, uint64_t index, struct fsb_case *c,
 	int rc = fsb_view_get(v, index, &ent);
 	if (rc)
 		return rc;
+	snprintf(e->id, sizeof e->id, "%s:%llu", ent.origin, (unsigned long long)ent.seq);
+	snprintf(e->origin, sizeof e->origin, "%s", ent.origin);
+	e->issued_at_ms = ent.issued_at_ms;
+	e->respond_by_ms = INT64_MIN;
 	struct fsb_envelope_view ev;
 	struct fsb_message *m = NULL;
 	if (fsb_envelope_view(ent.envelope, ent.envelope_len, &ev) ||
 	    fsb_message_unpack(ev.payload, ev.payload_len, STORED_MAX_BYTES, &m, NULL)) {
 		/* The log proves it was received; it just does not read. */
-		snprintf(e->id, sizeof e->id, "%s:%llu", ent.origin, (unsigned long long)ent.seq);
-		snprintf(e->origin, sizeof e->origin, "%s", ent.origin);
-		e->issued_at_ms = ent.issued_at_ms;
-		e->respond_by_ms = INT64_MIN;
 		e->unit = dup("");
 		e->officer = dup("");
 		e->text = dup("");
@@ -200,12 +189,9 @@ static int read_member(struct fsb_view *v, uint64_t index, struct fsb_case *c,
 	}
 	struct fsb_case_facts f;
 	fsb_message_case_facts(m, &f);
-	snprintf(e->id, sizeof e->id, "%s:%llu", ent.origin, (unsigned long long)ent.seq);
-	snprintf(e->origin, sizeof e->origin, "%s", ent.origin);
 	e->kind = fsb_message_kind(m);
 	e->type = f.type;
 	snprintf(e->ref_id, sizeof e->ref_id, "%s", f.ref_id);
-	e->issued_at_ms = ent.issued_at_ms;
 	e->respond_by_ms = f.respond_by_ms;
 	e->unit = dup(f.header.issuer);
 	e->officer = dup(f.officer);
@@ -217,9 +203,7 @@ static int read_member(struct fsb_view *v, uint64_t index, struct fsb_case *c,
 	e->risk = f.risk;
 	rc = e->unit && e->officer && e->text ? 0 : FSB_ENOMEM;
 	if (rc == 0 && strcmp(e->id, c->id) == 0 && !r->found) {
-		struct fsb_links l;
 		r->found = 1;
-		r->alerting = fsb_envelope_links(ent.envelope, ent.envelope_len, &l) == 0 && l.alerting;
 		r->recipients = f.recipients;
 		r->n_recipients = f.n_recipients;
 		r->msg = m; /* kept for its recipients */
@@ -424,10 +408,10 @@ static int compute(struct fsb_view *v, const struct fsb_case_row *row, const str
 	int root_read = !row->root_index;
 	for (size_t i = 0; i < n && !root_read; i++)
 		root_read = idx[i] == row->root_index;
-	if (!root_read)
+	if (!root_read && n)
 		idx[n - 1] = row->root_index;
 	struct fsb_case_event *ev = calloc(n ? n : 1, sizeof *ev);
-	struct root r = {0};
+	struct root r = {.alerting = (row->flags & FSB_CASE_ALERT) != 0};
 	size_t got = 0;
 	c->subject = dup("");
 	c->unit = dup("");
@@ -507,14 +491,8 @@ static int take_case(void *ctx, const struct fsb_case_row *row)
 	struct list *l = ctx;
 	if (l->f->origin && !fsb_case_same_origin(row->id, l->f->origin))
 		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct fsb_case *p = realloc(l->cases, cap * sizeof *p);
-		if (!p)
-			return FSB_ENOMEM;
-		l->cases = p;
-		l->cap = cap;
-	}
+	if (fsb_mem_grow(&l->cases, &l->cap, l->n, sizeof *l->cases))
+		return FSB_ENOMEM;
 	struct fsb_case *c = &l->cases[l->n];
 	int rc = compute(l->v, row, l->x, l->o, c);
 	if (rc) {

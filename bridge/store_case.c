@@ -75,7 +75,7 @@ int store_case_get(struct fsb_store *s, MDB_txn *txn, const char *id, unsigned *
 		return FSB_ENOTFOUND;
 	if (rc)
 		return store_fail(s, rc, "cannot read a case");
-	if (v.mv_size != 9) {
+	if (v.mv_size != STORE_CASE_RECORD) {
 		store_seterr(s, "case %s has a malformed record (data_dir %s)", id, s->dir);
 		return FSB_ESTORE;
 	}
@@ -87,11 +87,10 @@ int store_case_get(struct fsb_store *s, MDB_txn *txn, const char *id, unsigned *
 static int case_put(struct fsb_store *s, MDB_txn *txn, const char *id, unsigned flags,
 		    uint64_t root_index)
 {
-	uint8_t r[9];
-	r[0] = (uint8_t)flags;
-	put64(r + 1, root_index);
+	uint8_t r[STORE_CASE_RECORD];
+	store_case_record(r, flags, root_index);
 	MDB_val k = val(id, strlen(id));
-	int rc = store_put(s, txn, DB_CASES, k, val(r, 9), 0, "cannot write a case");
+	int rc = store_put(s, txn, DB_CASES, k, val(r, sizeof r), 0, "cannot write a case");
 	if (rc)
 		return rc;
 	if (fsb_case_is_open(flags))
@@ -155,11 +154,39 @@ out:
 	return rc;
 }
 
+int store_case_root(struct fsb_store *s, MDB_txn *txn, const char *id, const struct fsb_links *l,
+		    char root[FSB_MESSAGE_ID_MAX + 1])
+{
+	snprintf(root, FSB_MESSAGE_ID_MAX + 1, "%s", id);
+	if (l->kind != FSB_KIND_FOLLOWUP || !l->ref_id[0])
+		return 0;
+	/* While the referenced message is not held, its id names the case
+	 * (and if it is held in no case, a damaged index audit verify names,
+	 * the log goes on growing meanwhile). */
+	snprintf(root, FSB_MESSAGE_ID_MAX + 1, "%s", l->ref_id);
+	MDB_val k = val(l->ref_id, strlen(l->ref_id)), v;
+	int rc = mdb_get(txn, s->dbi[DB_BY_ID], &k, &v);
+	if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size != 8))
+		return 0;
+	if (rc)
+		return store_fail(s, rc, "cannot look up a referenced message");
+	/* Its case is ours; should it be waiting for us (a loop), that case is
+	 * named by our id, and we are its root. */
+	MDB_val ck = val(v.mv_data, 8), cv;
+	rc = mdb_get(txn, s->dbi[DB_CASE_OF], &ck, &cv);
+	if (rc == MDB_NOTFOUND || (rc == 0 && cv.mv_size > FSB_MESSAGE_ID_MAX))
+		return 0;
+	if (rc)
+		return store_fail(s, rc, "cannot read the case of a referenced message");
+	memcpy(root, cv.mv_data, cv.mv_size);
+	root[cv.mv_size] = '\0';
+	return 0;
+}
+
 int store_case_add(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e)
 {
 	char id[FSB_MESSAGE_ID_MAX + 1], root[FSB_MESSAGE_ID_MAX + 1];
 	store_message_id(id, e->origin, e->seq);
-	snprintf(root, sizeof root, "%s", id);
 	struct fsb_links l;
 	if (fsb_envelope_links(e->envelope, e->envelope_len, &l))
 		memset(&l, 0, sizeof l); /* not readable: a case of its own */
@@ -171,28 +198,9 @@ int store_case_add(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e)
 		if ((rc = store_put(s, txn, DB_BY_REF, val(rk, store_id_key(rk, l.ref_id, e->index)),
 				    val(NULL, 0), 0, "cannot index a follow-up")))
 			return rc;
-		MDB_val k = val(l.ref_id, strlen(l.ref_id)), v;
-		rc = mdb_get(txn, s->dbi[DB_BY_ID], &k, &v);
-		if (rc == MDB_NOTFOUND) {
-			snprintf(root, sizeof root, "%s", l.ref_id);
-		} else if (rc) {
-			return store_fail(s, rc, "cannot look up a referenced message");
-		} else if (v.mv_size == 8) {
-			MDB_val ck = val(v.mv_data, 8), cv;
-			rc = mdb_get(txn, s->dbi[DB_CASE_OF], &ck, &cv);
-			if (rc && rc != MDB_NOTFOUND)
-				return store_fail(s, rc, "cannot read the case of a referenced message");
-			/* Its case is ours, unless it waits for us: a loop. (A
-			 * referenced message in no case is an index audit verify
-			 * names; the log goes on growing meanwhile.) */
-			if (rc == MDB_NOTFOUND || cv.mv_size > FSB_MESSAGE_ID_MAX)
-				snprintf(root, sizeof root, "%s", l.ref_id);
-			else if (cv.mv_size != strlen(id) || memcmp(cv.mv_data, id, cv.mv_size) != 0) {
-				memcpy(root, cv.mv_data, cv.mv_size);
-				root[cv.mv_size] = '\0';
-			}
-		}
 	}
+	if ((rc = store_case_root(s, txn, id, &l, root)))
+		return rc;
 	uint8_t mk[FSB_MESSAGE_ID_MAX + 9], mv[STORE_MEMBER_MAX];
 	struct store_member m;
 	store_member_of(e, &l, root, &m);

@@ -22,6 +22,7 @@
 #include "case_rule.h"
 #include "error.h"
 #include "format.h"
+#include "mem.h"
 
 /* A stream head's record: seq(8) payload_hash(32) index(8). */
 #define HEAD_VALUE (16 + FSB_HASH_LEN)
@@ -198,14 +199,8 @@ static int note_head(struct check *c, const struct fsb_entry *e)
 			c->heads[i].index = e->index;
 			return 0;
 		}
-	if (c->n_heads == c->cap_heads) {
-		size_t cap = c->cap_heads ? 2 * c->cap_heads : 64;
-		struct fsb_head *h = realloc(c->heads, cap * sizeof *h);
-		if (!h)
-			return FSB_ENOMEM;
-		c->heads = h;
-		c->cap_heads = cap;
-	}
+	if (fsb_mem_grow(&c->heads, &c->cap_heads, c->n_heads, sizeof *c->heads))
+		return FSB_ENOMEM;
 	struct fsb_head *h = &c->heads[c->n_heads++];
 	snprintf(h->origin, sizeof h->origin, "%s", e->origin);
 	h->seq = e->seq;
@@ -278,26 +273,14 @@ static int check_entry(struct check *c, const struct fsb_entry *e)
 		       (unsigned long long)e->index, k.id);
 		return 0;
 	}
-	/* Its case follows from its reference: the case of the message it
-	 * references, that message's id while it is not held, its own id for
-	 * a root. */
+	/* Its case follows from its reference (store_case_root). */
 	char want[FSB_MESSAGE_ID_MAX + 1];
-	snprintf(want, sizeof want, "%s", k.id);
-	if (linked) {
-		uint64_t ri;
-		MDB_val rk = val(l.ref_id, strlen(l.ref_id)), rv;
-		int rc = mdb_get(c->txn, c->s->dbi[DB_BY_ID], &rk, &rv);
-		if (rc == 0 && rv.mv_size == 8) {
-			ri = get64(rv.mv_data);
-			if (!case_of(c, ri, want))
-				want[0] = '\0';
-		} else {
-			snprintf(want, sizeof want, "%s", l.ref_id);
-		}
-	}
+	int rc = store_case_root(c->s, c->txn, k.id, &l, want);
+	if (rc)
+		return rc;
 	if (strcmp(root, want) != 0) {
 		differ(c, e->index, "index case_of: entry %llu (%s) is in case %s, the log puts it in %s",
-		       (unsigned long long)e->index, k.id, root, want[0] ? want : "no case");
+		       (unsigned long long)e->index, k.id, root, want);
 		return 0;
 	}
 	uint8_t mk[FSB_MESSAGE_ID_MAX + 9], mv[STORE_MEMBER_MAX];
@@ -370,10 +353,9 @@ static int check_case(struct check *c, const char *root, unsigned flags, uint64_
 		      void *ctx)
 {
 	struct case_counts *n = ctx;
-	uint8_t want[9];
-	want[0] = (uint8_t)flags;
-	put64(want + 1, root_index);
-	int h = holds(c, DB_CASES, val(root, strlen(root)), want, 9);
+	uint8_t want[STORE_CASE_RECORD];
+	store_case_record(want, flags, root_index);
+	int h = holds(c, DB_CASES, val(root, strlen(root)), want, sizeof want);
 	int o = holds(c, DB_CASE_OPEN, val(root, strlen(root)), NULL, 0);
 	if (h < 0 || o < 0)
 		return FSB_ESTORE;
@@ -581,22 +563,14 @@ static int expect_entry(struct check *c, const struct fsb_entry *e, struct diges
 	struct fsb_links l;
 	if (fsb_envelope_links(e->envelope, e->envelope_len, &l))
 		memset(&l, 0, sizeof l);
-	char root[FSB_MESSAGE_ID_MAX + 1];
-	snprintf(root, sizeof root, "%s", k.id);
 	if (l.kind == FSB_KIND_FOLLOWUP && l.ref_id[0]) {
 		uint8_t rk[FSB_MESSAGE_ID_MAX + 9];
-		size_t rn = strlen(l.ref_id);
 		digest_add(want, DB_BY_REF, rk, store_id_key(rk, l.ref_id, e->index), NULL, 0);
-		/* its case is the case of what it references (as the slow check
-		 * says, in the case that message is in) */
-		MDB_val ik = val(l.ref_id, rn), iv;
-		if (mdb_get(c->txn, c->s->dbi[DB_BY_ID], &ik, &iv) == 0 && iv.mv_size == 8) {
-			if (!case_of(c, get64(iv.mv_data), root))
-				root[0] = '\0';
-		} else {
-			snprintf(root, sizeof root, "%s", l.ref_id);
-		}
 	}
+	char root[FSB_MESSAGE_ID_MAX + 1];
+	int rc = store_case_root(c->s, c->txn, k.id, &l, root);
+	if (rc)
+		return rc;
 	uint8_t mk[FSB_MESSAGE_ID_MAX + 9], mv[STORE_MEMBER_MAX];
 	size_t mklen = store_id_key(mk, root, e->index), mvlen = member_value(mv, e, &l, root);
 	digest_add(want, DB_CASE_OF, k.ik, 8, root, strlen(root));
@@ -611,16 +585,16 @@ static int expect_case(struct check *c, const char *root, unsigned flags, uint64
 {
 	struct digests *want = ctx;
 	(void)c;
-	uint8_t rec[9];
-	rec[0] = (uint8_t)flags;
-	put64(rec + 1, root_index);
-	digest_add(want, DB_CASES, root, strlen(root), rec, 9);
+	uint8_t rec[STORE_CASE_RECORD];
+	store_case_record(rec, flags, root_index);
+	digest_add(want, DB_CASES, root, strlen(root), rec, sizeof rec);
 	if (fsb_case_is_open(flags))
 		digest_add(want, DB_CASE_OPEN, root, strlen(root), NULL, 0);
 	return 0;
 }
 
-/* 0 when every index's digest is the log's, 1 when one differs. */
+/* Sets *agree when every index's digest is the one the log makes; returns
+ * 0, or a store error. */
 static int digests_agree(struct check *c, int *agree)
 {
 	struct digests want, got;

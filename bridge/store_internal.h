@@ -149,6 +149,21 @@ struct store_member {
 /* The member entry e makes in case `root`, with its links l. */
 void store_member_of(const struct fsb_entry *e, const struct fsb_links *l, const char *root,
 		     struct store_member *m);
+/* The case entry `id`, of links l, belongs in, as the case index places
+ * it: its own for a root; for a follow-up, the case of the message it
+ * references, or that message's id while it is not held. */
+int store_case_root(struct fsb_store *s, MDB_txn *txn, const char *id, const struct fsb_links *l,
+		    char root[FSB_MESSAGE_ID_MAX + 1]);
+
+/* A case's record in cases: flags(1) root index(8, 0 while not held). */
+#define STORE_CASE_RECORD 9
+static inline void store_case_record(uint8_t rec[STORE_CASE_RECORD], unsigned flags,
+				     uint64_t root_index)
+{
+	rec[0] = (uint8_t)flags;
+	put64(rec + 1, root_index);
+}
+
 /* The record of case id in cases: its flags and root's index (zeros, and
  * FSB_ENOTFOUND, when there is none). */
 int store_case_get(struct fsb_store *s, MDB_txn *txn, const char *id, unsigned *flags,

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "mem.h"
 
 struct fsb_view {
 	struct fsb_store *s;
@@ -126,15 +127,9 @@ int fsb_view_case_members(struct fsb_view *v, const char *root, size_t max, uint
 	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
 		if ((*total)++ >= max)
 			continue;
-		if (*n == cap) {
-			size_t ncap = cap ? 2 * cap : 16;
-			uint64_t *p = realloc(*indexes, ncap * sizeof *p);
-			if (!p) {
-				rc = FSB_ENOMEM;
-				break;
-			}
-			*indexes = p;
-			cap = ncap;
+		if (fsb_mem_grow(indexes, &cap, *n, sizeof **indexes)) {
+			rc = FSB_ENOMEM;
+			break;
 		}
 		(*indexes)[(*n)++] = get64((const uint8_t *)k.mv_data + rn + 1);
 	}

@@ -175,61 +175,54 @@ static int check_link(struct fsb_store *store, struct batch *b, size_t item, uin
 	fsb_message_case_facts(m, &f);
 	if (fsb_message_kind(m) != FSB_KIND_FOLLOWUP || !f.ref_id[0])
 		return 0;
-	/* An earlier message of this batch: held once the batch commits, and
-	 * hashed as it is sealed (fsb_seal_run). */
+	const char *path = "followup.refMessageId";
+	char why[FSB_ERRMSG_MAX] = "";
+	enum fsb_followup_type ref_type = FSB_FU_NONE;
+	int rc = 0;
 	char ref_origin[FSB_ORIGIN_MAX + 1];
 	uint64_t ref_seq;
 	if (!fsb_fmt_message_id(f.ref_id, ref_origin, &ref_seq) && strcmp(ref_origin, b->origin) == 0 &&
 	    ref_seq > head && ref_seq - head <= item) {
-		if (f.type == FSB_FU_RESPONSE) {
-			struct fsb_case_facts q;
-			fsb_message_case_facts(b->msgs[ref_seq - head - 1], &q);
-			if (q.type != FSB_FU_REQUEST)
-				goto not_request;
-		}
+		/* An earlier message of this batch: held once the batch commits,
+		 * and hashed as it is sealed (fsb_seal_run). */
+		struct fsb_case_facts q;
+		fsb_message_case_facts(b->msgs[ref_seq - head - 1], &q);
+		ref_type = q.type;
 		b->refs_in_batch = 1;
-		return 0;
-	}
-	const char *path = "followup.refMessageId";
-	char why[FSB_ERRMSG_MAX];
-	uint64_t index;
-	struct fsb_entry e = {0};
-	int rc = fsb_store_find_id(store, f.ref_id, &index);
-	if (rc == FSB_ENOTFOUND) {
-		snprintf(why, sizeof why, "%s is not held by this node: a follow-up refers to a message it holds",
-			 f.ref_id);
-		rc = FSB_EINVALID;
-	} else if (rc || (rc = fsb_store_get(store, index, &e))) {
-		snprintf(err, errlen, "%s", fsb_store_error(store));
-		return rc;
-	} else if (f.ref_hash && memcmp(f.ref_hash, e.payload_hash, FSB_HASH_LEN) != 0) {
-		path = "followup.refPayloadHash";
-		snprintf(why, sizeof why, "is not the hash of %s as this node holds it (leave it out: the node fills it in)",
-			 f.ref_id);
-		rc = FSB_EINVALID;
-	} else if (f.type == FSB_FU_RESPONSE) {
+	} else {
+		uint64_t index;
+		struct fsb_entry e = {0};
 		struct fsb_links l;
-		if (fsb_envelope_links(e.envelope, e.envelope_len, &l) || l.type != FSB_FU_REQUEST) {
-			fsb_entry_clear(&e);
-			goto not_request;
+		rc = fsb_store_find_id(store, f.ref_id, &index);
+		if (rc == FSB_ENOTFOUND) {
+			snprintf(why, sizeof why,
+				 "%s is not held by this node: a follow-up refers to a message it holds", f.ref_id);
+		} else if (rc || (rc = fsb_store_get(store, index, &e))) {
+			snprintf(err, errlen, "%s", fsb_store_error(store));
+			return rc;
+		} else if (f.ref_hash && memcmp(f.ref_hash, e.payload_hash, FSB_HASH_LEN) != 0) {
+			path = "followup.refPayloadHash";
+			snprintf(why, sizeof why,
+				 "is not the hash of %s as this node holds it (leave it out: the node fills it in)",
+				 f.ref_id);
+		} else {
+			if (fsb_envelope_links(e.envelope, e.envelope_len, &l) == 0)
+				ref_type = l.type;
+			rc = fsb_message_set_ref_hash(m, e.payload_hash);
 		}
+		fsb_entry_clear(&e);
 	}
-	if (rc == 0)
-		rc = fsb_message_set_ref_hash(m, e.payload_hash);
-	fsb_entry_clear(&e);
-	if (0) {
-not_request:
+	if (!why[0] && rc == 0 && f.type == FSB_FU_RESPONSE && ref_type != FSB_FU_REQUEST)
 		snprintf(why, sizeof why, "%s is not a request for information: a response answers one",
 			 f.ref_id);
-		rc = FSB_EINVALID;
-	}
-	if (rc == FSB_EINVALID) {
+	if (why[0]) {
 		if (errs)
 			fsb_errlist_add(errs, path, "%s", why);
 		snprintf(err, errlen, "message %zu of the batch: %s: %s", item + 1, path, why);
-	} else if (rc) {
-		snprintf(err, errlen, "message %zu of the batch: %s", item + 1, fsb_strerror(rc));
+		return FSB_EINVALID;
 	}
+	if (rc)
+		snprintf(err, errlen, "message %zu of the batch: %s", item + 1, fsb_strerror(rc));
 	return rc;
 }
 
