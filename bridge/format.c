@@ -301,8 +301,64 @@ static size_t dl_segment(const char *s)
 	return n;
 }
 
-const char *fsb_fmt_digital_link(const char *s, char gtin14[FSB_GTIN14_LEN + 1])
+/* Decodes the percent-escapes of the n bytes at s into out (cap bytes with
+ * its NUL); -1 when an escape is bad, the value too long, or a character
+ * falls outside GS1's character set 82 (what AIs 10, 21 and 22 allow). */
+static int dl_value(const char *s, size_t n, char *out, size_t cap)
 {
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '%') {
+			if (i + 2 >= n || !is_hex(s[i + 1]) || !is_hex(s[i + 2]))
+				return -1;
+			char hex[3] = {s[i + 1], s[i + 2], 0};
+			c = (unsigned char)strtoul(hex, NULL, 16);
+			i += 2;
+		}
+		if (!(c >= '!' && c <= 'z') || strchr("#$@[\\]^`", c))
+			return -1;
+		if (k + 1 >= cap)
+			return -1;
+		out[k++] = (char)c;
+	}
+	out[k] = '\0';
+	return k ? 0 : -1;
+}
+
+/* Whether the path segment at p (up to the next '/', '?', '#' or end) is
+ * one of the names, numeric or short; its length in *len. */
+static int dl_key(const char *p, const char *num, const char *name, size_t *len)
+{
+	size_t n = strlen(num), m = strlen(name);
+	if (strncmp(p, num, n) == 0 && p[n] == '/') {
+		*len = n;
+		return 1;
+	}
+	if (strncmp(p, name, m) == 0 && p[m] == '/') {
+		*len = m;
+		return 1;
+	}
+	return 0;
+}
+
+/* YYMMDD as GS1 writes dates: a real month, and a day of it or 00. */
+static int dl_date(const char *s, size_t n)
+{
+	if (n != 6)
+		return 0;
+	for (size_t i = 0; i < 6; i++)
+		if (!is_digit(s[i]))
+			return 0;
+	int mm = (s[2] - '0') * 10 + (s[3] - '0'), dd = (s[4] - '0') * 10 + (s[5] - '0');
+	static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	return mm >= 1 && mm <= 12 && dd <= days[mm - 1];
+}
+
+const char *fsb_fmt_dl_parse(const char *s, struct fsb_dl *out)
+{
+	struct fsb_dl dl;
+	memset(&dl, 0, sizeof dl);
 	const char *p;
 	if (strncmp(s, "https://", 8) == 0)
 		p = s + 8;
@@ -321,10 +377,12 @@ const char *fsb_fmt_digital_link(const char *s, char gtin14[FSB_GTIN14_LEN + 1])
 	if (host == 0)
 		return "Digital Link has no host name";
 	p += host;
-	/* Find the "/01/" primary key; anything before it is a path prefix. */
+	/* The primary key, /01/ or /gtin/; anything before it is a path
+	 * prefix of the resolver (any domain, any prefix). */
 	const char *key = NULL;
+	size_t klen = 0;
 	for (const char *q = p; *q && *q != '?' && *q != '#'; q++)
-		if (strncmp(q, "/01/", 4) == 0) {
+		if (*q == '/' && dl_key(q + 1, "01", "gtin", &klen)) {
 			key = q;
 			break;
 		}
@@ -333,41 +391,69 @@ const char *fsb_fmt_digital_link(const char *s, char gtin14[FSB_GTIN14_LEN + 1])
 	for (const char *q = p; q < key; q++)
 		if (*q != '/' && !dl_segment(q))
 			return "Digital Link path prefix is malformed";
-	p = key + 4;
+	p = key + 1 + klen + 1;
 	size_t n = digit_run(p);
 	if (p[n] != '\0' && p[n] != '/' && p[n] != '?' && p[n] != '#')
 		return "Digital Link GTIN must contain digits only";
-	const char *why = check_gtin_digits(p, n, gtin14);
+	const char *why = check_gtin_digits(p, n, dl.gtin14);
 	if (why)
 		return why;
 	p += n;
-	/* Key qualifiers, each at most once, in the order 22, 10, 21. */
-	static const char *const quals[] = {"22", "10", "21"};
+	/* Key qualifiers, each at most once, in the order 22, 10, 21 (or their
+	 * short names cpv, lot, ser), values percent-decoded. */
+	static const char *const nums[] = {"22", "10", "21"}, *const names[] = {"cpv", "lot", "ser"};
+	char *vals[] = {dl.cpv, dl.lot, dl.serial};
 	size_t next = 0;
 	while (*p == '/') {
-		size_t q;
+		size_t q, len = 0;
 		for (q = next; q < 3; q++)
-			if (strncmp(p + 1, quals[q], 2) == 0 && p[3] == '/')
+			if (dl_key(p + 1, nums[q], names[q], &len))
 				break;
 		if (q == 3)
 			return "Digital Link qualifier must be /22/, /10/ or /21/, in that order";
-		p += 4;
+		p += 1 + len + 1;
 		size_t seg = dl_segment(p);
-		if (seg == 0)
-			return "Digital Link qualifier value is empty or badly escaped";
+		if (seg == 0 || dl_value(p, seg, vals[q], FSB_DL_VALUE_MAX + 1))
+			return "Digital Link qualifier value is empty, badly escaped, too long or outside GS1's characters";
 		p += seg;
 		next = q + 1;
 	}
 	if (*p == '?') {
-		for (p++; *p && *p != '#'; p++)
-			if (*p == '%' ? !(is_hex(p[1]) && is_hex(p[2])) : (unsigned char)*p <= ' ')
-				return "Digital Link query string is malformed";
+		/* Attributes: 17 (or exp), the expiry date, is kept; others pass. */
+		for (p++; *p && *p != '#';) {
+			size_t m = strcspn(p, "&#");
+			for (size_t i = 0; i < m; i++)
+				if (p[i] == '%' ? !(is_hex(p[i + 1]) && is_hex(p[i + 2]))
+						: (unsigned char)p[i] <= ' ')
+					return "Digital Link query string is malformed";
+			if ((strncmp(p, "17=", 3) == 0 || strncmp(p, "exp=", 4) == 0)) {
+				const char *v = strchr(p, '=') + 1;
+				size_t vn = m - (size_t)(v - p);
+				if (!dl_date(v, vn))
+					return "Digital Link expiry (17) must be a date YYMMDD";
+				memcpy(dl.expiry, v, 6);
+			}
+			p += m;
+			if (*p == '&')
+				p++;
+		}
 	}
 	if (*p == '#')
 		return "Digital Link must not carry a fragment";
 	if (*p != '\0')
 		return "Digital Link has unexpected characters after the GTIN";
+	if (out)
+		*out = dl;
 	return NULL;
+}
+
+const char *fsb_fmt_digital_link(const char *s, char gtin14[FSB_GTIN14_LEN + 1])
+{
+	struct fsb_dl dl;
+	const char *why = fsb_fmt_dl_parse(s, &dl);
+	if (!why && gtin14)
+		memcpy(gtin14, dl.gtin14, FSB_GTIN14_LEN + 1);
+	return why;
 }
 
 const char *fsb_fmt_country(const char *s)

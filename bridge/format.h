@@ -49,6 +49,23 @@ const char *fsb_fmt_gln(const char *s);
 /* GS1 Serial Shipping Container Code: 18 digits with a valid check digit. */
 const char *fsb_fmt_sscc(const char *s);
 
+/* A GS1 Digital Link URI's keys, as fsb_fmt_dl_parse() reads them. */
+#define FSB_DL_VALUE_MAX 20 /* characters of a lot, serial or CPV (GS1 AIs 10, 21, 22) */
+struct fsb_dl {
+	char gtin14[FSB_GTIN14_LEN + 1];   /* padded to 14 digits */
+	char cpv[FSB_DL_VALUE_MAX + 1];    /* "" when absent; percent-decoded */
+	char lot[FSB_DL_VALUE_MAX + 1];
+	char serial[FSB_DL_VALUE_MAX + 1];
+	char expiry[7];                    /* YYMMDD (AI 17 in the query), "" when absent */
+};
+
+/* Parses a GS1 Digital Link URI for a trade item, uncompressed, as a QR
+ * scanner reads it: any scheme host and path prefix, the primary key
+ * /01/{gtin} (or /gtin/), the qualifiers /22/ (cpv), /10/ (lot), /21/
+ * (ser) in that order, percent-decoded and within GS1's character set 82,
+ * and the expiry 17 (or exp) from the query. Fills *out (may be NULL). */
+const char *fsb_fmt_dl_parse(const char *s, struct fsb_dl *out);
+
 /* GS1 Digital Link URI, uncompressed form, for a trade item:
  * http(s)://host[:port][/prefix…]/01/{gtin}[/22/{cpv}][/10/{lot}][/21/{serial}][?query]
  * with a valid GTIN and percent-encoded, non-empty qualifier values.

@@ -88,13 +88,17 @@ TABLE_TEST(digital_link, dlink,
 	   {"http://localhost:8080/01/96385074", ""},
 	   {"ftp://id.gs1.org/01/08936045123454", "https://"},
 	   {"https:///01/08936045123454", "no host"},
-	   {"https://id.gs1.org/gtin/08936045123454", "no /01/"},
+	   {"https://id.gs1.org/gtin/08936045123454/lot/A1", ""},
+	   {"https://id.gs1.org/gtn/08936045123454", "no /01/"},
+	   {"https://id.gs1.org/01/08936045123454/10/ABCDEFGHIJKLMNOPQRSTU", "too long"},
+	   {"https://id.gs1.org/01/08936045123454/10/A%5E1", "outside GS1's characters"},
+	   {"https://id.gs1.org/01/08936045123454?17=251301", "YYMMDD"},
 	   {"https://id.gs1.org/01/08936045123455", "check digit mismatch"},
 	   {"https://id.gs1.org/01/0893604512345X", "digits only"},
 	   {"https://id.gs1.org/01/08936045123454/10/", "empty"},
 	   {"https://id.gs1.org/01/08936045123454/21/1/10/A", "in that order"},
 	   {"https://id.gs1.org/01/08936045123454/99/1", "in that order"},
-	   {"https://id.gs1.org/01/08936045123454/10/A%G1", "empty or badly escaped"},
+	   {"https://id.gs1.org/01/08936045123454/10/A%G1", "badly escaped"},
 	   {"https://id.gs1.org/01/08936045123454#top", "fragment"},
 	   {"https://id gs1.org/01/08936045123454", "invalid characters"},
 	   {"https://id.gs1.org/01/08936045123454/10/A B", "unexpected characters"})
@@ -123,6 +127,38 @@ Test(format, gtin_padding)
 	cr_expect_str_eq(g, "00000096385074");
 	cr_assert_null(fsb_fmt_digital_link("https://id.gs1.org/01/8936045123454/10/A", g));
 	cr_expect_str_eq(g, "08936045123454");
+}
+
+/* Examples of the GS1 Digital Link standard (1.2, section 4) and of the
+ * Vietnamese labels the programme's QR codes carry. */
+Test(format, digital_link_keys)
+{
+	struct fsb_dl dl;
+	cr_assert_null(fsb_fmt_dl_parse("https://id.gs1.org/01/09520123456788", &dl));
+	cr_expect_str_eq(dl.gtin14, "09520123456788");
+	cr_expect_str_eq(dl.lot, "");
+	cr_assert_null(fsb_fmt_dl_parse("https://id.gs1.org/01/09520123456788/10/ABC123/21/12345", &dl));
+	cr_expect_str_eq(dl.lot, "ABC123");
+	cr_expect_str_eq(dl.serial, "12345");
+	cr_assert_null(fsb_fmt_dl_parse(
+		"https://example.com/01/09520123456788/22/2A/10/ABC123/21/12345?17=180426", &dl));
+	cr_expect_str_eq(dl.cpv, "2A");
+	cr_expect_str_eq(dl.expiry, "180426");
+	/* any domain and path prefix; a GTIN-13 padded */
+	cr_assert_null(fsb_fmt_dl_parse("https://qr.longan.gov.vn/truy-xuat/01/8936045123454/10/LX250901", &dl));
+	cr_expect_str_eq(dl.gtin14, "08936045123454");
+	cr_expect_str_eq(dl.lot, "LX250901");
+	/* percent-encoding: a lot with a slash and a space */
+	cr_assert_null(fsb_fmt_dl_parse("https://id.gs1.org/01/09520123456788/10/AB%2F12%2B3", &dl));
+	cr_expect_str_eq(dl.lot, "AB/12+3");
+	/* the short names of the keys, and exp for 17 */
+	cr_expect_not_null(fsb_fmt_dl_parse("https://example.com/gtin/09520123456788/lot/ABC%20/ser/7", &dl),
+			   "a space is outside GS1's character set 82");
+	cr_assert_null(fsb_fmt_dl_parse("https://example.com/gtin/09520123456788/lot/ABC/ser/7?linkType=gs1:pip&exp=251200",
+					&dl));
+	cr_expect_str_eq(dl.lot, "ABC");
+	cr_expect_str_eq(dl.serial, "7");
+	cr_expect_str_eq(dl.expiry, "251200", "day 00: the end of the month");
 }
 
 Test(format, timestamp_value)
