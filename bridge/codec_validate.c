@@ -277,10 +277,22 @@ static void check_party(struct vctx *v, const char *field, const Foodsafety__V1_
 static void check_product(struct vctx *v, const Foodsafety__V1__Product *p)
 {
 	need_str(v, "name", p->name);
-	char g1[FSB_GTIN14_LEN + 1], g2[FSB_GTIN14_LEN + 1];
-	if (has(p->gtin) && has(p->digital_link) && !fsb_fmt_gtin(p->gtin, g1) &&
-	    !fsb_fmt_digital_link(p->digital_link, g2) && strcmp(g1, g2) != 0)
-		verr(v, "digitalLink", "GTIN %s in the link differs from gtin %s", g2, g1);
+	char g1[FSB_GTIN14_LEN + 1];
+	struct fsb_dl dl;
+	int linked = has(p->digital_link) && !fsb_fmt_dl_parse(p->digital_link, &dl);
+	if (linked && has(p->gtin) && !fsb_fmt_gtin(p->gtin, g1) && strcmp(g1, dl.gtin14) != 0)
+		verr(v, "digitalLink", "GTIN %s in the link differs from gtin %s", dl.gtin14, g1);
+	/* The lot a QR code names is one of the product's lots: a recall of
+	 * lot A1 whose label link says NOTALOT would send an inspector to the
+	 * wrong goods. */
+	if (linked && dl.lot[0] && p->n_lots) {
+		size_t i = 0;
+		while (i < p->n_lots && !(has(p->lots[i]->lot_number) &&
+					  strcmp(p->lots[i]->lot_number, dl.lot) == 0))
+			i++;
+		if (i == p->n_lots)
+			verr(v, "digitalLink", "names lot %s, which is not one of the product's lots", dl.lot);
+	}
 	for (size_t i = 0; i < p->n_lots; i++) {
 		const Foodsafety__V1__Lot *l = p->lots[i];
 		size_t mark = enter_index(v, "lots", i);

@@ -45,7 +45,8 @@ static struct vcase cases[] = {
 	/* formats, by the naming conventions */
 	{R1, 0, "recall.products[1].gtin", "\"8936045123462\"", "", "", "recall.products[1].gtin", "check digit mismatch"},
 	{R1, 0, "recall.products[0].gtin", "\"8936045123461\"", "", "", "recall.products[0].digitalLink", "differs from gtin 08936045123461"},
-	{R1, 0, "recall.products[0].digitalLink", "\"https://id.gs1.org/gtin/123\"", "", "", "recall.products[0].digitalLink", "no /01/"},
+	{R1, 0, "recall.products[0].digitalLink", "\"https://id.gs1.org/gtn/123\"", "", "", "recall.products[0].digitalLink", "no /01/"},
+	{R1, 0, "recall.products[0].digitalLink", "\"https://id.gs1.org/01/08936045123454/10/NOTALOT\"", "", "", "recall.products[0].digitalLink", "names lot NOTALOT, which is not one of the product's lots"},
 	{R1, 0, "recall.products[0].lots[1].sscc", "\"008936045123000011\"", "", "", "recall.products[0].lots[1].sscc", "check digit mismatch"},
 	{R1, 0, "recall.products[0].producer.gln", "\"8936045100005\"", "", "", "recall.products[0].producer.gln", "check digit mismatch"},
 	{R1, 0, "recall.decidedAt", "\"2025-09-09 16:30\"", "", "", "recall.decidedAt", "RFC 3339"},
