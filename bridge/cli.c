@@ -189,7 +189,7 @@ int fsb_cli_kind(const char *cmd, const char *arg, enum fsb_kind *kind)
 {
 	if ((*kind = fsb_kind_parse(arg)) != FSB_KIND_NONE)
 		return 0;
-	fprintf(stderr, "fsbridge %s: unknown kind \"%s\" (surveillance, quarantine, recall or followup)\n",
+	fprintf(stderr, "fsbridge %s: unknown kind \"%s\" (surveillance, quarantine, recall, followup or certification)\n",
 		cmd, arg);
 	return FSB_EXIT_USAGE;
 }

@@ -23,7 +23,7 @@ static void usage(FILE *out)
 		"Checks JSON messages against the schema and the content rules.\n"
 		"The kind is read from the document ({\"recall\": {...}}); with --kind the\n"
 		"document must be of that kind, or may be the bare body of that kind.\n"
-		"KIND is surveillance, quarantine, recall or followup.\n"
+		"KIND is surveillance, quarantine, recall, followup or certification.\n"
 		"Exit status: 0 all valid, 1 a file is invalid or unreadable, 2 usage.\n");
 }
 

@@ -36,9 +36,12 @@ enum fsb_kind {
 	FSB_KIND_QUARANTINE,
 	FSB_KIND_RECALL,
 	FSB_KIND_FOLLOWUP,
+	FSB_KIND_CERTIFICATION,
 };
+#define FSB_KIND_MAX FSB_KIND_CERTIFICATION
 
-/* "surveillance", "quarantine", "recall", "followup"; NULL for NONE. */
+/* "surveillance", "quarantine", "recall", "followup", "certification";
+ * NULL for NONE. */
 const char *fsb_kind_name(enum fsb_kind kind);
 
 /* Parses a kind name; returns FSB_KIND_NONE for anything else. */
@@ -222,7 +225,9 @@ enum fsb_followup_type {
 struct fsb_links {
 	enum fsb_kind kind;
 	enum fsb_followup_type type;         /* FSB_FU_NONE unless a follow-up */
-	char ref_id[FSB_MESSAGE_ID_MAX + 1]; /* the message followed up; "" when none or not an id */
+	/* the message followed up, or the notice a certification notice
+	 * changes; "" when none or not a message id */
+	char ref_id[FSB_MESSAGE_ID_MAX + 1];
 	/* A root that calls for action: every recall, a non-compliant
 	 * surveillance result, a quarantine notice of a revoked certificate, a
 	 * rejected consignment or a declared or continuing outbreak. */
@@ -259,7 +264,7 @@ struct fsb_case_facts {
 	const char *recall_class;
 	const char *risk;
 	const char *verdict;            /* a surveillance result's overall verdict */
-	const char *notice_type;        /* a quarantine notice's type */
+	const char *notice_type;        /* a quarantine or certification notice's type */
 	/* a follow-up */
 	enum fsb_followup_type type;
 	const char *ref_id;
@@ -274,7 +279,8 @@ struct fsb_case_facts {
 /* Fills *f from m. */
 void fsb_message_case_facts(const struct fsb_message *m, struct fsb_case_facts *f);
 
-/* Sets the follow-up's ref_payload_hash (m must be a follow-up). */
+/* Sets the ref_payload_hash of a follow-up or a certification notice
+ * (FSB_EINVAL for another kind). */
 int fsb_message_set_ref_hash(struct fsb_message *m, const uint8_t hash[FSB_HASH_LEN]);
 
 /* ---- control messages (checkpoints, sync requests) ---------------------- */

@@ -27,7 +27,8 @@ _Static_assert((int)FSB_FU_ACKNOWLEDGEMENT == (int)V1(FOLLOW_UP_TYPE, ACKNOWLEDG
 /* Field numbers of the schema read here. */
 enum {
 	MSG_SURVEILLANCE = 2, MSG_QUARANTINE = 3, MSG_RECALL = 4, MSG_FOLLOWUP = 5,
-	SURV_VERDICT = 7, NOTICE_TYPE = 1, FU_TYPE = 1, FU_REF = 2,
+	MSG_CERTIFICATION = 6,
+	SURV_VERDICT = 7, NOTICE_TYPE = 1, FU_TYPE = 1, FU_REF = 2, CERT_REF = 10,
 };
 
 static int notice_alerts(uint64_t type)
@@ -64,7 +65,7 @@ int fsb_payload_links(const uint8_t *payload, size_t len, struct fsb_links *out)
 	for (size_t off = 0; off < len;) {
 		if (fsb_pbwire_next(payload, len, &off, &f))
 			return FSB_EDECODE;
-		if (f.num < MSG_SURVEILLANCE || f.num > MSG_FOLLOWUP || f.wt != 2)
+		if (f.num < MSG_SURVEILLANCE || f.num > MSG_CERTIFICATION || f.wt != 2)
 			continue;
 		if (f.num != body) { /* another member of the oneof replaces the body */
 			body = f.num;
@@ -77,17 +78,18 @@ int fsb_payload_links(const uint8_t *payload, size_t len, struct fsb_links *out)
 		int seen = 0;
 		uint64_t v = 0;
 		uint32_t want = body == MSG_SURVEILLANCE ? SURV_VERDICT
-			      : body == MSG_QUARANTINE ? NOTICE_TYPE : FU_TYPE;
+			      : body == MSG_QUARANTINE ? NOTICE_TYPE : FU_TYPE; /* = CERT_TYPE */
 		if (body != MSG_RECALL && sub_varint(f.data, f.val, want, &v, &seen))
 			return FSB_EDECODE;
 		if (seen)
 			inner = v;
-		if (body == MSG_FOLLOWUP) {
+		if (body == MSG_FOLLOWUP || body == MSG_CERTIFICATION) {
+			uint32_t ref_num = body == MSG_FOLLOWUP ? FU_REF : CERT_REF;
 			struct fsb_pbwire_field g;
 			for (size_t o2 = 0; o2 < f.val;) {
 				if (fsb_pbwire_next(f.data, f.val, &o2, &g))
 					return FSB_EDECODE;
-				if (g.num == FU_REF && g.wt == 2) {
+				if (g.num == ref_num && g.wt == 2) {
 					ref = g.data;
 					ref_len = g.val;
 				}
@@ -110,18 +112,21 @@ int fsb_payload_links(const uint8_t *payload, size_t len, struct fsb_links *out)
 	case MSG_FOLLOWUP:
 		out->kind = FSB_KIND_FOLLOWUP;
 		out->type = inner <= FSB_FU_MAX ? (enum fsb_followup_type)inner : FSB_FU_NONE;
-		/* Up to a NUL, as the decoded message's C string reads (such a
-		 * string breaks a content rule, and is kept with a warning). */
-		if (ref && ref_len) {
-			size_t n = strnlen((const char *)ref, ref_len);
-			if (n <= FSB_MESSAGE_ID_MAX) {
-				memcpy(out->ref_id, ref, n);
-				out->ref_id[n] = '\0';
-				if (fsb_fmt_message_id(out->ref_id, NULL, NULL))
-					out->ref_id[0] = '\0';
-			}
-		}
 		break;
+	case MSG_CERTIFICATION:
+		out->kind = FSB_KIND_CERTIFICATION;
+		break;
+	}
+	/* Up to a NUL, as the decoded message's C string reads (such a string
+	 * breaks a content rule, and is kept with a warning). */
+	if (ref && ref_len) {
+		size_t n = strnlen((const char *)ref, ref_len);
+		if (n <= FSB_MESSAGE_ID_MAX) {
+			memcpy(out->ref_id, ref, n);
+			out->ref_id[n] = '\0';
+			if (fsb_fmt_message_id(out->ref_id, NULL, NULL))
+				out->ref_id[0] = '\0';
+		}
 	}
 	return 0;
 }
@@ -235,6 +240,16 @@ void fsb_message_case_facts(const struct fsb_message *m, struct fsb_case_facts *
 		take_measures(f, u->n_measures, u->measures);
 		break;
 	}
+	case FOODSAFETY__V1__MESSAGE__BODY_CERTIFICATION: {
+		const Foodsafety__V1__CertificationNotice *c = pb->certification;
+		f->notice_type = enum_name(&foodsafety__v1__certification_notice_type__descriptor, c->type);
+		f->subject = c->holder ? str(c->holder->name) : "";
+		f->ref_id = str(c->ref_message_id);
+		f->ref_hash = c->ref_payload_hash.len == FSB_HASH_LEN ? c->ref_payload_hash.data : NULL;
+		f->reason = str(c->reason);
+		f->text = str(c->remarks);
+		break;
+	}
 	default:
 		break;
 	}
@@ -243,9 +258,13 @@ void fsb_message_case_facts(const struct fsb_message *m, struct fsb_case_facts *
 int fsb_message_set_ref_hash(struct fsb_message *m, const uint8_t hash[FSB_HASH_LEN])
 {
 	Foodsafety__V1__Message *pb = m->pb;
-	if (pb->body_case != FOODSAFETY__V1__MESSAGE__BODY_FOLLOWUP)
+	ProtobufCBinaryData *b;
+	if (pb->body_case == FOODSAFETY__V1__MESSAGE__BODY_FOLLOWUP)
+		b = &pb->followup->ref_payload_hash;
+	else if (pb->body_case == FOODSAFETY__V1__MESSAGE__BODY_CERTIFICATION)
+		b = &pb->certification->ref_payload_hash;
+	else
 		return FSB_EINVAL;
-	ProtobufCBinaryData *b = &pb->followup->ref_payload_hash;
 	if (b->len != FSB_HASH_LEN) {
 		/* protobuf-c frees a decoded or mapped message's fields with free() */
 		uint8_t *p = malloc(FSB_HASH_LEN);

@@ -274,6 +274,15 @@ static void check_party(struct vctx *v, const char *field, const Foodsafety__V1_
 	leave(v, mark);
 }
 
+/* An OCOP rating has 3 to 5 stars; no other scheme has any. */
+static void check_stars(struct vctx *v, int scheme, uint32_t stars)
+{
+	if (scheme == V1(CERTIFICATION_SCHEME, OCOP) && (stars < 3 || stars > 5))
+		verr(v, "stars", "an OCOP rating is 3 to 5 stars");
+	else if (scheme != V1(CERTIFICATION_SCHEME, OCOP) && stars != 0)
+		verr(v, "stars", "only OCOP ratings have stars");
+}
+
 static void check_product(struct vctx *v, const Foodsafety__V1__Product *p)
 {
 	need_str(v, "name", p->name);
@@ -305,10 +314,7 @@ static void check_product(struct vctx *v, const Foodsafety__V1__Product *p)
 		const Foodsafety__V1__Certification *c = p->certifications[i];
 		size_t mark = enter_index(v, "certifications", i);
 		need_enum(v, "scheme", c->scheme);
-		if (c->scheme == V1(CERTIFICATION_SCHEME, OCOP) && (c->stars < 3 || c->stars > 5))
-			verr(v, "stars", "an OCOP rating is 3 to 5 stars");
-		else if (c->scheme != V1(CERTIFICATION_SCHEME, OCOP) && c->stars != 0)
-			verr(v, "stars", "only OCOP ratings have stars");
+		check_stars(v, c->scheme, c->stars);
 		leave(v, mark);
 	}
 	check_party(v, "producer", p->producer);
@@ -647,6 +653,71 @@ static void check_followup(struct vctx *v, const Foodsafety__V1__FollowUp *f,
 		     origin, h->seq);
 }
 
+/* The type of a certification notice that changes an earlier one. */
+static int changes_notice(int t)
+{
+	return t == V1(CERTIFICATION_NOTICE_TYPE, RENEWED) || t == V1(CERTIFICATION_NOTICE_TYPE, SUSPENDED) ||
+	       t == V1(CERTIFICATION_NOTICE_TYPE, WITHDRAWN) || t == V1(CERTIFICATION_NOTICE_TYPE, EXPIRED);
+}
+
+static void check_certification(struct vctx *v, const Foodsafety__V1__CertificationNotice *c,
+				const Foodsafety__V1__Header *h)
+{
+	int t = c->type;
+	need_enum(v, "type", t);
+	need_enum(v, "scheme", c->scheme);
+	need_str(v, "certificateNumber", c->certificate_number);
+	need_str(v, "certifyingBody", c->certifying_body);
+	if (need_msg(v, "holder", c->holder)) {
+		check_party(v, "holder", c->holder);
+		const Foodsafety__V1__Party *p = c->holder;
+		if (!has(p->tax_code) && !has(p->registration_number) && !has(p->gln) &&
+		    !(p->location && has(p->location->gln)))
+			verr(v, "holder", "identify the establishment: give taxCode, registrationNumber or gln");
+	}
+	int grants = t == V1(CERTIFICATION_NOTICE_TYPE, ISSUED) || t == V1(CERTIFICATION_NOTICE_TYPE, RENEWED);
+	if (grants) {
+		need_str(v, "validFromDate", c->valid_from_date);
+		need_str(v, "validUntilDate", c->valid_until_date);
+		need_list(v, "scope", c->n_scope);
+	}
+	need_order_date(v, "validFromDate", c->valid_from_date, "validUntilDate", c->valid_until_date);
+	for (size_t i = 0; i < c->n_scope; i++) {
+		const Foodsafety__V1__Product *p = c->scope[i];
+		size_t mark = enter_index(v, "scope", i);
+		check_product(v, p);
+		if (!has(p->gtin) && !has(p->digital_link) && !has(p->traceability_code))
+			verr(v, NULL, "identify the product: give gtin, digitalLink or traceabilityCode");
+		leave(v, mark);
+	}
+	if (c->chain) {
+		size_t mark = fsb_path_push(&v->path, "chain");
+		need_str(v, "chainId", c->chain->chain_id);
+		need_enum(v, "role", c->chain->role);
+		leave(v, mark);
+	}
+	if (t == V1(CERTIFICATION_NOTICE_TYPE, SUSPENDED) || t == V1(CERTIFICATION_NOTICE_TYPE, WITHDRAWN))
+		need_str(v, "reason", c->reason);
+	check_stars(v, c->scheme, c->stars);
+	if (changes_notice(t))
+		need_str(v, "refMessageId", c->ref_message_id);
+	else if (t && has(c->ref_message_id))
+		verr(v, "refMessageId", "a certificate is issued by a notice of its own: renewals, "
+					 "suspensions, withdrawals and expiries reference the notice they change");
+	char ref_origin[FSB_ORIGIN_MAX + 1];
+	uint64_t ref_seq;
+	const char *origin = h && has(h->origin) ? h->origin : NULL;
+	if (!origin || !has(c->ref_message_id) ||
+	    fsb_fmt_message_id(c->ref_message_id, ref_origin, &ref_seq))
+		return;
+	if (strcmp(origin, ref_origin) != 0)
+		verr(v, "refMessageId", "only %s, whose notice %s is, may change it", ref_origin,
+		     c->ref_message_id);
+	else if (h->seq && ref_seq >= h->seq)
+		verr(v, "refMessageId", "must reference an earlier message of %s (this one is seq %" PRIu64 ")",
+		     origin, h->seq);
+}
+
 static void check_header(struct vctx *v, const Foodsafety__V1__Header *h)
 {
 	int sealed = v->flags & FSB_VALIDATE_SEALED;
@@ -719,8 +790,11 @@ int fsb_message_validate(const struct fsb_message *m, unsigned flags, struct fsb
 	case FOODSAFETY__V1__MESSAGE__BODY_QUARANTINE: check_quarantine(&v, pb->quarantine); break;
 	case FOODSAFETY__V1__MESSAGE__BODY_RECALL: check_recall(&v, pb->recall); break;
 	case FOODSAFETY__V1__MESSAGE__BODY_FOLLOWUP: check_followup(&v, pb->followup, pb->header); break;
+	case FOODSAFETY__V1__MESSAGE__BODY_CERTIFICATION:
+		check_certification(&v, pb->certification, pb->header);
+		break;
 	default:
-		fsb_errlist_add(errs, "", "no body: one of surveillance, quarantine, recall or followup is required");
+		fsb_errlist_add(errs, "", "no body: one of surveillance, quarantine, recall, followup or certification is required");
 		break;
 	}
 	leave(&v, mark);

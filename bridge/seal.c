@@ -16,8 +16,8 @@ void fsb_seal_clear(struct fsb_sealed *out, size_t n)
 	}
 }
 
-/* A follow-up that refers to an earlier message of the same run gets that
- * message's payload hash, known only now. */
+/* A follow-up or a certification notice that refers to an earlier message
+ * of the same run gets that message's payload hash, known only now. */
 static int link_in_run(struct fsb_message *m, const struct fsb_stamp *first, uint64_t seq,
 		       const struct fsb_sealed *out)
 {
@@ -25,7 +25,7 @@ static int link_in_run(struct fsb_message *m, const struct fsb_stamp *first, uin
 	fsb_message_case_facts(m, &f);
 	char origin[FSB_ORIGIN_MAX + 1];
 	uint64_t ref_seq;
-	if (fsb_message_kind(m) != FSB_KIND_FOLLOWUP || fsb_fmt_message_id(f.ref_id, origin, &ref_seq) ||
+	if (!f.ref_id[0] || fsb_fmt_message_id(f.ref_id, origin, &ref_seq) ||
 	    strcmp(origin, first->origin) != 0 || ref_seq < first->seq || ref_seq >= seq)
 		return 0;
 	return fsb_message_set_ref_hash(m, out[ref_seq - first->seq].payload_hash);

@@ -1,9 +1,10 @@
 /* store_case.c - the case index: every entry placed in its case.
  *
- * Each entry joins a case when it is appended: a root (anything but a
- * follow-up with a well-formed reference) makes its own; a follow-up joins
- * the case of the message it references, or, while that message is not
- * held, a case named by the referenced id. When that message arrives, the
+ * Each entry joins a case when it is appended: a root (anything without a
+ * well-formed reference) makes its own; a follow-up, or a certification
+ * notice that changes an earlier one, joins the case of the message it
+ * references, or, while that message is not held, a case named by the
+ * referenced id. (So a certificate's notices make one case.) When that message arrives, the
  * members waiting for it move into its case (which may itself still wait
  * for an older message). Should a reference chain close into a loop, the
  * member that closes it becomes the root. The case's flags are the OR of
@@ -158,7 +159,7 @@ int store_case_root(struct fsb_store *s, MDB_txn *txn, const char *id, const str
 		    char root[FSB_MESSAGE_ID_MAX + 1])
 {
 	snprintf(root, FSB_MESSAGE_ID_MAX + 1, "%s", id);
-	if (l->kind != FSB_KIND_FOLLOWUP || !l->ref_id[0])
+	if (!l->ref_id[0])
 		return 0;
 	/* While the referenced message is not held, its id names the case
 	 * (and if it is held in no case, a damaged index audit verify names,
@@ -193,7 +194,7 @@ int store_case_add(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e)
 	uint8_t ik[8];
 	put64(ik, e->index);
 	int rc;
-	if (l.kind == FSB_KIND_FOLLOWUP && l.ref_id[0]) {
+	if (l.ref_id[0]) {
 		uint8_t rk[FSB_MESSAGE_ID_MAX + 9];
 		if ((rc = store_put(s, txn, DB_BY_REF, val(rk, store_id_key(rk, l.ref_id, e->index)),
 				    val(NULL, 0), 0, "cannot index a follow-up")))

@@ -255,7 +255,7 @@ static int check_entry(struct check *c, const struct fsb_entry *e)
 	struct fsb_links l;
 	if (fsb_envelope_links(e->envelope, e->envelope_len, &l))
 		memset(&l, 0, sizeof l);
-	int linked = l.kind == FSB_KIND_FOLLOWUP && l.ref_id[0];
+	int linked = l.ref_id[0] != 0;
 	if (linked) {
 		c->refs++;
 		uint8_t rk[FSB_MESSAGE_ID_MAX + 9];
@@ -563,7 +563,7 @@ static int expect_entry(struct check *c, const struct fsb_entry *e, struct diges
 	struct fsb_links l;
 	if (fsb_envelope_links(e->envelope, e->envelope_len, &l))
 		memset(&l, 0, sizeof l);
-	if (l.kind == FSB_KIND_FOLLOWUP && l.ref_id[0]) {
+	if (l.ref_id[0]) {
 		uint8_t rk[FSB_MESSAGE_ID_MAX + 9];
 		digest_add(want, DB_BY_REF, rk, store_id_key(rk, l.ref_id, e->index), NULL, 0);
 	}

@@ -162,9 +162,11 @@ static int seal_one(void *ctx, size_t i, uint64_t seq, const uint8_t prev[FSB_HA
 }
 
 /* A follow-up must refer to a message this node holds (the thread is
- * the node's own evidence); the node fills in that message's payload hash,
- * and a response must answer a request for information. Says what is
- * wrong in errs (with the field path) and err (with the item). */
+ * the node's own evidence), and a certification notice that changes
+ * another to a certification notice it holds; the node fills in that
+ * message's payload hash. A response must answer a request for
+ * information. Says what is wrong in errs (with the field path) and err
+ * (with the item). */
 static int check_link(struct fsb_store *store, struct batch *b, size_t item, uint64_t head)
 {
 	struct fsb_message *m = b->msgs[item];
@@ -173,11 +175,14 @@ static int check_link(struct fsb_store *store, struct batch *b, size_t item, uin
 	size_t errlen = b->errlen;
 	struct fsb_case_facts f;
 	fsb_message_case_facts(m, &f);
-	if (fsb_message_kind(m) != FSB_KIND_FOLLOWUP || !f.ref_id[0])
+	enum fsb_kind kind = fsb_message_kind(m);
+	if (!f.ref_id[0])
 		return 0;
-	const char *path = "followup.refMessageId";
+	const char *path = kind == FSB_KIND_CERTIFICATION ? "certification.refMessageId"
+							  : "followup.refMessageId";
 	char why[FSB_ERRMSG_MAX] = "";
 	enum fsb_followup_type ref_type = FSB_FU_NONE;
+	enum fsb_kind ref_kind = FSB_KIND_NONE;
 	int rc = 0;
 	char ref_origin[FSB_ORIGIN_MAX + 1];
 	uint64_t ref_seq;
@@ -188,6 +193,7 @@ static int check_link(struct fsb_store *store, struct batch *b, size_t item, uin
 		struct fsb_case_facts q;
 		fsb_message_case_facts(b->msgs[ref_seq - head - 1], &q);
 		ref_type = q.type;
+		ref_kind = fsb_message_kind(b->msgs[ref_seq - head - 1]);
 		b->refs_in_batch = 1;
 	} else {
 		uint64_t index;
@@ -196,18 +202,22 @@ static int check_link(struct fsb_store *store, struct batch *b, size_t item, uin
 		rc = fsb_store_find_id(store, f.ref_id, &index);
 		if (rc == FSB_ENOTFOUND) {
 			snprintf(why, sizeof why,
-				 "%s is not held by this node: a follow-up refers to a message it holds", f.ref_id);
+				 "%s is not held by this node: a %s refers to a message it holds", f.ref_id,
+				 kind == FSB_KIND_CERTIFICATION ? "certification notice" : "follow-up");
 		} else if (rc || (rc = fsb_store_get(store, index, &e))) {
 			snprintf(err, errlen, "%s", fsb_store_error(store));
 			return rc;
 		} else if (f.ref_hash && memcmp(f.ref_hash, e.payload_hash, FSB_HASH_LEN) != 0) {
-			path = "followup.refPayloadHash";
+			path = kind == FSB_KIND_CERTIFICATION ? "certification.refPayloadHash"
+							      : "followup.refPayloadHash";
 			snprintf(why, sizeof why,
 				 "is not the hash of %s as this node holds it (leave it out: the node fills it in)",
 				 f.ref_id);
 		} else {
-			if (fsb_envelope_links(e.envelope, e.envelope_len, &l) == 0)
+			if (fsb_envelope_links(e.envelope, e.envelope_len, &l) == 0) {
 				ref_type = l.type;
+				ref_kind = l.kind;
+			}
 			rc = fsb_message_set_ref_hash(m, e.payload_hash);
 		}
 		fsb_entry_clear(&e);
@@ -215,6 +225,10 @@ static int check_link(struct fsb_store *store, struct batch *b, size_t item, uin
 	if (!why[0] && rc == 0 && f.type == FSB_FU_RESPONSE && ref_type != FSB_FU_REQUEST)
 		snprintf(why, sizeof why, "%s is not a request for information: a response answers one",
 			 f.ref_id);
+	if (!why[0] && rc == 0 && kind == FSB_KIND_CERTIFICATION && ref_kind != FSB_KIND_CERTIFICATION)
+		snprintf(why, sizeof why,
+			 "%s is not a certification notice: a renewal, suspension, withdrawal or expiry "
+			 "changes one", f.ref_id);
 	if (why[0]) {
 		if (errs)
 			fsb_errlist_add(errs, path, "%s", why);

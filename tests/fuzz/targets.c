@@ -64,8 +64,7 @@ static void links_agree(const uint8_t *payload, size_t len, const struct fsb_mes
 	if (f.ref_id[0] && strlen(f.ref_id) <= FSB_MESSAGE_ID_MAX &&
 	    !fsb_fmt_message_id(f.ref_id, NULL, NULL))
 		snprintf(ref, sizeof ref, "%s", f.ref_id);
-	if (l.kind != fsb_message_kind(m) || l.type != f.type ||
-	    (l.kind == FSB_KIND_FOLLOWUP && strcmp(l.ref_id, ref) != 0))
+	if (l.kind != fsb_message_kind(m) || l.type != f.type || strcmp(l.ref_id, ref) != 0)
 		abort();
 }
 

@@ -249,7 +249,7 @@ Test(codec, category_slug)
 
 Test(codec, kind_names)
 {
-	for (int k = FSB_KIND_SURVEILLANCE; k <= FSB_KIND_FOLLOWUP; k++)
+	for (int k = FSB_KIND_SURVEILLANCE; k <= FSB_KIND_MAX; k++)
 		cr_expect_eq(fsb_kind_parse(fsb_kind_name(k)), k);
 	cr_expect_eq(fsb_kind_parse("alert"), FSB_KIND_NONE);
 	cr_expect_null(fsb_kind_name(FSB_KIND_NONE));

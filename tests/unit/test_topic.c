@@ -42,6 +42,7 @@ Test(topic, a_node_subscribes_to_what_is_for_it)
 	const char *want[] = {
 		"foodsafety/v1/+/surveillance/+", "foodsafety/v1/+/quarantine/+",
 		"foodsafety/v1/+/recall/+", "foodsafety/v1/+/followup/+",
+		"foodsafety/v1/+/certification/+",
 		"foodsafety/v1/+/checkpoint", "foodsafety/v1/+/status", "foodsafety/v1/+/crl",
 		"foodsafety/v1/+/sync/cantho", "foodsafety/v1/+/resend/cantho",
 	};

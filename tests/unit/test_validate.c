@@ -26,6 +26,9 @@
 #define FW "followup-withdrawal-longan.json"
 #define FD "followup-distribution-update-longan.json"
 #define FR "followup-reclassification-cantho.json"
+#define CI "certification-vietgap-lemon-farm-longan.json"
+#define CS "certification-vietgap-lemon-farm-suspended-longan.json"
+#define CR "certification-vietgap-beef-farm-renewed-longan.json"
 
 #define SEALED FSB_VALIDATE_SEALED
 #define DEL "DELETE"
@@ -190,6 +193,29 @@ static struct vcase cases[] = {
 	{FM, 0, "followup.newRecallClass", "\"RECALL_CLASS_I\"", "", "", "followup", "belong to a reclassification"},
 	{FW, 0, "header.origin", "\"cantho\"", "", "", "followup.type", "only longan, the origin of longan:2, may correct"},
 	{FW, 0, "header.origin", "\"longan\"", "header.seq", "\"2\"", "followup.refMessageId", "must reference an earlier message of longan"},
+	/* certification */
+	{CI, 0, "certification.type", DEL, "", "", "certification.type", "required"},
+	{CI, 0, "certification.scheme", DEL, "", "", "certification.scheme", "required"},
+	{CI, 0, "certification.certificateNumber", DEL, "", "", "certification.certificateNumber", "required"},
+	{CI, 0, "certification.certifyingBody", DEL, "", "", "certification.certifyingBody", "required"},
+	{CI, 0, "certification.holder", DEL, "", "", "certification.holder", "required"},
+	{CI, 0, "certification.holder", "{\"name\": \"HTX Thạnh Lợi\"}", "", "", "certification.holder", "identify the establishment"},
+	{CI, 0, "certification.validFromDate", DEL, "", "", "certification.validFromDate", "required"},
+	{CI, 0, "certification.validUntilDate", "\"2024-01-01\"", "", "", "certification.validUntilDate", "is before validFromDate"},
+	{CI, 0, "certification.scope", "[]", "", "", "certification.scope", "at least one entry"},
+	{CI, 0, "certification.scope[0]", "{\"name\": \"Chanh\"}", "", "", "certification.scope[0]", "identify the product"},
+	{CI, 0, "certification.scope[0].gtin", "\"8938501234019\"", "", "", "certification.scope[0].gtin", "check digit mismatch"},
+	{CI, 0, "certification.chain.chainId", DEL, "", "", "certification.chain.chainId", "required"},
+	{CI, 0, "certification.chain.role", DEL, "", "", "certification.chain.role", "required"},
+	{CI, 0, "certification.stars", "4", "", "", "certification.stars", "only OCOP ratings have stars"},
+	{CI, 0, "certification.scheme", "\"CERTIFICATION_SCHEME_OCOP\"", "", "", "certification.stars", "3 to 5 stars"},
+	{CI, 0, "certification.refMessageId", "\"longan:1\"", "", "", "certification.refMessageId", "issued by a notice of its own"},
+	{CS, 0, "certification.refMessageId", DEL, "", "", "certification.refMessageId", "required"},
+	{CS, 0, "certification.reason", DEL, "", "", "certification.reason", "required"},
+	{CS, 0, "certification.refPayloadHash", "\"AAAA\"", "", "", "certification.refPayloadHash", "must be 32 bytes"},
+	{CR, 0, "certification.scope", DEL, "", "", "certification.scope", "at least one entry"},
+	{CR, 0, "header.origin", "\"cantho\"", "", "", "certification.refMessageId", "only longan, whose notice longan:3 is, may change it"},
+	{CR, 0, "header.origin", "\"longan\"", "header.seq", "\"3\"", "certification.refMessageId", "must reference an earlier message of longan"},
 };
 
 ParameterizedTestParameters(validate, rule)
