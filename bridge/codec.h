@@ -283,6 +283,89 @@ void fsb_message_case_facts(const struct fsb_message *m, struct fsb_case_facts *
  * (FSB_EINVAL for another kind). */
 int fsb_message_set_ref_hash(struct fsb_message *m, const uint8_t hash[FSB_HASH_LEN]);
 
+/* ---- tracing: products and establishments (PROTOCOL.md, "Tracing") ----- */
+
+/* The keys the store's trace index files a message under. */
+enum fsb_trace_key {
+	FSB_TK_PRODUCT = 'g', /* a product's GTIN-14 */
+	FSB_TK_LOT = 'l',     /* a GTIN-14 followed by one of its lots */
+	FSB_TK_TAX = 't',     /* an establishment's tax code */
+	FSB_TK_REG = 'r',     /* its registration number */
+	FSB_TK_GLN = 'n',     /* its GLN, or its location's */
+	FSB_TK_CHAIN = 'c',   /* a safe chain's id */
+};
+/* Longer values are not indexed (no GS1 key, tax code or registration
+ * number is that long). */
+#define FSB_TRACE_VALUE_MAX 128
+
+/* Calls fn with every key m is filed under: the products it names (by GTIN,
+ * or the GTIN of their Digital Link) with their lots, the establishments
+ * it names (sampled operator, producer, operator responsible for a recall,
+ * distributors supplied, consignor and consignee, certificate holder), and
+ * a certification's chain. A key may come more than once. A follow-up
+ * names none: it reaches a trace through its case. A non-zero return from
+ * fn stops and is returned. */
+typedef int (*fsb_trace_key_fn)(void *ctx, enum fsb_trace_key type, const char *value);
+int fsb_message_trace_keys(const struct fsb_message *m, fsb_trace_key_fn fn, void *ctx);
+
+/* What a trace looks for: a product (and lot), or an establishment. */
+struct fsb_trace_target {
+	char gtin14[FSB_GTIN14_LEN + 1];   /* "" for an establishment */
+	char lot[FSB_TRACE_VALUE_MAX + 1]; /* "" for any lot */
+	enum fsb_trace_key key;            /* FSB_TK_TAX, _REG or _GLN for an establishment */
+	char value[FSB_TRACE_VALUE_MAX + 1];
+};
+
+#define FSB_TRACE_NAMES 4 /* lots, failing analytes named, at most */
+
+/* An establishment as a message names it; "" when absent. */
+struct fsb_trace_party {
+	const char *name, *tax_code, *registration, *gln, *province;
+};
+
+/* What the trace view reads of one message about its target; strings
+ * point into the message, "" when absent; enum values by their schema
+ * names, NULL when unset. */
+struct fsb_trace_facts {
+	struct fsb_header header;
+	enum fsb_kind kind;
+	int64_t issued_at_ms;            /* INT64_MIN when absent or malformed */
+	/* the target's product, when the message names it */
+	int names_product;
+	const char *product;             /* its name */
+	const char *digital_link;        /* its Digital Link */
+	int whole_product;               /* no lot named (nor in the link): every lot */
+	int names_lot;                   /* the target's lot is among those named */
+	const char *lots[FSB_TRACE_NAMES];
+	size_t n_lots;                   /* lots named (may exceed the names) */
+	struct fsb_trace_party producer; /* the product's producer */
+	/* the target establishment, when the message names it, and as what:
+	 * "holder", "operator", "producer", "responsible", "recipient",
+	 * "consignor" or "consignee" */
+	int names_party;
+	const char *party_role;
+	struct fsb_trace_party party;
+	/* a surveillance result */
+	const char *verdict, *stage, *sample_id, *sampled_at;
+	struct fsb_trace_party sampled;  /* the operator sampled */
+	const char *failing[FSB_TRACE_NAMES]; /* analytes found non-compliant */
+	size_t n_failing;
+	/* a recall */
+	const char *recall_class, *classification, *reason, *decision;
+	/* a quarantine notice */
+	const char *notice_type, *certificate, *commodity;
+	struct fsb_trace_party consignor, consignee;
+	/* a certification notice (notice_type too) */
+	const char *scheme, *cert_number, *cert_body, *valid_from, *valid_until;
+	const char *chain_id, *chain_name, *chain_role, *ref_id, *remarks;
+	unsigned stars;
+	struct fsb_trace_party holder;
+};
+
+/* Fills *f with what m says about target t. */
+void fsb_message_trace_facts(const struct fsb_message *m, const struct fsb_trace_target *t,
+			     struct fsb_trace_facts *f);
+
 /* ---- control messages (checkpoints, sync requests) ---------------------- */
 
 struct fsb_stream_state {

@@ -26,7 +26,7 @@
 static const char *const db_names[N_DBS] = {
 	"log", "by_seq", "by_id", "by_kind", "by_time", "heads", "outbox", "equiv",
 	"certs", "rejects", "cp_last", "cp_all", "meta",
-	"by_ref", "case_of", "by_case", "cases", "case_open",
+	"by_ref", "case_of", "by_case", "cases", "case_open", "trace",
 };
 /* Tables a store written before the cases lacks: opened read-only, it
  * reads as before, and the views ask for `fsbridge index rebuild`. */

@@ -35,7 +35,7 @@
 #define FSB_STORE_LAYOUT 1
 /* Version of the indexes derived from the log: a store whose indexes are
  * older is re-indexed when opened for writing. */
-#define FSB_STORE_INDEXES 3
+#define FSB_STORE_INDEXES 4
 
 struct fsb_store; /* opaque */
 
@@ -282,7 +282,7 @@ int fsb_store_checkpoints(struct fsb_store *s, char (**peers)[FSB_ORIGIN_MAX + 1
 
 /* Re-derives every index from the log in one write transaction: by seq, id,
  * kind and time, the stream heads, the signer certificates, follow-ups by
- * reference, and the cases. progress (may be NULL) is called now and then;
+ * reference, the cases, and the trace index. progress (may be NULL) is called now and then;
  * *entries (may be NULL) receives the entries indexed. */
 int fsb_store_index_rebuild(struct fsb_store *s, void (*progress)(uint64_t done, uint64_t total),
 			    uint64_t *entries);
@@ -335,6 +335,19 @@ int fsb_view_case_members(struct fsb_view *v, const char *root, size_t max, uint
 typedef int (*fsb_case_fn)(void *ctx, const struct fsb_case_row *row);
 int fsb_view_cases(struct fsb_view *v, int open_only, const char *after, fsb_case_fn fn,
 		   void *ctx);
+
+/* The log indexes of the entries filed under trace key (type, value)
+ * (codec.h, fsb_message_trace_keys), the last appended first: at most max
+ * into out, *n of them; *more is set when there are others. */
+int fsb_view_trace(struct fsb_view *v, enum fsb_trace_key type, const char *value, uint64_t *out,
+		   size_t max, size_t *n, int *more);
+
+/* Calls fn with every distinct value filed under keys of `type` (every
+ * chain id, say), in order, at most max of them; *more is set when there
+ * are others. A non-zero return from fn stops and is returned. */
+typedef int (*fsb_trace_value_fn)(void *ctx, const char *value);
+int fsb_view_trace_values(struct fsb_view *v, enum fsb_trace_key type, size_t max,
+			  fsb_trace_value_fn fn, void *ctx, int *more);
 
 /* Calls fn with every peer's latest checkpoint envelope (valid during the
  * call). */

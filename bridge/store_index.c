@@ -80,13 +80,24 @@ int store_index_entry(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry 
 				    "cannot keep the signer certificate")))
 			return rc;
 	}
-	return store_case_add(s, txn, e);
+	if ((rc = store_case_add(s, txn, e)))
+		return rc;
+	struct store_tkeys tk;
+	if ((rc = store_trace_keys(e, &tk)))
+		return rc;
+	for (size_t i = 0; i < tk.n && rc == 0; i++) {
+		uint8_t tkey[STORE_TKEY_MAX + 9];
+		rc = store_put(s, txn, DB_TRACE, val(tkey, store_trace_key(tkey, &tk.keys[i], e->index)),
+			       val(NULL, 0), 0, "cannot index for tracing");
+	}
+	store_tkeys_free(&tk);
+	return rc;
 }
 
 /* ---- rebuild ------------------------------------------------------------------ */
 
-static const int derived[] = {DB_BY_SEQ, DB_BY_ID, DB_BY_KIND, DB_BY_TIME, DB_HEADS,
-			      DB_BY_REF, DB_CASE_OF, DB_BY_CASE, DB_CASES, DB_CASE_OPEN};
+static const int derived[] = {DB_BY_SEQ, DB_BY_ID,   DB_BY_KIND, DB_BY_TIME, DB_HEADS, DB_BY_REF,
+			      DB_CASE_OF, DB_BY_CASE, DB_CASES,   DB_CASE_OPEN, DB_TRACE};
 #define N_DERIVED (sizeof derived / sizeof derived[0])
 
 static int put_indexes_version(struct fsb_store *s, MDB_txn *txn)
@@ -156,7 +167,7 @@ struct check {
 	char *why;
 	size_t whylen;
 	int found;
-	uint64_t entries, refs;
+	uint64_t entries, refs, traces;
 	/* the last entry seen of each origin, for the heads */
 	struct fsb_head *heads;
 	size_t n_heads, cap_heads;
@@ -287,10 +298,27 @@ static int check_entry(struct check *c, const struct fsb_entry *e)
 	size_t mklen = store_id_key(mk, root, e->index), mvlen = member_value(mv, e, &l, root);
 	if ((h = holds(c, DB_BY_CASE, val(mk, mklen), mv, mvlen)) < 0)
 		return FSB_ESTORE;
-	if (!h)
+	if (!h) {
 		differ(c, e->index, "index by_case: entry %llu (%s) is missing from case %s or wrong",
 		       (unsigned long long)e->index, k.id, root);
-	return note_head(c, e);
+		return 0;
+	}
+	struct store_tkeys tk;
+	if ((rc = store_trace_keys(e, &tk)))
+		return rc;
+	for (size_t i = 0; i < tk.n && rc == 0; i++) {
+		uint8_t tkey[STORE_TKEY_MAX + 9];
+		c->traces++;
+		if ((h = holds(c, DB_TRACE, val(tkey, store_trace_key(tkey, &tk.keys[i], e->index)), NULL,
+			       0)) < 0)
+			rc = FSB_ESTORE;
+		else if (!h)
+			differ(c, e->index, "index trace: entry %llu (%s) is not filed under %c:%.*s",
+			       (unsigned long long)e->index, k.id, tk.keys[i].k[0],
+			       (int)tk.keys[i].len - 1, (const char *)tk.keys[i].k + 1);
+	}
+	store_tkeys_free(&tk);
+	return rc ? rc : note_head(c, e);
 }
 
 /* Calls fn with every case as its members make it (read from by_case,
@@ -429,6 +457,7 @@ static int slow_check(struct check *c0, MDB_txn *txn)
 		{DB_HEADS, "heads", c.n_heads}, {DB_BY_REF, "by_ref", c.refs},
 		{DB_CASE_OF, "case_of", c.entries}, {DB_BY_CASE, "by_case", c.entries},
 		{DB_CASES, "cases", n.cases}, {DB_CASE_OPEN, "case_open", n.open},
+		{DB_TRACE, "trace", c.traces},
 	};
 	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
 		uint64_t got = store_db_entries(s, c.txn, counts[i].db);
@@ -496,8 +525,8 @@ static uint64_t siphash(const uint64_t key[2], const uint8_t *in, size_t len)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-static const int digest_dbs[] = {DB_BY_SEQ, DB_BY_ID,   DB_BY_KIND, DB_BY_TIME, DB_HEADS,
-				 DB_BY_REF, DB_CASE_OF, DB_BY_CASE, DB_CASES,   DB_CASE_OPEN};
+static const int digest_dbs[] = {DB_BY_SEQ,  DB_BY_ID,   DB_BY_KIND, DB_BY_TIME,   DB_HEADS, DB_BY_REF,
+				 DB_CASE_OF, DB_BY_CASE, DB_CASES,   DB_CASE_OPEN, DB_TRACE};
 enum { N_DIGESTS = sizeof digest_dbs / sizeof digest_dbs[0] };
 
 struct digests {
@@ -575,6 +604,14 @@ static int expect_entry(struct check *c, const struct fsb_entry *e, struct diges
 	size_t mklen = store_id_key(mk, root, e->index), mvlen = member_value(mv, e, &l, root);
 	digest_add(want, DB_CASE_OF, k.ik, 8, root, strlen(root));
 	digest_add(want, DB_BY_CASE, mk, mklen, mv, mvlen);
+	struct store_tkeys tk;
+	if ((rc = store_trace_keys(e, &tk)))
+		return rc;
+	for (size_t i = 0; i < tk.n; i++) {
+		uint8_t tkey[STORE_TKEY_MAX + 9];
+		digest_add(want, DB_TRACE, tkey, store_trace_key(tkey, &tk.keys[i], e->index), NULL, 0);
+	}
+	store_tkeys_free(&tk);
 	return note_head(c, e);
 }
 

@@ -24,6 +24,9 @@
  *                                                type(1) bits(1) origin_len(1) origin ref_id
  *   cases    case id                          -> flags(1) root index(8, 0 while not held)
  *   case_open case id                         -> (empty): the cases open (case_rule.h)
+ *   trace    type(1) value NUL index(8)       -> (empty): entries by the products,
+ *                                                lots, establishments and chains they
+ *                                                name (codec.h, enum fsb_trace_key)
  *
  * Everything from by_seq to heads, and from by_ref on, is derived from the
  * log alone (store_index.c), in the transaction that appends the entry.
@@ -49,7 +52,7 @@
 enum {
 	DB_LOG, DB_BY_SEQ, DB_BY_ID, DB_BY_KIND, DB_BY_TIME, DB_HEADS, DB_OUTBOX, DB_EQUIV,
 	DB_CERTS, DB_REJECTS, DB_CP_LAST, DB_CP_ALL, DB_META,
-	DB_BY_REF, DB_CASE_OF, DB_BY_CASE, DB_CASES, DB_CASE_OPEN, N_DBS
+	DB_BY_REF, DB_CASE_OF, DB_BY_CASE, DB_CASES, DB_CASE_OPEN, DB_TRACE, N_DBS
 };
 
 struct fsb_store {
@@ -123,6 +126,31 @@ void store_record_hash(const uint8_t *r, size_t len, uint64_t index,
 /* Reads log entry `index` in place: the envelope points into the map,
  * valid while txn lives. FSB_ENOTFOUND, or FSB_ESTORE when unreadable. */
 int store_log_entry(struct fsb_store *s, MDB_txn *txn, uint64_t index, struct fsb_entry *out);
+
+/* ---- store_trace.c: the trace index's keys ---- */
+
+/* The trace keys of an entry, each type(1) value (no NUL), sorted and
+ * without duplicates, in one malloc'd block. */
+#define STORE_TKEY_MAX (1 + FSB_TRACE_VALUE_MAX)
+struct store_tkeys {
+	size_t n;
+	struct store_tkey {
+		uint8_t len;
+		uint8_t k[STORE_TKEY_MAX];
+	} *keys;
+};
+/* The keys entry e is filed under (none for a follow-up, or an envelope
+ * that does not decode); FSB_ENOMEM. Release with store_tkeys_free(). */
+int store_trace_keys(const struct fsb_entry *e, struct store_tkeys *out);
+void store_tkeys_free(struct store_tkeys *k);
+/* A record's key in trace: tk NUL index(8) (k: STORE_TKEY_MAX + 9 bytes). */
+static inline size_t store_trace_key(uint8_t *k, const struct store_tkey *tk, uint64_t index)
+{
+	memcpy(k, tk->k, tk->len);
+	k[tk->len] = 0;
+	put64(k + tk->len + 1, index);
+	return tk->len + 9u;
+}
 
 /* Writes every index of log entry e (store_index.c). */
 int store_index_entry(struct fsb_store *s, MDB_txn *txn, const struct fsb_entry *e);

@@ -231,3 +231,88 @@ int fsb_view_streams(struct fsb_view *v, fsb_stream_fn fn, void *ctx)
 	return each(v, DB_HEADS, FSB_ORIGIN_MAX, 8, NULL, "cannot read the stream heads", stream_each,
 		    &e);
 }
+
+/* ---- the trace index ---------------------------------------------------------- */
+
+/* type value: a trace key's prefix into k; 0 when the value cannot be one. */
+static size_t trace_prefix(uint8_t *k, enum fsb_trace_key type, const char *value)
+{
+	size_t n = strlen(value);
+	if (n == 0 || n > FSB_TRACE_VALUE_MAX)
+		return 0;
+	k[0] = (uint8_t)type;
+	memcpy(k + 1, value, n);
+	return 1 + n;
+}
+
+int fsb_view_trace(struct fsb_view *v, enum fsb_trace_key type, const char *value, uint64_t *out,
+		   size_t max, size_t *n, int *more)
+{
+	*n = 0;
+	*more = 0;
+	uint8_t pk[STORE_TKEY_MAX + 9];
+	size_t pn = trace_prefix(pk, type, value);
+	if (!pn)
+		return 0;
+	/* From past the last record of the key (prefix NUL ff…), backwards. */
+	pk[pn] = 0;
+	memset(pk + pn + 1, 0xff, 8);
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(v->txn, v->s->dbi[DB_TRACE], &c);
+	if (rc)
+		return store_fail(v->s, rc, "cannot read the trace index");
+	MDB_val k = val(pk, pn + 9), d;
+	int mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+	mrc = mrc == 0 ? mdb_cursor_get(c, &k, &d, MDB_PREV)
+		       : mrc == MDB_NOTFOUND ? mdb_cursor_get(c, &k, &d, MDB_LAST) : mrc;
+	for (; mrc == 0 && k.mv_size == pn + 9 && memcmp(k.mv_data, pk, pn + 1) == 0;
+	     mrc = mdb_cursor_get(c, &k, &d, MDB_PREV)) {
+		if (*n == max) {
+			*more = 1;
+			break;
+		}
+		out[(*n)++] = get64((const uint8_t *)k.mv_data + pn + 1);
+	}
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = store_fail(v->s, mrc, "cannot read the trace index");
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int fsb_view_trace_values(struct fsb_view *v, enum fsb_trace_key type, size_t max,
+			  fsb_trace_value_fn fn, void *ctx, int *more)
+{
+	*more = 0;
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(v->txn, v->s->dbi[DB_TRACE], &c);
+	if (rc)
+		return store_fail(v->s, rc, "cannot read the trace index");
+	uint8_t pk[STORE_TKEY_MAX + 9] = {(uint8_t)type};
+	MDB_val k = val(pk, 1), d;
+	size_t seen = 0;
+	int mrc;
+	while (rc == 0 && (mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE)) == 0) {
+		const uint8_t *kp = k.mv_data;
+		if (k.mv_size < 10 || kp[0] != (uint8_t)type)
+			break;
+		size_t vn = k.mv_size - 10; /* type value NUL index(8) */
+		if (vn == 0 || vn > FSB_TRACE_VALUE_MAX || kp[1 + vn] != 0)
+			break; /* not a record the index writes: audit verify names it */
+		if (seen++ == max) {
+			*more = 1;
+			break;
+		}
+		char value[FSB_TRACE_VALUE_MAX + 1];
+		memcpy(value, kp + 1, vn);
+		value[vn] = '\0';
+		rc = fn(ctx, value);
+		/* The next value: past every record of this one (value \x01). */
+		memcpy(pk, kp, 1 + vn);
+		pk[1 + vn] = 1;
+		k = val(pk, 2 + vn);
+	}
+	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = store_fail(v->s, mrc, "cannot read the trace index");
+	mdb_cursor_close(c);
+	return rc;
+}

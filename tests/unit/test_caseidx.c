@@ -283,7 +283,7 @@ Test(caseidx, members_that_wait_for_their_root_join_it_when_it_comes, .init = se
 static char *dump_indexes(const char *origin)
 {
 	static const char *const tables[] = {"by_seq", "by_id", "by_kind", "by_time", "heads",
-					     "by_ref", "case_of", "by_case", "cases", "case_open"};
+					     "by_ref", "case_of", "by_case", "cases", "case_open", "trace"};
 	char path[128];
 	snprintf(path, sizeof path, "%s/%s", dir, origin);
 	MDB_env *env;
