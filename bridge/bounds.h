@@ -52,4 +52,15 @@
  * take unbounded memory or time. */
 #define FSB_CASE_MEMBERS_MAX 2000
 
+/* What a trace reads, at most: entries under one key (the newest), the
+ * establishments a product trace follows, the notices of one certificate
+ * or one chain, the chains listed, the open cases shown. A product named
+ * in a hundred thousand messages is traced in the time of these. */
+#define FSB_TRACE_ENTRIES_MAX 500
+#define FSB_TRACE_ESTABLISHMENTS_MAX 8
+#define FSB_CERT_NOTICES_MAX 100
+#define FSB_CHAIN_NOTICES_MAX 500
+#define FSB_CHAINS_MAX 1000
+#define FSB_TRACE_CASES_MAX 20
+
 #endif

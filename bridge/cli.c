@@ -13,6 +13,7 @@
 #include "config.h"
 #include "error.h"
 #include "format.h"
+#include "out.h"
 #include "store.h"
 
 int fsb_cli_read_file(const char *path, size_t max_bytes, char **buf, size_t *len)
@@ -231,4 +232,42 @@ int fsb_cli_parse_time(const char *s, int64_t *ms)
 		return 0;
 	}
 	return -1;
+}
+
+int fsb_cli_query_open(const char *name, struct fsb_store *store, struct fsb_view **v,
+		       struct fsb_query **q)
+{
+	*q = NULL;
+	int rc = fsb_store_view_open(store, v);
+	if (rc)
+		fprintf(stderr, "fsbridge %s: %s\n", name, fsb_store_error(store));
+	else if ((rc = fsb_query_open(*v, q)))
+		fprintf(stderr, "fsbridge %s: %s\n", name, fsb_strerror(rc));
+	return rc;
+}
+
+int fsb_cli_emit(const char *name, struct fsb_out *o)
+{
+	int rc = fsb_out_finish(o);
+	if (rc == 0 && (fwrite(o->buf ? o->buf : "", 1, o->len, stdout) != o->len || fflush(stdout)))
+		rc = FSB_EIO;
+	if (rc)
+		fprintf(stderr, "fsbridge %s: %s\n", name,
+			rc == FSB_EIO ? "cannot write the output" : fsb_strerror(rc));
+	return rc ? FSB_EXIT_FAIL : FSB_EXIT_OK;
+}
+
+struct fsb_case_opts fsb_cli_case_opts(const struct fsb_config *cfg, int timeline)
+{
+	struct fsb_case_opts o = {.now_ms = fsb_fmt_now_ms(), .ack_alert_ms = cfg->ack_alert_ms,
+				  .ack_other_ms = cfg->ack_other_ms, .timeline = timeline};
+	return o;
+}
+
+int fsb_cli_lang(const char *cmd, const char *arg, enum fsb_lang *lang)
+{
+	if (fsb_lang_parse(arg, lang) == 0)
+		return 0;
+	fprintf(stderr, "fsbridge %s: --lang \"%s\": vi or en\n", cmd, arg);
+	return FSB_EXIT_USAGE;
 }

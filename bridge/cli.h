@@ -14,6 +14,8 @@
 #include <stdio.h>
 
 #include "codec.h"
+#include "labels.h"
+#include "query.h"
 
 enum {
 	FSB_EXIT_OK = 0,
@@ -60,9 +62,19 @@ int fsb_cmd_ack(int argc, char **argv);
 /* fsbridge index rebuild -c FILE|--data DIR */
 int fsb_cmd_index(int argc, char **argv);
 
+/* fsbridge trace -c FILE|--data DIR QUERY [LOT] [--at DATE] [--json] [--lang vi|en] */
+int fsb_cmd_trace(int argc, char **argv);
+
+/* fsbridge chains -c FILE|--data DIR [--at DATE] [--json] [--lang vi|en] */
+int fsb_cmd_chains(int argc, char **argv);
+
 struct fsb_errlist;
 struct fsb_config;
 struct fsb_store;
+struct fsb_view;
+struct fsb_query;
+struct fsb_out;
+struct fsb_case_opts;
 
 /* Where a command finds its node: -c/--config FILE, or --data DIR too. */
 enum {
@@ -101,6 +113,21 @@ int fsb_cli_parse(struct fsb_cli_cmd *c, int argc, char **argv);
  * status to return, with nothing to release. */
 int fsb_cli_start(struct fsb_cli_cmd *cmd, int argc, char **argv, struct fsb_config *c,
 		  struct fsb_store **out);
+
+/* For the views (cases, trace): opens a snapshot of store and a query on
+ * it, or says why not ("fsbridge NAME: …") and returns the error. */
+int fsb_cli_query_open(const char *name, struct fsb_store *store, struct fsb_view **v,
+		       struct fsb_query **q);
+
+/* Writes rendered output to stdout: FSB_EXIT_OK, or FSB_EXIT_FAIL after
+ * saying why (out of memory, or stdout not writable). */
+int fsb_cli_emit(const char *name, struct fsb_out *o);
+
+/* What a case's state depends on, from the configuration, judged now. */
+struct fsb_case_opts fsb_cli_case_opts(const struct fsb_config *cfg, int timeline);
+
+/* Parses a --lang value; on failure says so and returns FSB_EXIT_USAGE. */
+int fsb_cli_lang(const char *cmd, const char *arg, enum fsb_lang *lang);
 
 /* Parses a --kind value; on failure says so ("fsbridge CMD: unknown kind")
  * and returns FSB_EXIT_USAGE. */

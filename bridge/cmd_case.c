@@ -67,44 +67,8 @@ static int take(void *ctx, int ch, const char *arg)
 	case 'k': return fsb_cli_kind(a->name, arg, &a->filter.kind);
 	case 'j': a->json = 1; return 0;
 	default: /* 'l' */
-		if (fsb_lang_parse(arg, &a->lang)) {
-			fprintf(stderr, "fsbridge %s: --lang \"%s\": vi or en\n", a->name, arg);
-			return FSB_EXIT_USAGE;
-		}
-		return 0;
+		return fsb_cli_lang(a->name, arg, &a->lang);
 	}
-}
-
-/* Opens the view and a query on it, says why when it cannot. */
-static int open_query(const char *name, struct fsb_store *store, struct fsb_view **v,
-		      struct fsb_query **q)
-{
-	*q = NULL;
-	int rc = fsb_store_view_open(store, v);
-	if (rc)
-		fprintf(stderr, "fsbridge %s: %s\n", name, fsb_store_error(store));
-	else if ((rc = fsb_query_open(*v, q)))
-		fprintf(stderr, "fsbridge %s: %s\n", name, fsb_strerror(rc));
-	return rc;
-}
-
-/* Writes the rendered output; FSB_EXIT_FAIL when it cannot. */
-static int emit(const char *name, struct fsb_out *o)
-{
-	int rc = fsb_out_finish(o);
-	if (rc == 0 && (fwrite(o->buf ? o->buf : "", 1, o->len, stdout) != o->len || fflush(stdout)))
-		rc = FSB_EIO;
-	if (rc)
-		fprintf(stderr, "fsbridge %s: %s\n", name,
-			rc == FSB_EIO ? "cannot write the output" : fsb_strerror(rc));
-	return rc ? FSB_EXIT_FAIL : FSB_EXIT_OK;
-}
-
-static struct fsb_case_opts opts_of(const struct fsb_config *cfg, int timeline)
-{
-	struct fsb_case_opts o = {.now_ms = fsb_fmt_now_ms(), .ack_alert_ms = cfg->ack_alert_ms,
-				  .ack_other_ms = cfg->ack_other_ms, .timeline = timeline};
-	return o;
 }
 
 int fsb_cmd_cases(int argc, char **argv)
@@ -130,8 +94,8 @@ int fsb_cmd_cases(int argc, char **argv)
 	struct fsb_out o;
 	fsb_out_init(&o);
 	rc = FSB_EXIT_FAIL;
-	if (open_query("cases", store, &v, &q) == 0) {
-		struct fsb_case_opts co = opts_of(&cfg, 0);
+	if (fsb_cli_query_open("cases", store, &v, &q) == 0) {
+		struct fsb_case_opts co = fsb_cli_case_opts(&cfg, 0);
 		int qrc = fsb_query_cases(q, &a.filter, &co, &cases, &n);
 		if (qrc) {
 			fprintf(stderr, "fsbridge cases: %s\n",
@@ -143,7 +107,7 @@ int fsb_cmd_cases(int argc, char **argv)
 			} else {
 				fsb_render_cases_text(&o, cases, n, a.lang);
 			}
-			rc = emit("cases", &o);
+			rc = fsb_cli_emit("cases", &o);
 		}
 	}
 	fsb_out_clear(&o);
@@ -184,8 +148,8 @@ int fsb_cmd_case(int argc, char **argv)
 		fprintf(stderr, "fsbridge case: \"%s\" is not a message id (%s), e.g. longan:17\n", id,
 			why);
 		rc = FSB_EXIT_USAGE;
-	} else if (open_query("case", store, &v, &q) == 0) {
-		struct fsb_case_opts co = opts_of(&cfg, 1);
+	} else if (fsb_cli_query_open("case", store, &v, &q) == 0) {
+		struct fsb_case_opts co = fsb_cli_case_opts(&cfg, 1);
 		int qrc = fsb_query_case(q, id, &co, &c);
 		if (qrc == FSB_ENOTFOUND) {
 			fprintf(stderr, "fsbridge case: %s: no such message or case on this node (%s)\n",
@@ -200,7 +164,7 @@ int fsb_cmd_case(int argc, char **argv)
 			} else {
 				fsb_render_case_text(&o, &c, a.lang);
 			}
-			rc = emit("case", &o);
+			rc = fsb_cli_emit("case", &o);
 		}
 	}
 	fsb_out_clear(&o);

@@ -105,6 +105,28 @@ void fsb_out_json_time(struct fsb_out *o, int64_t ms)
 	fsb_out_json_str(o, t);
 }
 
+void fsb_out_json_member(struct fsb_out *o, const char *name, const char *v)
+{
+	fsb_out_printf(o, ",\"%s\":", name);
+	fsb_out_json_str(o, v);
+}
+
+void fsb_out_json_member_time(struct fsb_out *o, const char *name, int64_t ms)
+{
+	fsb_out_printf(o, ",\"%s\":", name);
+	fsb_out_json_time(o, ms);
+}
+
+void fsb_out_json_bool(struct fsb_out *o, const char *name, int v)
+{
+	fsb_out_printf(o, ",\"%s\":%s", name, v ? "true" : "false");
+}
+
+void fsb_out_json_count(struct fsb_out *o, const char *name, size_t n)
+{
+	fsb_out_printf(o, ",\"%s\":%zu", name, n);
+}
+
 void fsb_out_text(struct fsb_out *o, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {

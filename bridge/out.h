@@ -32,6 +32,13 @@ void fsb_out_json_str(struct fsb_out *o, const char *s);
 /* Appends an instant as JSON: an RFC 3339 UTC string, or null for INT64_MIN. */
 void fsb_out_json_time(struct fsb_out *o, int64_t ms);
 
+/* Members after an object's first: ,"name":value, with a string (NULL as
+ * null), an instant, a boolean or an unsigned count. */
+void fsb_out_json_member(struct fsb_out *o, const char *name, const char *v);
+void fsb_out_json_member_time(struct fsb_out *o, const char *name, int64_t ms);
+void fsb_out_json_bool(struct fsb_out *o, const char *name, int v);
+void fsb_out_json_count(struct fsb_out *o, const char *name, size_t n);
+
 /* Appends s for a terminal: control characters (a message may carry
  * anything printable) shown as U+FFFD, so untrusted text cannot move the
  * cursor or change the colours; new lines as spaces. */

@@ -141,4 +141,157 @@ int fsb_query_cases(struct fsb_query *q, const struct fsb_case_filter *f,
 
 void fsb_cases_free(struct fsb_case *cases, size_t n);
 
+/* ---- tracing (README, "Tracing") ---------------------------------------- */
+
+/* A certificate's standing at the trace's date, from the latest of its
+ * notices issued by then. */
+enum fsb_cert_state {
+	FSB_CERT_IN_FORCE = 1,
+	FSB_CERT_NOT_YET_VALID = 2, /* granted, its validity not begun */
+	FSB_CERT_SUSPENDED = 3,
+	FSB_CERT_WITHDRAWN = 4,
+	FSB_CERT_EXPIRED = 5,       /* an expiry notice, or past its last day */
+};
+
+#define FSB_TRACE_TEXT 256 /* bytes kept of a name or a reason (cut at a character) */
+#define FSB_TRACE_KEY (FSB_TRACE_VALUE_MAX + 1)
+
+/* An establishment. */
+struct fsb_trace_est {
+	char name[FSB_TRACE_TEXT];
+	char tax_code[FSB_TRACE_KEY], registration[FSB_TRACE_KEY], gln[FSB_TRACE_KEY];
+	char province[FSB_TRACE_TEXT];
+};
+
+/* A certificate: the line of notices from the one that issued it. */
+struct fsb_trace_cert {
+	char id[FSB_MESSAGE_ID_MAX + 1];     /* the notice that issued it (its case) */
+	char latest[FSB_MESSAGE_ID_MAX + 1]; /* the notice that decides its standing */
+	const char *latest_type;             /* that notice's type */
+	int64_t latest_ms;                   /* ... and when it was issued */
+	char origin[FSB_ORIGIN_MAX + 1];     /* the department that announced it */
+	enum fsb_cert_state state;
+	const char *scheme;                  /* CERTIFICATION_SCHEME_* */
+	int international;                   /* a scheme recognised abroad */
+	unsigned stars;
+	char number[FSB_TRACE_TEXT], body[FSB_TRACE_TEXT];
+	char valid_from[11], valid_until[11];
+	struct fsb_trace_est holder;
+	char chain_id[FSB_TRACE_KEY], chain_name[FSB_TRACE_TEXT];
+	const char *role;                    /* CHAIN_ROLE_*, NULL when in no chain */
+	char reason[FSB_TRACE_TEXT];         /* of a suspension or withdrawal */
+	size_t notices;                      /* notices read in its line */
+};
+
+/* A safe chain: the certificates whose notices name it. */
+struct fsb_safe_chain {
+	char id[FSB_TRACE_KEY];
+	char name[FSB_TRACE_TEXT];
+	struct fsb_trace_cert *members;      /* by role, farm first */
+	size_t n_members;
+	size_t in_force;                     /* members whose certificate is in force */
+	int safe;          /* counts for the programme: a farm and a later stage, all in force */
+	int international; /* safe, with a member certified to an international scheme */
+	size_t provinces;  /* departments (origins) that certified its members */
+	int truncated;     /* more notices than FSB_CHAIN_NOTICES_MAX */
+};
+
+/* A message found, as the trace shows it. */
+struct fsb_trace_item {
+	char id[FSB_MESSAGE_ID_MAX + 1];
+	char origin[FSB_ORIGIN_MAX + 1];
+	enum fsb_kind kind;
+	int64_t issued_at_ms;
+	char unit[FSB_TRACE_TEXT];           /* the issuing unit */
+	char product[FSB_TRACE_TEXT];        /* the traced product's name, "" */
+	char lots[FSB_TRACE_TEXT];           /* the lots it names, ", "-separated */
+	int whole_product;                   /* names the product, no lot: every lot */
+	int this_lot;                        /* names the traced lot */
+	char party[FSB_TRACE_TEXT];          /* the establishment it names */
+	const char *party_role;              /* as what (codec.h, fsb_trace_facts) */
+	/* a surveillance result */
+	const char *verdict, *stage;
+	char failing[FSB_TRACE_TEXT];        /* analytes non-compliant (a recall: hazards) */
+	char sample_id[FSB_TRACE_KEY];
+	/* a recall */
+	const char *recall_class, *classification;
+	char reason[FSB_TRACE_TEXT];
+	/* a quarantine notice */
+	const char *notice_type;
+	char certificate[FSB_TRACE_KEY], commodity[FSB_TRACE_TEXT];
+	/* its case, now */
+	char case_id[FSB_MESSAGE_ID_MAX + 1];
+	enum fsb_case_state case_state;
+};
+
+/* What the trace looks for: a product (and lot) or an establishment. */
+struct fsb_trace_query {
+	struct fsb_trace_target target;
+	int also_gln;                        /* a 13-digit GTIN, traced as a GLN too */
+	int64_t at_ms;                       /* the date it is judged at (end of that day) */
+	char at_date[11];                    /* that day, in UTC+07:00 */
+};
+
+/* Reads a trace's query: a GS1 Digital Link URI as a QR scanner reads it;
+ * a GS1 element string "(01)…(10)…"; a GTIN (8, 12, 13 or 14 digits);
+ * a GTIN and a lot ("GTIN LOT"); "gtin:", "gln:", "tax:" or "reg:"
+ * followed by the value; a Vietnamese tax code (10 digits, or 10-3). A
+ * 13-digit number is a GTIN-13 or a GLN: traced as both. Returns NULL, or
+ * why it is not one (a bad check digit, not a Digital Link…). lot may be
+ * NULL. */
+const char *fsb_trace_parse(const char *query, const char *lot, struct fsb_trace_query *out);
+
+struct fsb_trace {
+	struct fsb_trace_query q;
+	char product[FSB_TRACE_TEXT];        /* the product's name, from the newest message */
+	struct fsb_trace_est *establishments; /* the producers and holders found (a product),
+					       * or the establishment traced */
+	size_t n_establishments;
+	struct fsb_trace_cert *certs;        /* in force first, then by the latest notice, newest first */
+	size_t n_certs;
+	struct fsb_safe_chain *chains;
+	size_t n_chains;
+	struct fsb_trace_item *results;      /* surveillance results, newest first */
+	size_t n_results;
+	struct fsb_trace_item *recalls;
+	size_t n_recalls;
+	struct fsb_trace_item *notices;      /* quarantine notices */
+	size_t n_notices;
+	struct fsb_case *cases;              /* open cases of what was found, newest first */
+	size_t n_cases;
+	/* the answer in a line */
+	size_t certs_in_force;
+	size_t non_compliant;                /* results non-compliant */
+	int lot_recalled;                    /* a recall names the traced lot, or the whole product */
+	int truncated;                       /* a key held more entries than were read */
+};
+
+/* Sets the date a trace is judged at: `date` (YYYY-MM-DD, in UTC+07:00),
+ * or the day of now_ms when NULL. Returns NULL, or why date is not one. */
+const char *fsb_trace_at(struct fsb_trace_query *q, const char *date, int64_t now_ms);
+
+/* Traces q.target as the view sees it at q.at_ms (messages issued later
+ * are left out; cases are as they stand now). */
+int fsb_query_trace(struct fsb_query *q, const struct fsb_trace_query *tq,
+		    const struct fsb_case_opts *o, struct fsb_trace *out);
+void fsb_trace_clear(struct fsb_trace *t);
+
+/* The programme's targets (plan §II): at least three safe chains, one of
+ * them to an international standard. */
+#define FSB_TARGET_CHAINS 3
+#define FSB_TARGET_INTERNATIONAL 1
+
+struct fsb_chains {
+	struct fsb_safe_chain *chains;            /* by id */
+	size_t n;
+	size_t safe, international;          /* chains that count, and to an international standard */
+	int chains_met, international_met;   /* the targets */
+	int truncated;                       /* more chains than FSB_CHAINS_MAX */
+};
+
+/* Every safe chain the node knows, its members' standing at at->at_ms
+ * (its target is not used). */
+int fsb_query_chains(struct fsb_query *q, const struct fsb_trace_query *at, struct fsb_chains *out);
+void fsb_chains_clear(struct fsb_chains *c);
+
 #endif

@@ -7,7 +7,7 @@
  * Whether a case is open comes from the same rules the index keeps
  * (case_rule.h), so a list and a case never disagree.
  */
-#include "query.h"
+#include "query_internal.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -18,9 +18,6 @@
 #include "error.h"
 #include "format.h"
 #include "mem.h"
-
-/* Entries were accepted under a node's cap, at most the configurable one. */
-#define STORED_MAX_BYTES (16u << 20)
 
 /* What the exchange says about who holds what: the peers' latest
  * checkpoints, and every origin known (streams held, peers heard). */
@@ -111,6 +108,11 @@ int fsb_query_open(struct fsb_view *v, struct fsb_query **out)
 	return 0;
 }
 
+struct fsb_view *query_view(struct fsb_query *q)
+{
+	return q->v;
+}
+
 void fsb_query_close(struct fsb_query *q)
 {
 	if (!q)
@@ -170,18 +172,15 @@ static int read_member(struct fsb_view *v, uint64_t index, struct fsb_case *c,
 {
 	memset(e, 0, sizeof *e);
 	struct fsb_entry ent;
-	int rc = fsb_view_get(v, index, &ent);
+	struct fsb_message *m;
+	int rc = query_read(v, index, &ent, &m);
 	if (rc)
 		return rc;
 	snprintf(e->id, sizeof e->id, "%s:%llu", ent.origin, (unsigned long long)ent.seq);
 	snprintf(e->origin, sizeof e->origin, "%s", ent.origin);
 	e->issued_at_ms = ent.issued_at_ms;
 	e->respond_by_ms = INT64_MIN;
-	struct fsb_envelope_view ev;
-	struct fsb_message *m = NULL;
-	if (fsb_envelope_view(ent.envelope, ent.envelope_len, &ev) ||
-	    fsb_message_unpack(ev.payload, ev.payload_len, STORED_MAX_BYTES, &m, NULL)) {
-		/* The log proves it was received; it just does not read. */
+	if (!m) {
 		e->unit = dup("");
 		e->officer = dup("");
 		e->text = dup("");
@@ -242,7 +241,20 @@ static const struct fsb_case_event *find_event(const struct fsb_case_event *ev, 
 	return NULL;
 }
 
-static enum fsb_case_state state_of(unsigned flags)
+int query_read(struct fsb_view *v, uint64_t index, struct fsb_entry *e, struct fsb_message **m)
+{
+	*m = NULL;
+	int rc = fsb_view_get(v, index, e);
+	if (rc)
+		return rc;
+	struct fsb_envelope_view ev;
+	if (fsb_envelope_view(e->envelope, e->envelope_len, &ev) == 0 &&
+	    fsb_message_unpack(ev.payload, ev.payload_len, QUERY_STORED_MAX_BYTES, m, NULL) != 0)
+		*m = NULL;
+	return 0;
+}
+
+enum fsb_case_state query_case_state(unsigned flags)
 {
 	if (flags & FSB_CASE_WITHDRAWN)
 		return FSB_CASE_STATE_WITHDRAWN;
@@ -397,7 +409,7 @@ static int compute(struct fsb_view *v, const struct fsb_case_row *row, const str
 	snprintf(c->origin, sizeof c->origin, "%.*s",
 		 (int)(colon ? (size_t)(colon - row->id) : strlen(row->id)), row->id);
 	c->root_held = (row->flags & FSB_CASE_HELD) != 0;
-	c->state = state_of(row->flags);
+	c->state = query_case_state(row->flags);
 	c->opened_ms = c->detected_ms = c->closed_ms = c->updated_ms = INT64_MIN;
 	uint64_t *idx = NULL;
 	size_t n = 0, total = 0;

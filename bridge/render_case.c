@@ -216,56 +216,39 @@ void fsb_render_cases_text(struct fsb_out *o, const struct fsb_case *c, size_t n
 	}
 }
 
-static void json_bool(struct fsb_out *o, const char *name, int v, int comma)
-{
-	fsb_out_printf(o, "%s\"%s\":%s", comma ? "," : "", name, v ? "true" : "false");
-}
-
-static void json_str(struct fsb_out *o, const char *name, const char *v)
-{
-	fsb_out_printf(o, ",\"%s\":", name);
-	fsb_out_json_str(o, v);
-}
-
-static void json_time(struct fsb_out *o, const char *name, int64_t ms)
-{
-	fsb_out_printf(o, ",\"%s\":", name);
-	fsb_out_json_time(o, ms);
-}
-
 void fsb_render_case_json(struct fsb_out *o, const struct fsb_case *c)
 {
 	fsb_out_puts(o, "{\"id\":");
 	fsb_out_json_str(o, c->id);
-	json_str(o, "origin", c->origin);
-	json_bool(o, "rootHeld", c->root_held, 1);
-	json_str(o, "kind", c->root_held ? fsb_kind_name(c->kind) : NULL);
-	json_str(o, "state", state_key(c->state));
-	json_bool(o, "overdue", c->overdue, 1);
-	json_str(o, "subject", c->subject);
-	json_str(o, "unit", c->unit);
-	json_str(o, "classification", c->classification);
-	json_str(o, "recallClass", c->recall_class);
-	json_str(o, "riskDecision", c->risk);
-	json_str(o, "verdict", c->verdict);
-	json_str(o, "noticeType", c->notice_type);
-	json_time(o, "detectedAt", c->detected_ms);
-	json_time(o, "notifiedAt", c->opened_ms);
-	json_time(o, "closedAt", c->closed_ms);
-	json_time(o, "updatedAt", c->updated_ms);
+	fsb_out_json_member(o, "origin", c->origin);
+	fsb_out_json_bool(o, "rootHeld", c->root_held);
+	fsb_out_json_member(o, "kind", c->root_held ? fsb_kind_name(c->kind) : NULL);
+	fsb_out_json_member(o, "state", state_key(c->state));
+	fsb_out_json_bool(o, "overdue", c->overdue);
+	fsb_out_json_member(o, "subject", c->subject);
+	fsb_out_json_member(o, "unit", c->unit);
+	fsb_out_json_member(o, "classification", c->classification);
+	fsb_out_json_member(o, "recallClass", c->recall_class);
+	fsb_out_json_member(o, "riskDecision", c->risk);
+	fsb_out_json_member(o, "verdict", c->verdict);
+	fsb_out_json_member(o, "noticeType", c->notice_type);
+	fsb_out_json_member_time(o, "detectedAt", c->detected_ms);
+	fsb_out_json_member_time(o, "notifiedAt", c->opened_ms);
+	fsb_out_json_member_time(o, "closedAt", c->closed_ms);
+	fsb_out_json_member_time(o, "updatedAt", c->updated_ms);
 	fsb_out_printf(o, ",\"messages\":%zu,\"provinces\":[", c->messages);
 	for (size_t i = 0; i < c->n_parties; i++) {
 		const struct fsb_case_party *p = &c->parties[i];
 		fsb_out_printf(o, "%s{\"origin\":", i ? "," : "");
 		fsb_out_json_str(o, p->origin);
-		json_bool(o, "delivered", p->delivered, 1);
-		json_bool(o, "acknowledged", p->acknowledged, 1);
-		json_time(o, "acknowledgedAt", p->ack_at_ms);
-		json_str(o, "unit", p->acknowledged ? p->ack_unit : NULL);
-		json_str(o, "officer", p->acknowledged && p->ack_officer[0] ? p->ack_officer : NULL);
+		fsb_out_json_bool(o, "delivered", p->delivered);
+		fsb_out_json_bool(o, "acknowledged", p->acknowledged);
+		fsb_out_json_member_time(o, "acknowledgedAt", p->ack_at_ms);
+		fsb_out_json_member(o, "unit", p->acknowledged ? p->ack_unit : NULL);
+		fsb_out_json_member(o, "officer", p->acknowledged && p->ack_officer[0] ? p->ack_officer : NULL);
 		fsb_out_printf(o, ",\"measures\":%zu", p->measures);
-		json_time(o, "dueAt", p->due_ms);
-		json_bool(o, "overdue", p->overdue, 1);
+		fsb_out_json_member_time(o, "dueAt", p->due_ms);
+		fsb_out_json_bool(o, "overdue", p->overdue);
 		fsb_out_puts(o, "}");
 	}
 	fsb_out_puts(o, "],\"requests\":[");
@@ -273,15 +256,15 @@ void fsb_render_case_json(struct fsb_out *o, const struct fsb_case *c)
 		const struct fsb_case_request *q = &c->requests[i];
 		fsb_out_printf(o, "%s{\"id\":", i ? "," : "");
 		fsb_out_json_str(o, q->id);
-		json_str(o, "askedBy", q->asker);
-		json_str(o, "text", q->text);
-		json_time(o, "askedAt", q->asked_at_ms);
-		json_time(o, "respondBy", q->respond_by_ms);
+		fsb_out_json_member(o, "askedBy", q->asker);
+		fsb_out_json_member(o, "text", q->text);
+		fsb_out_json_member_time(o, "askedAt", q->asked_at_ms);
+		fsb_out_json_member_time(o, "respondBy", q->respond_by_ms);
 		fsb_out_printf(o, ",\"answers\":%zu", q->answers);
-		json_str(o, "answerId", q->answers ? q->answer_id : NULL);
-		json_str(o, "answeredBy", q->answers ? q->answered_by : NULL);
-		json_time(o, "answeredAt", q->answered_at_ms);
-		json_bool(o, "overdue", q->overdue, 1);
+		fsb_out_json_member(o, "answerId", q->answers ? q->answer_id : NULL);
+		fsb_out_json_member(o, "answeredBy", q->answers ? q->answered_by : NULL);
+		fsb_out_json_member_time(o, "answeredAt", q->answered_at_ms);
+		fsb_out_json_bool(o, "overdue", q->overdue);
 		fsb_out_puts(o, "}");
 	}
 	fsb_out_puts(o, "]");
@@ -291,22 +274,22 @@ void fsb_render_case_json(struct fsb_out *o, const struct fsb_case *c)
 			const struct fsb_case_event *e = &c->events[i];
 			fsb_out_printf(o, "%s{\"id\":", i ? "," : "");
 			fsb_out_json_str(o, e->id);
-			json_str(o, "origin", e->origin);
-			json_str(o, "kind", fsb_kind_name(e->kind));
-			json_str(o, "type", fsb_followup_type_name(e->type));
-			json_str(o, "refMessageId", e->ref_id[0] ? e->ref_id : NULL);
-			json_time(o, "issuedAt", e->issued_at_ms);
-			json_time(o, "respondBy", e->respond_by_ms);
-			json_str(o, "unit", e->unit);
-			json_str(o, "officer", e->officer[0] ? e->officer : NULL);
-			json_str(o, "text", e->text);
+			fsb_out_json_member(o, "origin", e->origin);
+			fsb_out_json_member(o, "kind", fsb_kind_name(e->kind));
+			fsb_out_json_member(o, "type", fsb_followup_type_name(e->type));
+			fsb_out_json_member(o, "refMessageId", e->ref_id[0] ? e->ref_id : NULL);
+			fsb_out_json_member_time(o, "issuedAt", e->issued_at_ms);
+			fsb_out_json_member_time(o, "respondBy", e->respond_by_ms);
+			fsb_out_json_member(o, "unit", e->unit);
+			fsb_out_json_member(o, "officer", e->officer[0] ? e->officer : NULL);
+			fsb_out_json_member(o, "text", e->text);
 			fsb_out_puts(o, ",\"measures\":[");
 			for (size_t k = 0; k < e->n_measures && k < FSB_FACTS_MEASURES; k++) {
 				fsb_out_puts(o, k ? "," : "");
 				fsb_out_json_str(o, e->measures[k]);
 			}
 			fsb_out_puts(o, "]");
-			json_bool(o, "withdrawn", e->withdrawn, 1);
+			fsb_out_json_bool(o, "withdrawn", e->withdrawn);
 			fsb_out_puts(o, "}");
 		}
 		fsb_out_puts(o, "]");
