@@ -150,6 +150,9 @@ const char *fsb_trace_parse(const char *query, const char *lot, struct fsb_trace
 		return element_string(out, buf);
 	if (strncmp(buf, "gtin:", 5) == 0)
 		return set_gtin(out, buf + 5, lot);
+	int gtin_like = all_digits(buf, n) && (n == 8 || n == 12 || n == 13 || n == 14);
+	if (lot && lot[0] && !gtin_like)
+		return "a lot goes with a GTIN";
 	if (strncmp(buf, "gln:", 4) == 0) {
 		const char *bad = fsb_fmt_gln(buf + 4);
 		if (bad) {
@@ -162,9 +165,7 @@ const char *fsb_trace_parse(const char *query, const char *lot, struct fsb_trace
 		return set_key(out, FSB_TK_TAX, buf + 4);
 	if (strncmp(buf, "reg:", 4) == 0)
 		return set_key(out, FSB_TK_REG, buf + 4);
-	if (lot && lot[0] && !all_digits(buf, n))
-		return "a lot goes with a GTIN";
-	if (all_digits(buf, n) && (n == 8 || n == 12 || n == 13 || n == 14)) {
+	if (gtin_like) {
 		const char *bad = set_gtin(out, buf, lot);
 		if (!bad && n == 13 && !lot)
 			out->also_gln = 1; /* a GLN has the same form */

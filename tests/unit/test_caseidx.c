@@ -439,6 +439,14 @@ Test(caseidx, an_open_case_unlisted_is_found, .init = setup, .fini = teardown)
 		     "index case_open: case longan:1 is not listed as open");
 }
 
+Test(caseidx, a_missing_trace_record_is_found, .init = setup, .fini = teardown)
+{
+	/* The first record of the trace index is the recall's product (g
+	 * sorts first), entry 3 of the store. */
+	expect_found("trace record removed", "trace", drop_first,
+		     "index trace: entry 3 (longan:1) is not filed under g:08936045123454");
+}
+
 /* A case flooded with follow-ups, its root arriving last: the view reads
  * FSB_CASE_MEMBERS_MAX of them, the root among them, and counts them all. */
 Test(caseidx, a_flooded_case_is_read_in_part_with_its_root, .init = setup, .fini = teardown)
