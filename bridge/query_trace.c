@@ -601,6 +601,9 @@ static int add_item(struct tracing *r, const struct fsb_trace_facts *f)
 	if (f->names_party) {
 		copy(it->party, sizeof it->party, f->party.name);
 		it->party_role = f->party_role;
+	} else if (f->kind == FSB_KIND_SURVEILLANCE && f->sampled.name[0]) {
+		copy(it->party, sizeof it->party, f->sampled.name); /* where it was sampled */
+		it->party_role = "operator";
 	}
 	it->verdict = f->verdict;
 	it->stage = f->stage;

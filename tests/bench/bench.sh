@@ -36,6 +36,8 @@ FULL=${BENCH_FULL:-50000}
 CASE_BIG=${BENCH_CASE_BIG:-200000}   # entries of the logs the case views read:
 CASE_SMALL=${BENCH_CASE_SMALL:-20000} # cases of 10 messages (a recall and
 CASE_OPEN=${BENCH_CASE_OPEN:-1000}    # 9 follow-ups), all but CASE_OPEN closed
+TRACE_BIG=${BENCH_TRACE_BIG:-200000}     # entries of the logs trace reads: 4 a
+TRACE_SMALL=${BENCH_TRACE_SMALL:-20000}  # product (a certificate, two results, a recall)
 CHUNK=500 # messages per `fsbridge submit`, as an agency system would batch them
 BYTES=1024
 
@@ -249,6 +251,22 @@ for size in small big; do
 		fail "cases --open at $size does not list $CASE_OPEN cases"
 done
 
+step "Trace: a $TRACE_BIG-entry log of $((TRACE_BIG / 4)) products and a $TRACE_SMALL-entry log of $((TRACE_SMALL / 4))"
+for size in small big; do
+	entries=$TRACE_SMALL
+	[ $size = big ] && entries=$TRACE_BIG
+	sed -e "s#= \.\./var/longan#= $work/trace-$size#" -e "s#= \.\./certs/demo/#= $work/pki/#" \
+		config/longan.conf >"$work/trace-$size.conf"
+	link=$("$tools/benchtool" tracelog "$work/trace-$size.conf" "$entries" $((entries / 4))) ||
+		fail "tracelog $size"
+	R[trace_${size}_ms]=$(median_ms "$bin" trace -c "$work/trace-$size.conf" "$link") ||
+		fail "trace $size"
+	# the same answer on both logs: the product's 4 messages, its chain of 10
+	"$bin" trace -c "$work/trace-$size.conf" "$link" --json |
+		grep -q '"certsInForce":1,"nonCompliant":1,"recalled":true' ||
+		fail "trace at $size does not find the product's certificate, result and recall"
+done
+
 step "Ceilings: LMDB batched appends and Mosquitto QoS 1, ${R[envelope_bytes]}-byte messages"
 out=$("$tools/ceilings" lmdb "$work/lmdb" "${R[envelope_bytes]}" 50000 100) || fail "ceilings lmdb"
 kv "$out" ""
@@ -314,13 +332,14 @@ verdict() { awk "BEGIN { print ($1) ? \"met\" : \"MISSED\" }"; }
 	row "floor: a process reading one entry" "${R[case_floor_big_ms]}" "ms" "$CASE_BIG entries; ${R[case_floor_small_ms]} ms on $CASE_SMALL" ""
 	row "case ID (10 messages), $CASE_BIG entries" "${R[case_big_ms]}" "ms" "$(ratio "${R[case_big_ms]}" "${R[case_small_ms]}") x ${R[case_small_ms]} ms on $CASE_SMALL" "<= 1.5 x: $(verdict "${R[case_big_ms]} <= 1.5 * ${R[case_small_ms]}")"
 	row "cases --open ($CASE_OPEN), $CASE_BIG entries" "${R[cases_open_big_ms]}" "ms" "$(ratio "${R[cases_open_big_ms]}" "${R[cases_open_small_ms]}") x ${R[cases_open_small_ms]} ms on $CASE_SMALL" "<= 1.5 x: $(verdict "${R[cases_open_big_ms]} <= 1.5 * ${R[cases_open_small_ms]}")"
+	row "trace (a Digital Link), $TRACE_BIG entries" "${R[trace_big_ms]}" "ms" "$(ratio "${R[trace_big_ms]}" "${R[trace_small_ms]}") x ${R[trace_small_ms]} ms on $TRACE_SMALL" "<= 1.5 x: $(verdict "${R[trace_big_ms]} <= 1.5 * ${R[trace_small_ms]}")"
 } | tee "$results/latest.txt"
 
 {
 	printf '{\n  "version": "%s",\n  "date": "%s",\n  "cores": %s,\n' \
 		"$("$bin" --version | awk '{ print $NF }')" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)"
-	printf '  "sizes": {"e2e": %s, "catchup": %s, "log": %s, "latency": %s, "full": %s, "payload_bytes": %s, "case_big": %s, "case_small": %s, "case_open": %s},\n' \
-		"$E2E" "$CATCHUP" "$LOG" "$LATENCY" "$FULL" "$BYTES" "$CASE_BIG" "$CASE_SMALL" "$CASE_OPEN"
+	printf '  "sizes": {"e2e": %s, "catchup": %s, "log": %s, "latency": %s, "full": %s, "payload_bytes": %s, "case_big": %s, "case_small": %s, "case_open": %s, "trace_big": %s, "trace_small": %s},\n' \
+		"$E2E" "$CATCHUP" "$LOG" "$LATENCY" "$FULL" "$BYTES" "$CASE_BIG" "$CASE_SMALL" "$CASE_OPEN" "$TRACE_BIG" "$TRACE_SMALL"
 	printf '  "figures": {\n'
 	first=1
 	for k in $(printf '%s\n' "${!R[@]}" | sort); do

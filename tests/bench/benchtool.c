@@ -21,6 +21,14 @@
  *                                         cases interleaved as they would come),
  *                                         all but OPEN of them closed; prints the
  *                                         id of an open case
+ *   benchtool tracelog CONF ENTRIES PRODUCTS
+ *                                         fills CONF's empty store with PRODUCTS
+ *                                         products of ENTRIES / PRODUCTS (4)
+ *                                         messages each: a farm's VietGAP notice
+ *                                         (ten farms a chain), a compliant and a
+ *                                         non-compliant result, a recall of the
+ *                                         failing lot; prints the Digital Link of
+ *                                         the failing lot of the middle product
  *
  * Waiting commands print the seconds they waited; they poll the stores
  * (read-only LMDB transactions) every millisecond.
@@ -423,6 +431,112 @@ static int cmd_caselog(char **a)
 	return 0;
 }
 
+/* ---- a log of products ------------------------------------------------------ */
+
+#define PRODUCTS_PER_BATCH 50
+#define TRACE_ISSUER "{\"header\":{\"issuer\":{\"name\":\"Chi cục Quản lý chất lượng Nông lâm sản " \
+		     "và Thủy sản Long An\"},\"category\":\"CATEGORY_CROP\"},"
+
+/* Product p's GTIN-13 (prefix 8939, then p, then the check digit). */
+static void bench_gtin(long p, char out[32])
+{
+	snprintf(out, 32, "8939%08ld", p % 100000000);
+	int sum = 0;
+	for (int i = 0; i < 12; i++)
+		sum += (out[i] - '0') * (i % 2 ? 3 : 1);
+	out[12] = (char)('0' + (10 - sum % 10) % 10);
+	out[13] = '\0';
+}
+
+static struct fsb_message *product_message(long p, int which)
+{
+	char gtin[32], tax[32], text[2048];
+	bench_gtin(p, gtin);
+	snprintf(tax, sizeof tax, "3%09ld", p);
+	const char *verdict = which == 2 ? "VERDICT_NON_COMPLIANT" : "VERDICT_COMPLIANT";
+	switch (which) {
+	case 0:
+		snprintf(text, sizeof text, TRACE_ISSUER
+			 "\"certification\":{\"type\":\"CERTIFICATION_NOTICE_TYPE_ISSUED\","
+			 "\"scheme\":\"CERTIFICATION_SCHEME_VIETGAP\",\"certificateNumber\":\"VietGAP-TT-%07ld\","
+			 "\"certifyingBody\":\"Trung tâm Chứng nhận phù hợp\",\"holder\":{\"name\":\"Hợp tác "
+			 "xã %ld\",\"taxCode\":\"%s\"},\"validFromDate\":\"2025-01-01\",\"validUntilDate\":"
+			 "\"2099-12-31\",\"scope\":[{\"name\":\"Chanh %ld\",\"gtin\":\"%s\"}],\"chain\":{"
+			 "\"chainId\":\"BENCH-%05ld\",\"name\":\"Chuỗi %ld\",\"role\":\"CHAIN_ROLE_FARM\"}}}",
+			 p, p, tax, p, gtin, p / 10, p / 10);
+		break;
+	case 1:
+	case 2:
+		snprintf(text, sizeof text, TRACE_ISSUER
+			 "\"surveillance\":{\"sample\":{\"sampleId\":\"S-%ld-%d\",\"sampledAt\":"
+			 "\"2025-07-14T05:30:00+07:00\"},\"programme\":{\"type\":"
+			 "\"PROGRAMME_TYPE_ROUTINE_MONITORING\"},\"samplingPoint\":{\"stage\":"
+			 "\"SAMPLING_STAGE_WHOLESALE_MARKET\",\"operator\":{\"name\":\"Chợ đầu mối\"}},"
+			 "\"product\":{\"name\":\"Chanh %ld\",\"gtin\":\"%s\",\"lots\":[{\"lotNumber\":"
+			 "\"L%ld-%d\"}],\"producer\":{\"name\":\"Hợp tác xã %ld\",\"taxCode\":\"%s\"}},"
+			 "\"lab\":{\"name\":\"Trung tâm Kiểm nghiệm\"},\"results\":[{\"analyte\":"
+			 "\"Chlorpyrifos ethyl\",\"hazard\":\"HAZARD_CATEGORY_PESTICIDE_RESIDUE\","
+			 "\"resultType\":\"RESULT_TYPE_VALUE\",\"value\":\"0.12\",\"unit\":"
+			 "\"UNIT_MG_PER_KG\",\"verdict\":\"%s\"}],\"overallVerdict\":\"%s\"}}",
+			 p, which, p, gtin, p, which, p, tax, verdict, verdict);
+		break;
+	default:
+		snprintf(text, sizeof text, TRACE_ISSUER
+			 "\"recall\":{\"classification\":\"RASFF_CLASSIFICATION_INFORMATION_FOR_FOLLOW_UP\","
+			 "\"recallClass\":\"RECALL_CLASS_II\",\"initiation\":\"RECALL_INITIATION_VOLUNTARY\","
+			 "\"basis\":\"RECALL_BASIS_OFFICIAL_CONTROL\",\"riskDecision\":"
+			 "\"RISK_DECISION_POTENTIALLY_SERIOUS\",\"hazards\":[{\"analyte\":\"Chlorpyrifos "
+			 "ethyl\",\"hazard\":\"HAZARD_CATEGORY_PESTICIDE_RESIDUE\"}],\"products\":[{\"name\":"
+			 "\"Chanh %ld\",\"gtin\":\"%s\",\"lots\":[{\"lotNumber\":\"L%ld-2\"}]}],"
+			 "\"responsibleOperator\":{\"name\":\"Hợp tác xã %ld\",\"taxCode\":\"%s\"},"
+			 "\"distributionStatus\":\"DISTRIBUTION_STATUS_ORIGIN_PROVINCE_ONLY\",\"reason\":"
+			 "\"Dư lượng chlorpyrifos ethyl trong lô L%ld-2\"}}",
+			 p, gtin, p, p, tax, p);
+		break;
+	}
+	return checked(text);
+}
+
+static int cmd_tracelog(char **a)
+{
+	struct fsb_config cfg;
+	if (fsb_cli_load_config(a[0], &cfg))
+		return 1;
+	long entries = strtol(a[1], NULL, 10), products = strtol(a[2], NULL, 10);
+	if (products <= 0 || entries != 4 * products || products % PRODUCTS_PER_BATCH)
+		fail("tracelog: ENTRIES = 4 x PRODUCTS, PRODUCTS a multiple of %d", PRODUCTS_PER_BATCH);
+	struct fsb_store *st;
+	struct fsb_signer *signer;
+	struct fsb_store_opts so = {.origin = cfg.origin};
+	char err[512];
+	if (fsb_store_open(cfg.data_dir, &so, &st, err, sizeof err) ||
+	    fsb_signer_open(cfg.key_path, cfg.cert_path, &signer, err, sizeof err))
+		fail("%s", err);
+	uint64_t seq;
+	uint8_t hash[FSB_HASH_LEN];
+	if (fsb_store_head(st, cfg.origin, &seq, hash, NULL) || seq)
+		fail("tracelog wants an empty store");
+	struct fsb_message *msgs[4 * PRODUCTS_PER_BATCH];
+	/* A product's messages come spread over the log, as over the years. */
+	for (int which = 0; which < 4; which++)
+		for (long p0 = 0; p0 < products; p0 += PRODUCTS_PER_BATCH) {
+			size_t k = 0;
+			for (long p = p0; p < p0 + PRODUCTS_PER_BATCH; p++)
+				msgs[k++] = product_message(p, which);
+			if (fsb_submit_commit(st, signer, cfg.origin, msgs, k, NULL, NULL, err, sizeof err))
+				fail("%s", err);
+			for (size_t i = 0; i < k; i++)
+				fsb_message_free(msgs[i]);
+		}
+	char gtin[32];
+	bench_gtin(products / 2, gtin);
+	printf("https://id.gs1.org/01/0%s/10/L%ld-2\n", gtin, products / 2);
+	fsb_signer_close(signer);
+	fsb_store_close(st);
+	fsb_config_cleanup(&cfg);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -433,7 +547,7 @@ int main(int argc, char **argv)
 	} cmds[] = {{"jsonl", 3, cmd_jsonl},	 {"drain", 3, cmd_drain},
 		    {"head", 4, cmd_head},	 {"envsize", 1, cmd_envsize},
 		    {"latency", 4, cmd_latency}, {"startup", 2, cmd_startup},
-		    {"caselog", 4, cmd_caselog}};
+		    {"caselog", 4, cmd_caselog}, {"tracelog", 3, cmd_tracelog}};
 	for (size_t i = 0; argc > 1 && i < sizeof cmds / sizeof cmds[0]; i++)
 		if (strcmp(argv[1], cmds[i].name) == 0 && argc == cmds[i].args + 2)
 			return cmds[i].fn(argv + 2);

@@ -122,6 +122,15 @@ done
 grep -q '"answers":1' "$work/case.json" || fail "the case's state was not on the local broker"
 cut -c1-400 "$work/case.json"; echo " ..."
 
+say "Long An announces its lemon chain's certificates (VietGAP farm, packing house); Cần Thơ its"
+echo "  distributor's, and a non-compliant result on Long An lemons sampled at Cái Răng market"
+"$bin" submit -c "$work/longan.conf" $E/certification-vietgap-lemon-farm-longan.json \
+	$E/certification-food-safety-lemon-packinghouse-longan.json || fail "certifications at longan"
+"$bin" submit -c "$work/cantho.conf" $E/certification-food-safety-lemon-distributor-cantho.json \
+	$E/surveillance-chlorpyrifos-lemon-cantho.json || fail "certification and result at cantho"
+holds cantho longan:7
+holds longan cantho:5
+
 say "fsbridge status: both checkpoints in sync"
 for _ in $(seq 50); do
 	"$bin" status -c "$work/longan.conf" | grep -q "in sync with this node" &&
@@ -138,6 +147,12 @@ for o in longan cantho; do
 	echo "-- $o"
 	"$bin" audit verify -c "$work/$o.conf" --full || fail "audit verify at $o"
 done
+
+say "The safe chains as Cần Thơ knows them: fsbridge chains -c cantho.conf"
+"$bin" chains -c "$work/cantho.conf" || fail "chains at cantho"
+link="https://id.gs1.org/01/08938501234018/10/BL-0711"
+say "A Cần Thơ inspector scans a pack of Long An lemons: fsbridge trace -c cantho.conf $link"
+"$bin" trace -c "$work/cantho.conf" "$link" || fail "trace at cantho"
 
 say "Stopping the nodes and the broker"
 for p in "${pids[@]:1}"; do kill "$p" 2>/dev/null; done

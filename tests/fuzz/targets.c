@@ -32,8 +32,25 @@ static struct fsb_trust *trust_store(void)
 	return t;
 }
 
+static int count_key(void *ctx, enum fsb_trace_key type, const char *value)
+{
+	if (strlen(value) > FSB_TRACE_VALUE_MAX || (type == FSB_TK_LOT && strlen(value) < 15))
+		abort(); /* a key the index could not hold, or a lot without its GTIN */
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
 static void exercise_message(struct fsb_message *m)
 {
+	size_t keys = 0;
+	fsb_message_trace_keys(m, count_key, &keys);
+	/* The facts of any message, about a product and an establishment. */
+	struct fsb_trace_target product = {.gtin14 = "08938501234018", .lot = "BL-0711"};
+	struct fsb_trace_target tax = {.key = FSB_TK_TAX, .value = "1101923456"};
+	struct fsb_trace_facts f;
+	fsb_message_trace_facts(m, &product, &f);
+	fsb_message_trace_facts(m, &tax, &f);
+
 	struct fsb_errlist errs;
 	fsb_errlist_init(&errs);
 	fsb_message_validate(m, FSB_VALIDATE_SEALED, &errs);
