@@ -298,15 +298,16 @@ enum fsb_trace_key {
  * number is that long). */
 #define FSB_TRACE_VALUE_MAX 128
 
-/* Calls fn with every key m is filed under: the products it names (by GTIN,
- * or the GTIN of their Digital Link) with their lots, the establishments
- * it names (sampled operator, producer, operator responsible for a recall,
- * distributors supplied, consignor and consignee, certificate holder), and
- * a certification's chain. A key may come more than once. A follow-up
- * names none: it reaches a trace through its case. A non-zero return from
- * fn stops and is returned. */
+/* Calls fn with every key a serialized Message is filed under, read off
+ * its bytes without decoding it (no allocation): every Product of its body
+ * (its GTIN-14, from `gtin` or else its Digital Link, and its GTIN with
+ * each of its lots and the link's lot), every Party (tax code,
+ * registration number, GLN), every Location's GLN, and a SupplyChain's
+ * id. A key may come more than once. A follow-up is filed under none: it
+ * reaches a trace through its case. FSB_EDECODE on malformed framing; a
+ * non-zero return from fn stops and is returned. */
 typedef int (*fsb_trace_key_fn)(void *ctx, enum fsb_trace_key type, const char *value);
-int fsb_message_trace_keys(const struct fsb_message *m, fsb_trace_key_fn fn, void *ctx);
+int fsb_payload_trace_keys(const uint8_t *payload, size_t len, fsb_trace_key_fn fn, void *ctx);
 
 /* What a trace looks for: a product (and lot), or an establishment. */
 struct fsb_trace_target {
@@ -339,9 +340,10 @@ struct fsb_trace_facts {
 	const char *lots[FSB_TRACE_NAMES];
 	size_t n_lots;                   /* lots named (may exceed the names) */
 	struct fsb_trace_party producer; /* the product's producer */
-	/* the target establishment, when the message names it, and as what:
-	 * "holder", "operator", "producer", "responsible", "recipient",
-	 * "consignor" or "consignee" */
+	/* the target establishment, when a Party or Location of the message
+	 * names it, and as what: the schema name of the field holding it
+	 * ("holder", "operator", "producer", "responsible_operator",
+	 * "operators", "executed_by", "consignor", "consignee", "location" …) */
 	int names_party;
 	const char *party_role;
 	struct fsb_trace_party party;
@@ -362,7 +364,8 @@ struct fsb_trace_facts {
 	struct fsb_trace_party holder;
 };
 
-/* Fills *f with what m says about target t. */
+/* Fills *f with what m says about target t, matching the places the keys
+ * are read from. */
 void fsb_message_trace_facts(const struct fsb_message *m, const struct fsb_trace_target *t,
 			     struct fsb_trace_facts *f);
 

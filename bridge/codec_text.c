@@ -213,6 +213,15 @@ static void summary_headline(struct text *t, enum fsb_kind kind, const json_t *b
 		text_pair(t, NULL, short_enum(jstr(body, "type"), "FOLLOW_UP_TYPE_"));
 		text_pair(t, "on", jstr(body, "refMessageId"));
 		break;
+	case FSB_KIND_CERTIFICATION:
+		text_pair(t, NULL, short_enum(jstr(body, "type"), "CERTIFICATION_NOTICE_TYPE_"));
+		text_pair(t, NULL, short_enum(jstr(body, "scheme"), "CERTIFICATION_SCHEME_"));
+		text_pair(t, NULL, jstr(body, "certificateNumber"));
+		text_pair(t, "holder", jstr(body, "holder.name"));
+		text_pair(t, "until", jstr(body, "validUntilDate"));
+		text_pair(t, "chain", jstr(body, "chain.chainId"));
+		text_pair(t, "changes", jstr(body, "refMessageId"));
+		break;
 	default:
 		break;
 	}
@@ -226,6 +235,8 @@ static void summary_products(struct text *t, json_t *body, const char *indent)
 {
 	json_t *list = json_object_get(body, "products"), *e;
 	size_t i;
+	if (!list)
+		list = json_object_get(body, "scope"); /* a certification's products */
 	if (!json_is_array(list) && !json_is_object(json_object_get(body, "product")))
 		return;
 	json_t *one = json_array();

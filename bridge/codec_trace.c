@@ -1,11 +1,12 @@
 /* codec_trace.c - what a message says about products and establishments.
  *
- * Two readings of a decoded message, for the two halves of tracing:
- * fsb_message_trace_keys() lists what the store's trace index files it
- * under (a GTIN, a GTIN and lot, a tax code, a registration number, a GLN,
- * a chain id), and fsb_message_trace_facts() reads what the trace view
- * shows of it for one target. Both walk the same places of each kind, so a
- * message the index finds for a target is one the facts can match.
+ * Two readings for the two halves of tracing: fsb_payload_trace_keys()
+ * reads off the bytes what the store's trace index files a message under
+ * (a GTIN, a GTIN and lot, a tax code, a registration number, a GLN, a
+ * chain id), and fsb_message_trace_facts() reads what the trace view shows
+ * of a decoded message for one target. Both look at the same places (every
+ * Product, Party, Location and SupplyChain of the body), so a message the
+ * index finds for a target is one the facts can match.
  */
 #include "codec_internal.h"
 
@@ -25,26 +26,18 @@ static const char *enum_name(const ProtobufCEnumDescriptor *d, int v)
 	return ev ? ev->name : NULL;
 }
 
-/* The GTIN-14 of a product, from its gtin or else its Digital Link, and
- * the lot the link names; 0 when it has neither. */
-static int product_gtin(const Foodsafety__V1__Product *p, char g14[FSB_GTIN14_LEN + 1],
-			char link_lot[FSB_DL_VALUE_MAX + 1])
-{
-	struct fsb_dl dl;
-	link_lot[0] = '\0';
-	int linked = p->digital_link && p->digital_link[0] && !fsb_fmt_dl_parse(p->digital_link, &dl);
-	if (linked)
-		memcpy(link_lot, dl.lot, sizeof dl.lot);
-	if (p->gtin && p->gtin[0] && !fsb_fmt_gtin(p->gtin, g14))
-		return 1;
-	if (linked) {
-		memcpy(g14, dl.gtin14, FSB_GTIN14_LEN + 1);
-		return 1;
-	}
-	return 0;
-}
+/* ---- the keys, read off the bytes ------------------------------------------- */
 
-/* ---- the keys --------------------------------------------------------------- */
+/* The keys come from the serialized message, walked field by field through
+ * the schema's descriptors, without decoding it: no allocation, and no
+ * more work than a look at each byte, at every append, rebuild and check.
+ * Every Product, Party, Location and SupplyChain anywhere in the body is
+ * read; within one occurrence, a field given twice counts as the decoder
+ * counts it, its last value. (A message whose encoder split a product in
+ * two occurrences may be filed under a key more or less than its decoded
+ * form names: the trace view matches what it reads again, decoded.) */
+
+#define V1D(name) foodsafety__v1__##name##__descriptor
 
 struct keys {
 	fsb_trace_key_fn fn;
@@ -52,88 +45,134 @@ struct keys {
 	int rc;
 };
 
+/* A string field's bytes as the decoder's C string reads them (cut at a
+ * NUL) into out; 0 when longer than FSB_TRACE_VALUE_MAX. */
+static int wire_str(const struct fsb_pbwire_field *f, char out[FSB_TRACE_VALUE_MAX + 1])
+{
+	size_t n = strnlen((const char *)f->data, f->val);
+	if (n > FSB_TRACE_VALUE_MAX)
+		return 0;
+	memcpy(out, f->data, n);
+	out[n] = '\0';
+	return 1;
+}
+
+/* The last value of string field `num` in the message bytes; "" when absent. */
+static void wire_last(const uint8_t *p, size_t len, uint32_t num, char out[FSB_TRACE_VALUE_MAX + 1])
+{
+	struct fsb_pbwire_field f;
+	out[0] = '\0';
+	for (size_t off = 0; off < len && fsb_pbwire_next(p, len, &off, &f) == 0;)
+		if (f.num == num && f.wt == 2 && !wire_str(&f, out))
+			out[0] = '\0';
+}
+
 static void key(struct keys *k, enum fsb_trace_key type, const char *v)
 {
-	if (k->rc == 0 && v && v[0] && strlen(v) <= FSB_TRACE_VALUE_MAX)
+	if (k->rc == 0 && v[0] && strlen(v) <= FSB_TRACE_VALUE_MAX)
 		k->rc = k->fn(k->ctx, type, v);
 }
 
 static void lot_key(struct keys *k, const char *g14, const char *lot)
 {
 	char v[FSB_TRACE_VALUE_MAX + 1];
-	if (lot && lot[0] && strlen(lot) <= FSB_TRACE_VALUE_MAX - FSB_GTIN14_LEN) {
+	if (lot[0] && strlen(lot) <= FSB_TRACE_VALUE_MAX - FSB_GTIN14_LEN) {
 		memcpy(v, g14, FSB_GTIN14_LEN);
 		strcpy(v + FSB_GTIN14_LEN, lot);
 		key(k, FSB_TK_LOT, v);
 	}
 }
 
-static void party_keys(struct keys *k, const Foodsafety__V1__Party *p)
+/* The GTIN-14 of gtin, or else of the Digital Link, and the link's lot;
+ * 0 when neither gives one. */
+static int gtin_of(const char *gtin, const char *link, char g14[FSB_GTIN14_LEN + 1],
+		   char link_lot[FSB_DL_VALUE_MAX + 1])
 {
-	if (!p)
-		return;
-	key(k, FSB_TK_TAX, p->tax_code);
-	key(k, FSB_TK_REG, p->registration_number);
-	key(k, FSB_TK_GLN, p->gln);
-	if (p->location)
-		key(k, FSB_TK_GLN, p->location->gln);
+	struct fsb_dl dl;
+	link_lot[0] = '\0';
+	int linked = link[0] && !fsb_fmt_dl_parse(link, &dl);
+	if (linked)
+		memcpy(link_lot, dl.lot, sizeof dl.lot);
+	if (gtin[0] && !fsb_fmt_gtin(gtin, g14))
+		return 1;
+	if (linked)
+		memcpy(g14, dl.gtin14, FSB_GTIN14_LEN + 1);
+	return linked;
 }
 
-static void product_keys(struct keys *k, const Foodsafety__V1__Product *p)
-{
-	if (!p)
-		return;
-	char g14[FSB_GTIN14_LEN + 1], link_lot[FSB_DL_VALUE_MAX + 1];
-	if (product_gtin(p, g14, link_lot)) {
-		key(k, FSB_TK_PRODUCT, g14);
-		for (size_t i = 0; i < p->n_lots; i++)
-			lot_key(k, g14, p->lots[i]->lot_number);
-		lot_key(k, g14, link_lot);
-	}
-	party_keys(k, p->producer);
-}
+enum { PRODUCT_GTIN = 4, PRODUCT_LINK = 5, PRODUCT_LOTS = 8, LOT_NUMBER = 1,
+       PARTY_TAX = 2, PARTY_REG = 3, PARTY_GLN = 4, LOCATION_GLN = 6, CHAIN_ID = 1 };
 
-int fsb_message_trace_keys(const struct fsb_message *m, fsb_trace_key_fn fn, void *ctx)
+static void product_keys(struct keys *k, const uint8_t *p, size_t len)
 {
-	struct keys k = {fn, ctx, 0};
-	const Foodsafety__V1__Message *pb = m->pb;
-	switch (pb->body_case) {
-	case FOODSAFETY__V1__MESSAGE__BODY_SURVEILLANCE: {
-		const Foodsafety__V1__SurveillanceResult *s = pb->surveillance;
-		product_keys(&k, s->product);
-		if (s->sampling_point) {
-			party_keys(&k, s->sampling_point->operator_);
-			if (s->sampling_point->location)
-				key(&k, FSB_TK_GLN, s->sampling_point->location->gln);
+	char gtin[FSB_TRACE_VALUE_MAX + 1], link[FSB_TRACE_VALUE_MAX + 1];
+	char g14[FSB_GTIN14_LEN + 1], link_lot[FSB_DL_VALUE_MAX + 1], lot[FSB_TRACE_VALUE_MAX + 1];
+	wire_last(p, len, PRODUCT_GTIN, gtin);
+	wire_last(p, len, PRODUCT_LINK, link);
+	if (!gtin_of(gtin, link, g14, link_lot))
+		return;
+	key(k, FSB_TK_PRODUCT, g14);
+	struct fsb_pbwire_field f;
+	for (size_t off = 0; off < len && fsb_pbwire_next(p, len, &off, &f) == 0;)
+		if (f.num == PRODUCT_LOTS && f.wt == 2) {
+			wire_last(f.data, f.val, LOT_NUMBER, lot);
+			lot_key(k, g14, lot);
 		}
-		break;
+	lot_key(k, g14, link_lot);
+}
+
+static void wire_keys(struct keys *k, const ProtobufCMessageDescriptor *d, const uint8_t *p,
+		      size_t len)
+{
+	char v[FSB_TRACE_VALUE_MAX + 1];
+	if (d == &V1D(product)) {
+		product_keys(k, p, len);
+	} else if (d == &V1D(party)) {
+		wire_last(p, len, PARTY_TAX, v);
+		key(k, FSB_TK_TAX, v);
+		wire_last(p, len, PARTY_REG, v);
+		key(k, FSB_TK_REG, v);
+		wire_last(p, len, PARTY_GLN, v);
+		key(k, FSB_TK_GLN, v);
+	} else if (d == &V1D(location)) {
+		wire_last(p, len, LOCATION_GLN, v);
+		key(k, FSB_TK_GLN, v);
+	} else if (d == &V1D(supply_chain)) {
+		wire_last(p, len, CHAIN_ID, v);
+		key(k, FSB_TK_CHAIN, v);
 	}
-	case FOODSAFETY__V1__MESSAGE__BODY_RECALL: {
-		const Foodsafety__V1__RecallAlert *r = pb->recall;
-		for (size_t i = 0; i < r->n_products; i++)
-			product_keys(&k, r->products[i]);
-		party_keys(&k, r->responsible_operator);
-		for (size_t i = 0; i < r->n_distribution; i++)
-			for (size_t j = 0; j < r->distribution[i]->n_operators; j++)
-				party_keys(&k, r->distribution[i]->operators[j]);
-		break;
+	/* ... and every message within (the schema has no cycle: bounded depth) */
+	struct fsb_pbwire_field f;
+	for (size_t off = 0; off < len && k->rc == 0 && fsb_pbwire_next(p, len, &off, &f) == 0;) {
+		const ProtobufCFieldDescriptor *fd = f.wt == 2 ? protobuf_c_message_descriptor_get_field(d, f.num)
+							       : NULL;
+		if (fd && fd->type == PROTOBUF_C_TYPE_MESSAGE)
+			wire_keys(k, fd->descriptor, f.data, f.val);
 	}
-	case FOODSAFETY__V1__MESSAGE__BODY_QUARANTINE:
-		party_keys(&k, pb->quarantine->consignor);
-		party_keys(&k, pb->quarantine->consignee);
-		break;
-	case FOODSAFETY__V1__MESSAGE__BODY_CERTIFICATION: {
-		const Foodsafety__V1__CertificationNotice *c = pb->certification;
-		party_keys(&k, c->holder);
-		for (size_t i = 0; i < c->n_scope; i++)
-			product_keys(&k, c->scope[i]);
-		if (c->chain)
-			key(&k, FSB_TK_CHAIN, c->chain->chain_id);
-		break;
+}
+
+int fsb_payload_trace_keys(const uint8_t *payload, size_t len, fsb_trace_key_fn fn, void *ctx)
+{
+	struct fsb_links l;
+	if (fsb_payload_links(payload, len, &l))
+		return FSB_EDECODE;
+	if (l.kind == FSB_KIND_NONE || l.kind == FSB_KIND_FOLLOWUP)
+		return 0;
+	struct keys k = {fn, ctx, 0};
+	/* the body the decoder keeps: the last occurrence of the oneof's member
+	 * the links found, each occurrence merged into it */
+	uint32_t body = 0;
+	for (size_t i = 0; i < V1D(message).n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &V1D(message).fields[i];
+		if (fd->type == PROTOBUF_C_TYPE_MESSAGE && fd->descriptor != &V1D(header) &&
+		    strcmp(fd->name, fsb_kind_name(l.kind)) == 0)
+			body = fd->id;
 	}
-	default:
-		break;
-	}
+	const ProtobufCFieldDescriptor *bd = protobuf_c_message_descriptor_get_field(&V1D(message), body);
+	struct fsb_pbwire_field f;
+	for (size_t off = 0; off < len && k.rc == 0 && fsb_pbwire_next(payload, len, &off, &f) == 0;)
+		if (bd && f.num == body && f.wt == 2)
+			wire_keys(&k, bd->descriptor, f.data, f.val);
 	return k.rc;
 }
 
@@ -183,16 +222,27 @@ static void take_party(struct fsb_trace_facts *f, const Foodsafety__V1__Party *p
 	}
 }
 
+/* A place named by GLN alone (where a sample was taken, a checkpoint). */
+static void take_location(struct fsb_trace_facts *f, const Foodsafety__V1__Location *l,
+			  const struct fsb_trace_target *t, const char *role)
+{
+	if (!f->names_party && !t->gtin14[0] && t->key == FSB_TK_GLN && is(l->gln, t->value)) {
+		f->names_party = 1;
+		f->party_role = role;
+		party_of(NULL, &f->party);
+		f->party.name = l->address && l->address[0] ? l->address : str(l->commune);
+		f->party.gln = l->gln;
+		f->party.province = str(l->province);
+	}
+}
+
 /* Whether product p is the target's; notes its lots and producer. */
 static void take_product(struct fsb_trace_facts *f, const Foodsafety__V1__Product *p,
 			 const struct fsb_trace_target *t)
 {
-	if (!p)
-		return;
-	take_party(f, p->producer, t, "producer");
 	char g14[FSB_GTIN14_LEN + 1], link_lot[FSB_DL_VALUE_MAX + 1];
-	if (f->names_product || !t->gtin14[0] || !product_gtin(p, g14, link_lot) ||
-	    strcmp(g14, t->gtin14) != 0)
+	if (f->names_product || !t->gtin14[0] ||
+	    !gtin_of(str(p->gtin), str(p->digital_link), g14, link_lot) || strcmp(g14, t->gtin14) != 0)
 		return;
 	f->names_product = 1;
 	f->product = str(p->name);
@@ -209,6 +259,41 @@ static void take_product(struct fsb_trace_facts *f, const Foodsafety__V1__Produc
 		f->names_lot = t->lot[0] && strcmp(link_lot, t->lot) == 0;
 	f->digital_link = str(p->digital_link);
 	f->whole_product = p->n_lots == 0 && !link_lot[0];
+}
+
+/* Every Product, Party and Location (a party's own location aside) of the
+ * decoded message, each with the name of the field that holds it: the
+ * same places the keys are read from. */
+static void walk_named(struct fsb_trace_facts *f, const struct fsb_trace_target *t,
+		       const ProtobufCMessage *m, const char *field)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	if (d == &V1D(party)) {
+		take_party(f, (const Foodsafety__V1__Party *)m, t, field);
+		return;
+	}
+	if (d == &V1D(product))
+		take_product(f, (const Foodsafety__V1__Product *)m, t);
+	else if (d == &V1D(location))
+		take_location(f, (const Foodsafety__V1__Location *)m, t, field);
+	const char *base = (const char *)m;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+		if (fd->type != PROTOBUF_C_TYPE_MESSAGE ||
+		    ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		     *(const uint32_t *)(base + fd->quantifier_offset) != fd->id))
+			continue;
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)(base + fd->quantifier_offset);
+			ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(base + fd->offset);
+			for (size_t k = 0; k < n; k++)
+				walk_named(f, t, arr[k], fd->name);
+		} else {
+			const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(base + fd->offset);
+			if (sub)
+				walk_named(f, t, sub, fd->name);
+		}
+	}
 }
 
 void fsb_message_trace_facts(const struct fsb_message *m, const struct fsb_trace_target *t,
@@ -243,15 +328,7 @@ void fsb_message_trace_facts(const struct fsb_message *m, const struct fsb_trace
 			f->stage = enum_name(&foodsafety__v1__sampling_stage__descriptor,
 					     s->sampling_point->stage);
 			party_of(s->sampling_point->operator_, &f->sampled);
-			take_party(f, s->sampling_point->operator_, t, "operator");
-			if (!f->names_party && !t->gtin14[0] && t->key == FSB_TK_GLN &&
-			    s->sampling_point->location && is(s->sampling_point->location->gln, t->value)) {
-				f->names_party = 1;
-				f->party_role = "operator";
-				f->party = f->sampled;
-			}
 		}
-		take_product(f, s->product, t);
 		for (size_t i = 0; i < s->n_results; i++)
 			if (s->results[i]->verdict == FOODSAFETY__V1__VERDICT__VERDICT_NON_COMPLIANT) {
 				if (f->n_failing < FSB_TRACE_NAMES)
@@ -267,12 +344,6 @@ void fsb_message_trace_facts(const struct fsb_message *m, const struct fsb_trace
 					      r->classification);
 		f->reason = str(r->reason);
 		f->decision = str(r->decision_number);
-		for (size_t i = 0; i < r->n_products; i++)
-			take_product(f, r->products[i], t);
-		take_party(f, r->responsible_operator, t, "responsible");
-		for (size_t i = 0; i < r->n_distribution; i++)
-			for (size_t j = 0; j < r->distribution[i]->n_operators; j++)
-				take_party(f, r->distribution[i]->operators[j], t, "recipient");
 		for (size_t i = 0; i < r->n_hazards; i++)
 			if (f->n_failing++ < FSB_TRACE_NAMES)
 				f->failing[f->n_failing - 1] = str(r->hazards[i]->analyte);
@@ -285,8 +356,6 @@ void fsb_message_trace_facts(const struct fsb_message *m, const struct fsb_trace
 		f->commodity = q->n_commodities ? str(q->commodities[0]->name) : "";
 		party_of(q->consignor, &f->consignor);
 		party_of(q->consignee, &f->consignee);
-		take_party(f, q->consignor, t, "consignor");
-		take_party(f, q->consignee, t, "consignee");
 		f->remarks = str(q->remarks);
 		break;
 	}
@@ -308,12 +377,10 @@ void fsb_message_trace_facts(const struct fsb_message *m, const struct fsb_trace
 			f->chain_role = enum_name(&foodsafety__v1__chain_role__descriptor, c->chain->role);
 		}
 		party_of(c->holder, &f->holder);
-		take_party(f, c->holder, t, "holder");
-		for (size_t i = 0; i < c->n_scope; i++)
-			take_product(f, c->scope[i], t);
 		break;
 	}
 	default:
 		break;
 	}
+	walk_named(f, t, &pb->base, "");
 }

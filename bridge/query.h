@@ -262,7 +262,8 @@ struct fsb_trace {
 	/* the answer in a line */
 	size_t certs_in_force;
 	size_t non_compliant;                /* results non-compliant */
-	int lot_recalled;                    /* a recall names the traced lot, or the whole product */
+	int lot_recalled;                    /* a recall not withdrawn names the traced lot or the
+					      * whole product (any lot, when no lot was asked) */
 	int truncated;                       /* a key held more entries than were read */
 };
 

@@ -616,19 +616,24 @@ static int add_item(struct tracing *r, const struct fsb_trace_facts *f)
 	it->notice_type = f->notice_type;
 	copy(it->certificate, sizeof it->certificate, f->certificate);
 	copy(it->commodity, sizeof it->commodity, f->commodity);
-	if (f->kind == FSB_KIND_SURVEILLANCE && f->verdict &&
-	    strcmp(f->verdict, "VERDICT_NON_COMPLIANT") == 0)
-		t->non_compliant++;
-	if (f->kind == FSB_KIND_RECALL && f->names_product &&
-	    (f->whole_product || f->names_lot || !r->tq->target.lot[0]))
-		t->lot_recalled = 1;
 	struct fsb_case_row row;
 	int rc = fsb_view_case(r->v, it->id, &row);
 	if (rc == 0) {
 		copy(it->case_id, sizeof it->case_id, row.id);
 		it->case_state = query_case_state(row.flags);
+	} else if (rc != FSB_ENOTFOUND) {
+		return rc;
 	}
-	return rc == FSB_ENOTFOUND ? 0 : rc;
+	if (f->kind == FSB_KIND_SURVEILLANCE && f->verdict &&
+	    strcmp(f->verdict, "VERDICT_NON_COMPLIANT") == 0)
+		t->non_compliant++;
+	/* A recall of this lot, or of the whole product, that its origin did
+	 * not withdraw (closed, it was carried out: the lot stays recalled). */
+	if (f->kind == FSB_KIND_RECALL && f->names_product &&
+	    (f->whole_product || f->names_lot || !r->tq->target.lot[0]) &&
+	    it->case_state != FSB_CASE_STATE_WITHDRAWN)
+		t->lot_recalled = 1;
+	return 0;
 }
 
 /* Reads the entries under one key; `target` is what they must name. */

@@ -1,11 +1,12 @@
 /* store_trace.c - the keys the trace index files each entry under.
  *
- * The keys come from the decoded message (codec.h, fsb_message_trace_keys):
- * the products it names by GTIN, with their lots, the establishments by tax
- * code, registration number and GLN, a certification's chain. They are a
- * function of the entry's bytes alone, so the append, the rebuild and the
- * check derive the same set. The trace view decodes what it finds and
- * matches it again, so the index only ever narrows the search.
+ * The keys are read off the entry's payload (codec.h,
+ * fsb_payload_trace_keys): the products it names by GTIN, with their lots,
+ * the establishments by tax code, registration number and GLN, a
+ * certification's chain. They are a function of the entry's bytes alone,
+ * so the append, the rebuild and the check derive the same set. The trace
+ * view decodes what it finds and matches it again, so the index only ever
+ * narrows the search.
  */
 #include "store_internal.h"
 
@@ -50,13 +51,12 @@ int store_trace_keys(const struct fsb_entry *e, struct store_tkeys *out)
 	if (e->kind == FSB_KIND_NONE || e->kind == FSB_KIND_FOLLOWUP)
 		return 0;
 	struct fsb_envelope_view v;
-	struct fsb_message *m = NULL;
-	if (fsb_envelope_view(e->envelope, e->envelope_len, &v) ||
-	    fsb_message_unpack(v.payload, v.payload_len, v.payload_len, &m, NULL))
+	if (fsb_envelope_view(e->envelope, e->envelope_len, &v))
 		return 0; /* nothing to file it under */
 	struct collect c = {out, 0};
-	int rc = fsb_message_trace_keys(m, add_key, &c);
-	fsb_message_free(m);
+	int rc = fsb_payload_trace_keys(v.payload, v.payload_len, add_key, &c);
+	if (rc == FSB_EDECODE)
+		rc = 0; /* what was read before the bad framing stays filed */
 	if (rc) {
 		store_tkeys_free(out);
 		return rc;

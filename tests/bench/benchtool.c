@@ -373,6 +373,21 @@ static struct fsb_message *followup(const char *type, uint64_t root, const char 
 	return checked(text);
 }
 
+/* Opens cfg's store, which must be empty, and its signing key. */
+static void open_empty(const char *what, const struct fsb_config *cfg, struct fsb_store **st,
+		       struct fsb_signer **signer)
+{
+	struct fsb_store_opts so = {.origin = cfg->origin};
+	char err[512];
+	if (fsb_store_open(cfg->data_dir, &so, st, err, sizeof err) ||
+	    fsb_signer_open(cfg->key_path, cfg->cert_path, signer, err, sizeof err))
+		fail("%s", err);
+	uint64_t seq;
+	uint8_t hash[FSB_HASH_LEN];
+	if (fsb_store_head(*st, cfg->origin, &seq, hash, NULL) || seq)
+		fail("%s wants an empty store", what);
+}
+
 static int cmd_caselog(char **a)
 {
 	struct fsb_config cfg;
@@ -385,15 +400,9 @@ static int cmd_caselog(char **a)
 		     CASES_PER_BATCH);
 	struct fsb_store *st;
 	struct fsb_signer *signer;
-	struct fsb_store_opts so = {.origin = cfg.origin};
+	open_empty("caselog", &cfg, &st, &signer);
+	uint64_t seq = 0;
 	char err[512];
-	if (fsb_store_open(cfg.data_dir, &so, &st, err, sizeof err) ||
-	    fsb_signer_open(cfg.key_path, cfg.cert_path, &signer, err, sizeof err))
-		fail("%s", err);
-	uint64_t seq;
-	uint8_t hash[FSB_HASH_LEN];
-	if (fsb_store_head(st, cfg.origin, &seq, hash, NULL) || seq)
-		fail("caselog wants an empty store");
 	struct gen g;
 	gen_init(&g, 1024, "CASE");
 	size_t n = (size_t)(CASES_PER_BATCH * per);
@@ -507,15 +516,8 @@ static int cmd_tracelog(char **a)
 		fail("tracelog: ENTRIES = 4 x PRODUCTS, PRODUCTS a multiple of %d", PRODUCTS_PER_BATCH);
 	struct fsb_store *st;
 	struct fsb_signer *signer;
-	struct fsb_store_opts so = {.origin = cfg.origin};
+	open_empty("tracelog", &cfg, &st, &signer);
 	char err[512];
-	if (fsb_store_open(cfg.data_dir, &so, &st, err, sizeof err) ||
-	    fsb_signer_open(cfg.key_path, cfg.cert_path, &signer, err, sizeof err))
-		fail("%s", err);
-	uint64_t seq;
-	uint8_t hash[FSB_HASH_LEN];
-	if (fsb_store_head(st, cfg.origin, &seq, hash, NULL) || seq)
-		fail("tracelog wants an empty store");
 	struct fsb_message *msgs[4 * PRODUCTS_PER_BATCH];
 	/* A product's messages come spread over the log, as over the years. */
 	for (int which = 0; which < 4; which++)

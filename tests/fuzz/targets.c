@@ -42,8 +42,6 @@ static int count_key(void *ctx, enum fsb_trace_key type, const char *value)
 
 static void exercise_message(struct fsb_message *m)
 {
-	size_t keys = 0;
-	fsb_message_trace_keys(m, count_key, &keys);
 	/* The facts of any message, about a product and an establishment. */
 	struct fsb_trace_target product = {.gtin14 = "08938501234018", .lot = "BL-0711"};
 	struct fsb_trace_target tax = {.key = FSB_TK_TAX, .value = "1101923456"};
@@ -93,6 +91,8 @@ int fsb_fuzz_envelope(const uint8_t *data, size_t len)
 		if (fsb_message_unpack(v.payload, v.payload_len, FSB_CODEC_DEFAULT_MAX_BYTES, &m, NULL) == 0) {
 			exercise_message(m);
 			links_agree(v.payload, v.payload_len, m);
+			size_t keys = 0;
+			fsb_payload_trace_keys(v.payload, v.payload_len, count_key, &keys);
 		}
 		fsb_message_free(m);
 		struct fsb_payload_peek p;

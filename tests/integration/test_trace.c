@@ -36,7 +36,7 @@ static void teardown(void)
 	h_teardown(dir, &broker);
 }
 
-TestSuite(trace, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(tracing, .init = setup, .fini = teardown, .timeout = 120);
 
 /* The date `days` from today in UTC+07:00, "YYYY-MM-DD" (static, 4 slots). */
 static const char *day(int days)
@@ -231,7 +231,7 @@ static void expect_targets(const struct node *n, size_t safe, int chains_met, co
 	json_decref(c);
 }
 
-Test(trace, a_longan_lemon_traced_at_cantho_from_its_qr_code)
+Test(tracing, a_longan_lemon_traced_at_cantho_from_its_qr_code)
 {
 	read_lemon();
 	hn_start(&longan);

@@ -131,6 +131,9 @@ Test(format, gtin_padding)
 
 /* Examples of the GS1 Digital Link standard (1.2, section 4) and of the
  * Vietnamese labels the programme's QR codes carry. */
+/* The keys of a GS1 Digital Link, on the standard's own examples (GTIN
+ * 09520123456788 with CPV 2A, lot ABC123, serial 12345 and expiry
+ * 180426), then on the forms QR codes in the provinces carry. */
 Test(format, digital_link_keys)
 {
 	struct fsb_dl dl;
