@@ -169,6 +169,13 @@ void node_run_cases(struct node *n, int64_t now)
 {
 	if (!n->c[CONN_LOCAL].connected)
 		return;
+	/* Publishing calls into Paho, and while the loop does, the inbound
+	 * queue cannot hold the broker back (node.c, on_event): while a
+	 * backlog flows in, cases are published once a second, what changed
+	 * meanwhile at once. */
+	if (now - n->received_at < CASES_BUSY_MS && now - n->cases_run_at < CASES_BUSY_MS)
+		return;
+	n->cases_run_at = now;
 	struct fsb_view *v;
 	if (fsb_store_view_open(n->store, &v))
 		return;

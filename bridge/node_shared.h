@@ -74,6 +74,8 @@
 #define CASES_DUE_MAX 1024      /* the next deadlines kept (the earliest) */
 #define CASES_SWEEP_QUIET_MS 1000 /* the open cases' deadlines are read at start-up while
 				   * no stream message came for this long */
+#define CASES_BUSY_MS 1000      /* while stream messages keep coming, cases are published
+				 * at most once in this long (see node_run_cases) */
 
 enum { CONN_EXCHANGE, CONN_LOCAL };
 
@@ -209,6 +211,7 @@ struct node {
 		char id[FSB_MESSAGE_ID_MAX + 1];
 	} due[CASES_DUE_MAX];
 	size_t n_due;
+	int64_t cases_run_at;     /* when cases were last published */
 	int sweeping;             /* reading the deadlines of the open cases, after: */
 	char sweep_after[FSB_MESSAGE_ID_MAX + 1];
 	int64_t outbox_checked_at;
