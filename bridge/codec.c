@@ -43,6 +43,14 @@ enum fsb_kind fsb_kind_parse(const char *name)
 	return FSB_KIND_NONE;
 }
 
+const char *fsb_pb_enum_name(const ProtobufCEnumDescriptor *d, int v)
+{
+	if (v == 0)
+		return NULL;
+	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
+	return ev ? ev->name : NULL;
+}
+
 static struct fsb_message *wrap(Foodsafety__V1__Message *pb)
 {
 	struct fsb_message *m = calloc(1, sizeof *m);

@@ -142,26 +142,12 @@ int fsb_envelope_links(const uint8_t *envelope, size_t len, struct fsb_links *ou
 	return fsb_payload_links(v.payload, v.payload_len, out);
 }
 
-/* The schema name of value v of enum d; NULL for 0 or an unknown value. */
-static const char *enum_name(const ProtobufCEnumDescriptor *d, int v)
-{
-	if (v == 0)
-		return NULL;
-	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
-	return ev ? ev->name : NULL;
-}
-
 const char *fsb_followup_type_name(enum fsb_followup_type t)
 {
-	return enum_name(&foodsafety__v1__follow_up_type__descriptor, (int)t);
+	return fsb_pb_enum_name(&foodsafety__v1__follow_up_type__descriptor, (int)t);
 }
 
 /* ---- the case view's reading ---------------------------------------------- */
-
-static const char *str(const char *s)
-{
-	return s ? s : "";
-}
 
 static int64_t when(const char *s)
 {
@@ -173,7 +159,7 @@ static void take_measures(struct fsb_case_facts *f, size_t n, Foodsafety__V1__Me
 {
 	f->n_measures = n;
 	for (size_t i = 0; i < n && i < FSB_FACTS_MEASURES; i++)
-		f->measures[i] = enum_name(&foodsafety__v1__measure_type__descriptor, m[i]->type);
+		f->measures[i] = fsb_pb_enum_name(&foodsafety__v1__measure_type__descriptor, m[i]->type);
 }
 
 void fsb_message_case_facts(const struct fsb_message *m, struct fsb_case_facts *f)
@@ -185,8 +171,8 @@ void fsb_message_case_facts(const struct fsb_message *m, struct fsb_case_facts *
 	f->officer = f->subject = f->text = f->reason = f->ref_id = "";
 	f->issued_at_ms = f->detected_at_ms = f->respond_by_ms = INT64_MIN;
 	if (h) {
-		f->officer = h->issuer && h->issuer->contact ? str(h->issuer->contact->name) : "";
-		f->category = enum_name(&foodsafety__v1__category__descriptor, h->category);
+		f->officer = h->issuer && h->issuer->contact ? fsb_pb_str(h->issuer->contact->name) : "";
+		f->category = fsb_pb_enum_name(&foodsafety__v1__category__descriptor, h->category);
 		f->recipients = (const char *const *)h->recipients;
 		f->n_recipients = h->n_recipients;
 		f->issued_at_ms = when(h->issued_at);
@@ -198,30 +184,30 @@ void fsb_message_case_facts(const struct fsb_message *m, struct fsb_case_facts *
 	switch (pb->body_case) {
 	case FOODSAFETY__V1__MESSAGE__BODY_SURVEILLANCE: {
 		const Foodsafety__V1__SurveillanceResult *s = pb->surveillance;
-		f->verdict = enum_name(&foodsafety__v1__verdict__descriptor, s->overall_verdict);
+		f->verdict = fsb_pb_enum_name(&foodsafety__v1__verdict__descriptor, s->overall_verdict);
 		if (s->product && s->product->name && s->product->name[0])
 			f->subject = s->product->name;
 		else if (s->n_results)
-			f->subject = str(s->results[0]->analyte);
-		f->text = str(s->conclusion);
+			f->subject = fsb_pb_str(s->results[0]->analyte);
+		f->text = fsb_pb_str(s->conclusion);
 		break;
 	}
 	case FOODSAFETY__V1__MESSAGE__BODY_QUARANTINE: {
 		const Foodsafety__V1__QuarantineNotice *q = pb->quarantine;
-		f->notice_type = enum_name(&foodsafety__v1__notice_type__descriptor, q->notice_type);
+		f->notice_type = fsb_pb_enum_name(&foodsafety__v1__notice_type__descriptor, q->notice_type);
 		if (q->n_commodities)
-			f->subject = str(q->commodities[0]->name);
-		f->text = str(q->remarks);
+			f->subject = fsb_pb_str(q->commodities[0]->name);
+		f->text = fsb_pb_str(q->remarks);
 		break;
 	}
 	case FOODSAFETY__V1__MESSAGE__BODY_RECALL: {
 		const Foodsafety__V1__RecallAlert *r = pb->recall;
-		f->classification = enum_name(cls, r->classification);
-		f->recall_class = enum_name(rc, r->recall_class);
-		f->risk = enum_name(risk, r->risk_decision);
+		f->classification = fsb_pb_enum_name(cls, r->classification);
+		f->recall_class = fsb_pb_enum_name(rc, r->recall_class);
+		f->risk = fsb_pb_enum_name(risk, r->risk_decision);
 		if (r->n_products)
-			f->subject = str(r->products[0]->name);
-		f->reason = str(r->reason);
+			f->subject = fsb_pb_str(r->products[0]->name);
+		f->reason = fsb_pb_str(r->reason);
 		take_measures(f, r->n_measures, r->measures);
 		break;
 	}
@@ -229,25 +215,25 @@ void fsb_message_case_facts(const struct fsb_message *m, struct fsb_case_facts *
 		const Foodsafety__V1__FollowUp *u = pb->followup;
 		f->type = (int)u->type >= 0 && (int)u->type <= FSB_FU_MAX ? (enum fsb_followup_type)u->type
 								  : FSB_FU_NONE;
-		f->ref_id = str(u->ref_message_id);
+		f->ref_id = fsb_pb_str(u->ref_message_id);
 		f->ref_hash = u->ref_payload_hash.len == FSB_HASH_LEN ? u->ref_payload_hash.data : NULL;
-		f->text = str(u->text);
-		f->reason = str(u->reason);
+		f->text = fsb_pb_str(u->text);
+		f->reason = fsb_pb_str(u->reason);
 		f->respond_by_ms = when(u->respond_by);
-		f->classification = enum_name(cls, u->new_classification);
-		f->recall_class = enum_name(rc, u->new_recall_class);
-		f->risk = enum_name(risk, u->new_risk_decision);
+		f->classification = fsb_pb_enum_name(cls, u->new_classification);
+		f->recall_class = fsb_pb_enum_name(rc, u->new_recall_class);
+		f->risk = fsb_pb_enum_name(risk, u->new_risk_decision);
 		take_measures(f, u->n_measures, u->measures);
 		break;
 	}
 	case FOODSAFETY__V1__MESSAGE__BODY_CERTIFICATION: {
 		const Foodsafety__V1__CertificationNotice *c = pb->certification;
-		f->notice_type = enum_name(&foodsafety__v1__certification_notice_type__descriptor, c->type);
-		f->subject = c->holder ? str(c->holder->name) : "";
-		f->ref_id = str(c->ref_message_id);
+		f->notice_type = fsb_pb_enum_name(&foodsafety__v1__certification_notice_type__descriptor, c->type);
+		f->subject = c->holder ? fsb_pb_str(c->holder->name) : "";
+		f->ref_id = fsb_pb_str(c->ref_message_id);
 		f->ref_hash = c->ref_payload_hash.len == FSB_HASH_LEN ? c->ref_payload_hash.data : NULL;
-		f->reason = str(c->reason);
-		f->text = str(c->remarks);
+		f->reason = fsb_pb_str(c->reason);
+		f->text = fsb_pb_str(c->remarks);
 		break;
 	}
 	default:

@@ -18,6 +18,16 @@
 #include "foodsafety/v1/envelope.pb-c.h"
 #include "foodsafety/v1/message.pb-c.h"
 
+/* The schema name of value v of enum d; NULL for 0 (unset) or a value
+ * this schema does not know (codec.c). */
+const char *fsb_pb_enum_name(const ProtobufCEnumDescriptor *d, int v);
+
+/* s, or "" for NULL: a decoded message's absent string. */
+static inline const char *fsb_pb_str(const char *s)
+{
+	return s ? s : "";
+}
+
 struct fsb_message {
 	Foodsafety__V1__Message *pb;
 	/* Problems found in the raw bytes while decoding (strings that are not

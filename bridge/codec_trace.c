@@ -13,19 +13,6 @@
 #include <limits.h>
 #include <string.h>
 
-static const char *str(const char *s)
-{
-	return s ? s : "";
-}
-
-static const char *enum_name(const ProtobufCEnumDescriptor *d, int v)
-{
-	if (v == 0)
-		return NULL;
-	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
-	return ev ? ev->name : NULL;
-}
-
 /* ---- the keys, read off the bytes ------------------------------------------- */
 
 /* The keys come from the serialized message, walked field by field through
@@ -183,11 +170,11 @@ static void party_of(const Foodsafety__V1__Party *p, struct fsb_trace_party *out
 	out->name = out->tax_code = out->registration = out->gln = out->province = "";
 	if (!p)
 		return;
-	out->name = str(p->name);
-	out->tax_code = str(p->tax_code);
-	out->registration = str(p->registration_number);
-	out->gln = p->gln && p->gln[0] ? p->gln : p->location ? str(p->location->gln) : "";
-	out->province = p->location ? str(p->location->province) : "";
+	out->name = fsb_pb_str(p->name);
+	out->tax_code = fsb_pb_str(p->tax_code);
+	out->registration = fsb_pb_str(p->registration_number);
+	out->gln = p->gln && p->gln[0] ? p->gln : p->location ? fsb_pb_str(p->location->gln) : "";
+	out->province = p->location ? fsb_pb_str(p->location->province) : "";
 }
 
 static int is(const char *a, const char *b)
@@ -230,9 +217,9 @@ static void take_location(struct fsb_trace_facts *f, const Foodsafety__V1__Locat
 		f->names_party = 1;
 		f->party_role = role;
 		party_of(NULL, &f->party);
-		f->party.name = l->address && l->address[0] ? l->address : str(l->commune);
+		f->party.name = l->address && l->address[0] ? l->address : fsb_pb_str(l->commune);
 		f->party.gln = l->gln;
-		f->party.province = str(l->province);
+		f->party.province = fsb_pb_str(l->province);
 	}
 }
 
@@ -242,13 +229,13 @@ static void take_product(struct fsb_trace_facts *f, const Foodsafety__V1__Produc
 {
 	char g14[FSB_GTIN14_LEN + 1], link_lot[FSB_DL_VALUE_MAX + 1];
 	if (f->names_product || !t->gtin14[0] ||
-	    !gtin_of(str(p->gtin), str(p->digital_link), g14, link_lot) || strcmp(g14, t->gtin14) != 0)
+	    !gtin_of(fsb_pb_str(p->gtin), fsb_pb_str(p->digital_link), g14, link_lot) || strcmp(g14, t->gtin14) != 0)
 		return;
 	f->names_product = 1;
-	f->product = str(p->name);
+	f->product = fsb_pb_str(p->name);
 	party_of(p->producer, &f->producer);
 	for (size_t i = 0; i < p->n_lots; i++) {
-		const char *lot = str(p->lots[i]->lot_number);
+		const char *lot = fsb_pb_str(p->lots[i]->lot_number);
 		if (f->n_lots < FSB_TRACE_NAMES)
 			f->lots[f->n_lots] = lot;
 		f->n_lots++;
@@ -257,7 +244,7 @@ static void take_product(struct fsb_trace_facts *f, const Foodsafety__V1__Produc
 	/* A link's lot must be one of the lots; with none listed, it is the lot. */
 	if (p->n_lots == 0 && link_lot[0])
 		f->names_lot = t->lot[0] && strcmp(link_lot, t->lot) == 0;
-	f->digital_link = str(p->digital_link);
+	f->digital_link = fsb_pb_str(p->digital_link);
 	f->whole_product = p->n_lots == 0 && !link_lot[0];
 }
 
@@ -319,62 +306,62 @@ void fsb_message_trace_facts(const struct fsb_message *m, const struct fsb_trace
 	switch (pb->body_case) {
 	case FOODSAFETY__V1__MESSAGE__BODY_SURVEILLANCE: {
 		const Foodsafety__V1__SurveillanceResult *s = pb->surveillance;
-		f->verdict = enum_name(&foodsafety__v1__verdict__descriptor, s->overall_verdict);
+		f->verdict = fsb_pb_enum_name(&foodsafety__v1__verdict__descriptor, s->overall_verdict);
 		if (s->sample) {
-			f->sample_id = str(s->sample->sample_id);
-			f->sampled_at = str(s->sample->sampled_at);
+			f->sample_id = fsb_pb_str(s->sample->sample_id);
+			f->sampled_at = fsb_pb_str(s->sample->sampled_at);
 		}
 		if (s->sampling_point) {
-			f->stage = enum_name(&foodsafety__v1__sampling_stage__descriptor,
+			f->stage = fsb_pb_enum_name(&foodsafety__v1__sampling_stage__descriptor,
 					     s->sampling_point->stage);
 			party_of(s->sampling_point->operator_, &f->sampled);
 		}
 		for (size_t i = 0; i < s->n_results; i++)
 			if (s->results[i]->verdict == FOODSAFETY__V1__VERDICT__VERDICT_NON_COMPLIANT) {
 				if (f->n_failing < FSB_TRACE_NAMES)
-					f->failing[f->n_failing] = str(s->results[i]->analyte);
+					f->failing[f->n_failing] = fsb_pb_str(s->results[i]->analyte);
 				f->n_failing++;
 			}
 		break;
 	}
 	case FOODSAFETY__V1__MESSAGE__BODY_RECALL: {
 		const Foodsafety__V1__RecallAlert *r = pb->recall;
-		f->recall_class = enum_name(&foodsafety__v1__recall_class__descriptor, r->recall_class);
-		f->classification = enum_name(&foodsafety__v1__rasff_classification__descriptor,
+		f->recall_class = fsb_pb_enum_name(&foodsafety__v1__recall_class__descriptor, r->recall_class);
+		f->classification = fsb_pb_enum_name(&foodsafety__v1__rasff_classification__descriptor,
 					      r->classification);
-		f->reason = str(r->reason);
-		f->decision = str(r->decision_number);
+		f->reason = fsb_pb_str(r->reason);
+		f->decision = fsb_pb_str(r->decision_number);
 		for (size_t i = 0; i < r->n_hazards; i++)
 			if (f->n_failing++ < FSB_TRACE_NAMES)
-				f->failing[f->n_failing - 1] = str(r->hazards[i]->analyte);
+				f->failing[f->n_failing - 1] = fsb_pb_str(r->hazards[i]->analyte);
 		break;
 	}
 	case FOODSAFETY__V1__MESSAGE__BODY_QUARANTINE: {
 		const Foodsafety__V1__QuarantineNotice *q = pb->quarantine;
-		f->notice_type = enum_name(&foodsafety__v1__notice_type__descriptor, q->notice_type);
-		f->certificate = q->certificate ? str(q->certificate->number) : "";
-		f->commodity = q->n_commodities ? str(q->commodities[0]->name) : "";
+		f->notice_type = fsb_pb_enum_name(&foodsafety__v1__notice_type__descriptor, q->notice_type);
+		f->certificate = q->certificate ? fsb_pb_str(q->certificate->number) : "";
+		f->commodity = q->n_commodities ? fsb_pb_str(q->commodities[0]->name) : "";
 		party_of(q->consignor, &f->consignor);
 		party_of(q->consignee, &f->consignee);
-		f->remarks = str(q->remarks);
+		f->remarks = fsb_pb_str(q->remarks);
 		break;
 	}
 	case FOODSAFETY__V1__MESSAGE__BODY_CERTIFICATION: {
 		const Foodsafety__V1__CertificationNotice *c = pb->certification;
-		f->notice_type = enum_name(&foodsafety__v1__certification_notice_type__descriptor, c->type);
-		f->scheme = enum_name(&foodsafety__v1__certification_scheme__descriptor, c->scheme);
-		f->cert_number = str(c->certificate_number);
-		f->cert_body = str(c->certifying_body);
-		f->valid_from = str(c->valid_from_date);
-		f->valid_until = str(c->valid_until_date);
-		f->ref_id = str(c->ref_message_id);
-		f->reason = str(c->reason);
-		f->remarks = str(c->remarks);
+		f->notice_type = fsb_pb_enum_name(&foodsafety__v1__certification_notice_type__descriptor, c->type);
+		f->scheme = fsb_pb_enum_name(&foodsafety__v1__certification_scheme__descriptor, c->scheme);
+		f->cert_number = fsb_pb_str(c->certificate_number);
+		f->cert_body = fsb_pb_str(c->certifying_body);
+		f->valid_from = fsb_pb_str(c->valid_from_date);
+		f->valid_until = fsb_pb_str(c->valid_until_date);
+		f->ref_id = fsb_pb_str(c->ref_message_id);
+		f->reason = fsb_pb_str(c->reason);
+		f->remarks = fsb_pb_str(c->remarks);
 		f->stars = c->stars;
 		if (c->chain) {
-			f->chain_id = str(c->chain->chain_id);
-			f->chain_name = str(c->chain->name);
-			f->chain_role = enum_name(&foodsafety__v1__chain_role__descriptor, c->chain->role);
+			f->chain_id = fsb_pb_str(c->chain->chain_id);
+			f->chain_name = fsb_pb_str(c->chain->name);
+			f->chain_role = fsb_pb_enum_name(&foodsafety__v1__chain_role__descriptor, c->chain->role);
 		}
 		party_of(c->holder, &f->holder);
 		break;
