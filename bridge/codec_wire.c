@@ -41,7 +41,11 @@ int fsb_pbwire_next(const uint8_t *p, size_t len, size_t *off, struct fsb_pbwire
 	uint64_t tag;
 	f->data = NULL;
 	f->val = 0;
-	if (read_varint(p, len, off, &tag) || (tag >> 3) == 0 || (tag >> 3) > 0x1FFFFFFF)
+	/* A tag as protobuf-c reads one: at most 5 bytes, its field number
+	 * the low 32 bits after the wire type, refused only when the first
+	 * byte's number bits are zero (a longer number is an unknown field). */
+	size_t start = *off;
+	if (*off >= len || (p[*off] & 0xF8) == 0 || read_varint(p, len, off, &tag) || *off - start > 5)
 		return -1;
 	f->num = (uint32_t)(tag >> 3);
 	f->wt = tag & 7;

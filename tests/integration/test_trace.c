@@ -143,35 +143,30 @@ static const char *example_cert_number(const char *name)
 	return num;
 }
 
-/* The certification of `number` in a trace, or NULL. */
-static json_t *cert_in(json_t *trace, const char *number)
+/* The object of list `list` of doc whose `key` is `value`, or NULL. */
+static json_t *find(json_t *doc, const char *list, const char *key, const char *value)
 {
 	size_t i;
 	json_t *c;
-	json_array_foreach(json_object_get(trace, "certifications"), i, c)
-		if (strcmp(str(c, "certificateNumber"), number) == 0)
+	json_array_foreach(json_object_get(doc, list), i, c)
+		if (strcmp(str(c, key), value) == 0)
 			return c;
 	return NULL;
+}
+
+static json_t *cert_in(json_t *trace, const char *number)
+{
+	return find(trace, "certifications", "certificateNumber", number);
 }
 
 static json_t *item_in(json_t *trace, const char *list, const char *id)
 {
-	size_t i;
-	json_t *c;
-	json_array_foreach(json_object_get(trace, list), i, c)
-		if (strcmp(str(c, "id"), id) == 0)
-			return c;
-	return NULL;
+	return find(trace, list, "id", id);
 }
 
 static json_t *chain_in(json_t *chains, const char *id)
 {
-	size_t i;
-	json_t *c;
-	json_array_foreach(json_object_get(chains, "chains"), i, c)
-		if (strcmp(str(c, "chainId"), id) == 0)
-			return c;
-	return NULL;
+	return find(chains, "chains", "chainId", id);
 }
 
 static const char *chain_of(const char *example_name)
