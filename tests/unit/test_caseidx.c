@@ -49,6 +49,33 @@ Test(caseidx, links_read_off_the_bytes_agree_with_the_decoded_message)
 	th_free_list(names);
 }
 
+/* Tags at the edges of the encoding: the field reader frames them as
+ * protobuf-c does, refusing what it refuses and reading what it decodes
+ * (the fuzzer found a 5-byte tag whose number passes 2^29). */
+Test(caseidx, the_field_reader_frames_tags_as_protobuf_c_does)
+{
+	static const struct {
+		const char *what;
+		uint8_t bytes[8];
+		size_t len;
+	} tags[] = {
+		{"tag 0x00", {0x00, 0x01}, 2},
+		{"a field numbered 0 in two bytes", {0x80, 0x00, 0x01}, 3},
+		{"a 6-byte tag", {0x98, 0x97, 0x97, 0x97, 0x97, 0x01, 0x01}, 7},
+		{"a 5-byte tag, number past 2^29", {0x98, 0x97, 0x97, 0x9e, 0x68, 0x01}, 6},
+		{"a group", {0x0b}, 1},
+	};
+	for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
+		struct fsb_message *m = NULL;
+		int decoded = fsb_message_unpack(tags[i].bytes, tags[i].len, 1 << 20, &m, NULL) == 0;
+		struct fsb_links l;
+		int read = fsb_payload_links(tags[i].bytes, tags[i].len, &l) == 0;
+		cr_expect_eq(read, decoded, "%s: protobuf-c %s it, the field reader %s", tags[i].what,
+			     decoded ? "decodes" : "refuses", read ? "reads" : "refuses");
+		fsb_message_free(m);
+	}
+}
+
 Test(caseidx, links_follow_the_last_body_as_the_decoder_does)
 {
 	/* A follow-up body, then a recall body: protobuf keeps the last
