@@ -337,7 +337,7 @@ int fsb_view_cases(struct fsb_view *v, int open_only, const char *after, fsb_cas
 		   void *ctx);
 
 /* The log indexes of the entries filed under trace key (type, value)
- * (codec.h, fsb_message_trace_keys), the last appended first: at most max
+ * (codec.h, fsb_payload_trace_keys), the last appended first: at most max
  * into out, *n of them; *more is set when there are others. */
 int fsb_view_trace(struct fsb_view *v, enum fsb_trace_key type, const char *value, uint64_t *out,
 		   size_t max, size_t *n, int *more);
