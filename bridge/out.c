@@ -127,6 +127,17 @@ void fsb_out_json_count(struct fsb_out *o, const char *name, size_t n)
 	fsb_out_printf(o, ",\"%s\":%zu", name, n);
 }
 
+void fsb_out_local_time(struct fsb_out *o, int64_t ms)
+{
+	if (ms == INT64_MIN) {
+		put(o, "-", 1);
+		return;
+	}
+	char t[FSB_LOCAL_TIME_MAX + 1];
+	fsb_fmt_local_time(ms, t);
+	fsb_out_puts(o, t);
+}
+
 void fsb_out_text(struct fsb_out *o, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {

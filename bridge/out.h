@@ -39,6 +39,10 @@ void fsb_out_json_member_time(struct fsb_out *o, const char *name, int64_t ms);
 void fsb_out_json_bool(struct fsb_out *o, const char *name, int v);
 void fsb_out_json_count(struct fsb_out *o, const char *name, size_t n);
 
+/* Appends an instant for staff, in the provinces' time zone to the minute
+ * ("2025-06-02 09:15 +07:00"), or "-" for INT64_MIN. */
+void fsb_out_local_time(struct fsb_out *o, int64_t ms);
+
 /* Appends s for a terminal: control characters (a message may carry
  * anything printable) shown as U+FFFD, so untrusted text cannot move the
  * cursor or change the colours; new lines as spaces. */

@@ -36,6 +36,10 @@ enum fsb_case_state {
 	FSB_CASE_STATE_WITHDRAWN = 4,   /* the root withdrawn by its origin */
 };
 
+/* "open", "information", "closed", "withdrawn": a state's name in JSON and
+ * its label key (case.state.NAME); NULL for none. */
+const char *fsb_case_state_name(enum fsb_case_state s);
+
 /* One message of a case. */
 struct fsb_case_event {
 	char id[FSB_MESSAGE_ID_MAX + 1];

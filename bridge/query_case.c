@@ -254,6 +254,17 @@ int query_read(struct fsb_view *v, uint64_t index, struct fsb_entry *e, struct f
 	return 0;
 }
 
+const char *fsb_case_state_name(enum fsb_case_state s)
+{
+	switch (s) {
+	case FSB_CASE_STATE_OPEN: return "open";
+	case FSB_CASE_STATE_INFORMATION: return "information";
+	case FSB_CASE_STATE_CLOSED: return "closed";
+	case FSB_CASE_STATE_WITHDRAWN: return "withdrawn";
+	}
+	return NULL;
+}
+
 enum fsb_case_state query_case_state(unsigned flags)
 {
 	if (flags & FSB_CASE_WITHDRAWN)

@@ -206,6 +206,13 @@ const char *fsb_trace_at(struct fsb_trace_query *q, const char *date, int64_t no
 	return NULL;
 }
 
+/* The message id of log entry e, as the log records it (not the header's
+ * claim), into id. */
+static void entry_id(const struct fsb_entry *e, char id[FSB_MESSAGE_ID_MAX + 1])
+{
+	snprintf(id, FSB_MESSAGE_ID_MAX + 1, "%s:%llu", e->origin, (unsigned long long)e->seq);
+}
+
 /* ---- certificates ------------------------------------------------------------- */
 
 static int international(const char *scheme)
@@ -265,7 +272,7 @@ static int cert_line(struct fsb_view *v, const char *root, const struct fsb_trac
 		/* The latest notice decides (the later in the log on a tie). */
 		if (f.issued_at_ms >= latest_ms) {
 			latest_ms = f.issued_at_ms;
-			copy(c->latest, sizeof c->latest, f.header.message_id);
+			entry_id(&e, c->latest);
 			c->latest_type = f.notice_type;
 			c->latest_ms = f.issued_at_ms;
 			copy(c->reason, sizeof c->reason, f.reason);
@@ -275,7 +282,7 @@ static int cert_line(struct fsb_view *v, const char *root, const struct fsb_trac
 		if ((grant && f.issued_at_ms >= grant_ms) || c->notices == 1) {
 			if (grant)
 				grant_ms = f.issued_at_ms;
-			copy(c->origin, sizeof c->origin, f.header.origin);
+			copy(c->origin, sizeof c->origin, e.origin);
 			c->scheme = f.scheme;
 			c->international = international(f.scheme);
 			c->stars = f.stars;
@@ -342,7 +349,7 @@ static int lines_of(struct fsb_view *v, const uint64_t *idx, size_t n,
 		if (rc)
 			return rc;
 		char id[FSB_MESSAGE_ID_MAX + 1];
-		snprintf(id, sizeof id, "%s:%llu", e.origin, (unsigned long long)e.seq);
+		entry_id(&e, id);
 		struct fsb_case_row row;
 		if ((rc = fsb_view_case(v, id, &row)) == FSB_ENOTFOUND)
 			continue;
@@ -564,7 +571,7 @@ static int add_line(struct tracing *r, const char *id)
 	return 0;
 }
 
-static int add_item(struct tracing *r, const struct fsb_trace_facts *f)
+static int add_item(struct tracing *r, const struct fsb_entry *e, const struct fsb_trace_facts *f)
 {
 	struct fsb_trace *t = r->t;
 	struct fsb_trace_item **list;
@@ -586,8 +593,8 @@ static int add_item(struct tracing *r, const struct fsb_trace_facts *f)
 		return FSB_ENOMEM;
 	struct fsb_trace_item *it = &(*list)[(*n)++];
 	memset(it, 0, sizeof *it);
-	copy(it->id, sizeof it->id, f->header.message_id);
-	copy(it->origin, sizeof it->origin, f->header.origin);
+	entry_id(e, it->id);
+	copy(it->origin, sizeof it->origin, e->origin);
 	it->kind = f->kind;
 	it->issued_at_ms = f->issued_at_ms;
 	copy(it->unit, sizeof it->unit, f->header.issuer);
@@ -657,10 +664,12 @@ static int follow(struct tracing *r, enum fsb_trace_key key, const char *value,
 		    f.issued_at_ms <= r->tq->at_ms) {
 			if (f.names_product && !r->t->product[0])
 				copy(r->t->product, sizeof r->t->product, f.product);
+			char id[FSB_MESSAGE_ID_MAX + 1];
+			entry_id(&e, id);
 			if (f.kind == FSB_KIND_CERTIFICATION)
-				rc = add_line(r, f.header.message_id);
+				rc = add_line(r, id);
 			else
-				rc = add_item(r, &f);
+				rc = add_item(r, &e, &f);
 			/* a product leads to who makes it and who is certified for it */
 			if (rc == 0 && f.names_product)
 				rc = add_est(r, f.kind == FSB_KIND_CERTIFICATION ? &f.holder : &f.producer);

@@ -7,28 +7,6 @@
 
 #include "format.h"
 
-static const char *state_key(enum fsb_case_state s)
-{
-	switch (s) {
-	case FSB_CASE_STATE_OPEN: return "open";
-	case FSB_CASE_STATE_INFORMATION: return "information";
-	case FSB_CASE_STATE_CLOSED: return "closed";
-	case FSB_CASE_STATE_WITHDRAWN: return "withdrawn";
-	}
-	return "open";
-}
-
-static void local(struct fsb_out *o, int64_t ms)
-{
-	if (ms == INT64_MIN) {
-		fsb_out_puts(o, "-");
-		return;
-	}
-	char t[FSB_LOCAL_TIME_MAX + 1];
-	fsb_fmt_local_time(ms, t);
-	fsb_out_puts(o, t);
-}
-
 /* "Thu hồi loại I · Cảnh báo · Rủi ro nghiêm trọng" from whatever is set. */
 static void assessment(struct fsb_out *o, enum fsb_lang lang, const char *const *v, size_t n)
 {
@@ -64,7 +42,7 @@ void fsb_render_case_text(struct fsb_out *o, const struct fsb_case *c, enum fsb_
 		fsb_out_printf(o, " — %s", fsb_label(lang, "case.root_missing"));
 	}
 	fsb_out_printf(o, "\n  %s: %s", fsb_label(lang, "case.state"),
-		       fsb_label2(lang, "case.state", state_key(c->state)));
+		       fsb_label2(lang, "case.state", fsb_case_state_name(c->state)));
 	if (c->overdue)
 		fsb_out_printf(o, " · %s", fsb_label(lang, "case.overdue"));
 	fsb_out_printf(o, "\n  %s: ", fsb_label(lang, "case.assessment"));
@@ -73,12 +51,12 @@ void fsb_render_case_text(struct fsb_out *o, const struct fsb_case *c, enum fsb_
 	fsb_out_printf(o, "\n  %s: ", fsb_label(lang, "case.issuer"));
 	fsb_out_text(o, c->unit[0] ? c->unit : c->origin);
 	fsb_out_printf(o, " (%s)\n  %s: ", c->origin, fsb_label(lang, "case.detected"));
-	local(o, c->detected_ms);
+	fsb_out_local_time(o, c->detected_ms);
 	fsb_out_printf(o, " · %s: ", fsb_label(lang, "case.notified"));
-	local(o, c->opened_ms);
+	fsb_out_local_time(o, c->opened_ms);
 	if (c->closed_ms != INT64_MIN) {
 		fsb_out_printf(o, " · %s: ", fsb_label(lang, "case.closed_at"));
-		local(o, c->closed_ms);
+		fsb_out_local_time(o, c->closed_ms);
 	}
 	fsb_out_printf(o, " · %s: %zu\n", fsb_label(lang, "case.messages"), c->messages);
 
@@ -94,7 +72,7 @@ void fsb_render_case_text(struct fsb_out *o, const struct fsb_case *c, enum fsb_
 			       fsb_label(lang, p->delivered ? "case.delivered" : "case.not_delivered"));
 		if (p->acknowledged) {
 			fsb_out_printf(o, "%s ", fsb_label(lang, "case.acknowledged"));
-			local(o, p->ack_at_ms);
+			fsb_out_local_time(o, p->ack_at_ms);
 			fsb_out_puts(o, " (");
 			fsb_out_text(o, p->ack_unit);
 			if (p->ack_officer[0]) {
@@ -106,7 +84,7 @@ void fsb_render_case_text(struct fsb_out *o, const struct fsb_case *c, enum fsb_
 			fsb_out_puts(o, fsb_label(lang, "case.not_acknowledged"));
 			if (p->due_ms != INT64_MIN) {
 				fsb_out_printf(o, " · %s ", fsb_label(lang, "case.due"));
-				local(o, p->due_ms);
+				fsb_out_local_time(o, p->due_ms);
 			}
 		}
 		if (p->measures)
@@ -122,11 +100,11 @@ void fsb_render_case_text(struct fsb_out *o, const struct fsb_case *c, enum fsb_
 			const struct fsb_case_request *q = &c->requests[i];
 			fsb_out_printf(o, "  %s (%s %s) %s ", q->id, fsb_label(lang, "case.asked_by"),
 				       q->asker, fsb_label(lang, "case.due"));
-			local(o, q->respond_by_ms);
+			fsb_out_local_time(o, q->respond_by_ms);
 			if (q->answers) {
 				fsb_out_printf(o, " · %s: %s (%s) ", fsb_label(lang, "case.answered"),
 					       q->answer_id, q->answered_by);
-				local(o, q->answered_at_ms);
+				fsb_out_local_time(o, q->answered_at_ms);
 			} else {
 				fsb_out_printf(o, " · %s", fsb_label(lang, "case.unanswered"));
 			}
@@ -144,7 +122,7 @@ void fsb_render_case_text(struct fsb_out *o, const struct fsb_case *c, enum fsb_
 	for (size_t i = 0; i < c->n_events; i++) {
 		const struct fsb_case_event *e = &c->events[i];
 		fsb_out_puts(o, "  ");
-		local(o, e->issued_at_ms);
+		fsb_out_local_time(o, e->issued_at_ms);
 		fsb_out_puts(o, "  ");
 		fsb_out_cell(o, e->id, 14);
 		fsb_out_puts(o, e->type ? fsb_label(lang, fsb_followup_type_name(e->type))
@@ -197,7 +175,7 @@ void fsb_render_cases_text(struct fsb_out *o, const struct fsb_case *c, size_t n
 		if (k->opened_ms != INT64_MIN)
 			fsb_fmt_local_time(k->opened_ms, when);
 		char state[64];
-		snprintf(state, sizeof state, "%s%s", fsb_label2(lang, "case.state", state_key(k->state)),
+		snprintf(state, sizeof state, "%s%s", fsb_label2(lang, "case.state", fsb_case_state_name(k->state)),
 			 k->overdue ? " !" : "");
 		char ack[32];
 		snprintf(ack, sizeof ack, "%zu/%zu", acknowledged(k), k->n_parties);
@@ -223,7 +201,7 @@ void fsb_render_case_json(struct fsb_out *o, const struct fsb_case *c)
 	fsb_out_json_member(o, "origin", c->origin);
 	fsb_out_json_bool(o, "rootHeld", c->root_held);
 	fsb_out_json_member(o, "kind", c->root_held ? fsb_kind_name(c->kind) : NULL);
-	fsb_out_json_member(o, "state", state_key(c->state));
+	fsb_out_json_member(o, "state", fsb_case_state_name(c->state));
 	fsb_out_json_bool(o, "overdue", c->overdue);
 	fsb_out_json_member(o, "subject", c->subject);
 	fsb_out_json_member(o, "unit", c->unit);

@@ -27,28 +27,6 @@ static const char *cert_state_label(enum fsb_lang lang, enum fsb_cert_state s)
 	return fsb_label(lang, key);
 }
 
-static const char *case_state_key(enum fsb_case_state s)
-{
-	switch (s) {
-	case FSB_CASE_STATE_OPEN: return "open";
-	case FSB_CASE_STATE_INFORMATION: return "information";
-	case FSB_CASE_STATE_CLOSED: return "closed";
-	case FSB_CASE_STATE_WITHDRAWN: return "withdrawn";
-	}
-	return NULL;
-}
-
-static void local(struct fsb_out *o, int64_t ms)
-{
-	char t[FSB_LOCAL_TIME_MAX + 1];
-	if (ms == INT64_MIN) {
-		fsb_out_puts(o, "-");
-		return;
-	}
-	fsb_fmt_local_time(ms, t);
-	fsb_out_puts(o, t);
-}
-
 /* ---- text ---------------------------------------------------------------------- */
 
 static void est_text(struct fsb_out *o, const struct fsb_trace_est *e)
@@ -88,7 +66,7 @@ static void cert_text(struct fsb_out *o, const struct fsb_trace_cert *c, enum fs
 	fsb_out_printf(o, "\n%s  %s %s (%s)", indent, fsb_label(lang, "trace.announced"), c->id, c->origin);
 	if (strcmp(c->latest, c->id) != 0) {
 		fsb_out_printf(o, " · %s %s, ", fsb_label(lang, c->latest_type), c->latest);
-		local(o, c->latest_ms);
+		fsb_out_local_time(o, c->latest_ms);
 	}
 	if (c->reason[0] && c->state != FSB_CERT_IN_FORCE) {
 		fsb_out_printf(o, "\n%s  ", indent);
@@ -130,7 +108,7 @@ static void item_text(struct fsb_out *o, const struct fsb_trace_item *it, enum f
 		      int product_trace)
 {
 	fsb_out_puts(o, "  ");
-	local(o, it->issued_at_ms);
+	fsb_out_local_time(o, it->issued_at_ms);
 	fsb_out_printf(o, "  %s  ", it->id);
 	const char *what[] = {it->verdict, it->recall_class, it->classification, it->notice_type};
 	int first = 1;
@@ -172,7 +150,7 @@ static void item_text(struct fsb_out *o, const struct fsb_trace_item *it, enum f
 		fsb_out_printf(o, " · %s %s", fsb_label(lang, "trace.sampled_at"), fsb_label(lang, it->stage));
 	if (it->case_id[0] && it->case_state)
 		fsb_out_printf(o, " · %s %s: %s", fsb_label(lang, "case.title"), it->case_id,
-			       fsb_label2(lang, "case.state", case_state_key(it->case_state)));
+			       fsb_label2(lang, "case.state", fsb_case_state_name(it->case_state)));
 	fsb_out_puts(o, "\n    ");
 	fsb_out_text(o, it->unit);
 	fsb_out_printf(o, " (%s)", it->origin);
@@ -371,7 +349,7 @@ static void items_json(struct fsb_out *o, const char *name, const struct fsb_tra
 		fsb_out_json_member(o, "commodity", e->commodity[0] ? e->commodity : NULL);
 		fsb_out_json_member(o, "reason", e->reason[0] ? e->reason : NULL);
 		fsb_out_json_member(o, "caseId", e->case_id[0] ? e->case_id : NULL);
-		fsb_out_json_member(o, "caseState", case_state_key(e->case_state));
+		fsb_out_json_member(o, "caseState", fsb_case_state_name(e->case_state));
 		fsb_out_puts(o, "}");
 	}
 	fsb_out_puts(o, "]");
