@@ -167,6 +167,71 @@ void fsb_out_cell(struct fsb_out *o, const char *s, size_t width)
 		put(o, " ", 1);
 }
 
+/* Whether s reads as a number ("-3", "+1.5e3"): such a field is data, not
+ * a formula. */
+static int numeric(const char *s)
+{
+	char *end;
+	if (!*s)
+		return 0;
+	(void)strtod(s, &end);
+	return *end == '\0';
+}
+
+void fsb_out_csv(struct fsb_out *o, const char *s, unsigned flags)
+{
+	if (!s)
+		s = "";
+	size_t n = strlen(s);
+	int formula = (flags & FSB_CSV_SPREADSHEET) && strchr("=+-@\t\r", s[0]) && s[0] &&
+		      !numeric(s);
+	int quote = formula || strpbrk(s, ",\"\r\n") || (n && (s[0] == ' ' || s[n - 1] == ' '));
+	if (!quote) {
+		put(o, s, n);
+		return;
+	}
+	put(o, "\"", 1);
+	if (formula)
+		put(o, "'", 1);
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			put(o, "\"", 1);
+		put(o, p, 1);
+	}
+	put(o, "\"", 1);
+}
+
+void fsb_out_csv_end(struct fsb_out *o, int last)
+{
+	if (last)
+		put(o, "\r\n", 2);
+	else
+		put(o, ",", 1);
+}
+
+void fsb_out_csv_bom(struct fsb_out *o)
+{
+	put(o, "\xEF\xBB\xBF", 3);
+}
+
+void fsb_out_html(struct fsb_out *o, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		switch (*p) {
+		case '&': put(o, "&amp;", 5); break;
+		case '<': put(o, "&lt;", 4); break;
+		case '>': put(o, "&gt;", 4); break;
+		case '"': put(o, "&quot;", 6); break;
+		case '\'': put(o, "&#39;", 5); break;
+		default:
+			if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7F)
+				put(o, "\xEF\xBF\xBD", 3);
+			else
+				put(o, (const char *)p, 1);
+		}
+	}
+}
+
 int fsb_out_finish(const struct fsb_out *o)
 {
 	return o->failed ? FSB_ENOMEM : 0;

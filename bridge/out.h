@@ -53,6 +53,26 @@ void fsb_out_text(struct fsb_out *o, const char *s);
  * columns that line up. */
 void fsb_out_cell(struct fsb_out *o, const char *s, size_t width);
 
+/* Appends s as one CSV field (RFC 4180): quoted when it holds a comma, a
+ * quote, a line break or leading or trailing space, quotes doubled. With
+ * FSB_CSV_SPREADSHEET, a field a spreadsheet would run as a formula
+ * (starting with =, +, -, @, a tab or a carriage return, and not a number)
+ * gets a leading apostrophe, so untrusted text cannot compute (OWASP, "CSV
+ * injection"). */
+enum { FSB_CSV_SPREADSHEET = 1 << 0 };
+void fsb_out_csv(struct fsb_out *o, const char *s, unsigned flags);
+
+/* Ends a CSV field: a comma, or CRLF after the last of a row. */
+void fsb_out_csv_end(struct fsb_out *o, int last);
+
+/* The UTF-8 byte-order mark: what a spreadsheet needs to read a CSV file's
+ * Vietnamese as UTF-8. */
+void fsb_out_csv_bom(struct fsb_out *o);
+
+/* Appends s as HTML text or an attribute's value: & < > " ' as entities,
+ * control characters (but tab and new line) as U+FFFD. */
+void fsb_out_html(struct fsb_out *o, const char *s);
+
 /* 0, or FSB_ENOMEM when a write failed. */
 int fsb_out_finish(const struct fsb_out *o);
 

@@ -11,6 +11,7 @@
 
 #include "codec.h"
 #include "format.h"
+#include "out.h"
 #include "sign.h"
 
 static const char *direction_name(enum fsb_direction d)
@@ -40,20 +41,16 @@ static void json_escape(const char *s, char *out, size_t cap)
 	out[o] = '\0';
 }
 
-/* A CSV field, quoted when it needs to be (RFC 4180). */
+/* A CSV field (out.c: RFC 4180, formulas disarmed), then a comma or the
+ * row's end. */
 static void csv_field(FILE *out, const char *s, int last)
 {
-	if (strpbrk(s, ",\"\r\n")) {
-		fputc('"', out);
-		for (; *s; s++) {
-			if (*s == '"')
-				fputc('"', out);
-			fputc(*s, out);
-		}
-		fputc('"', out);
-	} else {
-		fputs(s, out);
-	}
+	struct fsb_out o;
+	fsb_out_init(&o);
+	fsb_out_csv(&o, s, FSB_CSV_SPREADSHEET);
+	if (o.buf)
+		fputs(o.buf, out);
+	fsb_out_clear(&o);
 	fputc(last ? '\n' : ',', out);
 }
 
