@@ -349,6 +349,18 @@ typedef int (*fsb_trace_value_fn)(void *ctx, const char *value);
 int fsb_view_trace_values(struct fsb_view *v, enum fsb_trace_key type, size_t max,
 			  fsb_trace_value_fn fn, void *ctx, int *more);
 
+/* Calls fn with the log index and issued_at of every entry issued in
+ * [from_ms, to_ms], in order of issued_at (then of the log); a non-zero
+ * return stops and is returned. */
+typedef int (*fsb_period_fn)(void *ctx, uint64_t index, int64_t issued_at_ms);
+int fsb_view_period(struct fsb_view *v, int64_t from_ms, int64_t to_ms, fsb_period_fn fn,
+		    void *ctx);
+
+/* Calls fn with the log index of every entry of `kind`, in log order; a
+ * non-zero return stops and is returned. */
+typedef int (*fsb_index_fn)(void *ctx, uint64_t index);
+int fsb_view_kind(struct fsb_view *v, enum fsb_kind kind, fsb_index_fn fn, void *ctx);
+
 /* Calls fn with every peer's latest checkpoint envelope (valid during the
  * call). */
 typedef int (*fsb_checkpoint_fn)(void *ctx, const char *peer, const uint8_t *envelope,

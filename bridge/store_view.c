@@ -196,6 +196,56 @@ int fsb_view_cases(struct fsb_view *v, int open_only, const char *after, fsb_cas
 		    "cannot read the cases", case_each, &e);
 }
 
+int fsb_view_period(struct fsb_view *v, int64_t from_ms, int64_t to_ms, fsb_period_fn fn,
+		    void *ctx)
+{
+	if (from_ms > to_ms)
+		return 0;
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(v->txn, v->s->dbi[DB_BY_TIME], &c);
+	if (rc)
+		return store_fail(v->s, rc, "cannot read the log by time");
+	uint8_t fk[16] = {0};
+	put64(fk, (uint64_t)from_ms ^ (1ULL << 63)); /* by_time: issued_at(8, sign-flipped) index(8) */
+	MDB_val k = val(fk, 16), d;
+	int mrc;
+	for (mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (k.mv_size != 16)
+			continue;
+		int64_t t = (int64_t)(get64(k.mv_data) ^ (1ULL << 63));
+		if (t > to_ms)
+			break;
+		rc = fn(ctx, get64((const uint8_t *)k.mv_data + 8), t);
+	}
+	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = store_fail(v->s, mrc, "cannot read the log by time");
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int fsb_view_kind(struct fsb_view *v, enum fsb_kind kind, fsb_index_fn fn, void *ctx)
+{
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(v->txn, v->s->dbi[DB_BY_KIND], &c);
+	if (rc)
+		return store_fail(v->s, rc, "cannot read the log by kind");
+	uint8_t kk[9] = {(uint8_t)kind}; /* by_kind: kind(1) index(8) */
+	MDB_val k = val(kk, 9), d;
+	int mrc;
+	for (mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		const uint8_t *kp = k.mv_data;
+		if (k.mv_size != 9 || kp[0] != (uint8_t)kind)
+			break;
+		rc = fn(ctx, get64(kp + 1));
+	}
+	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = store_fail(v->s, mrc, "cannot read the log by kind");
+	mdb_cursor_close(c);
+	return rc;
+}
+
 struct cp_each {
 	fsb_checkpoint_fn fn;
 	void *ctx;

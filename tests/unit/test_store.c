@@ -606,3 +606,89 @@ Test(store, issued_at_never_goes_backwards)
 	sealer_free(s);
 	th_rmtree(dir);
 }
+
+struct seen {
+	uint64_t index[8];
+	int64_t when[8];
+	size_t n;
+};
+
+static int take_period(void *ctx, uint64_t index, int64_t issued_at_ms)
+{
+	struct seen *s = ctx;
+	cr_assert_lt(s->n, 8);
+	s->index[s->n] = index;
+	s->when[s->n++] = issued_at_ms;
+	return 0;
+}
+
+static int take_index(void *ctx, uint64_t index)
+{
+	return take_period(ctx, index, 0);
+}
+
+/* A period is read through the by_time index: the entries issued within
+ * it, both ends included, in order of issue (a tie in log order); the
+ * entries of a kind, in log order. */
+Test(store, a_period_is_read_by_issued_at)
+{
+	char dir[64];
+	th_tmpdir(dir);
+	struct fsb_store *st = open_store(dir, "cantho", 0);
+	struct sealer *s = sealer_new("longan", 5, 0);
+	uint8_t prev[FSB_HASH_LEN] = {0};
+	int64_t t0 = s->now - 60000, at[5] = {t0, t0 + 10, t0 + 20, t0 + 20, t0 + 30};
+	for (uint64_t i = 0; i < 5; i++) {
+		char when[FSB_TIME_MAX + 1];
+		fsb_fmt_time(at[i], when);
+		struct fsb_stamp stamp = {.origin = "longan", .seq = i + 1, .issued_at = when};
+		memcpy(stamp.prev_hash, prev, FSB_HASH_LEN);
+		uint8_t *env, hash[FSB_HASH_LEN];
+		size_t len, cl;
+		cr_assert_eq(fsb_seal_message(s->signer, s->msg, &stamp, &env, &len, hash, NULL), 0);
+		struct fsb_entry_in in = {.envelope = env, .envelope_len = len, .origin = "longan",
+					  .seq = i + 1, .kind = FSB_KIND_RECALL, .category = "crop",
+					  .issued_at_ms = at[i], .arrival_ms = s->now,
+					  .direction = FSB_DIR_RECEIVED, .status = FSB_STATUS_ACCEPTED};
+		memcpy(in.payload_hash, hash, FSB_HASH_LEN);
+		memcpy(in.prev_hash, prev, FSB_HASH_LEN);
+		in.cert = fsb_signer_cert(s->signer, &cl);
+		in.cert_len = cl;
+		enum fsb_append_result res;
+		uint64_t index;
+		cr_assert_eq(fsb_store_append(st, &in, 1, &res, &index), 0);
+		cr_assert_eq(res, FSB_APPENDED);
+		cr_assert_eq(index, i + 1);
+		memcpy(prev, hash, FSB_HASH_LEN);
+		free(env);
+	}
+	struct fsb_view *v;
+	cr_assert_eq(fsb_store_view_open(st, &v), 0);
+	struct seen got = {0};
+	cr_assert_eq(fsb_view_period(v, t0 + 10, t0 + 20, take_period, &got), 0);
+	cr_assert_eq(got.n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		cr_expect_eq(got.index[i], i + 2, "entry %zu: index %llu", i,
+			     (unsigned long long)got.index[i]);
+		cr_expect_eq(got.when[i], at[i + 1]);
+	}
+	memset(&got, 0, sizeof got);
+	cr_assert_eq(fsb_view_period(v, t0 + 31, INT64_MAX, take_period, &got), 0);
+	cr_expect_eq(got.n, 0);
+	cr_assert_eq(fsb_view_period(v, t0 + 20, t0 + 10, take_period, &got), 0);
+	cr_expect_eq(got.n, 0, "a period that ends before it begins holds nothing");
+	cr_assert_eq(fsb_view_period(v, INT64_MIN, t0, take_period, &got), 0);
+	cr_expect_eq(got.n, 1);
+	memset(&got, 0, sizeof got);
+	cr_assert_eq(fsb_view_kind(v, FSB_KIND_RECALL, take_index, &got), 0);
+	cr_expect_eq(got.n, 5);
+	for (size_t i = 0; i < got.n; i++)
+		cr_expect_eq(got.index[i], i + 1);
+	memset(&got, 0, sizeof got);
+	cr_assert_eq(fsb_view_kind(v, FSB_KIND_SURVEILLANCE, take_index, &got), 0);
+	cr_expect_eq(got.n, 0);
+	fsb_store_view_close(v);
+	fsb_store_close(st);
+	sealer_free(s);
+	th_rmtree(dir);
+}
