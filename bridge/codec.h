@@ -369,6 +369,41 @@ struct fsb_trace_facts {
 void fsb_message_trace_facts(const struct fsb_message *m, const struct fsb_trace_target *t,
 			     struct fsb_trace_facts *f);
 
+/* ---- the programme report (README, "The programme report") -------------- */
+
+/* What the report counts of one message; enum values by their schema
+ * names, NULL when unset; strings point into the message, "" when absent. */
+struct fsb_report_facts {
+	enum fsb_kind kind;
+	const char *category;            /* the header's ("CATEGORY_CROP") */
+	int64_t issued_at_ms;            /* INT64_MIN when absent or malformed */
+	int64_t detected_at_ms;          /* INT64_MIN when absent or malformed */
+	enum fsb_followup_type type;     /* a follow-up's */
+	/* a surveillance result */
+	const char *verdict;             /* the overall verdict */
+	size_t n_analytes;               /* its analyte results (fsb_message_analyte) */
+	/* a recall */
+	const char *recall_class, *basis;
+	/* a quarantine notice */
+	const char *notice_type, *domain;
+	/* ... of an outbreak */
+	const char *disease, *species, *province, *district, *commune;
+	const char *declared_over;       /* the date it ended */
+	uint32_t case_count, death_count, destroyed_count;
+};
+
+void fsb_message_report_facts(const struct fsb_message *m, struct fsb_report_facts *f);
+
+/* One analyte result of a surveillance result. */
+struct fsb_analyte_facts {
+	const char *analyte;             /* its name, "" when absent */
+	const char *hazard;              /* HAZARD_CATEGORY_*, NULL when unset */
+	const char *verdict;             /* VERDICT_*, NULL when unset */
+};
+
+/* Result i (< f.n_analytes) of surveillance result m. */
+void fsb_message_analyte(const struct fsb_message *m, size_t i, struct fsb_analyte_facts *a);
+
 /* ---- control messages (checkpoints, sync requests) ---------------------- */
 
 struct fsb_stream_state {

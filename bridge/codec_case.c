@@ -149,12 +149,6 @@ const char *fsb_followup_type_name(enum fsb_followup_type t)
 
 /* ---- the case view's reading ---------------------------------------------- */
 
-static int64_t when(const char *s)
-{
-	int64_t ms;
-	return s && s[0] && !fsb_fmt_timestamp(s, &ms) ? ms : INT64_MIN;
-}
-
 static void take_measures(struct fsb_case_facts *f, size_t n, Foodsafety__V1__Measure *const *m)
 {
 	f->n_measures = n;
@@ -175,8 +169,8 @@ void fsb_message_case_facts(const struct fsb_message *m, struct fsb_case_facts *
 		f->category = fsb_pb_enum_name(&foodsafety__v1__category__descriptor, h->category);
 		f->recipients = (const char *const *)h->recipients;
 		f->n_recipients = h->n_recipients;
-		f->issued_at_ms = when(h->issued_at);
-		f->detected_at_ms = when(h->detected_at);
+		f->issued_at_ms = fsb_pb_time_ms(h->issued_at);
+		f->detected_at_ms = fsb_pb_time_ms(h->detected_at);
 	}
 	const ProtobufCEnumDescriptor *cls = &foodsafety__v1__rasff_classification__descriptor;
 	const ProtobufCEnumDescriptor *rc = &foodsafety__v1__recall_class__descriptor;
@@ -219,7 +213,7 @@ void fsb_message_case_facts(const struct fsb_message *m, struct fsb_case_facts *
 		f->ref_hash = u->ref_payload_hash.len == FSB_HASH_LEN ? u->ref_payload_hash.data : NULL;
 		f->text = fsb_pb_str(u->text);
 		f->reason = fsb_pb_str(u->reason);
-		f->respond_by_ms = when(u->respond_by);
+		f->respond_by_ms = fsb_pb_time_ms(u->respond_by);
 		f->classification = fsb_pb_enum_name(cls, u->new_classification);
 		f->recall_class = fsb_pb_enum_name(rc, u->new_recall_class);
 		f->risk = fsb_pb_enum_name(risk, u->new_risk_decision);

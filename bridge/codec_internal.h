@@ -28,6 +28,13 @@ static inline const char *fsb_pb_str(const char *s)
 	return s ? s : "";
 }
 
+/* An RFC 3339 time field in ms; INT64_MIN when absent or malformed. */
+static inline int64_t fsb_pb_time_ms(const char *s)
+{
+	int64_t ms;
+	return s && s[0] && !fsb_fmt_timestamp(s, &ms) ? ms : INT64_MIN;
+}
+
 struct fsb_message {
 	Foodsafety__V1__Message *pb;
 	/* Problems found in the raw bytes while decoding (strings that are not

@@ -289,10 +289,7 @@ void fsb_message_trace_facts(const struct fsb_message *m, const struct fsb_trace
 	memset(f, 0, sizeof *f);
 	fsb_message_header(m, &f->header);
 	f->kind = fsb_message_kind(m);
-	f->issued_at_ms = INT64_MIN;
-	int64_t ms;
-	if (f->header.issued_at[0] && !fsb_fmt_timestamp(f->header.issued_at, &ms))
-		f->issued_at_ms = ms;
+	f->issued_at_ms = fsb_pb_time_ms(f->header.issued_at);
 	f->product = f->digital_link = f->sample_id = f->sampled_at = f->reason = f->decision = "";
 	f->certificate = f->commodity = f->cert_number = f->cert_body = "";
 	f->valid_from = f->valid_until = f->chain_id = f->chain_name = f->ref_id = f->remarks = "";
