@@ -22,12 +22,13 @@ CC       ?= cc
 # protobuf-c, LMDB), of the tests (Criterion, Mosquitto), and what the build
 # and tests also use: jansson (JSON), inih (the config file), pkg-config,
 # openssl (the demo PKI), protoc (the interoperability test), clang with its
-# libFuzzer runtime (make fuzz).
+# libFuzzer runtime (make fuzz), Chromium and poppler's pdftotext (the
+# report printed by a real browser and read back).
 DEB_PACKAGES := build-essential pkg-config \
 	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libinih-dev \
 	libmbedtls-dev libpaho-mqtt-dev liblmdb-dev \
 	libcriterion-dev mosquitto mosquitto-clients openssl protobuf-compiler \
-	clang libclang-rt-14-dev valgrind
+	clang libclang-rt-14-dev valgrind chromium poppler-utils
 
 PKGS     := libprotobuf-c jansson inih lmdb
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
@@ -70,7 +71,7 @@ TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 TEST_BIN := $(BUILD)/tests/unit_tests
 TEST_PKI := $(BUILD)/tests/pki
 TEST_CPPFLAGS := -DFSB_TOP_DIR='"$(CURDIR)"' -DFSB_BIN='"$(CURDIR)/$(BIN)"' \
-	-DFSB_TEST_PKI='"$(CURDIR)/$(TEST_PKI)"' \
+	-DFSB_TEST_PKI='"$(CURDIR)/$(TEST_PKI)"' -DFSB_SEASON='"$(CURDIR)/$(BUILD)/season"' \
 	$(shell pkg-config --cflags criterion 2>/dev/null)
 TEST_LDLIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
@@ -124,7 +125,7 @@ $(TEST_BIN): $(TEST_OBJ) $(LIB_OBJ)
 # throwaway PKIs: the trusted one and a second, untrusted one.
 # A sanitizer report (a leak is reported after a test has passed) fails the
 # run too.
-check-run: $(BIN) $(TEST_BIN)
+check-run: $(BIN) $(TEST_BIN) $(BUILD)/season
 	@certs/make-demo-pki.sh $(TEST_PKI) >/dev/null
 	@certs/make-demo-pki.sh $(TEST_PKI)-other "fsbridge untrusted test CA" >/dev/null
 	@$(TEST_BIN) --jobs=2 >$(BUILD)/tests/run.log 2>&1; status=$$?; \
@@ -275,6 +276,13 @@ $(BUILD)/bench/ceilings: $(BUILD)/tests/bench/ceilings.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/benchtool: $(BUILD)/tests/bench/benchtool.o $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# A season of the exchange (tests/season/): the report's tests and the demo.
+SEASON := $(BUILD)/season
+
+$(SEASON): $(BUILD)/tests/season/season.o $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -61,6 +61,17 @@
 #define FSB_CERT_NOTICES_MAX 100
 #define FSB_CHAIN_NOTICES_MAX 500
 #define FSB_CHAINS_MAX 1000
+
+/* What a report keeps, at most: distinct analyte names (the rest are
+ * counted under their hazard group), outbreak notices listed (the rest
+ * counted), certificates judged, and durations kept for a median (past
+ * that many recall or delivery times, the median is of the first ones;
+ * the count and the maximum stay exact). A period of hostile messages
+ * cannot make a report take unbounded memory. */
+#define FSB_REPORT_ANALYTES_MAX 1000
+#define FSB_REPORT_OUTBREAKS_MAX 200
+#define FSB_REPORT_CERTS_MAX 100000
+#define FSB_REPORT_DURATIONS_MAX (1u << 22)
 #define FSB_TRACE_CASES_MAX 20
 
 #endif

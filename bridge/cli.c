@@ -248,12 +248,47 @@ int fsb_cli_query_open(const char *name, struct fsb_store *store, struct fsb_vie
 
 int fsb_cli_emit(const char *name, struct fsb_out *o)
 {
+	return fsb_cli_emit_to(name, o, NULL);
+}
+
+/* Writes o into path through path.tmp, renamed once whole: a reader never
+ * sees half a file, and a failure leaves what was there. */
+static int write_file(const char *path, const struct fsb_out *o)
+{
+	char tmp[4096];
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		return -1;
+	int bad = fwrite(o->buf ? o->buf : "", 1, o->len, f) != o->len;
+	bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
+	bad |= fclose(f) != 0;
+	if (bad || rename(tmp, path) != 0) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+int fsb_cli_emit_to(const char *name, struct fsb_out *o, const char *path)
+{
 	int rc = fsb_out_finish(o);
-	if (rc == 0 && (fwrite(o->buf ? o->buf : "", 1, o->len, stdout) != o->len || fflush(stdout)))
+	if (rc) {
+		fprintf(stderr, "fsbridge %s: %s\n", name, fsb_strerror(rc));
+	} else if (path) {
+		if (write_file(path, o)) {
+			fprintf(stderr, "fsbridge %s: cannot write %s: %s\n", name, path, strerror(errno));
+			rc = FSB_EIO;
+		}
+	} else if (fwrite(o->buf ? o->buf : "", 1, o->len, stdout) != o->len || fflush(stdout)) {
+		fprintf(stderr, "fsbridge %s: cannot write the output\n", name);
 		rc = FSB_EIO;
-	if (rc)
-		fprintf(stderr, "fsbridge %s: %s\n", name,
-			rc == FSB_EIO ? "cannot write the output" : fsb_strerror(rc));
+	}
 	return rc ? FSB_EXIT_FAIL : FSB_EXIT_OK;
 }
 

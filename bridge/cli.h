@@ -68,6 +68,9 @@ int fsb_cmd_trace(int argc, char **argv);
 /* fsbridge chains -c FILE|--data DIR [--at DATE] [--json] [--lang vi|en] */
 int fsb_cmd_chains(int argc, char **argv);
 
+/* fsbridge report -c FILE|--data DIR --from D --to D [--origin O]… [--format F] [-o FILE] */
+int fsb_cmd_report(int argc, char **argv);
+
 struct fsb_errlist;
 struct fsb_config;
 struct fsb_store;
@@ -122,6 +125,10 @@ int fsb_cli_query_open(const char *name, struct fsb_store *store, struct fsb_vie
 /* Writes rendered output to stdout: FSB_EXIT_OK, or FSB_EXIT_FAIL after
  * saying why (out of memory, or stdout not writable). */
 int fsb_cli_emit(const char *name, struct fsb_out *o);
+
+/* The same into the file at path (NULL: stdout), written whole or not at
+ * all (a temporary file renamed). */
+int fsb_cli_emit_to(const char *name, struct fsb_out *o, const char *path);
 
 /* What a case's state depends on, from the configuration, judged now. */
 struct fsb_case_opts fsb_cli_case_opts(const struct fsb_config *cfg, int timeline);

@@ -183,7 +183,7 @@ void fsb_out_csv(struct fsb_out *o, const char *s, unsigned flags)
 	if (!s)
 		s = "";
 	size_t n = strlen(s);
-	int formula = (flags & FSB_CSV_SPREADSHEET) && strchr("=+-@\t\r", s[0]) && s[0] &&
+	int formula = (flags & FSB_CSV_SPREADSHEET) && n > 1 && strchr("=+-@\t\r", s[0]) &&
 		      !numeric(s);
 	int quote = formula || strpbrk(s, ",\"\r\n") || (n && (s[0] == ' ' || s[n - 1] == ' '));
 	if (!quote) {

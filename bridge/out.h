@@ -56,7 +56,8 @@ void fsb_out_cell(struct fsb_out *o, const char *s, size_t width);
 /* Appends s as one CSV field (RFC 4180): quoted when it holds a comma, a
  * quote, a line break or leading or trailing space, quotes doubled. With
  * FSB_CSV_SPREADSHEET, a field a spreadsheet would run as a formula
- * (starting with =, +, -, @, a tab or a carriage return, and not a number)
+ * (starting with =, +, -, @, a tab or a carriage return, and neither a
+ * number nor that one character alone)
  * gets a leading apostrophe, so untrusted text cannot compute (OWASP, "CSV
  * injection"). */
 enum { FSB_CSV_SPREADSHEET = 1 << 0 };

@@ -299,4 +299,165 @@ struct fsb_chains {
 int fsb_query_chains(struct fsb_query *q, const struct fsb_trace_query *at, struct fsb_chains *out);
 void fsb_chains_clear(struct fsb_chains *c);
 
+/* ---- the programme report (README, "The programme report") -------------- */
+
+/* The period a report covers: whole days in UTC+07:00, both included. */
+struct fsb_report_period {
+	char from[11], to[11];       /* YYYY-MM-DD */
+	int64_t from_ms, to_ms;      /* the first and the last millisecond of them */
+};
+
+/* Reads a period from its first and last day (YYYY-MM-DD). Returns NULL,
+ * or why not (a date that is not one, the first day after the last), with
+ * *which the option at fault ("--from", "--to"). */
+const char *fsb_report_period(struct fsb_report_period *p, const char *from, const char *to,
+			      const char **which);
+
+/* Durations: how many, their median and their maximum. */
+struct fsb_durations {
+	size_t n;
+	int64_t median_ms, max_ms;   /* 0 when n is 0 */
+};
+
+#define FSB_REPORT_TEXT 128 /* bytes kept of an analyte's or a disease's name */
+
+/* Samples and how many were non-compliant (rate: percent of samples). */
+struct fsb_report_rate {
+	size_t samples, non_compliant;
+	double rate;
+};
+
+/* Surveillance results of one origin in one category, or its total. */
+struct fsb_report_surv {
+	char origin[FSB_ORIGIN_MAX + 1];
+	int total;                       /* the origin's total, over its categories */
+	const char *category;            /* CATEGORY_*; NULL when not given (or total) */
+	struct fsb_report_rate r;
+};
+
+/* Analyte results of one hazard group (analyte "": the group's total). */
+struct fsb_report_analyte {
+	const char *hazard;              /* HAZARD_CATEGORY_*, NULL when not given */
+	char analyte[FSB_REPORT_TEXT];
+	struct fsb_report_rate r;        /* samples: results reported */
+};
+
+/* Recalls of one class and basis. */
+struct fsb_report_recalls {
+	const char *recall_class;        /* the current one, after reclassifications */
+	const char *basis;               /* RECALL_BASIS_* */
+	size_t count;
+};
+
+/* How fast the recalls of one class (NULL: every class) went, in hours
+ * from detection (the root's detectedAt): to the notification, to each
+ * addressed province's acknowledgement, to the closure. */
+struct fsb_report_timeliness {
+	const char *recall_class;
+	size_t recalls;
+	size_t undated;                  /* without a detection time: not timed */
+	struct fsb_durations notify, ack, close;
+	size_t acks_due, acks_missing;   /* acknowledgements called for, and still missing */
+	size_t closed;
+};
+
+/* Quarantine notices of one type. */
+struct fsb_report_count {
+	const char *name;                /* NOTICE_TYPE_* */
+	size_t count;
+};
+
+/* An outbreak notice. */
+struct fsb_report_outbreak {
+	char id[FSB_MESSAGE_ID_MAX + 1];
+	char origin[FSB_ORIGIN_MAX + 1];
+	const char *notice_type;         /* declared, update, ended */
+	int64_t issued_ms;
+	char disease[FSB_REPORT_TEXT], species[FSB_REPORT_TEXT], place[FSB_REPORT_TEXT];
+	uint32_t cases, deaths, destroyed;
+};
+
+/* Cases opened in the period (roots that call for action), as they stand
+ * when the report is made. */
+struct fsb_report_cases {
+	char origin[FSB_ORIGIN_MAX + 1]; /* "" for the total */
+	size_t opened, closed, withdrawn, open, overdue;
+};
+
+/* Certificates of one scheme, by their standing at the period's end. */
+struct fsb_report_scheme {
+	const char *scheme;              /* CERTIFICATION_SCHEME_* */
+	int international;
+	size_t in_force, not_yet_valid, suspended, withdrawn, expired;
+};
+
+/* What one origin published in the period, as this node holds it. */
+struct fsb_report_origin {
+	char origin[FSB_ORIGIN_MAX + 1];
+	size_t messages;
+	size_t by_kind[FSB_KIND_MAX + 1];
+	struct fsb_durations lag;        /* received here: arrival minus issuedAt */
+};
+
+/* What a peer's latest checkpoint says it holds of this node's messages
+ * of the period. */
+struct fsb_report_peer {
+	char peer[FSB_ORIGIN_MAX + 1];
+	int64_t checkpoint_ms;           /* when its checkpoint was issued; INT64_MIN: none */
+	size_t sent, delivered;
+};
+
+struct fsb_report {
+	struct fsb_report_period period;
+	char node[FSB_ORIGIN_MAX + 1];   /* the node whose log it reads */
+	int64_t made_ms;
+	char (*origins)[FSB_ORIGIN_MAX + 1]; /* the origins it is limited to; none: every one */
+	size_t n_origins;
+	size_t messages;                 /* in the period, of those origins */
+	size_t not_read;                 /* entries whose bytes do not decode */
+	size_t withdrawn;                /* roots withdrawn by their origin: not counted */
+	/* surveillance */
+	struct fsb_report_surv *surv;    /* by origin, then category; each origin's total after */
+	size_t n_surv;
+	struct fsb_report_rate surv_total;
+	struct fsb_report_analyte *analytes; /* by hazard group (its total first), then analyte */
+	size_t n_analytes;
+	int analytes_truncated;          /* more analyte names than FSB_REPORT_ANALYTES_MAX */
+	/* recalls */
+	struct fsb_report_recalls *recalls; /* by class, then basis */
+	size_t n_recalls;
+	size_t recalls_total;
+	struct fsb_report_timeliness *timeliness; /* by class; the total last */
+	size_t n_timeliness;
+	/* quarantine */
+	struct fsb_report_count *notices;
+	size_t n_notices;
+	size_t notices_total;
+	struct fsb_report_outbreak *outbreaks; /* in order of issue */
+	size_t n_outbreaks;
+	size_t outbreaks_total;          /* may exceed FSB_REPORT_OUTBREAKS_MAX */
+	/* cases, by origin; the total last */
+	struct fsb_report_cases *cases;
+	size_t n_cases;
+	/* certificates and safe chains at the period's end */
+	struct fsb_report_scheme *schemes;
+	size_t n_schemes;
+	size_t certs_total;
+	struct fsb_chains chains;
+	/* the exchange */
+	struct fsb_report_origin *by_origin;
+	size_t n_by_origin;
+	struct fsb_report_peer *peers;
+	size_t n_peers;
+};
+
+/* Computes the report of period p over the messages of `origins` (n of
+ * them; none: every origin), with cases judged as o says. FSB_ENOTFOUND
+ * when an origin is one the node never heard of (no stream, no
+ * checkpoint): *unknown names it. */
+int fsb_query_report(struct fsb_query *q, const struct fsb_report_period *p,
+		     const char *const *origins, size_t n_origins, const struct fsb_case_opts *o,
+		     struct fsb_report *out, const char **unknown);
+void fsb_report_clear(struct fsb_report *r);
+
 #endif

@@ -143,6 +143,27 @@ static int covers(const struct exchange *x, const char *peer, const char *origin
 	return 0;
 }
 
+int query_peers(struct fsb_query *q, const char *origin, query_peer_fn fn, void *ctx)
+{
+	const struct exchange *x;
+	int rc = exchange_of(q, &x);
+	for (size_t i = 0; rc == 0 && i < x->n_origins; i++) {
+		const struct fsb_control *cp = NULL;
+		for (size_t k = 0; k < x->n_cps && !cp; k++)
+			if (strcmp(x->cps[k].origin, x->origins[i]) == 0)
+				cp = &x->cps[k];
+		uint64_t holds = 0;
+		int64_t when = INT64_MIN;
+		for (size_t k = 0; cp && k < cp->n_streams; k++)
+			if (strcmp(cp->streams[k].origin, origin) == 0)
+				holds = cp->streams[k].seq;
+		if (cp && fsb_fmt_timestamp(cp->issued_at, &when))
+			when = INT64_MIN;
+		rc = fn(ctx, x->origins[i], cp != NULL, holds, when);
+	}
+	return rc;
+}
+
 /* ---- members ---------------------------------------------------------------- */
 
 static char *dup(const char *s)

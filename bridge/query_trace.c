@@ -243,9 +243,7 @@ static int is_type(const char *t, const char *what)
 	return t && strncmp(t, prefix, sizeof prefix - 1) == 0 && strcmp(t + sizeof prefix - 1, what) == 0;
 }
 
-/* The certificate whose line is case `root`, at the query's date, into
- * *c; 0 with c->notices 0 when none of its notices was issued by then. */
-static int cert_line(struct fsb_view *v, const char *root, const struct fsb_trace_query *tq,
+int query_cert_line(struct fsb_view *v, const char *root, const struct fsb_trace_query *tq,
 		     struct fsb_trace_cert *c)
 {
 	memset(c, 0, sizeof *c);
@@ -388,7 +386,8 @@ static int chain_build(struct fsb_view *v, const char *id, const struct fsb_trac
 	int64_t named_ms = INT64_MIN;
 	for (size_t i = 0; i < nroots && rc == 0; i++) {
 		struct fsb_trace_cert c;
-		if ((rc = cert_line(v, roots[i], tq, &c)) || c.notices == 0 || strcmp(c.chain_id, id) != 0)
+		if ((rc = query_cert_line(v, roots[i], tq, &c)) || c.notices == 0 ||
+		    strcmp(c.chain_id, id) != 0)
 			continue;
 		if (fsb_mem_grow(&ch->members, &cap, ch->n_members, sizeof *ch->members)) {
 			rc = FSB_ENOMEM;
@@ -728,7 +727,7 @@ static int certs_and_chains(struct tracing *r)
 	int rc = 0;
 	for (size_t i = 0; i < r->n_lines && rc == 0; i++) {
 		struct fsb_trace_cert c;
-		if ((rc = cert_line(r->v, r->lines[i], r->tq, &c)) || c.notices == 0)
+		if ((rc = query_cert_line(r->v, r->lines[i], r->tq, &c)) || c.notices == 0)
 			continue;
 		if (fsb_mem_grow(&t->certs, &cap, t->n_certs, sizeof *t->certs))
 			return FSB_ENOMEM;

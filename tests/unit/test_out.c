@@ -40,6 +40,7 @@ Test(out, csv_formulas_are_disarmed_for_spreadsheets)
 	expect_csv("-3", FSB_CSV_SPREADSHEET, "-3");
 	expect_csv("+1.5", FSB_CSV_SPREADSHEET, "+1.5");
 	expect_csv("7.7", FSB_CSV_SPREADSHEET, "7.7");
+	expect_csv("-", FSB_CSV_SPREADSHEET, "-"); /* nothing to compute: "none" */
 	/* without the flag, as written */
 	expect_csv("=1+1", 0, "=1+1");
 }
