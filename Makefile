@@ -301,8 +301,8 @@ bench: deps
 	@$(MAKE) --no-print-directory bench-run
 
 demo: deps
-	@$(MAKE) --no-print-directory $(BIN)
-	@tests/demo/demo.sh $(BIN)
+	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/season
+	@tests/demo/demo.sh $(BIN) $(BUILD)/season
 
 clean:
 	rm -rf build

@@ -6,10 +6,13 @@
 # recall and a follow-up, and from Cần Thơ a recall; shows what staff on
 # each side see; Cần Thơ acknowledges Long An's recall and asks about it,
 # Long An answers, and both print the case; both checkpoints in sync and
-# audit verify passing; then stops everything. Everything lives under
-# var/demo (git-ignored).
+# audit verify passing; certificates, chains and a trace. Then a summer
+# season of both provinces (tests/season) and the programme report Long An
+# sends the People's Committee, written as HTML and CSV. Everything lives
+# under var/demo (git-ignored).
 set -u
 bin=$(realpath "${1:-build/fsbridge}")
+season=$(realpath "${2:-build/season}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 . tests/lib/exchange-broker.sh
@@ -154,11 +157,48 @@ link="https://id.gs1.org/01/08938501234018/10/BL-0711"
 say "A Cần Thơ inspector scans a pack of Long An lemons: fsbridge trace -c cantho.conf $link"
 "$bin" trace -c "$work/cantho.conf" "$link" || fail "trace at cantho"
 
+say "Stopping the demo's nodes"
+for p in "${pids[@]:1}"; do kill "$p" 2>/dev/null; done
+for p in "${pids[@]:1}"; do wait "$p" 2>/dev/null; done
+pids=("$mpid")
+grep -h "stopping" "$work"/longan.log "$work"/cantho.log | sed 's/^/  /'
+
+say "A summer season of the exchange, 1 June to 31 August 2026 (tests/season, fixed seed)"
+echo "  both provinces' logs as they would stand after it: surveillance, recalls with their"
+echo "  acknowledgements and closures, quarantine notices and an outbreak each, safe chains"
+mkdir -p "$work/season"
+for o in longan cantho; do
+	sed -e "s#^data_dir *= *$work/$o #data_dir = $work/season/$o #" "$work/$o.conf" >"$work/season/$o.conf"
+done
+"$season" "$work/season/longan.conf" "$work/season/cantho.conf" "$work/season/record.json" \
+	"$top/$E" | sed 's/^/  /' || fail "the season generator"
+for o in longan cantho; do
+	"$bin" run -c "$work/season/$o.conf" 2>"$work/season/$o.log" &
+	pids+=("$!")
+done
+for _ in $(seq 100); do
+	"$bin" status -c "$work/season/longan.conf" 2>/dev/null | grep -q "in sync with this node" &&
+		"$bin" status -c "$work/season/cantho.conf" 2>/dev/null | grep -q "in sync with this node" && break
+	sleep 0.1
+done
+echo "  the season's nodes are running, each in sync with the other"
+
+report=$work/bao-cao-he-thu-2026
+say "The programme report Long An sends the People's Committee: fsbridge report -c longan.conf --from 2026-06-01 --to 2026-08-31"
+"$bin" report -c "$work/season/longan.conf" --from 2026-06-01 --to 2026-08-31 || fail "report at longan"
+"$bin" report -c "$work/season/longan.conf" --from 2026-06-01 --to 2026-08-31 --format html \
+	-o "$report.html" 2>/dev/null || fail "the HTML report"
+"$bin" report -c "$work/season/longan.conf" --from 2026-06-01 --to 2026-08-31 --format csv \
+	-o "$report.csv" 2>/dev/null || fail "the CSV report"
+echo
+echo "The report to print and send (A4, charts included): var/demo/bao-cao-he-thu-2026.html"
+echo "The same figures for a spreadsheet:                 var/demo/bao-cao-he-thu-2026.csv"
+
 say "Stopping the nodes and the broker"
 for p in "${pids[@]:1}"; do kill "$p" 2>/dev/null; done
 for p in "${pids[@]:1}"; do wait "$p" 2>/dev/null; done
 kill "$mpid"; wait "$mpid" 2>/dev/null
 pids=()
-grep -h "stopping" "$work"/longan.log "$work"/cantho.log | sed 's/^/  /'
 echo
 echo "Done. Replay the logs any time: $bin replay --data var/demo/cantho"
+echo "The report: var/demo/bao-cao-he-thu-2026.html"
