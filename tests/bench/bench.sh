@@ -38,6 +38,7 @@ CASE_SMALL=${BENCH_CASE_SMALL:-20000} # cases of 10 messages (a recall and
 CASE_OPEN=${BENCH_CASE_OPEN:-1000}    # 9 follow-ups), all but CASE_OPEN closed
 TRACE_BIG=${BENCH_TRACE_BIG:-200000}     # entries of the logs trace reads: 4 a
 TRACE_SMALL=${BENCH_TRACE_SMALL:-20000}  # product (a certificate, two results, a recall)
+REPORT=${BENCH_REPORT:-200000} # messages issued over a year, which the report reads
 CHUNK=500 # messages per `fsbridge submit`, as an agency system would batch them
 BYTES=1024
 
@@ -267,6 +268,21 @@ for size in small big; do
 		fail "trace at $size does not find the product's certificate, result and recall"
 done
 
+step "Report: a year of $REPORT messages, against a walk that only decodes them"
+sed -e "s#= \.\./var/longan#= $work/report#" -e "s#= \.\./certs/demo/#= $work/pki/#" \
+	config/longan.conf >"$work/report.conf"
+"$tools/benchtool" reportlog "$work/report.conf" "$REPORT" || fail "reportlog"
+[ "$("$tools/benchtool" decodewalk "$work/report.conf" 2025-01-01 2025-12-31)" = "$REPORT" ] ||
+	fail "the year does not hold $REPORT messages"
+R[report_walk_ms]=$(median_ms "$tools/benchtool" decodewalk "$work/report.conf" 2025-01-01 2025-12-31) ||
+	fail "decodewalk"
+R[report_year_ms]=$(median_ms "$bin" report -c "$work/report.conf" --from 2025-01-01 --to 2025-12-31 \
+	--format html -o "$work/report.html") || fail "report of the year"
+R[report_month_ms]=$(median_ms "$bin" report -c "$work/report.conf" --from 2025-06-01 --to 2025-06-30 \
+	--format html -o "$work/report-june.html") || fail "report of June"
+"$bin" report -c "$work/report.conf" --from 2025-01-01 --to 2025-12-31 --format csv --lang en |
+	grep -q "^Messages in the period,$REPORT" || fail "the report of the year does not count $REPORT messages"
+
 step "Ceilings: LMDB batched appends and Mosquitto QoS 1, ${R[envelope_bytes]}-byte messages"
 out=$("$tools/ceilings" lmdb "$work/lmdb" "${R[envelope_bytes]}" 50000 100) || fail "ceilings lmdb"
 kv "$out" ""
@@ -333,13 +349,15 @@ verdict() { awk "BEGIN { print ($1) ? \"met\" : \"MISSED\" }"; }
 	row "case ID (10 messages), $CASE_BIG entries" "${R[case_big_ms]}" "ms" "$(ratio "${R[case_big_ms]}" "${R[case_small_ms]}") x ${R[case_small_ms]} ms on $CASE_SMALL" "<= 1.5 x: $(verdict "${R[case_big_ms]} <= 1.5 * ${R[case_small_ms]}")"
 	row "cases --open ($CASE_OPEN), $CASE_BIG entries" "${R[cases_open_big_ms]}" "ms" "$(ratio "${R[cases_open_big_ms]}" "${R[cases_open_small_ms]}") x ${R[cases_open_small_ms]} ms on $CASE_SMALL" "<= 1.5 x: $(verdict "${R[cases_open_big_ms]} <= 1.5 * ${R[cases_open_small_ms]}")"
 	row "trace (a Digital Link), $TRACE_BIG entries" "${R[trace_big_ms]}" "ms" "$(ratio "${R[trace_big_ms]}" "${R[trace_small_ms]}") x ${R[trace_small_ms]} ms on $TRACE_SMALL" "<= 1.5 x: $(verdict "${R[trace_big_ms]} <= 1.5 * ${R[trace_small_ms]}")"
+	row "report, a year of $REPORT messages" "${R[report_year_ms]}" "ms" "$(ratio "${R[report_year_ms]}" "${R[report_walk_ms]}") x decoding them (${R[report_walk_ms]} ms)" "<= 2 x: $(verdict "${R[report_year_ms]} <= 2 * ${R[report_walk_ms]}")"
+	row "report, one month (June) of that year" "${R[report_month_ms]}" "ms" "$(ratio "${R[report_month_ms]}" "${R[report_year_ms]}") x the year's" "<= 0.25 x: $(verdict "${R[report_month_ms]} <= 0.25 * ${R[report_year_ms]}")"
 } | tee "$results/latest.txt"
 
 {
 	printf '{\n  "version": "%s",\n  "date": "%s",\n  "cores": %s,\n' \
 		"$("$bin" --version | awk '{ print $NF }')" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)"
-	printf '  "sizes": {"e2e": %s, "catchup": %s, "log": %s, "latency": %s, "full": %s, "payload_bytes": %s, "case_big": %s, "case_small": %s, "case_open": %s, "trace_big": %s, "trace_small": %s},\n' \
-		"$E2E" "$CATCHUP" "$LOG" "$LATENCY" "$FULL" "$BYTES" "$CASE_BIG" "$CASE_SMALL" "$CASE_OPEN" "$TRACE_BIG" "$TRACE_SMALL"
+	printf '  "sizes": {"e2e": %s, "catchup": %s, "log": %s, "latency": %s, "full": %s, "payload_bytes": %s, "case_big": %s, "case_small": %s, "case_open": %s, "trace_big": %s, "trace_small": %s, "report": %s},\n' \
+		"$E2E" "$CATCHUP" "$LOG" "$LATENCY" "$FULL" "$BYTES" "$CASE_BIG" "$CASE_SMALL" "$CASE_OPEN" "$TRACE_BIG" "$TRACE_SMALL" "$REPORT"
 	printf '  "figures": {\n'
 	first=1
 	for k in $(printf '%s\n' "${!R[@]}" | sort); do

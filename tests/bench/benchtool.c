@@ -29,6 +29,17 @@
  *                                         non-compliant result, a recall of the
  *                                         failing lot; prints the Digital Link of
  *                                         the failing lot of the middle product
+ *   benchtool reportlog CONF ENTRIES      fills CONF's empty store with ENTRIES
+ *                                         messages issued over the year 2025
+ *                                         (UTC+07:00), in batches of 500 sharing
+ *                                         a time: surveillance results (one in 13
+ *                                         non-compliant), a recall and a closure
+ *                                         of the one before in every 100,
+ *                                         quarantine notices one in 20
+ *   benchtool decodewalk CONF FROM TO     reads and decodes every entry issued
+ *                                         from day FROM to day TO (UTC+07:00), as
+ *                                         a report must at the least; prints how
+ *                                         many
  *
  * Waiting commands print the seconds they waited; they poll the stores
  * (read-only LMDB transactions) every millisecond.
@@ -50,6 +61,8 @@
 #include "config.h"
 #include "error.h"
 #include "sign.h"
+#include "format.h"
+#include "seal.h"
 #include "store.h"
 #include "submit.h"
 
@@ -539,6 +552,210 @@ static int cmd_tracelog(char **a)
 	return 0;
 }
 
+/* ---- a year of messages, for the report -------------------------------------- */
+
+#define REPORT_BATCH 500
+#define REPORT_ISSUER "{\"header\":{\"issuer\":{\"name\":\"Chi cục Quản lý chất lượng Nông lâm sản " \
+		      "và Thủy sản Long An\"},\"category\":\"%s\"%s},"
+
+/* A whole file, malloc'd and NUL-terminated; NULL when it cannot be read. */
+static char *th_file(const char *path)
+{
+	char *buf;
+	size_t len;
+	return fsb_cli_read_file(path, 1 << 20, &buf, &len) ? NULL : buf;
+}
+
+/* Message j of batch b; `ref` the id of the recall a closure closes. */
+static struct fsb_message *report_message(long b, long j, const char *detected, const char *ref)
+{
+	static const char *const categories[] = {"CATEGORY_CROP", "CATEGORY_AQUATIC",
+						 "CATEGORY_LIVESTOCK", "CATEGORY_PROCESSED"};
+	static const char *const analytes[][2] = {
+		{"Chlorpyrifos ethyl", "HAZARD_CATEGORY_PESTICIDE_RESIDUE"},
+		{"Enrofloxacin", "HAZARD_CATEGORY_VETERINARY_DRUG_RESIDUE"},
+		{"Salmonella spp.", "HAZARD_CATEGORY_PATHOGEN"},
+		{"Cadimi (Cd)", "HAZARD_CATEGORY_HEAVY_METAL"},
+	};
+	char head[512], text[3072];
+	long k = b * REPORT_BATCH + j;
+	const char *cat = categories[k % 4];
+	if (j % 100 == 0) {
+		char extra[128];
+		snprintf(extra, sizeof extra, ",\"recipients\":[\"cantho\"],\"detectedAt\":\"%s\"", detected);
+		snprintf(head, sizeof head, REPORT_ISSUER, cat, extra);
+		snprintf(text, sizeof text, "%s"
+			 "\"recall\":{\"classification\":\"RASFF_CLASSIFICATION_ALERT\",\"recallClass\":"
+			 "\"RECALL_CLASS_%s\",\"initiation\":\"RECALL_INITIATION_VOLUNTARY\",\"basis\":\"RECALL_BASIS_OFFICIAL_CONTROL\",\"riskDecision\":\"RISK_DECISION_SERIOUS\",\"distributionStatus\":\"DISTRIBUTION_STATUS_ORIGIN_PROVINCE_ONLY\",\"hazards\":[{"
+			 "\"analyte\":\"%s\",\"hazard\":\"%s\"}],\"products\":[{\"name\":\"Sản phẩm %ld\","
+			 "\"traceabilityCode\":\"BENCH-%ld\"}],\"responsibleOperator\":{\"name\":\"Cơ sở %ld\","
+			 "\"taxCode\":\"3%09ld\"},\"reason\":\"Kết quả kiểm nghiệm không đạt\"}}",
+			 head, k % 3 == 0 ? "I" : k % 3 == 1 ? "II" : "III", analytes[k % 4][0],
+			 analytes[k % 4][1], k, k, k, k);
+	} else if (j % 100 == 1 && ref) {
+		snprintf(head, sizeof head, REPORT_ISSUER, cat, ",\"recipients\":[\"cantho\"]");
+		snprintf(text, sizeof text, "%s\"followup\":{\"type\":\"FOLLOW_UP_TYPE_CLOSURE\","
+			 "\"refMessageId\":\"%s\",\"reason\":\"Đã thu hồi xong\"}}", head, ref);
+	} else if (j % 20 == 2) {
+		/* a movement certificate, as the example has it */
+		static char *notice;
+		if (!notice && !(notice = th_file("schemas/examples/quarantine-pig-certificate-issued-longan.json")))
+			fail("reportlog: the quarantine example is not readable (run from the project's top)");
+		return checked(notice);
+	} else {
+		int nc = k % 13 == 0;
+		const char *v = nc ? "VERDICT_NON_COMPLIANT" : "VERDICT_COMPLIANT";
+		snprintf(head, sizeof head, REPORT_ISSUER, cat, "");
+		snprintf(text, sizeof text, "%s\"surveillance\":{\"sample\":{\"sampleId\":\"S-%ld\","
+			 "\"sampledAt\":\"%s\"},"
+			 "\"programme\":{\"type\":\"PROGRAMME_TYPE_ROUTINE_MONITORING\"},\"samplingPoint\":{"
+			 "\"stage\":\"SAMPLING_STAGE_WHOLESALE_MARKET\",\"operator\":{\"name\":\"Chợ đầu mối\"}},"
+			 "\"product\":{\"name\":\"Sản phẩm %ld\"},\"lab\":{\"name\":\"Trung tâm Kiểm nghiệm\"},"
+			 "\"results\":[{\"analyte\":\"%s\",\"hazard\":\"%s\",\"resultType\":\"RESULT_TYPE_VALUE\","
+			 "\"value\":\"0.12\",\"unit\":\"UNIT_MG_PER_KG\",\"verdict\":\"%s\"},{\"analyte\":\"%s\","
+			 "\"hazard\":\"%s\",\"resultType\":\"RESULT_TYPE_BELOW_LOD\",\"lod\":\"0.003\",\"unit\":"
+			 "\"UNIT_MG_PER_KG\",\"verdict\":\"VERDICT_COMPLIANT\"}],\"overallVerdict\":\"%s\"}}",
+			 head, k, detected, k % 997, analytes[k % 4][0], analytes[k % 4][1], v, analytes[(k + 1) % 4][0],
+			 analytes[(k + 1) % 4][1], v);
+	}
+	return checked(text);
+}
+
+struct sealed_batch {
+	struct fsb_sealed *out;
+	uint64_t first;
+	const uint8_t *prev;
+	int64_t issued_ms;
+	struct fsb_message **msgs;
+	const struct fsb_signer *signer;
+};
+
+static int put_sealed(void *ctx, size_t i, uint64_t seq, const uint8_t prev_hash[FSB_HASH_LEN],
+		      int64_t prev_issued_at_ms, struct fsb_entry_in *e)
+{
+	struct sealed_batch *b = ctx;
+	(void)prev_issued_at_ms;
+	if (seq != b->first + i || (i == 0 && memcmp(prev_hash, b->prev, FSB_HASH_LEN) != 0))
+		fail("reportlog: another writer changed the store");
+	memset(e, 0, sizeof *e);
+	e->envelope = b->out[i].env;
+	e->envelope_len = b->out[i].env_len;
+	e->origin = "longan";
+	e->seq = seq;
+	memcpy(e->payload_hash, b->out[i].payload_hash, FSB_HASH_LEN);
+	memcpy(e->prev_hash, i ? b->out[i - 1].payload_hash : b->prev, FSB_HASH_LEN);
+	e->kind = fsb_message_kind(b->msgs[i]);
+	e->issued_at_ms = b->issued_ms;
+	e->arrival_ms = b->issued_ms;
+	e->direction = FSB_DIR_SENT;
+	e->status = FSB_STATUS_ACCEPTED;
+	e->cert = fsb_signer_cert(b->signer, &e->cert_len);
+	return 0;
+}
+
+static int cmd_reportlog(char **a)
+{
+	struct fsb_config cfg;
+	if (fsb_cli_load_config(a[0], &cfg))
+		return 1;
+	long entries = strtol(a[1], NULL, 10);
+	if (entries <= 0 || entries % REPORT_BATCH || strcmp(cfg.origin, "longan") != 0)
+		fail("reportlog: ENTRIES a multiple of %d, a longan configuration", REPORT_BATCH);
+	struct fsb_store *st;
+	struct fsb_signer *signer;
+	open_empty("reportlog", &cfg, &st, &signer);
+	long batches = entries / REPORT_BATCH;
+	int64_t start = fsb_fmt_time_ms(2025, 1, 1, 0, 0, 0) - 7 * 3600 * 1000LL;
+	int64_t year = 365 * 24 * 3600 * 1000LL;
+	struct fsb_message *msgs[REPORT_BATCH];
+	struct fsb_sealed out[REPORT_BATCH];
+	uint8_t prev[FSB_HASH_LEN] = {0}, recall_hash[FSB_HASH_LEN];
+	char ref[FSB_MESSAGE_ID_MAX + 1] = "";
+	uint64_t seq = 0;
+	for (long b = 0; b < batches; b++) {
+		int64_t t = start + (int64_t)((double)year * ((double)b + 0.5) / (double)batches);
+		char issued[FSB_TIME_MAX + 1], detected[FSB_TIME_MAX + 1];
+		fsb_fmt_time(t, issued);
+		fsb_fmt_time(t - 5 * 3600 * 1000LL, detected);
+		for (long j = 0; j < REPORT_BATCH; j++) {
+			msgs[j] = report_message(b, j, detected, ref[0] ? ref : NULL);
+			if (j % 100 == 1 && ref[0] && fsb_message_set_ref_hash(msgs[j], recall_hash))
+				fail("reportlog: cannot set a reference");
+		}
+		struct fsb_stamp first = {.origin = "longan", .seq = seq + 1, .issued_at = issued};
+		memcpy(first.prev_hash, prev, FSB_HASH_LEN);
+		struct fsb_errlist errs;
+		fsb_errlist_init(&errs);
+		size_t bad;
+		if (fsb_seal_run(signer, msgs, REPORT_BATCH, &first, out, &bad, &errs))
+			fail("reportlog: message %zu does not seal: %s %s", bad, errs.n ? errs.items[0].path : "",
+			     errs.n ? errs.items[0].msg : "");
+		struct sealed_batch sb = {out, seq + 1, prev, t, msgs, signer};
+		if (fsb_store_append_own(st, REPORT_BATCH, put_sealed, &sb, NULL))
+			fail("reportlog: %s", fsb_store_error(st));
+		/* the batch's last recall is closed in the next */
+		long last = (REPORT_BATCH - 1) / 100 * 100;
+		snprintf(ref, sizeof ref, "longan:%llu", (unsigned long long)(seq + 1 + (uint64_t)last));
+		memcpy(recall_hash, out[last].payload_hash, FSB_HASH_LEN);
+		memcpy(prev, out[REPORT_BATCH - 1].payload_hash, FSB_HASH_LEN);
+		seq += REPORT_BATCH;
+		fsb_seal_clear(out, REPORT_BATCH);
+		for (long j = 0; j < REPORT_BATCH; j++)
+			fsb_message_free(msgs[j]);
+	}
+	fsb_signer_close(signer);
+	fsb_store_close(st);
+	fsb_config_cleanup(&cfg);
+	return 0;
+}
+
+struct walk {
+	struct fsb_view *v;
+	size_t n, bad;
+};
+
+static int decode_one(void *ctx, uint64_t index, int64_t issued_at_ms)
+{
+	struct walk *w = ctx;
+	(void)issued_at_ms;
+	struct fsb_entry e;
+	struct fsb_envelope_view ev;
+	struct fsb_message *m;
+	int rc = fsb_view_get(w->v, index, &e);
+	if (rc)
+		return rc;
+	if (fsb_envelope_view(e.envelope, e.envelope_len, &ev) ||
+	    fsb_message_unpack(ev.payload, ev.payload_len, 16u << 20, &m, NULL)) {
+		w->bad++;
+		return 0;
+	}
+	w->n++;
+	fsb_message_free(m);
+	return 0;
+}
+
+static int cmd_decodewalk(char **a)
+{
+	struct fsb_config cfg;
+	if (fsb_cli_load_config(a[0], &cfg))
+		return 1;
+	int y1, m1, d1, y2, m2, d2;
+	if (sscanf(a[1], "%d-%d-%d", &y1, &m1, &d1) != 3 || sscanf(a[2], "%d-%d-%d", &y2, &m2, &d2) != 3)
+		fail("decodewalk: FROM and TO are YYYY-MM-DD");
+	int64_t local = 7 * 3600 * 1000LL;
+	int64_t from = fsb_fmt_time_ms(y1, m1, d1, 0, 0, 0) - local;
+	int64_t to = fsb_fmt_time_ms(y2, m2, d2, 0, 0, 0) - local + 24 * 3600 * 1000LL - 1;
+	struct fsb_store *st = open_ro(cfg.data_dir);
+	struct walk w = {0};
+	if (fsb_store_view_open(st, &w.v) || fsb_view_period(w.v, from, to, decode_one, &w))
+		fail("decodewalk: %s", fsb_store_error(st));
+	fsb_store_view_close(w.v);
+	printf("%zu\n", w.n);
+	fsb_store_close(st);
+	fsb_config_cleanup(&cfg);
+	return w.bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -549,7 +766,8 @@ int main(int argc, char **argv)
 	} cmds[] = {{"jsonl", 3, cmd_jsonl},	 {"drain", 3, cmd_drain},
 		    {"head", 4, cmd_head},	 {"envsize", 1, cmd_envsize},
 		    {"latency", 4, cmd_latency}, {"startup", 2, cmd_startup},
-		    {"caselog", 4, cmd_caselog}, {"tracelog", 3, cmd_tracelog}};
+		    {"caselog", 4, cmd_caselog}, {"tracelog", 3, cmd_tracelog},
+		    {"reportlog", 2, cmd_reportlog}, {"decodewalk", 3, cmd_decodewalk}};
 	for (size_t i = 0; argc > 1 && i < sizeof cmds / sizeof cmds[0]; i++)
 		if (strcmp(argv[1], cmds[i].name) == 0 && argc == cmds[i].args + 2)
 			return cmds[i].fn(argv + 2);
