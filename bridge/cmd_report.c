@@ -115,7 +115,10 @@ int fsb_cmd_report(int argc, char **argv)
 		fprintf(stderr, "fsbridge report: %s \"%s\": %s\n", which,
 			strcmp(which, "--to") == 0 ? a.to : a.from, why);
 		rc = FSB_EXIT_USAGE;
-	} else if ((rc = FSB_EXIT_FAIL, fsb_cli_query_open("report", store, &v, &q)) == 0) {
+	} else if (fsb_cli_query_open("report", store, &v, &q)) {
+		rc = FSB_EXIT_FAIL;
+	} else {
+		rc = FSB_EXIT_FAIL;
 		struct fsb_case_opts co = fsb_cli_case_opts(&cfg, 0);
 		int qrc = fsb_query_report(q, &p, a.origins, a.n_origins, &co, &r, &unknown);
 		if (qrc == FSB_ENOTFOUND && unknown) {
