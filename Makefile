@@ -142,7 +142,7 @@ test: deps
 # Criterion counts a test as passed even when valgrind reports an error in
 # its worker, so any valgrind report fails the run.
 VALGRIND_SUITES := format codec json validate seal mutation fuzz_regressions sequence resend mem audit caseidx \
-	trace
+	trace report_query
 valgrind-run: $(BIN) $(TEST_BIN)
 	@certs/make-demo-pki.sh $(TEST_PKI) >/dev/null
 	@certs/make-demo-pki.sh $(TEST_PKI)-other "fsbridge untrusted test CA" >/dev/null

@@ -54,14 +54,14 @@ static void teardown(void)
 	h_teardown(dir, &broker);
 }
 
-TestSuite(report, .init = setup, .fini = teardown, .timeout = 240);
+TestSuite(reporting, .init = setup, .fini = teardown, .timeout = 240);
 
 /* ---- reading the outputs into tables ------------------------------------------- */
 
 /* A table: its title, its rows (each cell list joined by "|", empty cells
  * left out, so that the three formats compare alike). */
 struct table {
-	char title[256];
+	char title[512];
 	char **rows;
 	size_t n;
 };
@@ -717,7 +717,7 @@ static void same_everywhere(const char *csv, const char *html, const char *text)
 	tables_free(&t);
 }
 
-Test(report, the_season_adds_up_in_every_format_at_both_nodes)
+Test(reporting, the_season_adds_up_in_every_format_at_both_nodes)
 {
 	hn_start(&longan);
 	hn_start(&cantho);
@@ -759,7 +759,7 @@ Test(report, the_season_adds_up_in_every_format_at_both_nodes)
 	free(text);
 }
 
-Test(report, an_empty_period_and_what_is_refused)
+Test(reporting, an_empty_period_and_what_is_refused)
 {
 	/* Before the season: nothing in the period, every section says so. */
 	char *text = report(&longan, "text", "--from 2025-01-01 --to 2025-01-31");
@@ -797,7 +797,7 @@ Test(report, an_empty_period_and_what_is_refused)
 
 /* Chromium prints the HTML report to PDF; its text holds the headings and
  * the figures. The screenshot and the PDF are kept as artefacts. */
-Test(report, the_html_prints_on_a4_in_a_real_browser)
+Test(reporting, the_html_prints_on_a4_in_a_real_browser)
 {
 	char html[200], pdf[200], png[200], txt[200];
 	snprintf(html, sizeof html, "%s/report.html", dir);

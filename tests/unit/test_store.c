@@ -563,6 +563,35 @@ Test(store, rejects_and_checkpoints)
 	th_rmtree(dir);
 }
 
+/* Seals s's message as longan's `seq`, issued at `issued`, linked to
+ * prev, and appends it to st as received; returns what became of it and
+ * sets prev to its payload hash when appended. */
+static enum fsb_append_result append_received(struct fsb_store *st, struct sealer *s, uint64_t seq,
+					      int64_t issued, uint8_t prev[FSB_HASH_LEN], uint64_t *index)
+{
+	char when[FSB_TIME_MAX + 1];
+	fsb_fmt_time(issued, when);
+	struct fsb_stamp stamp = {.origin = "longan", .seq = seq, .issued_at = when};
+	memcpy(stamp.prev_hash, prev, FSB_HASH_LEN);
+	uint8_t *env, hash[FSB_HASH_LEN];
+	size_t len, cl;
+	cr_assert_eq(fsb_seal_message(s->signer, s->msg, &stamp, &env, &len, hash, NULL), 0);
+	struct fsb_entry_in in = {.envelope = env, .envelope_len = len, .origin = "longan",
+				  .seq = seq, .kind = FSB_KIND_RECALL, .category = "crop",
+				  .issued_at_ms = issued, .arrival_ms = s->now,
+				  .direction = FSB_DIR_RECEIVED, .status = FSB_STATUS_ACCEPTED};
+	memcpy(in.payload_hash, hash, FSB_HASH_LEN);
+	memcpy(in.prev_hash, prev, FSB_HASH_LEN);
+	in.cert = fsb_signer_cert(s->signer, &cl);
+	in.cert_len = cl;
+	enum fsb_append_result res;
+	cr_assert_eq(fsb_store_append(st, &in, 1, &res, index), 0);
+	if (res == FSB_APPENDED)
+		memcpy(prev, hash, FSB_HASH_LEN);
+	free(env);
+	return res;
+}
+
 /* issued_at never goes backwards within a stream: the store refuses the
  * next message when it claims to be older than the head. */
 Test(store, issued_at_never_goes_backwards)
@@ -578,29 +607,9 @@ Test(store, issued_at_never_goes_backwards)
 		/* seq 2 a millisecond before seq 1, then seq 2 again at seq 1's
 		 * time plus nothing: not earlier, accepted. */
 		int64_t issued = i == 2 ? s->now : times[i];
-		char when[FSB_TIME_MAX + 1];
-		fsb_fmt_time(issued, when);
-		uint64_t seq = i == 0 ? 1 : 2;
-		struct fsb_stamp stamp = {.origin = "longan", .seq = seq, .issued_at = when};
-		memcpy(stamp.prev_hash, prev, FSB_HASH_LEN);
-		uint8_t *env, hash[FSB_HASH_LEN];
-		size_t len, cl;
-		cr_assert_eq(fsb_seal_message(s->signer, s->msg, &stamp, &env, &len, hash, NULL), 0);
-		struct fsb_entry_in in = {.envelope = env, .envelope_len = len, .origin = "longan",
-					  .seq = seq, .kind = FSB_KIND_RECALL, .category = "crop",
-					  .issued_at_ms = issued, .arrival_ms = s->now,
-					  .direction = FSB_DIR_RECEIVED, .status = FSB_STATUS_ACCEPTED};
-		memcpy(in.payload_hash, hash, FSB_HASH_LEN);
-		memcpy(in.prev_hash, prev, FSB_HASH_LEN);
-		in.cert = fsb_signer_cert(s->signer, &cl);
-		in.cert_len = cl;
-		enum fsb_append_result res;
 		uint64_t index;
-		cr_assert_eq(fsb_store_append(st, &in, 1, &res, &index), 0);
+		enum fsb_append_result res = append_received(st, s, i == 0 ? 1 : 2, issued, prev, &index);
 		cr_expect_eq(res, want[i], "append %d: result %d", i, res);
-		if (res == FSB_APPENDED)
-			memcpy(prev, hash, FSB_HASH_LEN);
-		free(env);
 	}
 	fsb_store_close(st);
 	sealer_free(s);
@@ -639,28 +648,9 @@ Test(store, a_period_is_read_by_issued_at)
 	uint8_t prev[FSB_HASH_LEN] = {0};
 	int64_t t0 = s->now - 60000, at[5] = {t0, t0 + 10, t0 + 20, t0 + 20, t0 + 30};
 	for (uint64_t i = 0; i < 5; i++) {
-		char when[FSB_TIME_MAX + 1];
-		fsb_fmt_time(at[i], when);
-		struct fsb_stamp stamp = {.origin = "longan", .seq = i + 1, .issued_at = when};
-		memcpy(stamp.prev_hash, prev, FSB_HASH_LEN);
-		uint8_t *env, hash[FSB_HASH_LEN];
-		size_t len, cl;
-		cr_assert_eq(fsb_seal_message(s->signer, s->msg, &stamp, &env, &len, hash, NULL), 0);
-		struct fsb_entry_in in = {.envelope = env, .envelope_len = len, .origin = "longan",
-					  .seq = i + 1, .kind = FSB_KIND_RECALL, .category = "crop",
-					  .issued_at_ms = at[i], .arrival_ms = s->now,
-					  .direction = FSB_DIR_RECEIVED, .status = FSB_STATUS_ACCEPTED};
-		memcpy(in.payload_hash, hash, FSB_HASH_LEN);
-		memcpy(in.prev_hash, prev, FSB_HASH_LEN);
-		in.cert = fsb_signer_cert(s->signer, &cl);
-		in.cert_len = cl;
-		enum fsb_append_result res;
 		uint64_t index;
-		cr_assert_eq(fsb_store_append(st, &in, 1, &res, &index), 0);
-		cr_assert_eq(res, FSB_APPENDED);
+		cr_assert_eq(append_received(st, s, i + 1, at[i], prev, &index), FSB_APPENDED);
 		cr_assert_eq(index, i + 1);
-		memcpy(prev, hash, FSB_HASH_LEN);
-		free(env);
 	}
 	struct fsb_view *v;
 	cr_assert_eq(fsb_store_view_open(st, &v), 0);
