@@ -54,7 +54,7 @@ static void teardown(void)
 	h_teardown(dir, &broker);
 }
 
-TestSuite(reporting, .init = setup, .fini = teardown, .timeout = 240);
+TestSuite(reporting, .init = setup, .fini = teardown);
 
 /* ---- reading the outputs into tables ------------------------------------------- */
 
@@ -823,7 +823,7 @@ Test(reporting, the_html_prints_on_a4_in_a_real_browser)
 	cr_expect(strstr(page, "<svg"), "the charts are inline SVG");
 	free(page);
 	char cmd[512];
-	snprintf(cmd, sizeof cmd, "chromium --headless --no-sandbox --disable-gpu --no-first-run "
+	snprintf(cmd, sizeof cmd, "timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run "
 		 "--disable-background-networking --user-data-dir=%s/chromium", dir);
 	cr_assert_eq(th_sh("%s --no-pdf-header-footer --print-to-pdf=%s file://%s >%s/chromium.log 2>&1",
 			   cmd, pdf, html, dir),

@@ -41,7 +41,7 @@ static void teardown(void)
 	th_rmtree(dir);
 }
 
-TestSuite(report_query, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(report_query, .init = setup, .fini = teardown);
 
 static struct fsb_message *parse(const char *text)
 {
