@@ -130,17 +130,28 @@ static int exchange_of(struct fsb_query *q, const struct exchange **x)
 	return rc;
 }
 
+/* peer's latest checkpoint, or NULL. */
+static const struct fsb_control *checkpoint_of(const struct exchange *x, const char *peer)
+{
+	for (size_t i = 0; i < x->n_cps; i++)
+		if (strcmp(x->cps[i].origin, peer) == 0)
+			return &x->cps[i];
+	return NULL;
+}
+
+/* How far checkpoint cp says its sender holds origin's stream (0: none). */
+static uint64_t holds(const struct fsb_control *cp, const char *origin)
+{
+	for (size_t k = 0; cp && k < cp->n_streams; k++)
+		if (strcmp(cp->streams[k].origin, origin) == 0)
+			return cp->streams[k].seq;
+	return 0;
+}
+
 /* Whether peer's checkpoint says it holds origin's stream up to seq. */
 static int covers(const struct exchange *x, const char *peer, const char *origin, uint64_t seq)
 {
-	for (size_t i = 0; i < x->n_cps; i++) {
-		if (strcmp(x->cps[i].origin, peer) != 0)
-			continue;
-		for (size_t k = 0; k < x->cps[i].n_streams; k++)
-			if (strcmp(x->cps[i].streams[k].origin, origin) == 0)
-				return x->cps[i].streams[k].seq >= seq;
-	}
-	return 0;
+	return holds(checkpoint_of(x, peer), origin) >= seq;
 }
 
 int query_peers(struct fsb_query *q, const char *origin, query_peer_fn fn, void *ctx)
@@ -148,18 +159,11 @@ int query_peers(struct fsb_query *q, const char *origin, query_peer_fn fn, void 
 	const struct exchange *x;
 	int rc = exchange_of(q, &x);
 	for (size_t i = 0; rc == 0 && i < x->n_origins; i++) {
-		const struct fsb_control *cp = NULL;
-		for (size_t k = 0; k < x->n_cps && !cp; k++)
-			if (strcmp(x->cps[k].origin, x->origins[i]) == 0)
-				cp = &x->cps[k];
-		uint64_t holds = 0;
+		const struct fsb_control *cp = checkpoint_of(x, x->origins[i]);
 		int64_t when = INT64_MIN;
-		for (size_t k = 0; cp && k < cp->n_streams; k++)
-			if (strcmp(cp->streams[k].origin, origin) == 0)
-				holds = cp->streams[k].seq;
 		if (cp && fsb_fmt_timestamp(cp->issued_at, &when))
 			when = INT64_MIN;
-		rc = fn(ctx, x->origins[i], cp != NULL, holds, when);
+		rc = fn(ctx, x->origins[i], cp != NULL, holds(cp, origin), when);
 	}
 	return rc;
 }
