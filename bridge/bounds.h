@@ -62,6 +62,11 @@
 #define FSB_CHAIN_NOTICES_MAX 500
 #define FSB_CHAINS_MAX 1000
 
+/* The web view: where it listens unless [http] listen says, and how many
+ * connections it serves at once ([http] max_connections). */
+#define FSB_DEFAULT_HTTP_LISTEN "127.0.0.1:8080"
+#define FSB_DEFAULT_HTTP_CONNECTIONS 64
+
 /* What a report keeps, at most: distinct analyte names (the rest are
  * counted under their hazard group), outbreak notices listed (the rest
  * counted), certificates judged, and durations kept for a median (past

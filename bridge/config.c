@@ -47,36 +47,39 @@ static const struct key {
 	size_t offset;
 	int required;
 	long long min, max; /* K_SECONDS, K_BYTES, K_COUNT */
+	const char *def;    /* a string key's default, as printed; NULL: none */
 } keys[] = {
-	{"node", "origin", K_SLUG, offsetof(struct fsb_config, origin), 1, 0, 0},
-	{"node", "data_dir", K_PATH, offsetof(struct fsb_config, data_dir), 1, 0, 0},
-	{"node", "unit", K_TEXT, offsetof(struct fsb_config, unit), 0, 0, 0},
-	{"signing", "key", K_PATH, offsetof(struct fsb_config, key_path), 1, 0, 0},
-	{"signing", "cert", K_PATH, offsetof(struct fsb_config, cert_path), 1, 0, 0},
-	{"trust", "ca", K_PATHS, offsetof(struct fsb_config, ca_files), 1, 0, 0},
-	{"trust", "crl", K_CRLS, offsetof(struct fsb_config, crl_files), 1, 0, 0},
-	{"trust", "max_clock_skew", K_SECONDS, offsetof(struct fsb_config, max_clock_skew_ms), 0, 0, 86400},
-	{"exchange", "uri", K_URI, offsetof(struct fsb_config, exchange_uri), 1, 0, 0},
-	{"exchange", "client_id", K_TEXT, offsetof(struct fsb_config, exchange_client_id), 1, 0, 0},
-	{"exchange", "mqtt_version", K_MQTT_VERSION, offsetof(struct fsb_config, exchange_mqtt_version), 0, 0, 0},
-	{"exchange", "tls_ca", K_PATH, offsetof(struct fsb_config, tls_ca), 0, 0, 0},
-	{"exchange", "tls_cert", K_PATH, offsetof(struct fsb_config, tls_cert), 0, 0, 0},
-	{"exchange", "tls_key", K_PATH, offsetof(struct fsb_config, tls_key), 0, 0, 0},
-	{"local", "uri", K_URI, offsetof(struct fsb_config, local_uri), 1, 0, 0},
-	{"local", "root", K_TOPIC, offsetof(struct fsb_config, local_root), 1, 0, 0},
-	{"limits", "max_message_bytes", K_BYTES, offsetof(struct fsb_config, max_message_bytes), 0, KIB, 16 * MIB},
-	{"limits", "inbound_bytes", K_BYTES, offsetof(struct fsb_config, inbound_bytes), 0, 64 * KIB, GIB},
-	{"limits", "inbound_wait", K_SECONDS, offsetof(struct fsb_config, inbound_wait_ms), 0, 0, 60},
-	{"limits", "reorder_bytes", K_BYTES, offsetof(struct fsb_config, reorder_bytes), 0, 64 * KIB, GIB},
-	{"limits", "reorder_stream_bytes", K_BYTES, offsetof(struct fsb_config, reorder_stream_bytes), 0, 16 * KIB, GIB},
-	{"limits", "max_streams", K_COUNT, offsetof(struct fsb_config, max_streams), 0, 2, 1000000},
-	{"limits", "reject_bytes", K_BYTES, offsetof(struct fsb_config, reject_bytes), 0, MIB, 64 * GIB},
-	{"sync", "resend_per_second", K_COUNT, offsetof(struct fsb_config, resend_per_second), 0, 1, 1000000},
-	{"sync", "resend_bytes_per_second", K_BYTES, offsetof(struct fsb_config, resend_bytes_per_second), 0, 64 * KIB, GIB},
-	{"sync", "resend_memory", K_SECONDS, offsetof(struct fsb_config, resend_memory_ms), 0, 1, 86400},
-	{"sync", "resend_jobs", K_COUNT, offsetof(struct fsb_config, resend_jobs), 0, 1, 65536},
-	{"cases", "acknowledge_alert", K_SECONDS, offsetof(struct fsb_config, ack_alert_ms), 0, 1, 90 * 86400},
-	{"cases", "acknowledge_other", K_SECONDS, offsetof(struct fsb_config, ack_other_ms), 0, 1, 90 * 86400},
+	{"node", "origin", K_SLUG, offsetof(struct fsb_config, origin), 1, 0, 0, NULL},
+	{"node", "data_dir", K_PATH, offsetof(struct fsb_config, data_dir), 1, 0, 0, NULL},
+	{"node", "unit", K_TEXT, offsetof(struct fsb_config, unit), 0, 0, 0, NULL},
+	{"signing", "key", K_PATH, offsetof(struct fsb_config, key_path), 1, 0, 0, NULL},
+	{"signing", "cert", K_PATH, offsetof(struct fsb_config, cert_path), 1, 0, 0, NULL},
+	{"trust", "ca", K_PATHS, offsetof(struct fsb_config, ca_files), 1, 0, 0, NULL},
+	{"trust", "crl", K_CRLS, offsetof(struct fsb_config, crl_files), 1, 0, 0, NULL},
+	{"trust", "max_clock_skew", K_SECONDS, offsetof(struct fsb_config, max_clock_skew_ms), 0, 0, 86400, NULL},
+	{"exchange", "uri", K_URI, offsetof(struct fsb_config, exchange_uri), 1, 0, 0, NULL},
+	{"exchange", "client_id", K_TEXT, offsetof(struct fsb_config, exchange_client_id), 1, 0, 0, NULL},
+	{"exchange", "mqtt_version", K_MQTT_VERSION, offsetof(struct fsb_config, exchange_mqtt_version), 0, 0, 0, NULL},
+	{"exchange", "tls_ca", K_PATH, offsetof(struct fsb_config, tls_ca), 0, 0, 0, NULL},
+	{"exchange", "tls_cert", K_PATH, offsetof(struct fsb_config, tls_cert), 0, 0, 0, NULL},
+	{"exchange", "tls_key", K_PATH, offsetof(struct fsb_config, tls_key), 0, 0, 0, NULL},
+	{"local", "uri", K_URI, offsetof(struct fsb_config, local_uri), 1, 0, 0, NULL},
+	{"local", "root", K_TOPIC, offsetof(struct fsb_config, local_root), 1, 0, 0, NULL},
+	{"limits", "max_message_bytes", K_BYTES, offsetof(struct fsb_config, max_message_bytes), 0, KIB, 16 * MIB, NULL},
+	{"limits", "inbound_bytes", K_BYTES, offsetof(struct fsb_config, inbound_bytes), 0, 64 * KIB, GIB, NULL},
+	{"limits", "inbound_wait", K_SECONDS, offsetof(struct fsb_config, inbound_wait_ms), 0, 0, 60, NULL},
+	{"limits", "reorder_bytes", K_BYTES, offsetof(struct fsb_config, reorder_bytes), 0, 64 * KIB, GIB, NULL},
+	{"limits", "reorder_stream_bytes", K_BYTES, offsetof(struct fsb_config, reorder_stream_bytes), 0, 16 * KIB, GIB, NULL},
+	{"limits", "max_streams", K_COUNT, offsetof(struct fsb_config, max_streams), 0, 2, 1000000, NULL},
+	{"limits", "reject_bytes", K_BYTES, offsetof(struct fsb_config, reject_bytes), 0, MIB, 64 * GIB, NULL},
+	{"sync", "resend_per_second", K_COUNT, offsetof(struct fsb_config, resend_per_second), 0, 1, 1000000, NULL},
+	{"sync", "resend_bytes_per_second", K_BYTES, offsetof(struct fsb_config, resend_bytes_per_second), 0, 64 * KIB, GIB, NULL},
+	{"sync", "resend_memory", K_SECONDS, offsetof(struct fsb_config, resend_memory_ms), 0, 1, 86400, NULL},
+	{"sync", "resend_jobs", K_COUNT, offsetof(struct fsb_config, resend_jobs), 0, 1, 65536, NULL},
+	{"cases", "acknowledge_alert", K_SECONDS, offsetof(struct fsb_config, ack_alert_ms), 0, 1, 90 * 86400, NULL},
+	{"cases", "acknowledge_other", K_SECONDS, offsetof(struct fsb_config, ack_other_ms), 0, 1, 90 * 86400, NULL},
+	{"http", "listen", K_TEXT, offsetof(struct fsb_config, http_listen), 0, 0, 0, FSB_DEFAULT_HTTP_LISTEN},
+	{"http", "max_connections", K_COUNT, offsetof(struct fsb_config, http_max_connections), 0, 1, 10000, NULL},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -104,6 +107,7 @@ void fsb_config_init(struct fsb_config *c)
 	c->resend_jobs = FSB_DEFAULT_RESEND_JOBS;
 	c->ack_alert_ms = FSB_DEFAULT_ACK_ALERT_MS;
 	c->ack_other_ms = FSB_DEFAULT_ACK_OTHER_MS;
+	c->http_max_connections = FSB_DEFAULT_HTTP_CONNECTIONS;
 }
 
 static void free_list(char **list, size_t n)
@@ -417,6 +421,13 @@ int fsb_config_check(const struct fsb_config *c, char *err, size_t errlen)
 			 c->tls_cert ? "tls_key" : "tls_cert", c->tls_cert ? "tls_cert" : "tls_key");
 		return FSB_ECONFIG;
 	}
+	unsigned char addr[4];
+	unsigned port;
+	const char *why = c->http_listen ? fsb_fmt_listen(c->http_listen, addr, &port) : NULL;
+	if (why) {
+		snprintf(err, errlen, "%s: [http] listen: \"%s\": %s", c->path, c->http_listen, why);
+		return FSB_ECONFIG;
+	}
 	/* A message must fit wherever it may have to wait. */
 	const struct {
 		const char *name;
@@ -485,7 +496,7 @@ void fsb_config_print(const struct fsb_config *c, FILE *out)
 			break;
 		}
 		default:
-			print_value(out, k->name, *(char *const *)field);
+			print_value(out, k->name, *(char *const *)field ? *(char *const *)field : k->def);
 			break;
 		}
 	}

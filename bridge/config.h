@@ -58,6 +58,10 @@ struct fsb_config {
 	int64_t ack_alert_ms; /* [cases] acknowledge_alert: due time of an acknowledgement of a
 			       * class I recall or an alert, seconds in the file */
 	int64_t ack_other_ms; /* [cases] acknowledge_other: of anything else that calls for action */
+
+	char *http_listen;          /* [http] listen: HOST:PORT of `fsbridge serve`; NULL:
+				     * FSB_DEFAULT_HTTP_LISTEN */
+	size_t http_max_connections; /* [http] max_connections: at once */
 };
 
 /* Empties c and sets the defaults. */

@@ -7,6 +7,8 @@
  */
 #include "format.h"
 
+#include <arpa/inet.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,31 @@ bad:
 	if (bad_at)
 		*bad_at = i;
 	return "not valid UTF-8";
+}
+
+const char *fsb_fmt_listen(const char *s, unsigned char addr[4], unsigned *port)
+{
+	const char *colon = s ? strrchr(s, ':') : NULL;
+	if (!colon || colon == s)
+		return "expected HOST:PORT, e.g. 127.0.0.1:8080";
+	char host[64];
+	size_t n = (size_t)(colon - s);
+	if (n >= sizeof host)
+		return "the host is too long";
+	memcpy(host, s, n);
+	host[n] = '\0';
+	char *end;
+	long p = strtol(colon + 1, &end, 10);
+	if (end == colon + 1 || *end || p < 1 || p > 65535)
+		return "the port is not a number from 1 to 65535";
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof host, "127.0.0.1");
+	struct in_addr a;
+	if (inet_pton(AF_INET, host, &a) != 1)
+		return "the host is not an IPv4 address (or localhost)";
+	memcpy(addr, &a.s_addr, 4);
+	*port = (unsigned)p;
+	return NULL;
 }
 
 const char *fsb_fmt_slug(const char *s)

@@ -21,6 +21,11 @@
  * receives the offset of the first offending byte. */
 const char *fsb_fmt_utf8(const uint8_t *s, size_t len, size_t *bad_at);
 
+/* A listening address "HOST:PORT": an IPv4 address (or localhost) and a
+ * port from 1 to 65535, into addr (network order) and *port; NULL, or why
+ * not. */
+const char *fsb_fmt_listen(const char *s, unsigned char addr[4], unsigned *port);
+
 /* Origin slug: [a-z0-9-]{1,32}. */
 const char *fsb_fmt_slug(const char *s);
 

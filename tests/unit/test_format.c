@@ -210,3 +210,24 @@ Test(format, hex)
 	cr_expect_str_eq(out, "000f10a5ff");
 	cr_expect_str_eq(fsb_fmt_hex(b, 0, out), "");
 }
+
+/* A listening address: an IPv4 address (or localhost) and a port. */
+Test(format, listen)
+{
+	unsigned char a[4];
+	unsigned port = 0;
+	cr_assert_null(fsb_fmt_listen("127.0.0.1:8080", a, &port));
+	cr_expect(a[0] == 127 && a[1] == 0 && a[2] == 0 && a[3] == 1);
+	cr_expect_eq(port, 8080);
+	cr_assert_null(fsb_fmt_listen("localhost:1", a, &port));
+	cr_expect(a[0] == 127 && a[3] == 1 && port == 1);
+	cr_assert_null(fsb_fmt_listen("0.0.0.0:65535", a, &port));
+	cr_expect(a[0] == 0 && port == 65535);
+	static const char *const bad[] = {
+		"", "8080", ":8080", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
+		"127.0.0.1:80x", "127.0.0.256:80", "attp.longan.example:80", "[::1]:80",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		cr_expect_not_null(fsb_fmt_listen(bad[i], a, &port), "\"%s\" taken", bad[i]);
+	cr_expect_not_null(fsb_fmt_listen(NULL, a, &port));
+}
