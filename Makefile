@@ -19,18 +19,19 @@ GEN      := $(BUILD)/gen
 CC       ?= cc
 
 # The Debian packages of the libraries fsbridge links (Paho MQTT C, mbedTLS,
-# protobuf-c, LMDB), of the tests (Criterion, Mosquitto), and what the build
-# and tests also use: jansson (JSON), inih (the config file), pkg-config,
-# openssl (the demo PKI), protoc (the interoperability test), clang with its
-# libFuzzer runtime (make fuzz), Chromium and poppler's pdftotext (the
-# report printed by a real browser and read back).
+# protobuf-c, LMDB, libmicrohttpd), of the tests (Criterion, Mosquitto), and
+# what the build and tests also use: jansson (JSON), inih (the config file),
+# pkg-config, openssl (the demo PKI), protoc (the interoperability test),
+# clang with its libFuzzer runtime (make fuzz), Chromium and poppler's
+# pdftotext (the report printed by a real browser and read back), curl (the
+# demo asks the web view).
 DEB_PACKAGES := build-essential pkg-config \
 	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libinih-dev \
-	libmbedtls-dev libpaho-mqtt-dev liblmdb-dev \
+	libmbedtls-dev libpaho-mqtt-dev liblmdb-dev libmicrohttpd-dev \
 	libcriterion-dev mosquitto mosquitto-clients openssl protobuf-compiler \
-	clang libclang-rt-14-dev valgrind chromium poppler-utils
+	clang libclang-rt-14-dev valgrind chromium poppler-utils curl
 
-PKGS     := libprotobuf-c jansson inih lmdb
+PKGS     := libprotobuf-c jansson inih lmdb libmicrohttpd
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2
 ifneq ($(CI),)
@@ -309,5 +310,5 @@ clean:
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FAULT_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) \
 	$(SCALE_OBJ:.o=.d) $(BUILD)/bridge/main.d \
-	$(wildcard $(BUILD)/tests/bench/*.d) \
+	$(wildcard $(BUILD)/tests/bench/*.d) $(wildcard $(BUILD)/tests/season/*.d) \
 	$(wildcard $(BUILD)/tests/fuzz/*.d)

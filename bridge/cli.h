@@ -71,6 +71,9 @@ int fsb_cmd_chains(int argc, char **argv);
 /* fsbridge report -c FILE|--data DIR --from D --to D [--origin O]… [--format F] [-o FILE] */
 int fsb_cmd_report(int argc, char **argv);
 
+/* fsbridge serve -c FILE|--data DIR [--listen HOST:PORT] */
+int fsb_cmd_serve(int argc, char **argv);
+
 struct fsb_errlist;
 struct fsb_config;
 struct fsb_store;

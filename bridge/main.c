@@ -35,6 +35,8 @@ static const struct {
 	{"report", fsb_cmd_report,
 	 "report -c FILE|--data DIR --from D --to D [--origin O]... [--format text|csv|html] [-o FILE]",
 	 "the programme report for the People's Committee, computed from the log"},
+	{"serve", fsb_cmd_serve, "serve -c FILE|--data DIR [--listen HOST:PORT]",
+	 "the read-only web view of the log, for staff and agency systems"},
 	{"watch", fsb_cmd_watch, "watch -c FILE [--kind K] [--origin O] [--json] [--all]",
 	 "readable live feed of verified messages"},
 	{"replay", fsb_cmd_replay, "replay -c FILE|--data DIR [filters] [--json|--csv|--raw]",

@@ -194,6 +194,23 @@ echo
 echo "The report to print and send (A4, charts included): var/demo/bao-cao-he-thu-2026.html"
 echo "The same figures for a spreadsheet:                 var/demo/bao-cao-he-thu-2026.csv"
 
+say "The web view beside the nodes: fsbridge serve -c longan.conf (read-only)"
+for web in $(shuf -i 20000-60000 -n 20); do
+	"$bin" serve -c "$work/season/longan.conf" --listen "127.0.0.1:$web" 2>"$work/season/serve.log" &
+	spid=$!
+	for _ in $(seq 40); do
+		grep -q "read-only, on" "$work/season/serve.log" 2>/dev/null && break
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.05
+	done
+	grep -q "read-only, on" "$work/season/serve.log" && break
+done
+pids+=("$spid")
+grep -q "read-only, on" "$work/season/serve.log" || fail "fsbridge serve would not start"
+echo "  http://127.0.0.1:$web/healthz -> $(curl -s "http://127.0.0.1:$web/healthz")"
+echo "  the report:  http://127.0.0.1:$web/report?from=2026-06-01&to=2026-08-31"
+echo "  a case:      http://127.0.0.1:$web/api/case/longan:1"
+
 say "Stopping the nodes and the broker"
 for p in "${pids[@]:1}"; do kill "$p" 2>/dev/null; done
 for p in "${pids[@]:1}"; do wait "$p" 2>/dev/null; done
