@@ -238,6 +238,11 @@ static const struct label {
 	{"RECALL_BASIS_BORDER_CONTROL", "Kiểm soát tại cửa khẩu, chốt", "Border control"},
 	{"RECALL_BASIS_FOREIGN_NOTIFICATION", "Thông báo của nước ngoài", "Foreign notification"},
 
+	/* the web view */
+	{"web.error.400", "Yêu cầu không hợp lệ", "Bad request"},
+	{"web.error.404", "Không tìm thấy trang", "Not found"},
+	{"web.error.503", "Tạm thời không đọc được dữ liệu của nút", "The node's data cannot be read now"},
+
 	/* the programme report */
 	{"report.title", "BÁO CÁO KẾT QUẢ THỰC HIỆN CHƯƠNG TRÌNH PHỐI HỢP QUẢN LÝ AN TOÀN THỰC PHẨM",
 	 "FOOD SAFETY COORDINATION PROGRAMME: REPORT OF RESULTS"},

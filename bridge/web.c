@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "error.h"
 #include "format.h"
 #include "labels.h"
 #include "query.h"
@@ -40,9 +41,13 @@ static void fail(struct fsb_http_response *rs, int api, unsigned status, const c
 		return;
 	}
 	rs->content_type = HTML;
+	char key[32];
+	snprintf(key, sizeof key, "web.error.%u", status);
 	fsb_out_printf(&rs->body, "<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\">"
-				  "<title>%u</title></head><body><h1>%u</h1><p>",
+				  "<title>%u</title></head><body><h1>%u: ",
 		       status, status);
+	fsb_out_html(&rs->body, fsb_label(FSB_LANG_VI, key));
+	fsb_out_puts(&rs->body, "</h1><p>");
 	fsb_out_html(&rs->body, what);
 	if (why) {
 		fsb_out_puts(&rs->body, ": ");
@@ -84,22 +89,26 @@ static int lang_of(const struct fsb_http_request *rq, struct fsb_http_response *
 	return *bad;
 }
 
-/* Opens a snapshot and a query on it; on failure answers 503. */
-static int open_query(struct fsb_web *w, struct fsb_http_response *rs, int api, struct fsb_view **v,
-		      struct fsb_query **q)
-{
-	*v = NULL;
-	*q = NULL;
-	if (fsb_store_view_open(w->store, v) == 0 && fsb_query_open(*v, q) == 0)
-		return 0;
-	fail(rs, api, 503, "the store cannot be read now", fsb_store_error(w->store));
-	fsb_store_view_close(*v);
-	*v = NULL;
-	return -1;
-}
+/* What a route computes on one snapshot, judged now: it fills rs (a 404
+ * included), or returns a store error, answered 503. */
+typedef int (*route_fn)(struct fsb_query *q, const struct fsb_case_opts *o, void *arg,
+			struct fsb_http_response *rs);
 
-static void close_query(struct fsb_view *v, struct fsb_query *q)
+static void on_snapshot(struct fsb_web *w, struct fsb_http_response *rs, int api, route_fn fn,
+			void *arg)
 {
+	struct fsb_view *v = NULL;
+	struct fsb_query *q = NULL;
+	struct fsb_case_opts o = w->case_opts;
+	o.now_ms = fsb_fmt_now_ms();
+	int rc = fsb_store_view_open(w->store, &v);
+	if (rc == 0)
+		rc = fsb_query_open(v, &q);
+	if (rc == 0)
+		rc = fn(q, &o, arg, rs);
+	if (rc)
+		fail(rs, api, 503, "the store cannot be read now",
+		     rc == FSB_ENOMEM ? fsb_strerror(rc) : fsb_store_error(w->store));
 	fsb_query_close(q);
 	fsb_store_view_close(v);
 }
@@ -118,6 +127,27 @@ static void healthz(struct fsb_web *w, struct fsb_http_response *rs)
 		       (unsigned long long)st.entries, (unsigned long long)st.last_index);
 }
 
+static int case_fn(struct fsb_query *q, const struct fsb_case_opts *o, void *arg,
+		   struct fsb_http_response *rs)
+{
+	const char *id = arg;
+	struct fsb_case_opts with = *o;
+	with.timeline = 1;
+	struct fsb_case c;
+	int rc = fsb_query_case(q, id, &with, &c);
+	if (rc == FSB_ENOTFOUND) {
+		fail(rs, 1, 404, "no such case or message", id);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	rs->content_type = JSON;
+	fsb_render_case_json(&rs->body, &c);
+	fsb_out_puts(&rs->body, "\n");
+	fsb_case_clear(&c);
+	return 0;
+}
+
 static void case_one(struct fsb_web *w, const char *id, struct fsb_http_response *rs)
 {
 	char origin[FSB_ORIGIN_MAX + 1];
@@ -126,26 +156,22 @@ static void case_one(struct fsb_web *w, const char *id, struct fsb_http_response
 		fail(rs, 1, 400, "case id", "expected ORIGIN:SEQ, e.g. longan:3");
 		return;
 	}
-	struct fsb_view *v;
-	struct fsb_query *q;
-	if (open_query(w, rs, 1, &v, &q))
-		return;
-	struct fsb_case_opts o = w->case_opts;
-	o.now_ms = fsb_fmt_now_ms();
-	o.timeline = 1;
-	struct fsb_case c;
-	int rc = fsb_query_case(q, id, &o, &c);
-	if (rc == FSB_ENOTFOUND) {
-		fail(rs, 1, 404, "no such case or message", id);
-	} else if (rc) {
-		fail(rs, 1, 503, "the case cannot be read now", fsb_store_error(w->store));
-	} else {
-		rs->content_type = JSON;
-		fsb_render_case_json(&rs->body, &c);
-		fsb_out_puts(&rs->body, "\n");
-		fsb_case_clear(&c);
-	}
-	close_query(v, q);
+	on_snapshot(w, rs, 1, case_fn, (void *)id);
+}
+
+static int cases_fn(struct fsb_query *q, const struct fsb_case_opts *o, void *arg,
+		    struct fsb_http_response *rs)
+{
+	struct fsb_case *cases;
+	size_t n;
+	int rc = fsb_query_cases(q, arg, o, &cases, &n);
+	if (rc)
+		return rc;
+	rs->content_type = JSON;
+	fsb_render_cases_json(&rs->body, cases, n);
+	fsb_out_puts(&rs->body, "\n");
+	fsb_cases_free(cases, n);
+	return 0;
 }
 
 static void case_list(struct fsb_web *w, const struct fsb_http_request *rq, struct fsb_http_response *rs)
@@ -164,23 +190,21 @@ static void case_list(struct fsb_web *w, const struct fsb_http_request *rq, stru
 		fail(rs, 1, 400, "parameter kind", "surveillance, quarantine, recall, followup or certification");
 		return;
 	}
-	struct fsb_view *v;
-	struct fsb_query *q;
-	if (open_query(w, rs, 1, &v, &q))
-		return;
-	struct fsb_case_opts o = w->case_opts;
-	o.now_ms = fsb_fmt_now_ms();
-	struct fsb_case *cases;
-	size_t n;
-	if (fsb_query_cases(q, &f, &o, &cases, &n)) {
-		fail(rs, 1, 503, "the cases cannot be read now", fsb_store_error(w->store));
-	} else {
+	on_snapshot(w, rs, 1, cases_fn, &f);
+}
+
+static int trace_fn(struct fsb_query *q, const struct fsb_case_opts *o, void *arg,
+		    struct fsb_http_response *rs)
+{
+	struct fsb_trace t = {0};
+	int rc = fsb_query_trace(q, arg, o, &t);
+	if (rc == 0) {
 		rs->content_type = JSON;
-		fsb_render_cases_json(&rs->body, cases, n);
+		fsb_render_trace_json(&rs->body, &t);
 		fsb_out_puts(&rs->body, "\n");
-		fsb_cases_free(cases, n);
 	}
-	close_query(v, q);
+	fsb_trace_clear(&t);
+	return rc;
 }
 
 static void trace(struct fsb_web *w, const struct fsb_http_request *rq, struct fsb_http_response *rs)
@@ -205,69 +229,60 @@ static void trace(struct fsb_web *w, const struct fsb_http_request *rq, struct f
 		fail(rs, 1, 400, "parameter at", why);
 		return;
 	}
-	struct fsb_view *v;
-	struct fsb_query *q;
-	if (open_query(w, rs, 1, &v, &q))
-		return;
-	struct fsb_case_opts o = w->case_opts;
-	o.now_ms = fsb_fmt_now_ms();
-	struct fsb_trace t = {0};
-	if (fsb_query_trace(q, &tq, &o, &t)) {
-		fail(rs, 1, 503, "the trace cannot be read now", fsb_store_error(w->store));
+	on_snapshot(w, rs, 1, trace_fn, &tq);
+}
+
+struct report_ask {
+	struct fsb_report_period p;
+	enum fsb_lang lang;
+	int csv;
+	const char *unit;
+};
+
+static int report_fn(struct fsb_query *q, const struct fsb_case_opts *o, void *arg,
+		     struct fsb_http_response *rs)
+{
+	struct report_ask *a = arg;
+	struct fsb_report r;
+	const char *unknown;
+	int rc = fsb_query_report(q, &a->p, NULL, 0, o, &r, &unknown);
+	if (rc)
+		return rc;
+	struct fsb_report_issuer by = {.unit = a->unit};
+	if (a->csv) {
+		rs->content_type = "text/csv; charset=utf-8";
+		fsb_render_report_csv(&rs->body, &r, &by, a->lang);
 	} else {
-		rs->content_type = JSON;
-		fsb_render_trace_json(&rs->body, &t);
-		fsb_out_puts(&rs->body, "\n");
+		rs->content_type = HTML;
+		fsb_render_report_html(&rs->body, &r, &by, a->lang);
 	}
-	fsb_trace_clear(&t);
-	close_query(v, q);
+	fsb_report_clear(&r);
+	return 0;
 }
 
 static void report(struct fsb_web *w, const struct fsb_http_request *rq, struct fsb_http_response *rs)
 {
 	int bad = 0;
-	enum fsb_lang lang;
+	struct report_ask a = {.unit = w->unit};
 	const char *from = param(rq, rs, 0, "from", &bad), *to = param(rq, rs, 0, "to", &bad);
 	const char *format = param(rq, rs, 0, "format", &bad);
-	if (bad || lang_of(rq, rs, 0, &lang, &bad))
+	if (bad || lang_of(rq, rs, 0, &a.lang, &bad))
 		return;
 	if (!from || !to) {
 		fail(rs, 0, 400, "the period is missing", "give from=YYYY-MM-DD and to=YYYY-MM-DD");
 		return;
 	}
-	int csv = format && strcmp(format, "csv") == 0;
-	if (format && !csv && strcmp(format, "html") != 0) {
+	a.csv = format && strcmp(format, "csv") == 0;
+	if (format && !a.csv && strcmp(format, "html") != 0) {
 		fail(rs, 0, 400, "parameter format", "html or csv");
 		return;
 	}
-	struct fsb_report_period p;
-	const char *which, *why = fsb_report_period(&p, from, to, &which);
+	const char *which, *why = fsb_report_period(&a.p, from, to, &which);
 	if (why) {
 		fail(rs, 0, 400, strcmp(which, "--to") == 0 ? "parameter to" : "parameter from", why);
 		return;
 	}
-	struct fsb_view *v;
-	struct fsb_query *q;
-	if (open_query(w, rs, 0, &v, &q))
-		return;
-	struct fsb_case_opts o = w->case_opts;
-	o.now_ms = fsb_fmt_now_ms();
-	struct fsb_report r;
-	const char *unknown;
-	if (fsb_query_report(q, &p, NULL, 0, &o, &r, &unknown)) {
-		fail(rs, 0, 503, "the report cannot be made now", fsb_store_error(w->store));
-	} else {
-		struct fsb_report_issuer by = {.unit = w->unit};
-		if (csv) {
-			rs->content_type = "text/csv; charset=utf-8";
-			fsb_render_report_csv(&rs->body, &r, &by, lang);
-		} else {
-			rs->content_type = HTML;
-			fsb_render_report_html(&rs->body, &r, &by, lang);
-		}
-		fsb_report_clear(&r);
-	}
-	close_query(v, q);
+	on_snapshot(w, rs, 0, report_fn, &a);
 }
 
 void fsb_web_handle(void *ctx, const struct fsb_http_request *rq, struct fsb_http_response *rs)

@@ -220,6 +220,10 @@ Test(web, it_writes_nothing_and_refuses_what_is_wrong)
 			cr_expect(header(&r, "Allow: GET, HEAD"));
 		reply_free(&r);
 	}
+	/* a page's error is said in Vietnamese */
+	struct reply p = ask("GET", "/config");
+	cr_expect(strstr(p.body, "404: Không tìm thấy trang"), "%s", p.body);
+	reply_free(&p);
 	/* a parameter too long */
 	char path[1200] = "/api/trace?q=";
 	memset(path + strlen(path), 'a', 600);
