@@ -154,16 +154,18 @@ void fsb_out_text(struct fsb_out *o, const char *s)
 	}
 }
 
+size_t fsb_out_width(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80; /* each code point's first byte */
+	return n;
+}
+
 void fsb_out_cell(struct fsb_out *o, const char *s, size_t width)
 {
-	size_t before = o->len;
 	fsb_out_text(o, s);
-	if (o->failed)
-		return;
-	size_t chars = 0;
-	for (size_t i = before; i < o->len; i++)
-		chars += ((unsigned char)o->buf[i] & 0xC0) != 0x80;
-	for (; chars < width; chars++)
+	for (size_t chars = fsb_out_width(s); chars < width; chars++)
 		put(o, " ", 1);
 }
 

@@ -48,6 +48,10 @@ void fsb_out_local_time(struct fsb_out *o, int64_t ms);
  * cursor or change the colours; new lines as spaces. */
 void fsb_out_text(struct fsb_out *o, const char *s);
 
+/* The characters (code points) s takes on a terminal as fsb_out_text()
+ * writes it: what a column is measured in. */
+size_t fsb_out_width(const char *s);
+
 /* Appends s as fsb_out_text() does, then spaces up to `width` characters
  * (code points: the Vietnamese alphabet is precomposed in UTF-8), for
  * columns that line up. */

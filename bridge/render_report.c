@@ -391,14 +391,6 @@ static const char *issuer(const struct fsb_report *r, const struct fsb_report_is
 
 /* ---- text ------------------------------------------------------------------------- */
 
-static size_t width(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
-}
-
 static void text_table(struct fsb_out *o, const struct layout *l, const struct table *t)
 {
 	if (t->section)
@@ -410,10 +402,10 @@ static void text_table(struct fsb_out *o, const struct layout *l, const struct t
 	} else {
 		size_t w[COLS_MAX];
 		for (size_t c = 0; c < t->cols; c++)
-			w[c] = width(L(l, t->head[c]));
+			w[c] = fsb_out_width(L(l, t->head[c]));
 		for (size_t i = 0; i < t->n; i++)
-			if (width(t->cells[i]) > w[i % t->cols])
-				w[i % t->cols] = width(t->cells[i]);
+			if (fsb_out_width(t->cells[i]) > w[i % t->cols])
+				w[i % t->cols] = fsb_out_width(t->cells[i]);
 		fsb_out_puts(o, "  ");
 		for (size_t c = 0; c < t->cols; c++)
 			fsb_out_cell(o, L(l, t->head[c]), c + 1 < t->cols ? w[c] + 2 : 0);
@@ -423,7 +415,7 @@ static void text_table(struct fsb_out *o, const struct layout *l, const struct t
 			if (c == 0)
 				fsb_out_puts(o, "  ");
 			if (t->numeric & (1u << c)) /* figures line up on the right */
-				for (size_t k = width(t->cells[i]); k < w[c]; k++)
+				for (size_t k = fsb_out_width(t->cells[i]); k < w[c]; k++)
 					fsb_out_puts(o, " ");
 			fsb_out_cell(o, t->cells[i],
 				     c + 1 == t->cols ? 0 : (t->numeric & (1u << c)) ? 0 : w[c]);
