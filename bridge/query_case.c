@@ -266,17 +266,23 @@ static const struct fsb_case_event *find_event(const struct fsb_case_event *ev, 
 	return NULL;
 }
 
+struct fsb_message *query_decode(const struct fsb_entry *e)
+{
+	struct fsb_envelope_view ev;
+	struct fsb_message *m = NULL;
+	if (fsb_envelope_view(e->envelope, e->envelope_len, &ev) ||
+	    fsb_message_unpack(ev.payload, ev.payload_len, QUERY_STORED_MAX_BYTES, &m, NULL))
+		return NULL;
+	return m;
+}
+
 int query_read(struct fsb_view *v, uint64_t index, struct fsb_entry *e, struct fsb_message **m)
 {
 	*m = NULL;
 	int rc = fsb_view_get(v, index, e);
-	if (rc)
-		return rc;
-	struct fsb_envelope_view ev;
-	if (fsb_envelope_view(e->envelope, e->envelope_len, &ev) == 0 &&
-	    fsb_message_unpack(ev.payload, ev.payload_len, QUERY_STORED_MAX_BYTES, m, NULL) != 0)
-		*m = NULL;
-	return 0;
+	if (rc == 0)
+		*m = query_decode(e);
+	return rc;
 }
 
 const char *fsb_case_state_name(enum fsb_case_state s)

@@ -11,6 +11,10 @@
 /* The view a query reads. */
 struct fsb_view *query_view(struct fsb_query *q);
 
+/* The message of log entry e, decoded; NULL when its bytes do not decode.
+ * Free it with fsb_message_free(). */
+struct fsb_message *query_decode(const struct fsb_entry *e);
+
 /* Reads log entry `index` into *e and decodes its message into *m (NULL
  * when the stored bytes do not decode: the log proves they were received,
  * they just do not read). Free *m with fsb_message_free(). */

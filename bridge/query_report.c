@@ -420,10 +420,8 @@ static int take_entry(void *ctx, uint64_t index, int64_t issued_at_ms)
 		g->own_lo = e.seq < g->own_lo ? e.seq : g->own_lo;
 		g->own_hi = e.seq > g->own_hi ? e.seq : g->own_hi;
 	}
-	struct fsb_envelope_view ev;
-	struct fsb_message *m = NULL;
-	if (fsb_envelope_view(e.envelope, e.envelope_len, &ev) ||
-	    fsb_message_unpack(ev.payload, ev.payload_len, QUERY_STORED_MAX_BYTES, &m, NULL)) {
+	struct fsb_message *m = query_decode(&e);
+	if (!m) {
 		g->r->not_read++;
 		return 0;
 	}
