@@ -100,6 +100,23 @@ int fsb_message_validate(const struct fsb_message *m, unsigned flags,
  * as is (Vietnamese intact). Each line starts with `indent`. */
 int fsb_message_to_text(const struct fsb_message *m, const char *indent, char **out);
 
+/* One step of a walk through a message's fields, in its proto3 JSON form
+ * (so a field added to the schema shows without a change): a scalar, or
+ * the opening or closing of an object or a list. */
+enum fsb_field_event { FSB_FIELD_VALUE, FSB_FIELD_OPEN, FSB_FIELD_CLOSE };
+struct fsb_field {
+	enum fsb_field_event event;
+	unsigned depth;     /* 0 for the message's own fields */
+	const char *key;    /* the field's JSON name; NULL for a list's element */
+	const char *value;  /* VALUE: the scalar as text (an enum by its name) */
+	int list;           /* OPEN, CLOSE: a list, not an object */
+};
+
+/* Calls fn with every step, in the message's order; a non-zero return
+ * from fn stops and is returned. FSB_ENOMEM. */
+typedef int (*fsb_field_fn)(void *ctx, const struct fsb_field *f);
+int fsb_message_fields(const struct fsb_message *m, fsb_field_fn fn, void *ctx);
+
 /* A few lines for staff watching the feed: what it is (classification,
  * class, risk, verdict, notice type), the products and lots, the measures,
  * who issued it; each line starts with `indent`. Malloc'd. */
@@ -368,6 +385,18 @@ struct fsb_trace_facts {
  * are read from. */
 void fsb_message_trace_facts(const struct fsb_message *m, const struct fsb_trace_target *t,
 			     struct fsb_trace_facts *f);
+
+/* A product a message names, as the web view shows it with its QR code. */
+struct fsb_product_facts {
+	const char *name;                   /* "" when absent */
+	char gtin14[FSB_GTIN14_LEN + 1];    /* from gtin or else the link; "" when neither */
+	const char *digital_link;           /* as given, "" when none */
+	const char *lot;                    /* its first lot, "" when none */
+};
+
+/* Every Product anywhere in m's body, in the schema's order: the first max
+ * into out (strings point into m); returns how many there are. */
+size_t fsb_message_products(const struct fsb_message *m, struct fsb_product_facts *out, size_t max);
 
 /* ---- the programme report (README, "The programme report") -------------- */
 

@@ -139,6 +139,72 @@ int fsb_message_to_text(const struct fsb_message *m, const char *indent, char **
 	return text_done(&t, out);
 }
 
+static int fields_of(const json_t *v, const char *key, unsigned depth, fsb_field_fn fn, void *ctx)
+{
+	struct fsb_field f = {FSB_FIELD_VALUE, depth, key, NULL, 0};
+	char num[64];
+	int rc;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+	case JSON_ARRAY: {
+		f.event = FSB_FIELD_OPEN;
+		f.list = json_is_array(v);
+		if ((rc = fn(ctx, &f)))
+			return rc;
+		const char *k;
+		json_t *e;
+		size_t i;
+		if (f.list) {
+			json_array_foreach((json_t *)v, i, e)
+				if ((rc = fields_of(e, NULL, depth + 1, fn, ctx)))
+					return rc;
+		} else {
+			json_object_foreach((json_t *)v, k, e)
+				if ((rc = fields_of(e, k, depth + 1, fn, ctx)))
+					return rc;
+		}
+		f.event = FSB_FIELD_CLOSE;
+		return fn(ctx, &f);
+	}
+	case JSON_STRING:
+		f.value = json_string_value(v);
+		break;
+	case JSON_INTEGER:
+		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		f.value = num;
+		break;
+	case JSON_REAL:
+		snprintf(num, sizeof num, "%.17g", json_real_value(v));
+		f.value = num;
+		break;
+	case JSON_TRUE:
+		f.value = "true";
+		break;
+	case JSON_FALSE:
+		f.value = "false";
+		break;
+	case JSON_NULL:
+		f.value = "null";
+		break;
+	}
+	return fn(ctx, &f);
+}
+
+int fsb_message_fields(const struct fsb_message *m, fsb_field_fn fn, void *ctx)
+{
+	json_t *j = fsb_pbjson_encode(&m->pb->base);
+	if (!j)
+		return FSB_ENOMEM;
+	const char *k;
+	json_t *e;
+	int rc = 0;
+	json_object_foreach(j, k, e)
+		if ((rc = fields_of(e, k, 0, fn, ctx)))
+			break;
+	json_decref(j);
+	return rc;
+}
+
 /* The string at a dotted JSON path ("header.issuer.name"), or NULL. */
 static const char *jstr(const json_t *j, const char *path)
 {

@@ -248,21 +248,15 @@ static void take_product(struct fsb_trace_facts *f, const Foodsafety__V1__Produc
 	f->whole_product = p->n_lots == 0 && !link_lot[0];
 }
 
-/* Every Product, Party and Location (a party's own location aside) of the
- * decoded message, each with the name of the field that holds it: the
- * same places the keys are read from. */
-static void walk_named(struct fsb_trace_facts *f, const struct fsb_trace_target *t,
-		       const ProtobufCMessage *m, const char *field)
+/* Calls fn with every sub-message of decoded message m (a oneof's set
+ * member only), with the name of the field holding it, depth first, in
+ * the schema's order; where fn returns non-zero, the walk does not go
+ * inside that sub-message. */
+typedef int (*sub_fn)(void *ctx, const ProtobufCMessage *m, const char *field);
+
+static void walk_subs(const ProtobufCMessage *m, sub_fn fn, void *ctx)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
-	if (d == &V1D(party)) {
-		take_party(f, (const Foodsafety__V1__Party *)m, t, field);
-		return;
-	}
-	if (d == &V1D(product))
-		take_product(f, (const Foodsafety__V1__Product *)m, t);
-	else if (d == &V1D(location))
-		take_location(f, (const Foodsafety__V1__Location *)m, t, field);
 	const char *base = (const char *)m;
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &d->fields[i];
@@ -270,17 +264,39 @@ static void walk_named(struct fsb_trace_facts *f, const struct fsb_trace_target 
 		    ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
 		     *(const uint32_t *)(base + fd->quantifier_offset) != fd->id))
 			continue;
+		size_t n = 1;
+		ProtobufCMessage *const *arr = (ProtobufCMessage *const *)(base + fd->offset);
 		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)(base + fd->quantifier_offset);
-			ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(base + fd->offset);
-			for (size_t k = 0; k < n; k++)
-				walk_named(f, t, arr[k], fd->name);
-		} else {
-			const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(base + fd->offset);
-			if (sub)
-				walk_named(f, t, sub, fd->name);
+			n = *(const size_t *)(base + fd->quantifier_offset);
+			arr = *(ProtobufCMessage *const *const *)(base + fd->offset);
 		}
+		for (size_t k = 0; k < n; k++)
+			if (arr[k] && !fn(ctx, arr[k], fd->name))
+				walk_subs(arr[k], fn, ctx);
 	}
+}
+
+/* Every Product, Party and Location (a party's own location aside) of the
+ * decoded message, each with the name of the field that holds it: the
+ * same places the keys are read from. */
+struct named {
+	struct fsb_trace_facts *f;
+	const struct fsb_trace_target *t;
+};
+
+static int take_named(void *ctx, const ProtobufCMessage *m, const char *field)
+{
+	struct named *nm = ctx;
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	if (d == &V1D(party)) {
+		take_party(nm->f, (const Foodsafety__V1__Party *)m, nm->t, field);
+		return 1;
+	}
+	if (d == &V1D(product))
+		take_product(nm->f, (const Foodsafety__V1__Product *)m, nm->t);
+	else if (d == &V1D(location))
+		take_location(nm->f, (const Foodsafety__V1__Location *)m, nm->t, field);
+	return 0;
 }
 
 void fsb_message_trace_facts(const struct fsb_message *m, const struct fsb_trace_target *t,
@@ -366,5 +382,40 @@ void fsb_message_trace_facts(const struct fsb_message *m, const struct fsb_trace
 	default:
 		break;
 	}
-	walk_named(f, t, &pb->base, "");
+	struct named nm = {f, t};
+	walk_subs(&pb->base, take_named, &nm);
+}
+
+/* ---- the products a message names ------------------------------------------- */
+
+struct products {
+	struct fsb_product_facts *out;
+	size_t max, n;
+};
+
+static int take_products(void *ctx, const ProtobufCMessage *m, const char *field)
+{
+	struct products *ps = ctx;
+	(void)field;
+	if (m->descriptor != &V1D(product))
+		return 0;
+	const Foodsafety__V1__Product *p = (const Foodsafety__V1__Product *)m;
+	if (ps->n < ps->max) {
+		struct fsb_product_facts *f = &ps->out[ps->n];
+		char link_lot[FSB_DL_VALUE_MAX + 1];
+		f->name = fsb_pb_str(p->name);
+		f->digital_link = fsb_pb_str(p->digital_link);
+		if (!gtin_of(fsb_pb_str(p->gtin), f->digital_link, f->gtin14, link_lot))
+			f->gtin14[0] = '\0';
+		f->lot = p->n_lots ? fsb_pb_str(p->lots[0]->lot_number) : "";
+	}
+	ps->n++;
+	return 1;
+}
+
+size_t fsb_message_products(const struct fsb_message *m, struct fsb_product_facts *out, size_t max)
+{
+	struct products ps = {out, max, 0};
+	walk_subs(&m->pb->base, take_products, &ps);
+	return ps.n;
 }

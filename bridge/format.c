@@ -474,6 +474,38 @@ const char *fsb_fmt_dl_parse(const char *s, struct fsb_dl *out)
 	return NULL;
 }
 
+size_t fsb_fmt_url_byte(unsigned char c, char e[3])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+	    c == '.' || c == '_' || c == '~') {
+		e[0] = (char)c;
+		return 1;
+	}
+	e[0] = '%';
+	e[1] = hex[c >> 4];
+	e[2] = hex[c & 15];
+	return 3;
+}
+
+char *fsb_fmt_dl_make(const char *gtin14, const char *lot, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "https://id.gs1.org/01/%s%s", gtin14, lot && lot[0] ? "/10/" : "");
+	if (n < 0 || (size_t)n >= cap)
+		return NULL;
+	size_t at = (size_t)n;
+	for (const unsigned char *p = (const unsigned char *)(lot ? lot : ""); *p; p++) {
+		char e[3];
+		size_t k = fsb_fmt_url_byte(*p, e);
+		if (at + k >= cap)
+			return NULL;
+		memcpy(out + at, e, k);
+		at += k;
+	}
+	out[at] = '\0';
+	return out;
+}
+
 const char *fsb_fmt_digital_link(const char *s, char gtin14[FSB_GTIN14_LEN + 1])
 {
 	struct fsb_dl dl;

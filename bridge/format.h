@@ -77,6 +77,18 @@ const char *fsb_fmt_dl_parse(const char *s, struct fsb_dl *out);
  * gtin14 (if not NULL) receives the item's GTIN padded to 14 digits. */
 const char *fsb_fmt_digital_link(const char *s, char gtin14[FSB_GTIN14_LEN + 1]);
 
+/* Byte c as it stands in a URL's path segment or query value: itself when
+ * unreserved (RFC 3986: A-Z a-z 0-9 - . _ ~), else %XX. Returns the
+ * length written to e (1 or 3). */
+size_t fsb_fmt_url_byte(unsigned char c, char e[3]);
+
+/* The canonical GS1 Digital Link of a trade item on GS1's resolver,
+ * https://id.gs1.org/01/{gtin14}[/10/{lot}], the lot percent-encoded
+ * (lot "" or NULL: none): what a QR code carries for a product whose
+ * message gives no link of its own. Returns out, or NULL when it would
+ * not fit in cap bytes. */
+char *fsb_fmt_dl_make(const char *gtin14, const char *lot, char *out, size_t cap);
+
 /* ISO 3166-1 alpha-2 form: two upper-case ASCII letters. */
 const char *fsb_fmt_country(const char *s);
 

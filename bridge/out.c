@@ -238,3 +238,11 @@ int fsb_out_finish(const struct fsb_out *o)
 {
 	return o->failed ? FSB_ENOMEM : 0;
 }
+
+void fsb_out_url(struct fsb_out *o, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char e[3];
+		put(o, e, fsb_fmt_url_byte(*p, e));
+	}
+}

@@ -78,6 +78,11 @@ void fsb_out_csv_bom(struct fsb_out *o);
  * control characters (but tab and new line) as U+FFFD. */
 void fsb_out_html(struct fsb_out *o, const char *s);
 
+/* Appends s percent-encoded for a URL's query value (RFC 3986: all but
+ * the unreserved characters), so it can be written into an attribute as
+ * is. */
+void fsb_out_url(struct fsb_out *o, const char *s);
+
 /* 0, or FSB_ENOMEM when a write failed. */
 int fsb_out_finish(const struct fsb_out *o);
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "codec.h"
+#include "sign.h"
 #include "store.h"
 
 /* What a case's state depends on besides the log. */
@@ -459,5 +460,106 @@ int fsb_query_report(struct fsb_query *q, const struct fsb_report_period *p,
 		     const char *const *origins, size_t n_origins, const struct fsb_case_opts *o,
 		     struct fsb_report *out, const char **unknown);
 void fsb_report_clear(struct fsb_report *r);
+
+/* ---- the feed and one message (README, "The web view") ------------------ */
+
+#define FSB_FEED_MAX 200        /* messages a feed page lists, at most */
+#define FSB_FEED_SCAN_MAX 20000 /* entries a filtered page looks at, at most */
+
+/* Which messages a feed lists. */
+struct fsb_feed_filter {
+	enum fsb_kind kind;   /* FSB_KIND_NONE: every kind */
+	const char *category; /* a category slug ("crop"), NULL: every one */
+	const char *origin;   /* NULL: every origin */
+	uint64_t before;      /* older than this log index (0: from the newest), newest first */
+	int live;             /* else: newer than `after` (0: from the first), oldest first */
+	uint64_t after;
+	size_t limit;         /* at most this many (FSB_FEED_MAX when 0 or more) */
+};
+
+/* One message as a feed lists it. */
+struct fsb_feed_item {
+	uint64_t index;                   /* in this node's log */
+	char id[FSB_MESSAGE_ID_MAX + 1];
+	char origin[FSB_ORIGIN_MAX + 1];
+	enum fsb_kind kind;
+	char category[FSB_CATEGORY_MAX + 1];
+	int64_t issued_at_ms, arrival_ms;
+	enum fsb_direction direction;
+	enum fsb_status status;
+	int readable;                     /* 0: the stored bytes do not decode */
+	char *subject;                    /* what it is about ("" when it names nothing) */
+	char *unit;                       /* the issuing unit */
+	/* the one thing to read first: a follow-up's type, a recall's class, a
+	 * result's verdict, a notice's type; by schema name, NULL when none */
+	const char *headline;
+	char case_id[FSB_MESSAGE_ID_MAX + 1]; /* its case, "" when none */
+};
+
+struct fsb_feed {
+	struct fsb_feed_item *items;
+	size_t n;
+	uint64_t next;    /* where the page stopped: the next page's before (or after) */
+	int more;         /* there may be more past next */
+	uint64_t newest;  /* the newest log index when the page was made */
+};
+
+/* Lists the messages f asks for into *out. Reads the kind index when f
+ * names a kind, else the log, and looks at FSB_FEED_SCAN_MAX entries at
+ * most, so a page costs the same at any size of log (more says to go on). */
+int fsb_query_feed(struct fsb_query *q, const struct fsb_feed_filter *f, struct fsb_feed *out);
+void fsb_feed_clear(struct fsb_feed *f);
+
+/* How a message links to the one its origin published before it. */
+enum fsb_stream_link {
+	FSB_LINK_FIRST = 1,     /* the first of its stream */
+	FSB_LINK_OK = 2,        /* its previous hash is the payload hash held for seq - 1 */
+	FSB_LINK_NOT_HELD = 3,  /* seq - 1 is not held here */
+	FSB_LINK_BROKEN = 4,    /* held, with another hash */
+};
+
+#define FSB_MESSAGE_PRODUCTS 16 /* products shown (with their QR codes), at most */
+
+/* A product named by the message, with the Digital Link its QR code
+ * carries: its own, or else GS1's canonical one from its GTIN and lot. */
+struct fsb_message_product {
+	char *name;
+	char gtin14[FSB_GTIN14_LEN + 1];
+	char *link;          /* "" when the product has no GTIN */
+	int link_given;      /* the message gives the link itself */
+};
+
+/* One message with what vouches for it. */
+struct fsb_message_view {
+	struct fsb_feed_item item;
+	struct fsb_message *msg;          /* decoded; NULL when it does not decode */
+	char payload_hash[2 * FSB_HASH_LEN + 1], entry_hash[2 * FSB_HASH_LEN + 1];
+	enum fsb_chain log_link;          /* its link in this node's log, checked now */
+	enum fsb_stream_link stream_link; /* its link in its origin's stream */
+	/* the signer: the certificate in its envelope */
+	struct fsb_cert_info signer;
+	char signer_fp[2 * FSB_FP_LEN + 1];
+	/* the signature checked again now: 1 it verifies, 0 not checked (no
+	 * trust given), -1 refused (why says) */
+	int verified;
+	char why[256];
+	struct fsb_message_product products[FSB_MESSAGE_PRODUCTS];
+	size_t n_products;                /* shown; products counts them all */
+	size_t products_total;
+};
+
+/* What a message's signature is checked again against: the node's trust
+ * anchors and its allowance for clocks ([trust] max_clock_skew). */
+struct fsb_recheck {
+	struct fsb_trust *trust;
+	int64_t skew_ms;
+};
+
+/* Reads message `id` ("origin:seq") into *out; with check (NULL: not
+ * checked), its signer and signature are checked again as on arrival.
+ * FSB_ENOTFOUND when the node holds no such message. */
+int fsb_query_message(struct fsb_query *q, const char *id, const struct fsb_recheck *check,
+		      struct fsb_message_view *out);
+void fsb_message_view_clear(struct fsb_message_view *m);
 
 #endif

@@ -25,6 +25,7 @@
 #include <mbedtls/sha256.h>
 
 #include "error.h"
+#include "format.h"
 
 static const char prefix_message[] = "foodsafety/v1 Message\n";
 static const char prefix_control[] = "foodsafety/v1 Control\n";
@@ -127,6 +128,46 @@ int fsb_sign_key_file_check(const char *path, char *err, size_t errlen)
 		return FSB_EKEYPERM;
 	}
 	return 0;
+}
+
+int64_t fsb_sign_x509_ms(const mbedtls_x509_time *t)
+{
+	return fsb_fmt_time_ms(t->year, t->mon, t->day, t->hour, t->min, t->sec);
+}
+
+/* The value of attribute oid in name n, "" when absent. */
+static void name_attr(const mbedtls_x509_name *n, const char *oid, size_t oid_len, char *out,
+		      size_t cap)
+{
+	out[0] = '\0';
+	for (; n; n = n->next)
+		if (n->oid.p && n->oid.len == oid_len && memcmp(n->oid.p, oid, oid_len) == 0) {
+			snprintf(out, cap, "%.*s", (int)n->val.len, (const char *)n->val.p);
+			return;
+		}
+}
+
+int fsb_sign_cert_info(const uint8_t *der, size_t len, struct fsb_cert_info *out)
+{
+	memset(out, 0, sizeof *out);
+	mbedtls_x509_crt crt;
+	mbedtls_x509_crt_init(&crt);
+	int rc = mbedtls_x509_crt_parse_der(&crt, der, len) ? FSB_ECERT : 0;
+	if (!rc) {
+		name_attr(&crt.subject, MBEDTLS_OID_AT_CN, MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN),
+			  out->subject_cn, sizeof out->subject_cn);
+		name_attr(&crt.subject, MBEDTLS_OID_AT_ORGANIZATION,
+			  MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_ORGANIZATION), out->organization,
+			  sizeof out->organization);
+		name_attr(&crt.issuer, MBEDTLS_OID_AT_CN, MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN),
+			  out->issuer_cn, sizeof out->issuer_cn);
+		if (mbedtls_x509_serial_gets(out->serial, sizeof out->serial, &crt.serial) < 0)
+			out->serial[0] = '\0';
+		out->not_before_ms = fsb_sign_x509_ms(&crt.valid_from);
+		out->not_after_ms = fsb_sign_x509_ms(&crt.valid_to);
+	}
+	mbedtls_x509_crt_free(&crt);
+	return rc;
 }
 
 int fsb_sign_cert_cn(const uint8_t *der, size_t len, char *out, size_t cap)

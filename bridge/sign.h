@@ -106,6 +106,19 @@ int fsb_sign_cert_names_origin(const uint8_t *der, size_t len, const char *origi
  * FSB_ECERT when it cannot be parsed. */
 int fsb_sign_cert_cn(const uint8_t *der, size_t len, char *out, size_t cap);
 
+/* What a certificate says of itself, as the web view shows a signer. */
+struct fsb_cert_info {
+	char subject_cn[96];
+	char organization[96];   /* subject O, "" when none */
+	char issuer_cn[96];
+	char serial[80];         /* hexadecimal, colon-separated */
+	int64_t not_before_ms, not_after_ms;
+};
+
+/* Reads a DER certificate's names, serial and validity; FSB_ECERT when it
+ * cannot be parsed. */
+int fsb_sign_cert_info(const uint8_t *der, size_t len, struct fsb_cert_info *out);
+
 /* ---- trust -------------------------------------------------------------- */
 
 /* The extended key usage that makes a certificate an fsbridge signing

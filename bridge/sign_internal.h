@@ -17,6 +17,9 @@ int fsb_sign_crt_names(const mbedtls_x509_crt *crt, const char *origin);
 /* Copies the certificate's subject CN into out ("" when it has none). */
 void fsb_sign_crt_cn(const mbedtls_x509_crt *crt, char *out, size_t cap);
 
+/* An X.509 time in milliseconds since the Unix epoch. */
+int64_t fsb_sign_x509_ms(const mbedtls_x509_time *t);
+
 /* Writes "what: mbedTLS's description (-0xNNNN)" into err. */
 void fsb_sign_error(char *err, size_t errlen, int mbedtls_rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

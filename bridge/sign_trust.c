@@ -58,11 +58,6 @@ struct fsb_trust {
 	size_t cache_used;
 };
 
-static int64_t x509_ms(const mbedtls_x509_time *t)
-{
-	return fsb_fmt_time_ms(t->year, t->mon, t->day, t->hour, t->min, t->sec);
-}
-
 /* The CRL number (RFC 5280, 5.2.3) from a parsed CRL's extensions; 0 when
  * it has none or it does not fit 64 bits. mbedTLS keeps the extensions
  * unparsed: crl_ext is the content of the [0] tag, a SEQUENCE OF
@@ -127,7 +122,7 @@ static void describe_crl(const mbedtls_x509_crl *crl, struct fsb_crl_info *info)
 			break;
 		}
 	info->number = crl_number(crl);
-	info->this_update_ms = x509_ms(&crl->this_update);
+	info->this_update_ms = fsb_sign_x509_ms(&crl->this_update);
 	for (const mbedtls_x509_crl_entry *e = &crl->entry; e && e->raw.p; e = e->next)
 		info->revoked++;
 }
@@ -336,8 +331,8 @@ static int64_t revoked_at(struct fsb_trust *t, const mbedtls_x509_crt *crt,
 	for (const mbedtls_x509_crl_entry *e = &a->crl.entry; e && e->raw.p; e = e->next)
 		if (e->serial.len == crt->serial.len &&
 		    memcmp(e->serial.p, crt->serial.p, crt->serial.len) == 0 &&
-		    x509_ms(&e->revocation_date) < when)
-			when = x509_ms(&e->revocation_date);
+		    fsb_sign_x509_ms(&e->revocation_date) < when)
+			when = fsb_sign_x509_ms(&e->revocation_date);
 	return when;
 }
 
@@ -417,10 +412,10 @@ static void check_chain(struct fsb_trust *t, struct entry *e, const uint8_t *der
 		e->rc = FSB_EUNTRUSTED;
 		return;
 	}
-	e->not_before_ms = x509_ms(&crt->valid_from);
-	e->not_after_ms = x509_ms(&crt->valid_to);
-	e->ca_not_before_ms = x509_ms(&ca->valid_from);
-	e->ca_not_after_ms = x509_ms(&ca->valid_to);
+	e->not_before_ms = fsb_sign_x509_ms(&crt->valid_from);
+	e->not_after_ms = fsb_sign_x509_ms(&crt->valid_to);
+	e->ca_not_before_ms = fsb_sign_x509_ms(&ca->valid_from);
+	e->ca_not_after_ms = fsb_sign_x509_ms(&ca->valid_to);
 	e->revoked_at_ms = revoked_at(t, crt, ca);
 	mbedtls_x509_serial_gets(e->serial, sizeof e->serial, &crt->serial);
 	fsb_sign_crt_cn(ca, e->ca_name, sizeof e->ca_name);

@@ -361,6 +361,18 @@ int fsb_view_period(struct fsb_view *v, int64_t from_ms, int64_t to_ms, fsb_peri
 typedef int (*fsb_index_fn)(void *ctx, uint64_t index);
 int fsb_view_kind(struct fsb_view *v, enum fsb_kind kind, fsb_index_fn fn, void *ctx);
 
+/* Calls fn with the log index of entries in log order from index `from`
+ * on (backward: from `from` down; from 0 with backward means the newest),
+ * every entry or (kind not FSB_KIND_NONE) those of one kind; a non-zero
+ * return stops and is returned. The feed pages through the log with it. */
+int fsb_view_scan(struct fsb_view *v, enum fsb_kind kind, uint64_t from, int backward,
+		  fsb_index_fn fn, void *ctx);
+
+/* How entry `index` stands in the local chain now: its stored hash
+ * recomputed from its record and the entry before it (fsb_store_walk()'s
+ * rule). FSB_ENOTFOUND when there is no such entry. */
+int fsb_view_link(struct fsb_view *v, uint64_t index, enum fsb_chain *chain);
+
 /* Calls fn with every peer's latest checkpoint envelope (valid during the
  * call). */
 typedef int (*fsb_checkpoint_fn)(void *ctx, const char *peer, const uint8_t *envelope,

@@ -246,6 +246,80 @@ int fsb_view_kind(struct fsb_view *v, enum fsb_kind kind, fsb_index_fn fn, void 
 	return rc;
 }
 
+int fsb_view_scan(struct fsb_view *v, enum fsb_kind kind, uint64_t from, int backward,
+		  fsb_index_fn fn, void *ctx)
+{
+	/* The log is keyed by index(8), by_kind by kind(1) index(8). */
+	int by_kind = kind != FSB_KIND_NONE, rc;
+	size_t pre = by_kind ? 1 : 0;
+	MDB_cursor *c;
+	if ((rc = mdb_cursor_open(v->txn, v->s->dbi[by_kind ? DB_BY_KIND : DB_LOG], &c)))
+		return store_fail(v->s, rc, "cannot read the log");
+	uint8_t kk[9] = {(uint8_t)kind};
+	put64(kk + pre, backward && from == 0 ? UINT64_MAX : from);
+	MDB_val k = val(kk, 8 + pre), d;
+	int mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+	if (backward) {
+		/* SET_RANGE finds the first key at or after `from`: step back
+		 * past it unless it is `from` itself. */
+		if (mrc == MDB_NOTFOUND)
+			mrc = mdb_cursor_get(c, &k, &d, MDB_LAST);
+		else if (mrc == 0 && (k.mv_size != 8 + pre || memcmp(k.mv_data, kk, 8 + pre) != 0))
+			mrc = mdb_cursor_get(c, &k, &d, MDB_PREV);
+	}
+	for (rc = 0; mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(c, &k, &d, backward ? MDB_PREV : MDB_NEXT)) {
+		const uint8_t *kp = k.mv_data;
+		if (k.mv_size != 8 + pre) /* not a key of this table: the end */
+			break;
+		if (by_kind && kp[0] != (uint8_t)kind)
+			break;
+		rc = fn(ctx, get64(kp + pre));
+	}
+	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = store_fail(v->s, mrc, "cannot read the log");
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int fsb_view_link(struct fsb_view *v, uint64_t index, enum fsb_chain *chain)
+{
+	uint8_t ik[8], prev[FSB_HASH_LEN] = {0}, h[FSB_HASH_LEN];
+	put64(ik, index);
+	MDB_val k = val(ik, 8), d;
+	int rc = mdb_get(v->txn, v->s->dbi[DB_LOG], &k, &d);
+	if (rc == MDB_NOTFOUND)
+		return FSB_ENOTFOUND;
+	if (rc)
+		return store_fail(v->s, rc, "cannot read the log");
+	struct fsb_entry e;
+	if (store_record_read(d.mv_data, d.mv_size, index, &e)) {
+		*chain = FSB_CHAIN_UNREADABLE;
+		return 0;
+	}
+	*chain = FSB_CHAIN_OK;
+	if (index > 1) {
+		put64(ik, index - 1);
+		MDB_val pd;
+		k = val(ik, 8);
+		if ((rc = mdb_get(v->txn, v->s->dbi[DB_LOG], &k, &pd)) == MDB_NOTFOUND) {
+			*chain = FSB_CHAIN_GAP;
+			return 0;
+		}
+		if (rc)
+			return store_fail(v->s, rc, "cannot read the log");
+		if (pd.mv_size < R_FIXED) {
+			*chain = FSB_CHAIN_UNREADABLE;
+			return 0;
+		}
+		memcpy(prev, (const uint8_t *)pd.mv_data + R_EHASH, FSB_HASH_LEN);
+	}
+	store_record_hash(d.mv_data, d.mv_size, index, prev, h);
+	if (memcmp(h, e.entry_hash, FSB_HASH_LEN) != 0)
+		*chain = FSB_CHAIN_BAD_HASH;
+	return 0;
+}
+
 struct cp_each {
 	fsb_checkpoint_fn fn;
 	void *ctx;
