@@ -19,19 +19,20 @@ GEN      := $(BUILD)/gen
 CC       ?= cc
 
 # The Debian packages of the libraries fsbridge links (Paho MQTT C, mbedTLS,
-# protobuf-c, LMDB, libmicrohttpd), of the tests (Criterion, Mosquitto), and
+# protobuf-c, LMDB, libmicrohttpd, libqrencode), of the tests (Criterion, Mosquitto), and
 # what the build and tests also use: jansson (JSON), inih (the config file),
 # pkg-config, openssl (the demo PKI), protoc (the interoperability test),
 # clang with its libFuzzer runtime (make fuzz), Chromium and poppler's
-# pdftotext (the report printed by a real browser and read back), curl (the
-# demo asks the web view).
+# pdftotext (the report printed by a real browser and read back), zbarimg
+# (the web view's QR codes read back from a screenshot), curl (the demo asks
+# the web view).
 DEB_PACKAGES := build-essential pkg-config \
 	libprotobuf-c-dev protobuf-c-compiler libjansson-dev libinih-dev \
-	libmbedtls-dev libpaho-mqtt-dev liblmdb-dev libmicrohttpd-dev \
+	libmbedtls-dev libpaho-mqtt-dev liblmdb-dev libmicrohttpd-dev libqrencode-dev \
 	libcriterion-dev mosquitto mosquitto-clients openssl protobuf-compiler \
-	clang libclang-rt-14-dev valgrind chromium poppler-utils curl
+	clang libclang-rt-14-dev valgrind chromium poppler-utils zbar-tools curl
 
-PKGS     := libprotobuf-c jansson inih lmdb libmicrohttpd
+PKGS     := libprotobuf-c jansson inih lmdb libmicrohttpd libqrencode
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2
 ifneq ($(CI),)
