@@ -62,10 +62,13 @@
 #define FSB_CHAIN_NOTICES_MAX 500
 #define FSB_CHAINS_MAX 1000
 
-/* The web view: where it listens unless [http] listen says, and how many
- * connections it serves at once ([http] max_connections). */
+/* The web view: where it listens unless [http] listen says, how many
+ * connections it serves at once ([http] max_connections), and how many of
+ * them may be live feeds ([http] max_live_feeds; a live feed holds its
+ * connection for as long as the page is open). */
 #define FSB_DEFAULT_HTTP_LISTEN "127.0.0.1:8080"
 #define FSB_DEFAULT_HTTP_CONNECTIONS 64
+#define FSB_DEFAULT_HTTP_LIVE_FEEDS 32
 
 /* What a report keeps, at most: distinct analyte names (the rest are
  * counted under their hazard group), outbreak notices listed (the rest

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "config.h"
 #include "http.h"
+#include "sign.h"
 #include "store.h"
 #include "web.h"
 
@@ -22,11 +23,14 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: fsbridge serve (-c FILE | --data DIR) [--listen HOST:PORT]\n"
 		"\n"
-		"Serves the node's log read-only over HTTP, for staff (pages in Vietnamese) and\n"
-		"agency systems (JSON): /healthz, /api/cases, /api/case/ID, /api/trace?q=…,\n"
-		"/report?from=YYYY-MM-DD&to=YYYY-MM-DD. It listens on [http] listen (default\n"
+		"Serves the node's log read-only over HTTP, for staff (pages in Vietnamese,\n"
+		"?lang=en for English) and agency systems (JSON): / (the feed, live),\n"
+		"/message/ID, /cases, /case/ID, /trace?q=…, /report?from=YYYY-MM-DD&to=…,\n"
+		"/events (Server-Sent Events), /api/feed, /api/message/ID, /api/cases,\n"
+		"/api/case/ID, /api/trace?q=…, /healthz. It listens on [http] listen (default\n"
 		"127.0.0.1:8080) or --listen; put it behind the agency's reverse proxy for\n"
-		"TLS and login. It writes nothing and stops on SIGINT or SIGTERM.\n");
+		"TLS and login. With -c, a message's signature is checked again against\n"
+		"[trust] as it is shown. It writes nothing and stops on SIGINT or SIGTERM.\n");
 }
 
 static int take(void *ctx, int ch, const char *arg)
@@ -52,11 +56,23 @@ int fsb_cmd_serve(int argc, char **argv)
 	int rc = fsb_cli_start(&cmd, argc, argv, &cfg, &store);
 	if (rc >= 0)
 		return rc;
-	struct fsb_web w = {.store = store, .case_opts = fsb_cli_case_opts(&cfg, 0), .unit = cfg.unit};
+	struct fsb_web w = {.store = store, .case_opts = fsb_cli_case_opts(&cfg, 0), .unit = cfg.unit,
+			    .check.skew_ms = cfg.max_clock_skew_ms};
+	/* With a configuration, a message's signature is checked again
+	 * against the node's CA and CRL files as it is shown. */
+	char err[256];
+	if (cfg.n_ca && fsb_trust_open_files(cfg.ca_files, cfg.crl_files, cfg.n_ca, &w.check.trust,
+					     err, sizeof err)) {
+		fprintf(stderr, "fsbridge serve: %s\n", err);
+		fsb_store_close(store);
+		fsb_config_cleanup(&cfg);
+		return FSB_EXIT_FAIL;
+	}
 	struct fsb_http_opts o = {
 		.listen = a.listen ? a.listen : cfg.http_listen ? cfg.http_listen : FSB_DEFAULT_HTTP_LISTEN,
-		.max_connections = cfg.http_max_connections ? (unsigned)cfg.http_max_connections
-							    : FSB_DEFAULT_HTTP_CONNECTIONS,
+		.max_connections = (unsigned)cfg.http_max_connections,
+		.max_streams = (unsigned)cfg.http_max_live,
+		.tick_ms = 1000,
 		.timeout_s = 30,
 	};
 	/* The signals are waited for, not handled: blocked before the server's
@@ -67,7 +83,6 @@ int fsb_cmd_serve(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	struct fsb_http *h;
-	char err[256];
 	int hrc = fsb_http_start(&o, fsb_web_handle, &w, &h, err, sizeof err);
 	if (hrc) {
 		fprintf(stderr, "fsbridge serve: %s\n", err);
@@ -81,6 +96,7 @@ int fsb_cmd_serve(int argc, char **argv)
 		fprintf(stderr, "fsbridge serve: stopped\n");
 		rc = FSB_EXIT_OK;
 	}
+	fsb_trust_close(w.check.trust);
 	fsb_store_close(store);
 	fsb_config_cleanup(&cfg);
 	return rc;

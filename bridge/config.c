@@ -80,6 +80,7 @@ static const struct key {
 	{"cases", "acknowledge_other", K_SECONDS, offsetof(struct fsb_config, ack_other_ms), 0, 1, 90 * 86400, NULL},
 	{"http", "listen", K_TEXT, offsetof(struct fsb_config, http_listen), 0, 0, 0, FSB_DEFAULT_HTTP_LISTEN},
 	{"http", "max_connections", K_COUNT, offsetof(struct fsb_config, http_max_connections), 0, 1, 10000, NULL},
+	{"http", "max_live_feeds", K_COUNT, offsetof(struct fsb_config, http_max_live), 0, 1, 10000, NULL},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -108,6 +109,7 @@ void fsb_config_init(struct fsb_config *c)
 	c->ack_alert_ms = FSB_DEFAULT_ACK_ALERT_MS;
 	c->ack_other_ms = FSB_DEFAULT_ACK_OTHER_MS;
 	c->http_max_connections = FSB_DEFAULT_HTTP_CONNECTIONS;
+	c->http_max_live = FSB_DEFAULT_HTTP_LIVE_FEEDS;
 }
 
 static void free_list(char **list, size_t n)
@@ -426,6 +428,13 @@ int fsb_config_check(const struct fsb_config *c, char *err, size_t errlen)
 	const char *why = c->http_listen ? fsb_fmt_listen(c->http_listen, addr, &port) : NULL;
 	if (why) {
 		snprintf(err, errlen, "%s: [http] listen: \"%s\": %s", c->path, c->http_listen, why);
+		return FSB_ECONFIG;
+	}
+	/* Live feeds hold their connections: pages need some left. */
+	if (c->http_max_live >= c->http_max_connections) {
+		snprintf(err, errlen, "%s: [http] max_live_feeds: %zu, not below max_connections (%zu); "
+				      "pages need connections of their own", c->path, c->http_max_live,
+			 c->http_max_connections);
 		return FSB_ECONFIG;
 	}
 	/* A message must fit wherever it may have to wait. */

@@ -62,6 +62,8 @@ struct fsb_config {
 	char *http_listen;          /* [http] listen: HOST:PORT of `fsbridge serve`; NULL:
 				     * FSB_DEFAULT_HTTP_LISTEN */
 	size_t http_max_connections; /* [http] max_connections: at once */
+	size_t http_max_live;        /* [http] max_live_feeds: /events streams at once,
+				      * below max_connections */
 };
 
 /* Empties c and sets the defaults. */

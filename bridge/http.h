@@ -6,7 +6,8 @@
  * handler may open the store's read transaction on it. Every response
  * carries the same security headers (a Content-Security-Policy that allows
  * nothing from elsewhere, no sniffing, no framing, no referrer, no caching).
- * Connections are bounded, and so are a request's URL and its time.
+ * Connections are bounded, and so are a request's URL and its time, and
+ * the streams open at once.
  */
 #ifndef FSB_HTTP_H
 #define FSB_HTTP_H
@@ -26,11 +27,28 @@ struct fsb_http_request {
 /* The value of query parameter name (decoded), or NULL when absent. */
 const char *fsb_http_arg(const struct fsb_http_request *rq, const char *name);
 
-/* What the handler answers: a status, a content type (static), a body. */
+/* The value of request header name, or NULL when absent. */
+const char *fsb_http_header(const struct fsb_http_request *rq, const char *name);
+
+/* A stream the handler may answer with instead of a body (the live feed,
+ * Server-Sent Events): the server calls pull whenever the client can take
+ * more; pull appends what it has to o and returns 0 (nothing appended: the
+ * connection sleeps until the next tick, without a thread or a poll of its
+ * own), or non-zero to end the stream. done releases st when the
+ * connection ends, however it ends. */
+struct fsb_http_stream {
+	int (*pull)(void *st, struct fsb_out *o);
+	void (*done)(void *st);
+	void *st;
+};
+
+/* What the handler answers: a status, a content type (static), a body, or
+ * a stream (stream.pull set; the body is not sent). */
 struct fsb_http_response {
 	unsigned status;
 	const char *content_type;
 	struct fsb_out body;
+	struct fsb_http_stream stream;
 };
 
 typedef void (*fsb_http_handler)(void *ctx, const struct fsb_http_request *rq,
@@ -38,8 +56,10 @@ typedef void (*fsb_http_handler)(void *ctx, const struct fsb_http_request *rq,
 
 struct fsb_http_opts {
 	const char *listen;        /* "HOST:PORT", an IPv4 address or "localhost" */
-	unsigned max_connections;  /* at once; more are refused */
+	unsigned max_connections;  /* at once; more wait in the kernel's queue */
 	unsigned timeout_s;        /* an idle connection is closed after this */
+	unsigned max_streams;      /* streams at once; more are answered 503 */
+	unsigned tick_ms;          /* how often sleeping streams are asked again */
 };
 
 #define FSB_HTTP_URL_MAX 4096 /* bytes of a request's URL, at most (414 past it) */

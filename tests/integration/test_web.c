@@ -208,7 +208,7 @@ Test(web, it_writes_nothing_and_refuses_what_is_wrong)
 		{"GET", "/api/cases?origin=Long%20An", 400, "not an origin"},
 		{"GET", "/api/cases?kind=rumour", 400, "parameter kind"},
 		{"GET", "/report?from=2026-08-31&to=2026-06-01", 400, "after its last"},
-		{"GET", "/report?from=2026-06-01", 400, "the period is missing"},
+		{"GET", "/report?from=2026-06-01", 400, "give both dates"},
 		{"GET", "/report?from=2026-06-01&to=2026-06-30&lang=fr", 400, "vi or en"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -242,7 +242,7 @@ Test(web, it_writes_nothing_and_refuses_what_is_wrong)
  * the server's) and is answered once one of the two goes. */
 Test(web, connections_are_bounded)
 {
-	serve("max_connections = 2");
+	serve("max_connections = 2\nmax_live_feeds = 1");
 	int a = dial(), b = dial();
 	h_sleep_ms(200);
 	int c = dial();

@@ -178,6 +178,7 @@ static struct bad_case bad_cases[] = {
 	{"uri       =", "uri = ssl://127.0.0.1:8883", 0, ": [exchange] tls_ca: required for ssl://127.0.0.1:8883"},
 	{"", "stray = 1", 1, ":21: unknown key 'stray' in [local]"},
 	{"client_id", "mqtt_version = 4", 1, ":16: [exchange] mqtt_version: \"4\" must be auto, 5 or 3.1.1"},
+	{"", "[http]\nmax_connections = 8\nmax_live_feeds = 8", 0, ": [http] max_live_feeds: 8, not below max_connections (8); pages need connections of their own"},
 };
 
 ParameterizedTestParameters(config, errors_name_file_and_line)
