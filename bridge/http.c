@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "error.h"
@@ -75,6 +76,20 @@ static void secure(struct MHD_Response *r, const char *content_type)
 
 /* ---- streams ---------------------------------------------------------------- */
 
+/* Whether the client of a stream has closed its side: it sends nothing
+ * after its request, so a socket that reads as ended (or failed) has gone.
+ * A sleeping stream would otherwise hold its place until its next write. */
+static int gone(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci)
+		return 0;
+	char c;
+	ssize_t n = recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct stream *st = cls;
@@ -89,7 +104,10 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 		if (stopping || st->s.pull(st->s.st, &st->pending) || fsb_out_finish(&st->pending))
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		if (st->pending.len == 0) {
-			/* nothing now: sleep until the tick (or the stop) wakes it */
+			/* nothing now: end it if the client has gone, else sleep
+			 * until the tick (or the stop) wakes it */
+			if (gone(st->conn))
+				return MHD_CONTENT_READER_END_OF_STREAM;
 			pthread_mutex_lock(&h->mu);
 			if (h->stopping) {
 				pthread_mutex_unlock(&h->mu);
