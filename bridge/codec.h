@@ -110,6 +110,7 @@ struct fsb_field {
 	const char *key;    /* the field's JSON name; NULL for a list's element */
 	const char *value;  /* VALUE: the scalar as text (an enum by its name) */
 	int list;           /* OPEN, CLOSE: a list, not an object */
+	int is_enum;        /* VALUE: value is an enum's name (else text, a number) */
 };
 
 /* Calls fn with every step, in the message's order; a non-zero return

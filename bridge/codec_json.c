@@ -386,7 +386,7 @@ size_t fsb_pb_element_size(const ProtobufCFieldDescriptor *f)
 	return 0;
 }
 
-static const ProtobufCFieldDescriptor *find_field(const ProtobufCMessageDescriptor *d,
+const ProtobufCFieldDescriptor *fsb_pb_find_field(const ProtobufCMessageDescriptor *d,
 						  const char *key)
 {
 	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, key);
@@ -463,7 +463,7 @@ static void decode_fields(struct decoder *dc, const ProtobufCMessageDescriptor *
 	json_t *v;
 	json_object_foreach((json_t *)j, key, v) {
 		size_t mark = fsb_path_push(dc->path, key);
-		const ProtobufCFieldDescriptor *f = find_field(d, key);
+		const ProtobufCFieldDescriptor *f = fsb_pb_find_field(d, key);
 		size_t i = f ? (size_t)(f - d->fields) : 0;
 		if (!f) {
 			derr(dc, "unknown field");

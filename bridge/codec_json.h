@@ -16,6 +16,10 @@
 /* The proto3 JSON name of a field: lowerCamelCase of its proto name. */
 void fsb_pb_json_name(const ProtobufCFieldDescriptor *f, char out[FSB_JSON_NAME_MAX]);
 
+/* The field of d named key, by its proto name or its JSON name; NULL. */
+const ProtobufCFieldDescriptor *fsb_pb_find_field(const ProtobufCMessageDescriptor *d,
+						  const char *key);
+
 /* Size of one element of a repeated field in its C array. */
 size_t fsb_pb_element_size(const ProtobufCFieldDescriptor *f);
 

@@ -139,9 +139,13 @@ int fsb_message_to_text(const struct fsb_message *m, const char *indent, char **
 	return text_done(&t, out);
 }
 
-static int fields_of(const json_t *v, const char *key, unsigned depth, fsb_field_fn fn, void *ctx)
+/* One value of the JSON, with fd the field it is a value of (NULL for the
+ * message itself): its descriptor says which strings are enum names. */
+static int fields_of(const json_t *v, const char *key, unsigned depth,
+		     const ProtobufCFieldDescriptor *fd, const ProtobufCMessageDescriptor *d,
+		     fsb_field_fn fn, void *ctx)
 {
-	struct fsb_field f = {FSB_FIELD_VALUE, depth, key, NULL, 0};
+	struct fsb_field f = {FSB_FIELD_VALUE, depth, key, NULL, 0, 0};
 	char num[64];
 	int rc;
 	switch (json_typeof(v)) {
@@ -156,18 +160,23 @@ static int fields_of(const json_t *v, const char *key, unsigned depth, fsb_field
 		size_t i;
 		if (f.list) {
 			json_array_foreach((json_t *)v, i, e)
-				if ((rc = fields_of(e, NULL, depth + 1, fn, ctx)))
+				if ((rc = fields_of(e, NULL, depth + 1, fd, d, fn, ctx)))
 					return rc;
 		} else {
-			json_object_foreach((json_t *)v, k, e)
-				if ((rc = fields_of(e, k, depth + 1, fn, ctx)))
+			const ProtobufCMessageDescriptor *sub =
+				fd && fd->type == PROTOBUF_C_TYPE_MESSAGE ? fd->descriptor : fd ? NULL : d;
+			json_object_foreach((json_t *)v, k, e) {
+				const ProtobufCFieldDescriptor *kf = sub ? fsb_pb_find_field(sub, k) : NULL;
+				if ((rc = fields_of(e, k, depth + 1, kf, NULL, fn, ctx)))
 					return rc;
+			}
 		}
 		f.event = FSB_FIELD_CLOSE;
 		return fn(ctx, &f);
 	}
 	case JSON_STRING:
 		f.value = json_string_value(v);
+		f.is_enum = fd && fd->type == PROTOBUF_C_TYPE_ENUM;
 		break;
 	case JSON_INTEGER:
 		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
@@ -192,6 +201,7 @@ static int fields_of(const json_t *v, const char *key, unsigned depth, fsb_field
 
 int fsb_message_fields(const struct fsb_message *m, fsb_field_fn fn, void *ctx)
 {
+	const ProtobufCMessageDescriptor *d = m->pb->base.descriptor;
 	json_t *j = fsb_pbjson_encode(&m->pb->base);
 	if (!j)
 		return FSB_ENOMEM;
@@ -199,7 +209,7 @@ int fsb_message_fields(const struct fsb_message *m, fsb_field_fn fn, void *ctx)
 	json_t *e;
 	int rc = 0;
 	json_object_foreach(j, k, e)
-		if ((rc = fields_of(e, k, 0, fn, ctx)))
+		if ((rc = fields_of(e, k, 0, fsb_pb_find_field(d, k), NULL, fn, ctx)))
 			break;
 	json_decref(j);
 	return rc;
