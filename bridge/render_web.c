@@ -199,7 +199,9 @@ static const char LIVE_JS[] =
 	"c(r,(m.headlineLabel?m.headlineLabel+' ':'')+m.subject);\n"
 	"var d=c(r,''),a=document.createElement('a');a.textContent=m.id;\n"
 	"a.href='/message/'+encodeURIComponent(m.id)+(lang==='en'?'?lang=en':'');d.appendChild(a);\n"
-	"c(r,m.caseId||'');var b=t.tBodies[0];b.insertBefore(r,b.firstChild);\n"
+	"var k=c(r,'');if(m.caseId){var l=document.createElement('a');l.textContent=m.caseId;\n"
+	"l.href='/case/'+encodeURIComponent(m.caseId)+(lang==='en'?'?lang=en':'');k.appendChild(l)}\n"
+	"var b=t.tBodies[0];b.insertBefore(r,b.firstChild);\n"
 	"var n=document.getElementById('none');if(n)n.remove()})})();\n";
 
 const char *fsb_render_live_js(void)
@@ -421,8 +423,9 @@ static int field_step(void *ctx, const struct fsb_field *f)
 		fsb_out_puts(o, f->list ? "<ol>" : "<dl>");
 		return 0;
 	}
-	/* an enum value by its label when the table has one; text as is */
-	fsb_out_html(o, fsb_label(fs->pg->lang, f->value));
+	/* an enum value by its label; text as it is, even when it reads
+	 * like a label's key */
+	fsb_out_html(o, f->is_enum ? fsb_label(fs->pg->lang, f->value) : f->value);
 	fsb_out_puts(o, f->key ? "</dd>\n" : "</li>\n");
 	return 0;
 }
