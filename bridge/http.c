@@ -269,6 +269,21 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 	return ret;
 }
 
+/* Percent-decodes a path or a query value in place, as libmicrohttpd
+ * would, except that a NUL (%00) becomes 0xFF: a C string would otherwise
+ * end there, and "/message/longan:1%00.html" be read as "/message/longan:1".
+ * 0xFF is never UTF-8, so the handler's check refuses what held one. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	size_t n = MHD_http_unescape(s);
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\0')
+			s[i] = (char)0xFF;
+	return n;
+}
+
 int fsb_http_start(const struct fsb_http_opts *o, fsb_http_handler fn, void *ctx,
 		   struct fsb_http **out, char *err, size_t errlen)
 {
@@ -299,7 +314,8 @@ int fsb_http_start(const struct fsb_http_opts *o, fsb_http_handler fn, void *ctx
 				(uint16_t)port, NULL,
 				NULL, answer, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
-				MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s, MHD_OPTION_END);
+				MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
+				MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this machine)",
 			 o->listen);

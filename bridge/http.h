@@ -20,11 +20,12 @@ struct fsb_http; /* opaque: a running server */
 
 /* A request as the handler sees it: a decoded path and its query. */
 struct fsb_http_request {
-	const char *path;   /* percent-decoded, always starting with '/' */
+	const char *path;   /* percent-decoded (%00 as 0xFF, never UTF-8), starting with / */
 	void *conn;         /* for fsb_http_arg() */
 };
 
-/* The value of query parameter name (decoded), or NULL when absent. */
+/* The value of query parameter name (decoded, %00 as 0xFF), or NULL when
+ * absent. */
 const char *fsb_http_arg(const struct fsb_http_request *rq, const char *name);
 
 /* The value of request header name, or NULL when absent. */

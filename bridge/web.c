@@ -224,6 +224,8 @@ static void feed(struct ask *a)
 		return;
 	const char *limit = a->api ? param(a, "limit") : NULL;
 	uint64_t n;
+	if (a->bad)
+		return;
 	if (limit && (index_of(limit, &n) || n > FSB_FEED_MAX)) {
 		fail(a, 400, "parameter limit", "1 to 200");
 		return;
@@ -291,6 +293,8 @@ static void live(struct ask *a)
 	if (feed_filter(a, &f))
 		return;
 	const char *after = param(a, "after");
+	if (a->bad)
+		return;
 	/* a browser coming back says where it was */
 	const char *last = fsb_http_header(a->rq, "Last-Event-ID");
 	if (last && last[0])

@@ -10,6 +10,7 @@
  * province publishes, showing the new message without a reload. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -400,6 +401,9 @@ Test(web, bad_input_is_named_and_changes_nothing)
 		{"/message/longan:99", 404, "no such message here: longan:99"},
 		{"/api/message/cantho:1", 404, "no such message here"},
 		{"/api/message/%ff%fe", 400, "not UTF-8"},
+		/* a NUL would end the id early: longan:1 exists */
+		{"/message/longan:1%00.html", 400, "the address: not UTF-8"},
+		{"/trace?q=08938501234018%00x", 400, "parameter q: not UTF-8"},
 		{"/case/longan:99", 404, "no such case"},
 		{"/?kind=rumour", 400, "parameter kind"},
 		{"/?category=Rau%20an", 400, "parameter category"},
@@ -409,6 +413,8 @@ Test(web, bad_input_is_named_and_changes_nothing)
 		{"/?lang=fr", 400, "vi or en"},
 		{"/?origin=%c3%28", 400, "parameter origin: not UTF-8"},
 		{"/api/feed?limit=500", 400, "parameter limit"},
+		{"/api/feed?limit=%ff", 400, "parameter limit: not UTF-8"},
+		{"/events?after=%ff", 400, "parameter after: not UTF-8"},
 		{"/events?after=x", 400, "parameter after"},
 		{"/trace?q=08936045123455", 400, "check digit"},
 		{"/report?from=2026-06-01&to=2026-06-30&format=pdf", 400, "html or csv"},
@@ -419,6 +425,12 @@ Test(web, bad_input_is_named_and_changes_nothing)
 		cr_expect_eq(r.status, bad[i].status, "%s: %d", bad[i].path, r.status);
 		cr_expect(strstr(r.body, bad[i].says), "%s: %s", bad[i].path, r.body);
 		cr_expect_null(strstr(r.body, "<script"), "%s", bad[i].path);
+		if (!strncmp(bad[i].path, "/api/", 5) || !strncmp(bad[i].path, "/events", 7)) {
+			/* the error alone, as JSON: nothing answered after it */
+			json_t *j = json_loads(r.body, 0, NULL);
+			cr_expect_not_null(j, "%s: %s", bad[i].path, r.body);
+			json_decref(j);
+		}
 		expect_secure(&r, bad[i].path);
 		reply_free(&r);
 	}
