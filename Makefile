@@ -240,7 +240,7 @@ asan: deps
 # crashes is saved by libFuzzer; put it in tests/fuzz/regressions/TARGET/ so
 # the unit tests replay it for ever.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := envelope json config sequence
+FUZZ_TARGETS := envelope json config sequence web
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/targets.o $(LIB_OBJ)

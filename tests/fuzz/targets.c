@@ -2,17 +2,30 @@
  * processed without a crash, a leak or undefined behaviour. */
 #include "targets.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include "bounds.h"
+#include "cli.h"
 #include "codec.h"
 #include "config.h"
 #include "format.h"
+#include "http.h"
 #include "seal.h"
 #include "sequence.h"
+#include "sign.h"
+#include "store.h"
 #include "submit.h"
+#include "web.h"
 
 static struct fsb_trust *trust_store(void)
 {
@@ -294,5 +307,242 @@ int fsb_fuzz_sequence(const uint8_t *data, size_t len)
 	fsb_seq_close(q);
 	if (fuzz_alive)
 		abort();
+	return 0;
+}
+
+/* ---- the web view's requests ------------------------------------------------ */
+
+/* One node's web view, served in this process on a free loopback port for
+ * the whole run, over a store of the examples (sealed with the PKI of
+ * $FSB_FUZZ_PKI when set; empty otherwise). Torn down at exit. */
+static struct {
+	char dir[64];
+	struct fsb_store *store;
+	struct fsb_http *http;
+	struct fsb_web web;
+	unsigned port;
+} web;
+
+static void web_stop(void)
+{
+	fsb_http_stop(web.http);
+	fsb_trust_close(web.web.check.trust);
+	fsb_store_close(web.store);
+	DIR *d = opendir(web.dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char path[1024];
+		snprintf(path, sizeof path, "%s/%s", web.dir, e->d_name);
+		if (e->d_name[0] != '.')
+			unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(web.dir);
+}
+
+/* Submits the examples of one kind's files (prefix) as the node's own;
+ * those the store refuses (a follow-up of a message it lacks) are left. */
+static void web_submit(struct fsb_store *s, struct fsb_signer *signer, const char *prefix)
+{
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s/schemas/examples", FSB_TOP_DIR);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		char path[1024], err[256];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		char *text;
+		size_t len;
+		struct fsb_message *m = NULL;
+		struct fsb_errlist errs;
+		fsb_errlist_init(&errs);
+		if (fsb_cli_read_file(path, 1 << 20, &text, &len) == 0 &&
+		    fsb_submission_check(text, len, FSB_KIND_NONE, NULL, FSB_CODEC_DEFAULT_MAX_BYTES, &m,
+					 NULL, &errs) == 0)
+			fsb_submit_commit(s, signer, "longan", &m, 1, NULL, NULL, err, sizeof err);
+		fsb_message_free(m);
+		if (text)
+			free(text);
+	}
+	if (d)
+		closedir(d);
+}
+
+static int web_start(void)
+{
+	char err[256];
+	snprintf(web.dir, sizeof web.dir, "/tmp/fsb-fuzz-web-XXXXXX");
+	if (!mkdtemp(web.dir))
+		return -1;
+	atexit(web_stop);
+	struct fsb_store_opts so = {.origin = "longan"};
+	if (fsb_store_open(web.dir, &so, &web.store, err, sizeof err))
+		return -1;
+	const char *pki = getenv("FSB_FUZZ_PKI");
+	struct fsb_signer *signer = NULL;
+	char key[512], crt[512];
+	snprintf(key, sizeof key, "%s/longan.key", pki ? pki : "");
+	snprintf(crt, sizeof crt, "%s/longan.crt", pki ? pki : "");
+	if (pki && fsb_signer_open(key, crt, &signer, err, sizeof err) == 0) {
+		/* what follow-ups refer to first */
+		static const char *const kinds[] = {"certification", "quarantine", "recall",
+						    "surveillance", "followup"};
+		for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+			web_submit(web.store, signer, kinds[i]);
+		fsb_signer_close(signer);
+	}
+	fsb_store_close(web.store);
+	so.read_only = 1;
+	if (fsb_store_open(web.dir, &so, &web.store, err, sizeof err))
+		return -1;
+	struct fsb_trust *t = trust_store();
+	web.web = (struct fsb_web){
+		.store = web.store,
+		.case_opts = {.ack_alert_ms = FSB_DEFAULT_ACK_ALERT_MS,
+			      .ack_other_ms = FSB_DEFAULT_ACK_OTHER_MS},
+		.unit = "Chi cục Chăn nuôi, Thú y và Thủy sản",
+		.check = {.trust = NULL, .skew_ms = FSB_DEFAULT_MAX_SKEW_MS},
+	};
+	/* the recheck's trust is its own, closed at exit with the server */
+	if (t && pki) {
+		char ca[512], crl[512];
+		snprintf(ca, sizeof ca, "%s/ca.crt", pki);
+		snprintf(crl, sizeof crl, "%s/ca.crl", pki);
+		struct fsb_trust_anchor a = {ca, crl};
+		fsb_trust_open(&a, 1, &web.web.check.trust, err, sizeof err);
+	}
+	/* a free port: the kernel's choice, released for the server to take */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof sa;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	web.port = ntohs(sa.sin_port);
+	close(fd);
+	char listen_on[32];
+	snprintf(listen_on, sizeof listen_on, "127.0.0.1:%u", web.port);
+	struct fsb_http_opts o = {.listen = listen_on, .max_connections = 8, .timeout_s = 5,
+				  .max_streams = 2, .tick_ms = 10};
+	return fsb_http_start(&o, fsb_web_handle, &web.web, &web.http, err, sizeof err) ? -1 : 0;
+}
+
+/* Sends req and reads the answer into buf (NUL-terminated), until the
+ * server closes, or for a stream until its first event; -1 if nothing
+ * complete came back in time. */
+static ssize_t web_ask(const char *req, size_t req_len, char *buf, size_t max)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)web.port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct timeval tv = {5, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) ||
+	    send(fd, req, req_len, MSG_NOSIGNAL) != (ssize_t)req_len) {
+		close(fd);
+		return -1;
+	}
+	size_t n = 0;
+	ssize_t r;
+	while (n + 1 < max && (r = recv(fd, buf + n, max - 1 - n, 0)) > 0) {
+		n += (size_t)r;
+		buf[n] = '\0';
+		char *body = strstr(buf, "\r\n\r\n");
+		if (body && strstr(buf, "text/event-stream") && strstr(body, "retry:"))
+			break;
+	}
+	int timed_out = r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+	close(fd);
+	buf[n] = '\0';
+	return timed_out ? -1 : (ssize_t)n;
+}
+
+/* How many times needle occurs in s. */
+static size_t count_of(const char *s, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+int fsb_fuzz_web(const uint8_t *data, size_t len)
+{
+	static int state; /* 0 not started, 1 serving, -1 could not start */
+	if (state == 0)
+		state = web_start() ? -1 : 1;
+	if (state < 0)
+		abort(); /* the server must start for the target to mean anything */
+	/* the request target, then (after a newline) a Last-Event-ID */
+	const uint8_t *nl = memchr(data, '\n', len);
+	size_t tlen = nl ? (size_t)(nl - data) : len;
+	if (tlen > 6000)
+		return 0;
+	static char req[8192];
+	static const char head[] = " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
+	size_t rl = 0;
+	memcpy(req, "GET ", 4);
+	rl = 4;
+	memcpy(req + rl, data, tlen);
+	rl += tlen;
+	memcpy(req + rl, head, sizeof head - 1);
+	rl += sizeof head - 1;
+	if (nl) {
+		memcpy(req + rl, "Last-Event-ID: ", 15);
+		rl += 15;
+		for (const uint8_t *p = nl + 1; p < data + len && p < nl + 200; p++)
+			if (*p != '\r' && *p != '\n')
+				req[rl++] = (char)*p;
+		memcpy(req + rl, "\r\n", 2);
+		rl += 2;
+	}
+	memcpy(req + rl, "\r\n", 2);
+	rl += 2;
+	static char buf[1 << 21];
+	ssize_t n = web_ask(req, rl, buf, sizeof buf);
+	if (n < 0)
+		abort(); /* no answer in 5 s: the server hung on this request */
+	unsigned status;
+	if (n == 0 || sscanf(buf, "HTTP/1.1 %u", &status) != 1)
+		abort(); /* closed without an answer */
+	/* what the server answers; a 5xx only when live feeds are full */
+	if (status != 200 && status != 400 && status != 404 && status != 405 && status != 413 &&
+	    status != 414 && status != 431 && status != 503)
+		abort();
+	char *body = strstr(buf, "\r\n\r\n");
+	if (!body)
+		abort();
+	*body = '\0';
+	body += 4;
+	if (status == 200 || status == 404 || status == 503) {
+		/* the handler's answers carry the security headers */
+		if (!strstr(buf, "\r\nContent-Security-Policy: default-src 'none'") ||
+		    !strstr(buf, "\r\nX-Content-Type-Options: nosniff"))
+			abort();
+	}
+	size_t blen = strlen(body);
+	if (strstr(buf, "Content-Type: text/html")) {
+		/* UTF-8 throughout, and no script but the live feed's own:
+		 * whatever the request held came back escaped */
+		size_t at;
+		if (fsb_fmt_utf8((const uint8_t *)body, blen, &at) ||
+		    count_of(body, "<script") != count_of(body, "<script src=\"/live.js\""))
+			abort();
+	} else if (strstr(buf, "Content-Type: application/json") && strstr(buf, "Content-Length:")) {
+		json_error_t je;
+		json_t *j = json_loadb(body, blen, 0, &je);
+		if (!j)
+			abort(); /* not JSON */
+		json_decref(j);
+	}
 	return 0;
 }

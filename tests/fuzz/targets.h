@@ -27,4 +27,13 @@ int fsb_fuzz_config(const uint8_t *data, size_t len);
  * exactly once, take runs in order and ask within bounds (abort otherwise). */
 int fsb_fuzz_sequence(const uint8_t *data, size_t len);
 
+/* A request to the web view, served over a store of the examples (sealed
+ * with $FSB_FUZZ_PKI's key when set): the input is the request target
+ * (path and query, bytes as they come), then after a newline the value of
+ * a Last-Event-ID header. Whatever it is, the server answers in time with
+ * a status it may give, the handler's answers carry the security headers,
+ * a page is UTF-8 with no script but the live feed's, JSON parses (abort
+ * otherwise). */
+int fsb_fuzz_web(const uint8_t *data, size_t len);
+
 #endif

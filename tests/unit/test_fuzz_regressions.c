@@ -52,3 +52,9 @@ Test(fuzz_regressions, sequence)
 {
 	cr_expect_gt(replay("sequence", fsb_fuzz_sequence), 0);
 }
+
+Test(fuzz_regressions, web)
+{
+	setenv("FSB_FUZZ_PKI", PKI, 1);
+	cr_expect_gt(replay("web", fsb_fuzz_web), 0);
+}
