@@ -227,11 +227,34 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 	struct fsb_http *h = cls;
 	(void)version;
 	(void)upload_data;
-	(void)con_cls;
+	static char headers_read; /* marks a request past its first call */
 	struct fsb_http_response rs = {.status = 200, .content_type = "text/html; charset=utf-8"};
-	fsb_out_init(&rs.body);
 	int head = strcmp(method, "HEAD") == 0, get = strcmp(method, "GET") == 0;
-	if (!get && !head) {
+	const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+	int body = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") ||
+		   (length && strcmp(length, "0") != 0);
+	if (*con_cls) {
+		/* the last call, past the headers: nothing of a body was
+		 * announced, and whatever came is dropped */
+		if (*upload_data_size) {
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+	} else if ((get || head) && !body) {
+		/* The first call has the headers only. Answered now, the
+		 * connection would be closed after the answer, as a body
+		 * could still be coming: answering on the next call keeps it
+		 * open for the browser's next request. */
+		*con_cls = &headers_read;
+		return MHD_YES;
+	}
+	fsb_out_init(&rs.body);
+	if ((get || head) && body) {
+		/* answered at once, unread; the connection is closed after */
+		rs.status = 400;
+		rs.content_type = "text/plain; charset=utf-8";
+		fsb_out_puts(&rs.body, "400: a GET or HEAD request carries no body\n");
+	} else if (!get && !head) {
 		rs.status = 405;
 		rs.content_type = "text/plain; charset=utf-8";
 		fsb_out_puts(&rs.body, "405: this view is read-only: GET and HEAD only\n");

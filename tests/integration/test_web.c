@@ -269,6 +269,48 @@ Test(web, connections_are_bounded)
 	close(b);
 }
 
+/* A browser's connection stays open between its requests; a GET that
+ * carries a body is refused, and its body is not read. */
+Test(web, a_connection_serves_request_after_request)
+{
+	serve("");
+	int fd = dial();
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+	char buf[4096];
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(write(fd, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+		size_t len = 0;
+		/* one whole answer: the headers, then Content-Length bytes */
+		char *end = NULL;
+		long body = -1;
+		while (!end || len < (size_t)(end + 4 - buf) + (size_t)body) {
+			ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+			cr_assert_gt(n, 0, "request %d: the connection was closed", i + 1);
+			len += (size_t)n;
+			buf[len] = '\0';
+			if (!end && (end = strstr(buf, "\r\n\r\n"))) {
+				char *cl = strstr(buf, "Content-Length: ");
+				cr_assert(cl && cl < end, "%s", buf);
+				body = atol(cl + 16);
+			}
+		}
+		cr_expect(strstr(buf, "HTTP/1.1 200") == buf, "%s", buf);
+		cr_expect_null(strstr(buf, "Connection: close"), "%s", buf);
+		cr_expect(strstr(end, "\"entries\":2"), "%s", end);
+	}
+	close(fd);
+	struct reply r = {0};
+	fd = dial();
+	static const char with_body[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+	cr_assert_eq(write(fd, with_body, sizeof with_body - 1), (ssize_t)(sizeof with_body - 1));
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	cr_assert_gt(n, 0);
+	buf[n] = '\0';
+	cr_expect(sscanf(buf, "HTTP/1.1 %d", &r.status) == 1 && r.status == 400, "%s", buf);
+	cr_expect(strstr(buf, "carries no body"), "%s", buf);
+	close(fd);
+}
+
 Test(web, a_bad_listen_address_is_refused)
 {
 	char *err = NULL;
