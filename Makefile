@@ -271,7 +271,7 @@ fuzz: deps
 # Benchmarks (tests/bench/): the machine's ceilings and fsbridge against
 # them, in one run; a table on stdout, JSON (and a PNG when gnuplot is
 # there) in tests/bench/results/.
-BENCH_TOOLS := $(BUILD)/bench/ceilings $(BUILD)/bench/benchtool
+BENCH_TOOLS := $(BUILD)/bench/ceilings $(BUILD)/bench/benchtool $(BUILD)/bench/httpload
 
 $(BUILD)/bench/ceilings: $(BUILD)/tests/bench/ceilings.o
 	@mkdir -p $(@D)
@@ -280,6 +280,10 @@ $(BUILD)/bench/ceilings: $(BUILD)/tests/bench/ceilings.o
 $(BUILD)/bench/benchtool: $(BUILD)/tests/bench/benchtool.o $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/httpload: $(BUILD)/tests/bench/httpload.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^
 
 # A season of the exchange (tests/season/): the report's tests and the demo.
 SEASON := $(BUILD)/season

@@ -39,6 +39,8 @@ CASE_OPEN=${BENCH_CASE_OPEN:-1000}    # 9 follow-ups), all but CASE_OPEN closed
 TRACE_BIG=${BENCH_TRACE_BIG:-200000}     # entries of the logs trace reads: 4 a
 TRACE_SMALL=${BENCH_TRACE_SMALL:-20000}  # product (a certificate, two results, a recall)
 REPORT=${BENCH_REPORT:-200000} # messages issued over a year, which the report reads
+WEB_LIVE=${BENCH_WEB_LIVE:-500}    # browsers with the live feed open at once
+WEB_CONNS=8 WEB_SECONDS=3          # the page figures: keep-alive connections, time
 CHUNK=500 # messages per `fsbridge submit`, as an agency system would batch them
 BYTES=1024
 
@@ -260,6 +262,7 @@ for size in small big; do
 		config/longan.conf >"$work/trace-$size.conf"
 	link=$("$tools/benchtool" tracelog "$work/trace-$size.conf" "$entries" $((entries / 4))) ||
 		fail "tracelog $size"
+	echo "$link" >"$work/trace-$size.link"
 	R[trace_${size}_ms]=$(median_ms "$bin" trace -c "$work/trace-$size.conf" "$link") ||
 		fail "trace $size"
 	# the same answer on both logs: the product's 4 messages, its chain of 10
@@ -267,6 +270,108 @@ for size in small big; do
 		grep -q '"certsInForce":1,"nonCompliant":1,"recalled":true' ||
 		fail "trace at $size does not find the product's certificate, result and recall"
 done
+
+# serve_start CONF NAME: fsbridge serve of CONF on a free loopback port,
+# logging to $work/NAME.log; sets wport and wpid.
+serve_start() {
+	for wport in $(shuf -i 20000-60000 -n 20); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$wport") 2>/dev/null && continue
+		"$bin" serve -c "$1" --listen "127.0.0.1:$wport" 2>"$work/$2.log" &
+		wpid=$!
+		pids+=("$wpid")
+		for _ in $(seq 100); do
+			grep -q "read-only, on http" "$work/$2.log" && return 0
+			kill -0 "$wpid" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill "$wpid" 2>/dev/null
+		wait "$wpid" 2>/dev/null
+	done
+	return 1
+}
+# httpd_ceiling BYTES TAG: libmicrohttpd serving a fixed page of BYTES,
+# measured by the same client: R[web_fixed_TAG_per_s].
+httpd_ceiling() {
+	local p cpid out
+	for p in $(shuf -i 20000-60000 -n 20); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+		"$tools/ceilings" httpd "$p" "$1" >"$work/httpd.out" 2>&1 &
+		cpid=$!
+		for _ in $(seq 100); do
+			grep -q listening "$work/httpd.out" && break
+			sleep 0.02
+		done
+		if grep -q listening "$work/httpd.out"; then
+			out=$("$tools/httpload" get "127.0.0.1:$p" / $WEB_CONNS $WEB_SECONDS)
+			local rc=$?
+			kill "$cpid"
+			wait "$cpid" 2>/dev/null
+			[ $rc = 0 ] || return 1
+			kv "$out" "web_fixed_$2_"
+			return 0
+		fi
+		kill "$cpid" 2>/dev/null
+		wait "$cpid" 2>/dev/null
+	done
+	return 1
+}
+step "Web view: a message page and a trace on the $TRACE_SMALL- and $TRACE_BIG-entry logs, $WEB_LIVE live feeds, against libmicrohttpd serving a fixed page"
+declare -A wport_of wpid_of
+for size in small big; do
+	entries=$TRACE_SMALL
+	[ $size = big ] && entries=$TRACE_BIG
+	sed -e "s/^max_connections = .*/max_connections = $((WEB_LIVE + 100))/" \
+		-e "s/^max_live_feeds = .*/max_live_feeds = $WEB_LIVE/" "$work/trace-$size.conf" >"$work/web-$size.conf"
+	serve_start "$work/web-$size.conf" "serve-$size" || fail "fsbridge serve would not start on the $size log"
+	wport_of[$size]=$wport
+	wpid_of[$size]=$wpid
+	sample_rss "$wpid" "serve-$size" &
+	pids+=("$!")
+	# the message in the middle of the log, its signature checked again on
+	# every view; the trace of the Digital Link the trace rows use
+	curl -sf "http://127.0.0.1:$wport/message/longan:$((entries / 2))" | grep -q "Chữ ký số hợp lệ" ||
+		fail "the message page at $size does not show its signature checked"
+	q=$(sed -e 's/%/%25/g' -e 's#/#%2F#g' -e 's/:/%3A/g' "$work/trace-$size.link")
+	echo "$q" >"$work/web-$size.q"
+	curl -sf "http://127.0.0.1:$wport/api/trace?q=$q" | grep -q '"certsInForce":1,"nonCompliant":1,"recalled":true' ||
+		fail "the web trace at $size does not find the product's certificate, result and recall"
+done
+# page NAME SIZE PATH: requests/s of PATH on the SIZE log, the best of the
+# rounds into R[web_NAME_SIZE_per_s] (the two logs alternate, so that the
+# machine's drift falls on both alike)
+page() {
+	local out per
+	out=$("$tools/httpload" get "127.0.0.1:${wport_of[$2]}" "$3" $WEB_CONNS $WEB_SECONDS) ||
+		fail "$1 page on the $2 log"
+	per=$(awk '$1 == "per_s" { print $2 }' <<<"$out")
+	R[web_$1_$2_bytes]=$(awk '$1 == "bytes" { print $2 }' <<<"$out")
+	if [ -z "${R[web_$1_$2_per_s]:-}" ] || awk "BEGIN { exit !($per > ${R[web_$1_$2_per_s]}) }"; then
+		R[web_$1_$2_per_s]=$per
+	fi
+}
+crypto_ceiling web
+for round in 1 2; do
+	for size in small big; do
+		entries=$TRACE_SMALL
+		[ $size = big ] && entries=$TRACE_BIG
+		page message $size "/message/longan:$((entries / 2))"
+		page trace $size "/trace?q=$(cat "$work/web-$size.q")"
+	done
+done
+R[rss_serve_kib_pages_small]=$(cat "$work/serve-small.rss")
+R[rss_serve_kib_pages_big]=$(cat "$work/serve-big.rss")
+# the live feed open in WEB_LIVE browsers; 20 recalls committed at once
+"$tools/benchtool" jsonl 20 $BYTES SSE >"$work/sse.jsonl" || fail "jsonl"
+out=$("$tools/httpload" sse "127.0.0.1:${wport_of[big]}" /events "$WEB_LIVE" 20 120 \
+	"$bin" submit -c "$work/web-big.conf" --jsonl "$work/sse.jsonl") ||
+	fail "the live feed to $WEB_LIVE clients"
+kv "$out" "web_sse_"
+R[rss_serve_kib_live_peak]=$(cat "$work/serve-big.rss")
+for size in small big; do
+	kill "${wpid_of[$size]}" 2>/dev/null
+	wait "${wpid_of[$size]}" 2>/dev/null
+done
+httpd_ceiling "${R[web_message_big_bytes]}" message || fail "ceilings httpd"
 
 step "Report: a year of $REPORT messages, against a walk that only decodes them"
 sed -e "s#= \.\./var/longan#= $work/report#" -e "s#= \.\./certs/demo/#= $work/pki/#" \
@@ -349,6 +454,11 @@ verdict() { awk "BEGIN { print ($1) ? \"met\" : \"MISSED\" }"; }
 	row "case ID (10 messages), $CASE_BIG entries" "${R[case_big_ms]}" "ms" "$(ratio "${R[case_big_ms]}" "${R[case_small_ms]}") x ${R[case_small_ms]} ms on $CASE_SMALL" "<= 1.5 x: $(verdict "${R[case_big_ms]} <= 1.5 * ${R[case_small_ms]}")"
 	row "cases --open ($CASE_OPEN), $CASE_BIG entries" "${R[cases_open_big_ms]}" "ms" "$(ratio "${R[cases_open_big_ms]}" "${R[cases_open_small_ms]}") x ${R[cases_open_small_ms]} ms on $CASE_SMALL" "<= 1.5 x: $(verdict "${R[cases_open_big_ms]} <= 1.5 * ${R[cases_open_small_ms]}")"
 	row "trace (a Digital Link), $TRACE_BIG entries" "${R[trace_big_ms]}" "ms" "$(ratio "${R[trace_big_ms]}" "${R[trace_small_ms]}") x ${R[trace_small_ms]} ms on $TRACE_SMALL" "<= 1.5 x: $(verdict "${R[trace_big_ms]} <= 1.5 * ${R[trace_small_ms]}")"
+	row "ceiling: libmicrohttpd, a fixed page" "${R[web_fixed_message_per_s]}" "req/s" "${R[web_message_big_bytes]} B, $WEB_CONNS keep-alive connections" ""
+	row "web: message page, $TRACE_BIG entries" "${R[web_message_big_per_s]}" "req/s" "$(ratio "${R[web_message_big_per_s]}" "${R[web_verify_per_s]}") x verify (checked per view), $(calc "${R[web_message_big_per_s]} / ${R[web_fixed_message_per_s]}" 3) x fixed page; ${R[web_message_small_per_s]} on $TRACE_SMALL" ">= 0.67 x on $TRACE_SMALL: $(verdict "${R[web_message_big_per_s]} >= 0.67 * ${R[web_message_small_per_s]}")"
+	row "web: trace page, $TRACE_BIG entries" "${R[web_trace_big_per_s]}" "req/s" "$(ratio "${R[web_trace_big_per_s]}" "${R[web_fixed_message_per_s]}") x fixed page; ${R[web_trace_small_per_s]} on $TRACE_SMALL" ">= 0.67 x on $TRACE_SMALL: $(verdict "${R[web_trace_big_per_s]} >= 0.67 * ${R[web_trace_small_per_s]}")"
+	row "web: live feed, 20 messages to $WEB_LIVE clients" "${R[web_sse_all_s]}" "s" "p50 ${R[web_sse_p50_s]} s, ${R[web_sse_deliveries_per_s]} events/s, $(ratio "${R[web_sse_deliveries_per_s]}" "${R[web_fixed_message_per_s]}") x fixed page" "< 2 s (1 s tick): $(verdict "${R[web_sse_all_s]} < 2")"
+	row "RssAnon, serve with $WEB_LIVE live feeds" "$(mib "${R[rss_serve_kib_live_peak]}")" "MiB" "pages alone: $(mib "${R[rss_serve_kib_pages_big]}") MiB, $(mib "${R[rss_serve_kib_pages_small]}") on $TRACE_SMALL" "<= 32 MiB: $(verdict "${R[rss_serve_kib_live_peak]} <= 32768")"
 	row "report, a year of $REPORT messages" "${R[report_year_ms]}" "ms" "$(ratio "${R[report_year_ms]}" "${R[report_walk_ms]}") x decoding them (${R[report_walk_ms]} ms)" "<= 2 x: $(verdict "${R[report_year_ms]} <= 2 * ${R[report_walk_ms]}")"
 	row "report, one month (June) of that year" "${R[report_month_ms]}" "ms" "$(ratio "${R[report_month_ms]}" "${R[report_year_ms]}") x the year's" "<= 0.25 x: $(verdict "${R[report_month_ms]} <= 0.25 * ${R[report_year_ms]}")"
 } | tee "$results/latest.txt"
@@ -356,8 +466,8 @@ verdict() { awk "BEGIN { print ($1) ? \"met\" : \"MISSED\" }"; }
 {
 	printf '{\n  "version": "%s",\n  "date": "%s",\n  "cores": %s,\n' \
 		"$("$bin" --version | awk '{ print $NF }')" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)"
-	printf '  "sizes": {"e2e": %s, "catchup": %s, "log": %s, "latency": %s, "full": %s, "payload_bytes": %s, "case_big": %s, "case_small": %s, "case_open": %s, "trace_big": %s, "trace_small": %s, "report": %s},\n' \
-		"$E2E" "$CATCHUP" "$LOG" "$LATENCY" "$FULL" "$BYTES" "$CASE_BIG" "$CASE_SMALL" "$CASE_OPEN" "$TRACE_BIG" "$TRACE_SMALL" "$REPORT"
+	printf '  "sizes": {"e2e": %s, "catchup": %s, "log": %s, "latency": %s, "full": %s, "payload_bytes": %s, "case_big": %s, "case_small": %s, "case_open": %s, "trace_big": %s, "trace_small": %s, "report": %s, "web_live": %s},\n' \
+		"$E2E" "$CATCHUP" "$LOG" "$LATENCY" "$FULL" "$BYTES" "$CASE_BIG" "$CASE_SMALL" "$CASE_OPEN" "$TRACE_BIG" "$TRACE_SMALL" "$REPORT" "$WEB_LIVE"
 	printf '  "figures": {\n'
 	first=1
 	for k in $(printf '%s\n' "${!R[@]}" | sort); do

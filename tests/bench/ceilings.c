@@ -8,6 +8,11 @@
  *   ceilings lmdb DIR VALUE_BYTES COUNT BATCH  durable batched appends
  *   ceilings mqtt URI CA PUB_CERT PUB_KEY SUB_CERT SUB_KEY TOPIC BYTES COUNT
  *                                            one publisher, one subscriber, QoS 1
+ *   ceilings httpd PORT BYTES                libmicrohttpd, set up as fsbridge
+ *                                            serve is (one polling thread),
+ *                                            answering every GET with the same
+ *                                            page of BYTES, on 127.0.0.1:PORT
+ *                                            until SIGTERM (httpload measures)
  *
  * Each prints "name value" lines. The crypto figures are on one core (one
  * thread). The libraries are called directly: this program measures them,
@@ -25,7 +30,11 @@
 #include <unistd.h>
 
 #include <MQTTAsync.h>
+#include <arpa/inet.h>
 #include <lmdb.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
@@ -323,6 +332,61 @@ static int mqtt(char **a)
 	return 0;
 }
 
+/* ---- libmicrohttpd, a fixed page ------------------------------------------- */
+
+static enum MHD_Result fixed_page(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_len, void **state)
+{
+	(void)url;
+	(void)version;
+	(void)upload;
+	(void)upload_len;
+	static char headers_read;
+	if (strcmp(method, "GET") != 0)
+		return MHD_NO;
+	/* answered on the second call, as fsbridge serve does, so that the
+	 * connection is kept alive */
+	if (!*state) {
+		*state = &headers_read;
+		return MHD_YES;
+	}
+	return MHD_queue_response(c, MHD_HTTP_OK, cls);
+}
+
+static int httpd(unsigned port, size_t bytes)
+{
+	char *page = malloc(bytes + 1);
+	if (!page || port == 0 || port > 65535)
+		return 1;
+	memset(page, 'x', bytes);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(bytes, page, MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO,
+						(uint16_t)port, NULL, NULL, fixed_page, r,
+						MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+						MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_END);
+	if (!d) {
+		fprintf(stderr, "ceilings: cannot listen on 127.0.0.1:%u\n", port);
+		return 1;
+	}
+	printf("listening %u\n", port);
+	int sig;
+	sigwait(&stop, &sig);
+	MHD_stop_daemon(d);
+	MHD_destroy_response(r);
+	free(page);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -335,7 +399,10 @@ int main(int argc, char **argv)
 			    strtol(argv[5], NULL, 10));
 	if (argc == 11 && strcmp(argv[1], "mqtt") == 0)
 		return mqtt(argv + 2);
+	if (argc == 4 && strcmp(argv[1], "httpd") == 0)
+		return httpd((unsigned)strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10));
 	fprintf(stderr, "usage: ceilings crypto|verify SECONDS | lmdb DIR VALUE_BYTES COUNT BATCH |\n"
-			"       mqtt URI CA PUB_CERT PUB_KEY SUB_CERT SUB_KEY TOPIC BYTES COUNT\n");
+			"       mqtt URI CA PUB_CERT PUB_KEY SUB_CERT SUB_KEY TOPIC BYTES COUNT |\n"
+			"       httpd PORT BYTES\n");
 	return 2;
 }
