@@ -207,9 +207,28 @@ for web in $(shuf -i 20000-60000 -n 20); do
 done
 pids+=("$spid")
 grep -q "read-only, on" "$work/season/serve.log" || fail "fsbridge serve would not start"
-echo "  http://127.0.0.1:$web/healthz -> $(curl -s "http://127.0.0.1:$web/healthz")"
-echo "  the report:  http://127.0.0.1:$web/report?from=2026-06-01&to=2026-08-31"
-echo "  a case:      http://127.0.0.1:$web/api/case/longan:1"
+url=http://127.0.0.1:$web
+echo "  $url/healthz -> $(curl -s "$url/healthz")"
+echo "  the newest messages, as the feed at $url/ shows them:"
+curl -sf "$url/api/feed?limit=5" | grep -o '"id":"[^"]*","origin":"[^"]*","kind":"[^"]*"' |
+	sed -e 's/"id":"\([^"]*\)","origin":"\([^"]*\)","kind":"\([^"]*\)"/    \1  \3 from \2/' ||
+	fail "the web view's feed"
+curl -sf "$url/" | grep -q "Tin trao đổi mới nhất" || fail "the feed page"
+q=$(printf '%s' "$link" | sed -e 's#/#%2F#g' -e 's/:/%3A/g')
+curl -sf "$url/trace?q=$q" | grep -q "lô BL-0711 ĐANG BỊ THU HỒI" || fail "the trace page"
+recall=$(curl -sf "$url/api/feed?kind=recall&limit=1" | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4)
+[ -n "$recall" ] && curl -sf "$url/message/$recall" | grep -q "<svg" || fail "the page of a recall"
+echo "  the feed (live):  $url/"
+echo "  a recall:         $url/message/$recall   (every field in words, its signature, a QR code per product)"
+echo "  cases:            $url/cases"
+echo "  trace:            $url/trace?q=$q"
+echo "  the report:       $url/report?from=2026-06-01&to=2026-08-31"
+echo "  the same as JSON: $url/api/feed, /api/message/$recall, /api/cases, /api/trace?q=…"
+if [ -t 0 ]; then
+	echo
+	printf 'Open %s/ in a browser (English: ?lang=en). Press Enter to stop the demo. ' "$url"
+	read -r _
+fi
 
 say "Stopping the nodes and the broker"
 for p in "${pids[@]:1}"; do kill "$p" 2>/dev/null; done
