@@ -144,7 +144,7 @@ test: deps
 # Criterion counts a test as passed even when valgrind reports an error in
 # its worker, so any valgrind report fails the run.
 VALGRIND_SUITES := format codec json validate seal mutation fuzz_regressions sequence resend mem audit caseidx \
-	trace report_query
+	trace report_query render_web
 valgrind-run: $(BIN) $(TEST_BIN)
 	@certs/make-demo-pki.sh $(TEST_PKI) >/dev/null
 	@certs/make-demo-pki.sh $(TEST_PKI)-other "fsbridge untrusted test CA" >/dev/null

@@ -8,7 +8,6 @@
 
 #include "qr.h"
 #include "render_case.h"
-#include "render_trace.h"
 
 #define L(key) fsb_label(pg->lang, key)
 
@@ -665,16 +664,13 @@ static void ack_count(struct fsb_out *o, const struct fsb_case *c)
 	fsb_out_printf(o, "%zu/%zu", acked, c->n_parties);
 }
 
-void fsb_render_cases_html(struct fsb_out *o, const struct fsb_page *pg, const struct fsb_case *c,
-			   size_t n, int open_only)
+/* Cases as a table: id (linked), kind, state, notified, acknowledgements,
+ * subject. */
+static void cases_table(struct fsb_out *o, const struct fsb_page *pg, const char *html_id,
+			const struct fsb_case *c, size_t n)
 {
 	char key[32];
-	fsb_render_page_begin(o, pg, L("web.cases.title"), "cases");
-	fsb_out_puts(o, "<p><a");
-	href(o, pg, "/cases", open_only ? "" : "open=1");
-	fsb_out_puts(o, ">");
-	fsb_out_html(o, open_only ? L("web.filter.all") : L("web.cases.open_only"));
-	fsb_out_puts(o, "</a></p>\n<table id=\"cases\">");
+	fsb_out_printf(o, "<table id=\"%s\">", html_id);
 	static const char *const cols[] = {"case.column.id", "case.column.kind", "case.column.state",
 					   "case.column.opened", "case.column.ack", "case.column.subject"};
 	th(o, pg, cols, sizeof cols / sizeof cols[0]);
@@ -701,6 +697,18 @@ void fsb_render_cases_html(struct fsb_out *o, const struct fsb_page *pg, const s
 		fsb_out_puts(o, "</td></tr>\n");
 	}
 	fsb_out_puts(o, "</tbody></table>\n");
+}
+
+void fsb_render_cases_html(struct fsb_out *o, const struct fsb_page *pg, const struct fsb_case *c,
+			   size_t n, int open_only)
+{
+	fsb_render_page_begin(o, pg, L("web.cases.title"), "cases");
+	fsb_out_puts(o, "<p><a");
+	href(o, pg, "/cases", open_only ? "" : "open=1");
+	fsb_out_puts(o, ">");
+	fsb_out_html(o, open_only ? L("web.filter.all") : L("web.cases.open_only"));
+	fsb_out_puts(o, "</a></p>\n");
+	cases_table(o, pg, "cases", c, n);
 	fsb_render_page_end(o, pg);
 }
 
@@ -856,30 +864,330 @@ static void error_line(struct fsb_out *o, const char *why)
 	}
 }
 
-void fsb_render_trace_html(struct fsb_out *o, const struct fsb_page *pg, const char *q,
-			   const char *why, const struct fsb_trace *t)
+/* ---- a trace -------------------------------------------------------------------- */
+
+static void est_html(struct fsb_out *o, const struct fsb_trace_est *e)
+{
+	fsb_out_html(o, e->name[0] ? e->name : "-");
+	const char *const parts[][2] = {{" · MST ", e->tax_code}, {" · GLN ", e->gln},
+					{" · ", e->registration}, {" · ", e->province}};
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+		if (parts[i][1][0]) {
+			fsb_out_puts(o, parts[i][0]);
+			fsb_out_html(o, parts[i][1]);
+		}
+}
+
+/* A standing, in green when in force, in red otherwise. */
+static void cert_state_html(struct fsb_out *o, const struct fsb_page *pg, enum fsb_cert_state st)
+{
+	char key[16];
+	snprintf(key, sizeof key, "cert.state.%d", (int)st);
+	fsb_out_printf(o, "<span class=\"%s\">", st == FSB_CERT_IN_FORCE ? "ok" : "bad");
+	fsb_out_html(o, L(key));
+	fsb_out_puts(o, "</span>");
+}
+
+static void cert_name_html(struct fsb_out *o, const struct fsb_page *pg, const struct fsb_trace_cert *c)
+{
+	fsb_out_html(o, L(c->scheme));
+	if (c->stars)
+		fsb_out_printf(o, " %u★", c->stars);
+	fsb_out_puts(o, " ");
+	fsb_out_html(o, c->number);
+}
+
+static void summary_row(struct fsb_out *o, const struct fsb_page *pg, const char *key)
+{
+	fsb_out_puts(o, "<tr><th>");
+	fsb_out_html(o, L(key));
+	fsb_out_puts(o, "</th><td>");
+}
+
+/* What was asked, what it is, and the answer in a line. */
+static void trace_summary(struct fsb_out *o, const struct fsb_page *pg, const struct fsb_trace *t)
+{
+	const struct fsb_trace_target *g = &t->q.target;
+	int product = g->gtin14[0] != 0;
+	fsb_out_puts(o, "<table id=\"summary\">\n");
+	summary_row(o, pg, "web.trace.asked");
+	if (product) {
+		fsb_out_printf(o, "%s %s", t->q.also_gln ? "GTIN/GLN" : "GTIN",
+			       t->q.also_gln ? g->gtin14 + 1 : g->gtin14);
+		if (g->lot[0]) {
+			fsb_out_printf(o, " · %s ", L("trace.lot"));
+			fsb_out_html(o, g->lot);
+		}
+	} else {
+		fsb_out_html(o, g->value);
+	}
+	fsb_out_printf(o, " — %s %s</td></tr>\n", L("trace.at"), t->q.at_date);
+	if (product && t->product[0]) {
+		summary_row(o, pg, "trace.product");
+		fsb_out_html(o, t->product);
+		fsb_out_puts(o, "</td></tr>\n");
+	}
+	summary_row(o, pg, "trace.summary");
+	if (t->n_certs + t->n_results + t->n_recalls + t->n_notices == 0) {
+		fsb_out_html(o, L("trace.nothing"));
+		fsb_out_puts(o, "</td></tr>\n</table>\n");
+		return;
+	}
+	if (t->certs_in_force)
+		fsb_out_printf(o, "<span class=\"ok\">%zu %s</span>", t->certs_in_force,
+			       L("trace.certs_in_force"));
+	else
+		fsb_out_printf(o, "<span class=\"bad\">%s</span>", L("trace.no_cert_in_force"));
+	fsb_out_printf(o, " · <span class=\"%s\">%zu %s</span>", t->non_compliant ? "bad" : "ok",
+		       t->non_compliant, L("trace.non_compliant"));
+	if (product) {
+		fsb_out_printf(o, " · <span class=\"%s\">", t->lot_recalled ? "bad" : "ok");
+		if (g->lot[0]) {
+			fsb_out_printf(o, "%s ", L("trace.lot"));
+			fsb_out_html(o, g->lot);
+			fsb_out_puts(o, " ");
+		}
+		fsb_out_html(o, L(t->lot_recalled ? "trace.lot_recalled" : "trace.not_recalled"));
+		fsb_out_puts(o, "</span>");
+	}
+	if (t->truncated)
+		fsb_out_printf(o, "<br><span class=\"muted\">%s</span>", L("trace.truncated"));
+	fsb_out_puts(o, "</td></tr>\n</table>\n");
+}
+
+static void heading(struct fsb_out *o, const struct fsb_page *pg, const char *key)
+{
+	fsb_out_puts(o, "<h2>");
+	fsb_out_html(o, L(key));
+	fsb_out_puts(o, "</h2>\n");
+}
+
+static void none(struct fsb_out *o, const struct fsb_page *pg)
+{
+	fsb_out_puts(o, "<p class=\"muted\">");
+	fsb_out_html(o, L("trace.none"));
+	fsb_out_puts(o, "</p>\n");
+}
+
+static void certs_html(struct fsb_out *o, const struct fsb_page *pg, const struct fsb_trace *t)
+{
+	heading(o, pg, "trace.heading.certs");
+	if (t->n_certs == 0) {
+		none(o, pg);
+		return;
+	}
+	fsb_out_puts(o, "<table id=\"certs\">");
+	static const char *const cols[] = {"web.trace.col.cert", "web.trace.col.holder",
+					   "web.trace.col.state", "web.trace.col.valid",
+					   "web.trace.col.notice", "trace.chain"};
+	th(o, pg, cols, sizeof cols / sizeof cols[0]);
+	fsb_out_puts(o, "<tbody>\n");
+	for (size_t i = 0; i < t->n_certs; i++) {
+		const struct fsb_trace_cert *c = &t->certs[i];
+		fsb_out_puts(o, "<tr><td>");
+		cert_name_html(o, pg, c);
+		fsb_out_puts(o, "</td><td>");
+		est_html(o, &c->holder);
+		fsb_out_puts(o, "</td><td>");
+		cert_state_html(o, pg, c->state);
+		if (c->reason[0] && c->state != FSB_CERT_IN_FORCE) {
+			fsb_out_puts(o, "<br><span class=\"muted\">");
+			fsb_out_html(o, c->reason);
+			fsb_out_puts(o, "</span>");
+		}
+		fsb_out_printf(o, "</td><td>%s → %s<br><span class=\"muted\">%s ",
+			       c->valid_from[0] ? c->valid_from : "?",
+			       c->valid_until[0] ? c->valid_until : "?", L("trace.by"));
+		fsb_out_html(o, c->body);
+		fsb_out_puts(o, "</span></td><td>");
+		id_link(o, pg, "/message/", c->id);
+		fsb_out_printf(o, " (%s)", c->origin);
+		if (strcmp(c->latest, c->id) != 0) {
+			fsb_out_printf(o, "<br>%s ", L(c->latest_type));
+			id_link(o, pg, "/message/", c->latest);
+			fsb_out_puts(o, ", ");
+			local_time(o, c->latest_ms);
+		}
+		fsb_out_puts(o, "</td><td>");
+		if (c->chain_id[0]) {
+			fsb_out_html(o, c->chain_id);
+			fsb_out_printf(o, "<br><span class=\"muted\">%s</span>", L(c->role));
+		}
+		fsb_out_puts(o, "</td></tr>\n");
+	}
+	fsb_out_puts(o, "</tbody></table>\n");
+}
+
+static void chains_html(struct fsb_out *o, const struct fsb_page *pg, const struct fsb_trace *t)
+{
+	heading(o, pg, "trace.heading.chains");
+	if (t->n_chains == 0)
+		none(o, pg);
+	for (size_t i = 0; i < t->n_chains; i++) {
+		const struct fsb_safe_chain *ch = &t->chains[i];
+		fsb_out_puts(o, "<p><b>");
+		fsb_out_html(o, ch->id);
+		fsb_out_puts(o, " ");
+		fsb_out_html(o, ch->name);
+		fsb_out_printf(o, "</b> — <span class=\"%s\">%s</span>", ch->safe ? "ok" : "bad",
+			       L(ch->safe ? "chain.safe" : "chain.not_safe"));
+		if (ch->international)
+			fsb_out_printf(o, " · %s", L("chain.international"));
+		fsb_out_printf(o, " · %zu/%zu %s · %zu %s", ch->in_force, ch->n_members,
+			       L("chain.members"), ch->provinces, L("chain.provinces"));
+		if (ch->truncated)
+			fsb_out_printf(o, " <span class=\"muted\">%s</span>", L("trace.truncated"));
+		fsb_out_puts(o, "</p>\n<table class=\"chain\">");
+		static const char *const cols[] = {"web.trace.col.role", "web.trace.col.holder",
+						   "web.trace.col.cert", "web.trace.col.state"};
+		th(o, pg, cols, sizeof cols / sizeof cols[0]);
+		fsb_out_puts(o, "<tbody>\n");
+		for (size_t k = 0; k < ch->n_members; k++) {
+			const struct fsb_trace_cert *c = &ch->members[k];
+			fsb_out_printf(o, "<tr><td>%s</td><td>", L(c->role));
+			fsb_out_html(o, c->holder.name);
+			fsb_out_printf(o, " (%s)</td><td>", c->origin);
+			cert_name_html(o, pg, c);
+			fsb_out_puts(o, "</td><td>");
+			cert_state_html(o, pg, c->state);
+			fsb_out_puts(o, "</td></tr>\n");
+		}
+		fsb_out_puts(o, "</tbody></table>\n");
+	}
+}
+
+/* What one message found says, in words. */
+static void item_html(struct fsb_out *o, const struct fsb_page *pg, const struct fsb_trace_item *it,
+		      int product)
+{
+	const char *what[] = {it->verdict, it->recall_class, it->classification, it->notice_type};
+	int first = 1;
+	for (size_t i = 0; i < sizeof what / sizeof what[0]; i++)
+		if (what[i]) {
+			int bad = what[i] == it->verdict && strcmp(what[i], "VERDICT_COMPLIANT") != 0;
+			fsb_out_printf(o, "%s%s", first ? "" : " · ", bad ? "<span class=\"bad\">" : "");
+			fsb_out_html(o, L(what[i]));
+			fsb_out_puts(o, bad ? "</span>" : "");
+			first = 0;
+		}
+	const char *const texts[] = {it->failing, product ? "" : it->product};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		if (texts[i][0]) {
+			fsb_out_puts(o, " · ");
+			fsb_out_html(o, texts[i]);
+		}
+	if (it->lots[0]) {
+		fsb_out_printf(o, " · %s ", L("trace.lot"));
+		fsb_out_html(o, it->lots);
+	}
+	if (product && it->product[0])
+		fsb_out_printf(o, " (%s)", L(it->this_lot ? "trace.this_lot"
+					     : it->whole_product ? "trace.whole_product"
+								 : "trace.other_lots"));
+	const char *const more[] = {it->commodity, it->certificate};
+	for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+		if (more[i][0]) {
+			fsb_out_puts(o, " · ");
+			fsb_out_html(o, more[i]);
+		}
+	if (it->party[0]) {
+		fsb_out_printf(o, "<br>%s: ", fsb_label2(pg->lang, "trace.role", it->party_role));
+		fsb_out_html(o, it->party);
+	}
+	if (it->stage)
+		fsb_out_printf(o, " · %s %s", L("trace.sampled_at"), L(it->stage));
+	if (it->reason[0]) {
+		fsb_out_puts(o, "<br>");
+		fsb_out_html(o, it->reason);
+	}
+	fsb_out_puts(o, "<br><span class=\"muted\">");
+	fsb_out_html(o, it->unit);
+	fsb_out_printf(o, " (%s)</span>", it->origin);
+}
+
+static void items_html(struct fsb_out *o, const struct fsb_page *pg, const char *key,
+		       const char *html_id, const struct fsb_trace_item *it, size_t n, int product)
+{
+	heading(o, pg, key);
+	if (n == 0) {
+		none(o, pg);
+		return;
+	}
+	fsb_out_printf(o, "<table id=\"%s\">", html_id);
+	static const char *const cols[] = {"web.col.time", "web.col.id", "web.col.what",
+					   "web.col.case"};
+	th(o, pg, cols, sizeof cols / sizeof cols[0]);
+	fsb_out_puts(o, "<tbody>\n");
+	for (size_t i = 0; i < n; i++) {
+		fsb_out_puts(o, "<tr><td>");
+		local_time(o, it[i].issued_at_ms);
+		fsb_out_puts(o, "</td><td>");
+		id_link(o, pg, "/message/", it[i].id);
+		fsb_out_puts(o, "</td><td>");
+		item_html(o, pg, &it[i], product);
+		fsb_out_puts(o, "</td><td>");
+		if (it[i].case_id[0] && it[i].case_state) {
+			id_link(o, pg, "/case/", it[i].case_id);
+			fsb_out_puts(o, "<br>");
+			fsb_out_html(o, fsb_label2(pg->lang, "case.state",
+						   fsb_case_state_name(it[i].case_state)));
+		}
+		fsb_out_puts(o, "</td></tr>\n");
+	}
+	fsb_out_puts(o, "</tbody></table>\n");
+}
+
+void fsb_render_trace_html(struct fsb_out *o, const struct fsb_page *pg,
+			   const struct fsb_trace_form *f, const struct fsb_trace *t)
 {
 	fsb_render_page_begin(o, pg, L("web.trace.title"), "trace");
 	fsb_out_puts(o, "<form method=\"get\" action=\"/trace\"><label>");
 	fsb_out_html(o, L("web.trace.box"));
 	fsb_out_puts(o, "<br><input name=\"q\" autofocus value=\"");
-	fsb_out_html(o, q ? q : "");
+	fsb_out_html(o, f->q ? f->q : "");
 	fsb_out_puts(o, "\"></label> <button>");
 	fsb_out_html(o, L("web.trace.go"));
-	fsb_out_puts(o, "</button>");
+	fsb_out_puts(o, "</button><br><label>");
+	fsb_out_html(o, L("web.trace.lot"));
+	fsb_out_puts(o, " <input name=\"lot\" size=\"16\" value=\"");
+	fsb_out_html(o, f->lot ? f->lot : "");
+	fsb_out_puts(o, "\"></label> <label>");
+	fsb_out_html(o, L("web.trace.at"));
+	fsb_out_puts(o, " <input type=\"date\" name=\"at\" value=\"");
+	fsb_out_html(o, f->at ? f->at : "");
+	fsb_out_puts(o, "\"></label>");
 	hidden_lang(o, pg);
 	fsb_out_puts(o, "</form>\n");
-	error_line(o, why);
+	error_line(o, f->why);
 	if (t) {
-		/* the answer as the command line gives it: one renderer, two front ends */
-		struct fsb_out text;
-		fsb_out_init(&text);
-		fsb_render_trace_text(&text, t, pg->lang);
-		fsb_out_finish(&text);
-		fsb_out_puts(o, "<pre id=\"answer\">");
-		fsb_out_html(o, text.buf ? text.buf : "");
-		fsb_out_puts(o, "</pre>\n");
-		fsb_out_clear(&text);
+		int product = t->q.target.gtin14[0] != 0;
+		fsb_out_puts(o, "<div id=\"answer\">\n");
+		trace_summary(o, pg, t);
+		if (t->n_certs + t->n_results + t->n_recalls + t->n_notices) {
+			heading(o, pg, product ? "trace.heading.establishments" : "trace.establishment");
+			if (t->n_establishments == 0)
+				none(o, pg);
+			else
+				fsb_out_puts(o, "<ul id=\"establishments\">\n");
+			for (size_t i = 0; i < t->n_establishments; i++) {
+				fsb_out_puts(o, "<li>");
+				est_html(o, &t->establishments[i]);
+				fsb_out_puts(o, "</li>\n");
+			}
+			if (t->n_establishments)
+				fsb_out_puts(o, "</ul>\n");
+			certs_html(o, pg, t);
+			chains_html(o, pg, t);
+			items_html(o, pg, "trace.heading.results", "results", t->results, t->n_results,
+				   product);
+			items_html(o, pg, "trace.heading.recalls", "recalls", t->recalls, t->n_recalls,
+				   product);
+			items_html(o, pg, "trace.heading.notices", "notices", t->notices, t->n_notices,
+				   product);
+			heading(o, pg, "trace.heading.cases");
+			cases_table(o, pg, "open-cases", t->cases, t->n_cases);
+		}
+		fsb_out_puts(o, "</div>\n");
 	}
 	fsb_render_page_end(o, pg);
 }

@@ -64,10 +64,19 @@ void fsb_render_cases_html(struct fsb_out *o, const struct fsb_page *pg, const s
 			   size_t n, int open_only);
 void fsb_render_case_html(struct fsb_out *o, const struct fsb_page *pg, const struct fsb_case *c);
 
-/* The trace box, filled with q (may be NULL), and when t is not NULL the
- * answer; why (when not NULL) says what is wrong with q. */
-void fsb_render_trace_html(struct fsb_out *o, const struct fsb_page *pg, const char *q,
-			   const char *why, const struct fsb_trace *t);
+/* The trace form as it was filled: the box (q), the optional lot and date
+ * (at), any of them NULL; why (when not NULL) says what is wrong with them. */
+struct fsb_trace_form {
+	const char *q, *lot, *at;
+	const char *why;
+};
+
+/* The trace form, and when t is not NULL the answer: what was asked and
+ * the answer in a line, the establishments, certificates, safe chains,
+ * results, recalls and notices found (each linked to its message and
+ * case), the open cases. */
+void fsb_render_trace_html(struct fsb_out *o, const struct fsb_page *pg,
+			   const struct fsb_trace_form *f, const struct fsb_trace *t);
 
 /* The report's form, for a period to choose. */
 void fsb_render_report_form(struct fsb_out *o, const struct fsb_page *pg, const char *why);

@@ -444,7 +444,7 @@ static void case_list(struct ask *a)
 
 struct trace_ask {
 	struct fsb_trace_query tq;
-	const char *q;
+	struct fsb_trace_form form;
 };
 
 static int trace_fn(struct fsb_query *q, const struct fsb_case_opts *o, struct ask *a, void *arg)
@@ -458,44 +458,47 @@ static int trace_fn(struct fsb_query *q, const struct fsb_case_opts *o, struct a
 		fsb_out_puts(&a->rs->body, "\n");
 	} else if (rc == 0) {
 		struct fsb_page pg = page_of(a, "/trace");
-		fsb_render_trace_html(&a->rs->body, &pg, t->q, NULL, &tr);
+		fsb_render_trace_html(&a->rs->body, &pg, &t->form, &tr);
 	}
 	fsb_trace_clear(&tr);
 	return rc;
 }
 
-/* The trace box's own page: the form again, with why (NULL: none). */
-static void trace_form(struct ask *a, unsigned status, const char *q, const char *why)
+/* The trace form's own page, as it was filled (its why: what is wrong). */
+static void trace_form(struct ask *a, unsigned status, const struct fsb_trace_form *f)
 {
 	struct fsb_page pg = page_of(a, "/trace");
 	fsb_out_clear(&a->rs->body);
 	a->rs->status = status;
 	a->rs->content_type = HTML;
-	fsb_render_trace_html(&a->rs->body, &pg, q, why, NULL);
+	fsb_render_trace_html(&a->rs->body, &pg, f, NULL);
 }
 
 static void trace(struct ask *a)
 {
 	struct trace_ask t;
 	memset(&t, 0, sizeof t);
-	const char *lot = param(a, "lot"), *at = param(a, "at");
-	t.q = param(a, "q");
+	struct fsb_trace_form *f = &t.form;
+	f->lot = param(a, "lot");
+	f->at = param(a, "at");
+	f->q = param(a, "q");
 	if (a->bad)
 		return;
-	if (!t.q) {
+	if (!f->q) {
 		if (a->api)
 			fail(a, 400, "parameter q", "give a Digital Link, a GTIN, a GLN or a tax code");
 		else
-			trace_form(a, 200, NULL, NULL);
+			trace_form(a, 200, f);
 		return;
 	}
-	const char *what = "parameter q", *why = fsb_trace_parse(t.q, lot, &t.tq);
-	if (!why && (why = fsb_trace_at(&t.tq, at, fsb_fmt_now_ms())))
+	const char *what = "parameter q";
+	f->why = fsb_trace_parse(f->q, f->lot, &t.tq);
+	if (!f->why && (f->why = fsb_trace_at(&t.tq, f->at, fsb_fmt_now_ms())))
 		what = "parameter at";
-	if (why && a->api)
-		fail(a, 400, what, why);
-	else if (why)
-		trace_form(a, 400, t.q, why);
+	if (f->why && a->api)
+		fail(a, 400, what, f->why);
+	else if (f->why)
+		trace_form(a, 400, f);
 	else
 		on_snapshot(a, trace_fn, &t);
 }

@@ -383,8 +383,14 @@ Test(web, every_page_in_vietnamese)
 		"cantho", "id=\"timeline\"", "href=\"/message/longan:1\"", NULL});
 	expect_page("/trace", (const char *const[]){"Truy xuất sản phẩm, cơ sở", "name=\"q\"", NULL});
 	expect_page("/trace?q=https%3A%2F%2Fid.gs1.org%2F01%2F08936045123454%2F10%2FLX250901",
-		    (const char *const[]){"<pre id=\"answer\">", "longan:1", "value=\"" SAUSAGE_LINK "\"",
-					  NULL});
+		    (const char *const[]){"<div id=\"answer\">", "value=\"" SAUSAGE_LINK "\"",
+					  "Lạp xưởng tươi tôm Cần Đước", "lô LX250901 ĐANG BỊ THU HỒI",
+					  "id=\"recalls\"", "href=\"/message/longan:1\"",
+					  "href=\"/case/longan:1\"", "id=\"open-cases\"", NULL});
+	/* an establishment by its tax code, judged at a date; the form keeps them */
+	expect_page("/trace?q=tax%3A1101923456&at=2026-06-30",
+		    (const char *const[]){"value=\"tax:1101923456\"", "value=\"2026-06-30\"",
+					  "tại ngày 2026-06-30", NULL});
 	expect_page("/report", (const char *const[]){"Báo cáo định kỳ", "type=\"date\" name=\"from\"",
 		NULL});
 
@@ -632,7 +638,8 @@ Test(web, what_a_person_sees_in_a_browser)
 	look(&br, "/cases", "cases", (const char *const[]){"Vụ việc", "longan:1", "longan:2", NULL});
 	look(&br, "/case/longan:1", "case", (const char *const[]){"Vụ việc longan:1", "cantho", NULL});
 	look(&br, "/trace?q=https%3A%2F%2Fid.gs1.org%2F01%2F08936045123454%2F10%2FLX250901", "trace",
-	     (const char *const[]){"Truy xuất sản phẩm, cơ sở", "longan:1", NULL});
+	     (const char *const[]){"Truy xuất sản phẩm, cơ sở", "ĐANG BỊ THU HỒI", "Thu hồi loại I",
+				   "longan:1", NULL});
 	look(&br, "/report?from=2020-01-01&to=2030-12-31", "report",
 	     (const char *const[]){"BÁO CÁO KẾT QUẢ", NULL});
 	look(&br, "/?lang=en", "feed-en", (const char *const[]){"Latest messages", NULL});
