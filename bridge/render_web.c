@@ -1201,6 +1201,8 @@ void fsb_render_report_form(struct fsb_out *o, const struct fsb_page *pg, const 
 	fsb_out_html(o, L("web.report.to"));
 	fsb_out_puts(o, " <input type=\"date\" name=\"to\" required></label> <button>");
 	fsb_out_html(o, L("web.report.go"));
+	fsb_out_puts(o, "</button> <button name=\"format\" value=\"csv\">");
+	fsb_out_html(o, L("web.report.csv"));
 	fsb_out_puts(o, "</button>");
 	hidden_lang(o, pg);
 	fsb_out_puts(o, "</form>\n");

@@ -392,7 +392,7 @@ Test(web, every_page_in_vietnamese)
 		    (const char *const[]){"value=\"tax:1101923456\"", "value=\"2026-06-30\"",
 					  "tại ngày 2026-06-30", NULL});
 	expect_page("/report", (const char *const[]){"Báo cáo định kỳ", "type=\"date\" name=\"from\"",
-		NULL});
+		"<button name=\"format\" value=\"csv\">Tải CSV</button>", NULL});
 
 	/* the live feed's script, from this server only */
 	struct reply r = ask("GET", "/live.js");
