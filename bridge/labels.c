@@ -377,6 +377,7 @@ static const struct label {
 	{"web.msg.json", "Dữ liệu JSON", "As JSON"},
 	{"web.cases.title", "Vụ việc", "Cases"},
 	{"web.cases.open_only", "Chỉ vụ việc đang mở", "Open cases only"},
+	{"web.cases.overdue_only", "Chỉ vụ việc quá hạn", "Overdue cases only"},
 	{"web.cases.none", "Không có vụ việc nào.", "No case."},
 	{"web.case.title", "Vụ việc", "Case"},
 	{"web.trace.title", "Truy xuất sản phẩm, cơ sở", "Trace a product or an establishment"},

@@ -208,36 +208,53 @@ const char *fsb_render_live_js(void)
 	return LIVE_JS;
 }
 
-void fsb_render_feed_html(struct fsb_out *o, const struct fsb_page *pg, const struct fsb_feed *f,
-			  const struct fsb_feed_filter *flt)
+/* A filter form's parts: the kind (all, or one), a short text field, its
+ * button (with the page's language). */
+static void kind_select(struct fsb_out *o, const struct fsb_page *pg, enum fsb_kind selected)
 {
 	char key[32];
-	fsb_render_page_begin(o, pg, L("web.feed.title"), "feed");
-	fsb_out_puts(o, "<form method=\"get\" action=\"/\"><label>");
+	fsb_out_puts(o, "<label>");
 	fsb_out_html(o, L("web.filter.kind"));
 	fsb_out_puts(o, " <select name=\"kind\"><option value=\"\">");
 	fsb_out_html(o, L("web.filter.all"));
 	fsb_out_puts(o, "</option>");
 	for (int k = FSB_KIND_NONE + 1; fsb_kind_name((enum fsb_kind)k); k++) {
 		fsb_out_printf(o, "<option value=\"%s\"%s>", fsb_kind_name((enum fsb_kind)k),
-			       flt->kind == (enum fsb_kind)k ? " selected" : "");
+			       selected == (enum fsb_kind)k ? " selected" : "");
 		fsb_out_html(o, L(kind_key((enum fsb_kind)k, key)));
 		fsb_out_puts(o, "</option>");
 	}
-	fsb_out_puts(o, "</select></label> <label>");
-	fsb_out_html(o, L("web.filter.category"));
-	fsb_out_puts(o, " <input name=\"category\" size=\"10\" value=\"");
-	fsb_out_html(o, flt->category ? flt->category : "");
-	fsb_out_puts(o, "\"></label> <label>");
-	fsb_out_html(o, L("web.filter.origin"));
-	fsb_out_puts(o, " <input name=\"origin\" size=\"10\" value=\"");
-	fsb_out_html(o, flt->origin ? flt->origin : "");
+	fsb_out_puts(o, "</select></label>");
+}
+
+static void text_field(struct fsb_out *o, const struct fsb_page *pg, const char *label,
+		       const char *name, const char *value)
+{
+	fsb_out_puts(o, " <label>");
+	fsb_out_html(o, L(label));
+	fsb_out_printf(o, " <input name=\"%s\" size=\"10\" value=\"", name);
+	fsb_out_html(o, value ? value : "");
 	fsb_out_puts(o, "\"></label>");
+}
+
+static void filter_button(struct fsb_out *o, const struct fsb_page *pg)
+{
 	if (pg->lang == FSB_LANG_EN)
 		fsb_out_puts(o, "<input type=\"hidden\" name=\"lang\" value=\"en\">");
 	fsb_out_puts(o, " <button>");
 	fsb_out_html(o, L("web.filter.apply"));
 	fsb_out_puts(o, "</button></form>\n");
+}
+
+void fsb_render_feed_html(struct fsb_out *o, const struct fsb_page *pg, const struct fsb_feed *f,
+			  const struct fsb_feed_filter *flt)
+{
+	fsb_render_page_begin(o, pg, L("web.feed.title"), "feed");
+	fsb_out_puts(o, "<form method=\"get\" action=\"/\">");
+	kind_select(o, pg, flt->kind);
+	text_field(o, pg, "web.filter.category", "category", flt->category);
+	text_field(o, pg, "web.filter.origin", "origin", flt->origin);
+	filter_button(o, pg);
 
 	struct fsb_out q;
 	fsb_out_init(&q);
@@ -699,15 +716,25 @@ static void cases_table(struct fsb_out *o, const struct fsb_page *pg, const char
 	fsb_out_puts(o, "</tbody></table>\n");
 }
 
+static void checkbox(struct fsb_out *o, const struct fsb_page *pg, const char *label,
+		     const char *name, int on)
+{
+	fsb_out_printf(o, " <label><input type=\"checkbox\" name=\"%s\" value=\"1\"%s> ", name,
+		       on ? " checked" : "");
+	fsb_out_html(o, L(label));
+	fsb_out_puts(o, "</label>");
+}
+
 void fsb_render_cases_html(struct fsb_out *o, const struct fsb_page *pg, const struct fsb_case *c,
-			   size_t n, int open_only)
+			   size_t n, const struct fsb_case_filter *flt)
 {
 	fsb_render_page_begin(o, pg, L("web.cases.title"), "cases");
-	fsb_out_puts(o, "<p><a");
-	href(o, pg, "/cases", open_only ? "" : "open=1");
-	fsb_out_puts(o, ">");
-	fsb_out_html(o, open_only ? L("web.filter.all") : L("web.cases.open_only"));
-	fsb_out_puts(o, "</a></p>\n");
+	fsb_out_puts(o, "<form method=\"get\" action=\"/cases\">");
+	kind_select(o, pg, flt->kind);
+	text_field(o, pg, "web.filter.origin", "origin", flt->origin);
+	checkbox(o, pg, "web.cases.open_only", "open", flt->open_only);
+	checkbox(o, pg, "web.cases.overdue_only", "overdue", flt->overdue_only);
+	filter_button(o, pg);
 	cases_table(o, pg, "cases", c, n);
 	fsb_render_page_end(o, pg);
 }

@@ -59,9 +59,10 @@ void fsb_render_message_html(struct fsb_out *o, const struct fsb_page *pg,
 /* The same as JSON: the entry, the checks and the message itself. */
 void fsb_render_message_json(struct fsb_out *o, const struct fsb_message_view *m);
 
-/* The cases, as the case list's table; a case, with its thread. */
+/* The cases that passed flt, with the form that chose them; a case, with
+ * its thread. */
 void fsb_render_cases_html(struct fsb_out *o, const struct fsb_page *pg, const struct fsb_case *c,
-			   size_t n, int open_only);
+			   size_t n, const struct fsb_case_filter *flt);
 void fsb_render_case_html(struct fsb_out *o, const struct fsb_page *pg, const struct fsb_case *c);
 
 /* The trace form as it was filled: the box (q), the optional lot and date

@@ -417,7 +417,7 @@ static int cases_fn(struct fsb_query *q, const struct fsb_case_opts *o, struct a
 		fsb_out_puts(&a->rs->body, "\n");
 	} else {
 		struct fsb_page pg = page_of(a, "/cases");
-		fsb_render_cases_html(&a->rs->body, &pg, cases, n, f->open_only);
+		fsb_render_cases_html(&a->rs->body, &pg, cases, n, f);
 	}
 	fsb_cases_free(cases, n);
 	return 0;
@@ -425,10 +425,13 @@ static int cases_fn(struct fsb_query *q, const struct fsb_case_opts *o, struct a
 
 static void case_list(struct ask *a)
 {
-	const char *open = param(a, "open"), *origin = param(a, "origin"), *kind = param(a, "kind");
+	const char *open = param(a, "open"), *overdue = param(a, "overdue");
+	const char *origin = param(a, "origin"), *kind = param(a, "kind");
 	if (a->bad)
 		return;
-	struct fsb_case_filter f = {.open_only = open && strcmp(open, "0") != 0, .origin = origin};
+	struct fsb_case_filter f = {.open_only = open && strcmp(open, "0") != 0,
+				    .overdue_only = overdue && strcmp(overdue, "0") != 0,
+				    .origin = origin};
 	if (origin && fsb_fmt_slug(origin)) {
 		fail(a, 400, "parameter origin", "not an origin ([a-z0-9-], 1 to 32)");
 		return;

@@ -378,7 +378,13 @@ Test(web, every_page_in_vietnamese)
 	expect_page("/message/longan:2?lang=en", (const char *const[]){"<html lang=\"en\"",
 		"The signature verifies", "Every field", NULL});
 	expect_page("/cases", (const char *const[]){"<h1>Vụ việc</h1>", "href=\"/case/longan:1\"",
-		"href=\"/case/longan:2\"", NULL});
+		"href=\"/case/longan:2\"", "Chỉ vụ việc quá hạn", NULL});
+	/* the form says what the list shows */
+	expect_page("/cases?kind=recall&open=1", (const char *const[]){"href=\"/case/longan:1\"",
+		"<option value=\"recall\" selected>", "name=\"open\" value=\"1\" checked", NULL});
+	expect_absent("/cases?kind=recall&open=1", "href=\"/case/longan:2\"");
+	expect_page("/cases?overdue=1", (const char *const[]){"Không có vụ việc nào.",
+		"name=\"overdue\" value=\"1\" checked", NULL});
 	expect_page("/case/longan:1", (const char *const[]){"Vụ việc longan:1", "id=\"parties\"",
 		"cantho", "id=\"timeline\"", "href=\"/message/longan:1\"", NULL});
 	expect_page("/trace", (const char *const[]){"Truy xuất sản phẩm, cơ sở", "name=\"q\"", NULL});
