@@ -67,6 +67,14 @@ static void local_time(struct fsb_out *o, int64_t ms)
 	fsb_out_clear(&t);
 }
 
+/* A section's heading (a label by key). */
+static void heading(struct fsb_out *o, const struct fsb_page *pg, const char *key)
+{
+	fsb_out_puts(o, "<h2>");
+	fsb_out_html(o, L(key));
+	fsb_out_puts(o, "</h2>\n");
+}
+
 void fsb_render_page_begin(struct fsb_out *o, const struct fsb_page *pg, const char *title,
 			   const char *nav)
 {
@@ -473,9 +481,7 @@ static void products_html(struct fsb_out *o, const struct fsb_page *pg,
 {
 	if (m->products_total == 0)
 		return;
-	fsb_out_puts(o, "<h2>");
-	fsb_out_html(o, L("web.msg.heading.products"));
-	fsb_out_puts(o, "</h2>\n");
+	heading(o, pg, "web.msg.heading.products");
 	for (size_t i = 0; i < m->n_products; i++) {
 		const struct fsb_message_product *p = &m->products[i];
 		fsb_out_puts(o, "<div class=\"box product\"><b>");
@@ -554,9 +560,8 @@ void fsb_render_message_html(struct fsb_out *o, const struct fsb_page *pg,
 	fsb_out_html(o, L("web.msg.index"));
 	fsb_out_printf(o, "</th><td>%llu</td></tr>\n</table>\n", (unsigned long long)it->index);
 
-	fsb_out_puts(o, "<h2>");
-	fsb_out_html(o, L("web.msg.heading.verify"));
-	fsb_out_puts(o, "</h2>\n<table id=\"verify\">\n");
+	heading(o, pg, "web.msg.heading.verify");
+	fsb_out_puts(o, "<table id=\"verify\">\n");
 	fsb_out_puts(o, "<tr><td colspan=\"2\" class=\"");
 	fsb_out_puts(o, m->verified > 0 ? "ok" : m->verified < 0 ? "bad" : "muted");
 	fsb_out_puts(o, "\">");
@@ -589,9 +594,8 @@ void fsb_render_message_html(struct fsb_out *o, const struct fsb_page *pg,
 
 	if (m->msg)
 		products_html(o, pg, m);
-	fsb_out_puts(o, "<h2>");
-	fsb_out_html(o, L("web.msg.heading.fields"));
-	fsb_out_puts(o, "</h2>\n<div class=\"box fields\"><dl>\n");
+	heading(o, pg, "web.msg.heading.fields");
+	fsb_out_puts(o, "<div class=\"box fields\"><dl>\n");
 	struct fields fs = {o, pg};
 	if (m->msg)
 		fsb_message_fields(m->msg, field_step, &fs);
@@ -650,6 +654,7 @@ void fsb_render_message_json(struct fsb_out *o, const struct fsb_message_view *m
 
 /* ---- cases ---------------------------------------------------------------- */
 
+/* A table's column headings (labels by key), opening its body. */
 static void th(struct fsb_out *o, const struct fsb_page *pg, const char *const *keys, size_t n)
 {
 	fsb_out_puts(o, "<thead><tr>");
@@ -658,7 +663,7 @@ static void th(struct fsb_out *o, const struct fsb_page *pg, const char *const *
 		fsb_out_html(o, L(keys[i]));
 		fsb_out_puts(o, "</th>");
 	}
-	fsb_out_puts(o, "</tr></thead>\n");
+	fsb_out_puts(o, "</tr></thead><tbody>\n");
 }
 
 static void case_state(struct fsb_out *o, const struct fsb_page *pg, const struct fsb_case *c)
@@ -691,7 +696,6 @@ static void cases_table(struct fsb_out *o, const struct fsb_page *pg, const char
 	static const char *const cols[] = {"case.column.id", "case.column.kind", "case.column.state",
 					   "case.column.opened", "case.column.ack", "case.column.subject"};
 	th(o, pg, cols, sizeof cols / sizeof cols[0]);
-	fsb_out_puts(o, "<tbody>\n");
 	for (size_t i = 0; i < n; i++) {
 		fsb_out_puts(o, "<tr><td>");
 		id_link(o, pg, "/case/", c[i].id);
@@ -764,13 +768,12 @@ void fsb_render_case_html(struct fsb_out *o, const struct fsb_page *pg, const st
 	}
 	fsb_out_printf(o, "<tr><th>");
 	fsb_out_html(o, L("case.messages"));
-	fsb_out_printf(o, "</th><td>%zu</td></tr>\n</table>\n<h2>", c->messages);
-	fsb_out_html(o, L("case.heading.parties"));
-	fsb_out_puts(o, "</h2>\n<table id=\"parties\">");
+	fsb_out_printf(o, "</th><td>%zu</td></tr>\n</table>\n", c->messages);
+	heading(o, pg, "case.heading.parties");
+	fsb_out_puts(o, "<table id=\"parties\">");
 	static const char *const pcols[] = {"web.col.origin", "case.delivered", "case.acknowledged",
 					    "case.due", "case.measures"};
 	th(o, pg, pcols, sizeof pcols / sizeof pcols[0]);
-	fsb_out_puts(o, "<tbody>\n");
 	for (size_t i = 0; i < c->n_parties; i++) {
 		const struct fsb_case_party *p = &c->parties[i];
 		fsb_out_puts(o, "<tr><td>");
@@ -803,9 +806,8 @@ void fsb_render_case_html(struct fsb_out *o, const struct fsb_page *pg, const st
 	}
 	fsb_out_puts(o, "</tbody></table>\n");
 	if (c->n_requests) {
-		fsb_out_puts(o, "<h2>");
-		fsb_out_html(o, L("case.heading.requests"));
-		fsb_out_puts(o, "</h2>\n<ul>\n");
+		heading(o, pg, "case.heading.requests");
+		fsb_out_puts(o, "<ul>\n");
 		for (size_t i = 0; i < c->n_requests; i++) {
 			const struct fsb_case_request *r = &c->requests[i];
 			fsb_out_puts(o, "<li>");
@@ -837,13 +839,11 @@ void fsb_render_case_html(struct fsb_out *o, const struct fsb_page *pg, const st
 		}
 		fsb_out_puts(o, "</ul>\n");
 	}
-	fsb_out_puts(o, "<h2>");
-	fsb_out_html(o, L("case.heading.timeline"));
-	fsb_out_puts(o, "</h2>\n<table id=\"timeline\">");
+	heading(o, pg, "case.heading.timeline");
+	fsb_out_puts(o, "<table id=\"timeline\">");
 	static const char *const tcols[] = {"web.col.time", "web.col.origin", "web.col.kind",
 					    "web.col.what", "web.col.id"};
 	th(o, pg, tcols, sizeof tcols / sizeof tcols[0]);
-	fsb_out_puts(o, "<tbody>\n");
 	for (size_t i = 0; i < c->n_events; i++) {
 		const struct fsb_case_event *e = &c->events[i];
 		fsb_out_puts(o, "<tr><td>");
@@ -982,13 +982,6 @@ static void trace_summary(struct fsb_out *o, const struct fsb_page *pg, const st
 	fsb_out_puts(o, "</td></tr>\n</table>\n");
 }
 
-static void heading(struct fsb_out *o, const struct fsb_page *pg, const char *key)
-{
-	fsb_out_puts(o, "<h2>");
-	fsb_out_html(o, L(key));
-	fsb_out_puts(o, "</h2>\n");
-}
-
 static void none(struct fsb_out *o, const struct fsb_page *pg)
 {
 	fsb_out_puts(o, "<p class=\"muted\">");
@@ -1008,7 +1001,6 @@ static void certs_html(struct fsb_out *o, const struct fsb_page *pg, const struc
 					   "web.trace.col.state", "web.trace.col.valid",
 					   "web.trace.col.notice", "trace.chain"};
 	th(o, pg, cols, sizeof cols / sizeof cols[0]);
-	fsb_out_puts(o, "<tbody>\n");
 	for (size_t i = 0; i < t->n_certs; i++) {
 		const struct fsb_trace_cert *c = &t->certs[i];
 		fsb_out_puts(o, "<tr><td>");
@@ -1068,7 +1060,6 @@ static void chains_html(struct fsb_out *o, const struct fsb_page *pg, const stru
 		static const char *const cols[] = {"web.trace.col.role", "web.trace.col.holder",
 						   "web.trace.col.cert", "web.trace.col.state"};
 		th(o, pg, cols, sizeof cols / sizeof cols[0]);
-		fsb_out_puts(o, "<tbody>\n");
 		for (size_t k = 0; k < ch->n_members; k++) {
 			const struct fsb_trace_cert *c = &ch->members[k];
 			fsb_out_printf(o, "<tr><td>%s</td><td>", L(c->role));
@@ -1144,7 +1135,6 @@ static void items_html(struct fsb_out *o, const struct fsb_page *pg, const char 
 	static const char *const cols[] = {"web.col.time", "web.col.id", "web.col.what",
 					   "web.col.case"};
 	th(o, pg, cols, sizeof cols / sizeof cols[0]);
-	fsb_out_puts(o, "<tbody>\n");
 	for (size_t i = 0; i < n; i++) {
 		fsb_out_puts(o, "<tr><td>");
 		local_time(o, it[i].issued_at_ms);
