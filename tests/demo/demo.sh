@@ -8,15 +8,17 @@
 # Long An answers, and both print the case; both checkpoints in sync and
 # audit verify passing; certificates, chains and a trace. Then a summer
 # season of both provinces (tests/season) and the programme report Long An
-# sends the People's Committee, written as HTML and CSV. Everything lives
-# under var/demo (git-ignored).
+# sends the People's Committee, written as HTML and CSV, and the web view
+# serving Long An's log. Everything lives under var/demo (git-ignored), or
+# $FSB_DEMO_DIR.
 set -u
 bin=$(realpath "${1:-build/fsbridge}")
 season=$(realpath "${2:-build/season}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 . tests/lib/exchange-broker.sh
-work=$top/var/demo
+work=${FSB_DEMO_DIR:-$top/var/demo} # the tests run it elsewhere
+rel=${work#"$top"/}                  # as the messages show it
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 fail() { printf '\n\033[1;31mdemo failed: %s\033[0m\n' "$*"; exit 1; }
 
@@ -35,7 +37,7 @@ ls certs/demo/*.crt | xargs -n1 basename | tr '\n' ' '; echo
 say "Mosquitto (config/mosquitto/exchange.conf) on free loopback ports"
 echo "the exchange on TLS with client certificates and an ACL: each node writes only under its own origin"
 start_exchange_broker "$top" "$work" "$top/certs/demo" ||
-	fail "mosquitto would not start (see var/demo/mosquitto.log)"
+	fail "mosquitto would not start (see $rel/mosquitto.log)"
 pids+=("$mpid")
 echo "exchange: ssl://127.0.0.1:$tls   local (agency) side: tcp://127.0.0.1:$port"
 
@@ -50,7 +52,7 @@ for o in longan cantho; do
 	echo "config/$o.conf: OK"
 done
 
-say "Starting the nodes (logs in var/demo/*.log)"
+say "Starting the nodes (logs in $rel/*.log)"
 for o in longan cantho; do
 	"$bin" run -c "$work/$o.conf" 2>"$work/$o.log" &
 	pids+=("$!")
@@ -191,8 +193,8 @@ say "The programme report Long An sends the People's Committee: fsbridge report 
 "$bin" report -c "$work/season/longan.conf" --from 2026-06-01 --to 2026-08-31 --format csv \
 	-o "$report.csv" 2>/dev/null || fail "the CSV report"
 echo
-echo "The report to print and send (A4, charts included): var/demo/bao-cao-he-thu-2026.html"
-echo "The same figures for a spreadsheet:                 var/demo/bao-cao-he-thu-2026.csv"
+echo "The report to print and send (A4, charts included): $rel/bao-cao-he-thu-2026.html"
+echo "The same figures for a spreadsheet:                 $rel/bao-cao-he-thu-2026.csv"
 
 say "The web view beside the nodes: fsbridge serve -c longan.conf (read-only)"
 for web in $(shuf -i 20000-60000 -n 20); do
@@ -236,5 +238,5 @@ for p in "${pids[@]:1}"; do wait "$p" 2>/dev/null; done
 kill "$mpid"; wait "$mpid" 2>/dev/null
 pids=()
 echo
-echo "Done. Replay the logs any time: $bin replay --data var/demo/cantho"
-echo "The report: var/demo/bao-cao-he-thu-2026.html"
+echo "Done. Replay the logs any time: $bin replay --data $rel/cantho"
+echo "The report: $rel/bao-cao-he-thu-2026.html"
