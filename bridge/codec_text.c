@@ -139,11 +139,10 @@ int fsb_message_to_text(const struct fsb_message *m, const char *indent, char **
 	return text_done(&t, out);
 }
 
-/* One value of the JSON, with fd the field it is a value of (NULL for the
- * message itself): its descriptor says which strings are enum names. */
+/* One value of the JSON, with fd the field it is a value of (NULL when
+ * unknown): its descriptor says which strings are enum names. */
 static int fields_of(const json_t *v, const char *key, unsigned depth,
-		     const ProtobufCFieldDescriptor *fd, const ProtobufCMessageDescriptor *d,
-		     fsb_field_fn fn, void *ctx)
+		     const ProtobufCFieldDescriptor *fd, fsb_field_fn fn, void *ctx)
 {
 	struct fsb_field f = {FSB_FIELD_VALUE, depth, key, NULL, 0, 0};
 	char num[64];
@@ -160,14 +159,14 @@ static int fields_of(const json_t *v, const char *key, unsigned depth,
 		size_t i;
 		if (f.list) {
 			json_array_foreach((json_t *)v, i, e)
-				if ((rc = fields_of(e, NULL, depth + 1, fd, d, fn, ctx)))
+				if ((rc = fields_of(e, NULL, depth + 1, fd, fn, ctx)))
 					return rc;
 		} else {
 			const ProtobufCMessageDescriptor *sub =
-				fd && fd->type == PROTOBUF_C_TYPE_MESSAGE ? fd->descriptor : fd ? NULL : d;
+				fd && fd->type == PROTOBUF_C_TYPE_MESSAGE ? fd->descriptor : NULL;
 			json_object_foreach((json_t *)v, k, e) {
 				const ProtobufCFieldDescriptor *kf = sub ? fsb_pb_find_field(sub, k) : NULL;
-				if ((rc = fields_of(e, k, depth + 1, kf, NULL, fn, ctx)))
+				if ((rc = fields_of(e, k, depth + 1, kf, fn, ctx)))
 					return rc;
 			}
 		}
@@ -209,7 +208,7 @@ int fsb_message_fields(const struct fsb_message *m, fsb_field_fn fn, void *ctx)
 	json_t *e;
 	int rc = 0;
 	json_object_foreach(j, k, e)
-		if ((rc = fields_of(e, k, 0, fsb_pb_find_field(d, k), NULL, fn, ctx)))
+		if ((rc = fields_of(e, k, 0, fsb_pb_find_field(d, k), fn, ctx)))
 			break;
 	json_decref(j);
 	return rc;

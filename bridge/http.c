@@ -229,10 +229,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 	(void)upload_data;
 	static char headers_read; /* marks a request past its first call */
 	struct fsb_http_response rs = {.status = 200, .content_type = "text/html; charset=utf-8"};
-	int head = strcmp(method, "HEAD") == 0, get = strcmp(method, "GET") == 0;
-	const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-	int body = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") ||
-		   (length && strcmp(length, "0") != 0);
+	int head = strcmp(method, "HEAD") == 0, get = strcmp(method, "GET") == 0, body = 0;
 	if (*con_cls) {
 		/* the last call, past the headers: nothing of a body was
 		 * announced, and whatever came is dropped */
@@ -240,7 +237,12 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 			*upload_data_size = 0;
 			return MHD_YES;
 		}
-	} else if ((get || head) && !body) {
+	} else {
+		const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+		body = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") ||
+		       (length && strcmp(length, "0") != 0);
+	}
+	if (!*con_cls && (get || head) && !body) {
 		/* The first call has the headers only. Answered now, the
 		 * connection would be closed after the answer, as a body
 		 * could still be coming: answering on the next call keeps it

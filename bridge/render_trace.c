@@ -20,7 +20,7 @@ static const char *cert_state_key(enum fsb_cert_state s)
 	return "EXPIRED";
 }
 
-static const char *cert_state_label(enum fsb_lang lang, enum fsb_cert_state s)
+const char *fsb_cert_state_label(enum fsb_lang lang, enum fsb_cert_state s)
 {
 	char key[16];
 	snprintf(key, sizeof key, "cert.state.%d", (int)s);
@@ -57,7 +57,7 @@ static void cert_text(struct fsb_out *o, const struct fsb_trace_cert *c, enum fs
 	if (c->stars)
 		fsb_out_printf(o, "%u★ ", c->stars);
 	fsb_out_text(o, c->number);
-	fsb_out_printf(o, " — %s\n%s  ", cert_state_label(lang, c->state), indent);
+	fsb_out_printf(o, " — %s\n%s  ", fsb_cert_state_label(lang, c->state), indent);
 	est_text(o, &c->holder);
 	fsb_out_printf(o, "\n%s  %s %s → %s · %s ", indent, fsb_label(lang, "trace.valid"),
 		       c->valid_from[0] ? c->valid_from : "?", c->valid_until[0] ? c->valid_until : "?",
@@ -98,7 +98,7 @@ static void chain_text(struct fsb_out *o, const struct fsb_safe_chain *ch, enum 
 		fsb_out_text(o, c->holder.name);
 		fsb_out_printf(o, " (%s) — %s ", c->origin, fsb_label(lang, c->scheme));
 		fsb_out_text(o, c->number);
-		fsb_out_printf(o, " — %s\n", cert_state_label(lang, c->state));
+		fsb_out_printf(o, " — %s\n", fsb_cert_state_label(lang, c->state));
 	}
 	if (ch->truncated)
 		fsb_out_printf(o, "    %s\n", fsb_label(lang, "trace.truncated"));

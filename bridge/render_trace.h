@@ -17,6 +17,9 @@
 void fsb_render_trace_text(struct fsb_out *o, const struct fsb_trace *t, enum fsb_lang lang);
 void fsb_render_trace_json(struct fsb_out *o, const struct fsb_trace *t);
 
+/* A certificate's standing in words ("CÒN HIỆU LỰC", "SUSPENDED"…). */
+const char *fsb_cert_state_label(enum fsb_lang lang, enum fsb_cert_state s);
+
 /* Every chain with its members, then the programme's targets. */
 void fsb_render_chains_text(struct fsb_out *o, const struct fsb_chains *c, const char *at_date,
 			    enum fsb_lang lang);

@@ -8,6 +8,7 @@
 
 #include "qr.h"
 #include "render_case.h"
+#include "render_trace.h"
 
 #define L(key) fsb_label(pg->lang, key)
 
@@ -26,8 +27,7 @@ static const char CSS[] =
 	"margin:.6em 0}.bad{color:#b00020;font-weight:bold}.ok{color:#0b5d3b;font-weight:bold}"
 	".muted{color:#5f6b76;font-size:.9em}.hash{font-family:monospace;word-break:break-all}"
 	"form{margin:.6em 0}input,select,button{font:inherit;padding:.25em}"
-	"input[name=q]{width:min(44em,95%)}pre{white-space:pre-wrap;background:#fff;"
-	"border:1px solid #d5d9de;padding:.8em}.qr{display:block;margin:.4em 0}"
+	"input[name=q]{width:min(44em,95%)}.qr{display:block;margin:.4em 0}"
 	"tr.new{background:#fff7d6}footer{color:#5f6b76;font-size:.85em;padding:1em 1.2em}";
 
 /* An href to path (already safe) with query q (URL-encoded, may be "" or
@@ -216,8 +216,15 @@ const char *fsb_render_live_js(void)
 	return LIVE_JS;
 }
 
-/* A filter form's parts: the kind (all, or one), a short text field, its
- * button (with the page's language). */
+/* A form's parts: the page's language kept, the kind (all, or one), a
+ * labelled input (attrs: its type or size), a filter form's button. */
+static void hidden_lang(struct fsb_out *o, const struct fsb_page *pg)
+{
+	if (pg->lang == FSB_LANG_EN)
+		fsb_out_puts(o, "<input type=\"hidden\" name=\"lang\" value=\"en\">");
+}
+
+
 static void kind_select(struct fsb_out *o, const struct fsb_page *pg, enum fsb_kind selected)
 {
 	char key[32];
@@ -235,20 +242,19 @@ static void kind_select(struct fsb_out *o, const struct fsb_page *pg, enum fsb_k
 	fsb_out_puts(o, "</select></label>");
 }
 
-static void text_field(struct fsb_out *o, const struct fsb_page *pg, const char *label,
-		       const char *name, const char *value)
+static void input_field(struct fsb_out *o, const struct fsb_page *pg, const char *label,
+			const char *name, const char *attrs, const char *value)
 {
 	fsb_out_puts(o, " <label>");
 	fsb_out_html(o, L(label));
-	fsb_out_printf(o, " <input name=\"%s\" size=\"10\" value=\"", name);
+	fsb_out_printf(o, " <input name=\"%s\" %s value=\"", name, attrs);
 	fsb_out_html(o, value ? value : "");
 	fsb_out_puts(o, "\"></label>");
 }
 
 static void filter_button(struct fsb_out *o, const struct fsb_page *pg)
 {
-	if (pg->lang == FSB_LANG_EN)
-		fsb_out_puts(o, "<input type=\"hidden\" name=\"lang\" value=\"en\">");
+	hidden_lang(o, pg);
 	fsb_out_puts(o, " <button>");
 	fsb_out_html(o, L("web.filter.apply"));
 	fsb_out_puts(o, "</button></form>\n");
@@ -260,8 +266,8 @@ void fsb_render_feed_html(struct fsb_out *o, const struct fsb_page *pg, const st
 	fsb_render_page_begin(o, pg, L("web.feed.title"), "feed");
 	fsb_out_puts(o, "<form method=\"get\" action=\"/\">");
 	kind_select(o, pg, flt->kind);
-	text_field(o, pg, "web.filter.category", "category", flt->category);
-	text_field(o, pg, "web.filter.origin", "origin", flt->origin);
+	input_field(o, pg, "web.filter.category", "category", "size=\"10\"", flt->category);
+	input_field(o, pg, "web.filter.origin", "origin", "size=\"10\"", flt->origin);
 	filter_button(o, pg);
 
 	struct fsb_out q;
@@ -735,7 +741,7 @@ void fsb_render_cases_html(struct fsb_out *o, const struct fsb_page *pg, const s
 	fsb_render_page_begin(o, pg, L("web.cases.title"), "cases");
 	fsb_out_puts(o, "<form method=\"get\" action=\"/cases\">");
 	kind_select(o, pg, flt->kind);
-	text_field(o, pg, "web.filter.origin", "origin", flt->origin);
+	input_field(o, pg, "web.filter.origin", "origin", "size=\"10\"", flt->origin);
 	checkbox(o, pg, "web.cases.open_only", "open", flt->open_only);
 	checkbox(o, pg, "web.cases.overdue_only", "overdue", flt->overdue_only);
 	filter_button(o, pg);
@@ -876,12 +882,6 @@ void fsb_render_case_html(struct fsb_out *o, const struct fsb_page *pg, const st
 
 /* ---- trace and report forms ------------------------------------------------ */
 
-static void hidden_lang(struct fsb_out *o, const struct fsb_page *pg)
-{
-	if (pg->lang == FSB_LANG_EN)
-		fsb_out_puts(o, "<input type=\"hidden\" name=\"lang\" value=\"en\">");
-}
-
 static void error_line(struct fsb_out *o, const char *why)
 {
 	if (why) {
@@ -908,10 +908,8 @@ static void est_html(struct fsb_out *o, const struct fsb_trace_est *e)
 /* A standing, in green when in force, in red otherwise. */
 static void cert_state_html(struct fsb_out *o, const struct fsb_page *pg, enum fsb_cert_state st)
 {
-	char key[16];
-	snprintf(key, sizeof key, "cert.state.%d", (int)st);
 	fsb_out_printf(o, "<span class=\"%s\">", st == FSB_CERT_IN_FORCE ? "ok" : "bad");
-	fsb_out_html(o, L(key));
+	fsb_out_html(o, fsb_cert_state_label(pg->lang, st));
 	fsb_out_puts(o, "</span>");
 }
 
@@ -1164,15 +1162,9 @@ void fsb_render_trace_html(struct fsb_out *o, const struct fsb_page *pg,
 	fsb_out_html(o, f->q ? f->q : "");
 	fsb_out_puts(o, "\"></label> <button>");
 	fsb_out_html(o, L("web.trace.go"));
-	fsb_out_puts(o, "</button><br><label>");
-	fsb_out_html(o, L("web.trace.lot"));
-	fsb_out_puts(o, " <input name=\"lot\" size=\"16\" value=\"");
-	fsb_out_html(o, f->lot ? f->lot : "");
-	fsb_out_puts(o, "\"></label> <label>");
-	fsb_out_html(o, L("web.trace.at"));
-	fsb_out_puts(o, " <input type=\"date\" name=\"at\" value=\"");
-	fsb_out_html(o, f->at ? f->at : "");
-	fsb_out_puts(o, "\"></label>");
+	fsb_out_puts(o, "</button><br>");
+	input_field(o, pg, "web.trace.lot", "lot", "size=\"16\"", f->lot);
+	input_field(o, pg, "web.trace.at", "at", "type=\"date\"", f->at);
 	hidden_lang(o, pg);
 	fsb_out_puts(o, "</form>\n");
 	error_line(o, f->why);
