@@ -326,7 +326,6 @@ static struct {
 static void web_stop(void)
 {
 	fsb_http_stop(web.http);
-	fsb_trust_close(web.web.check.trust);
 	fsb_store_close(web.store);
 	DIR *d = opendir(web.dir);
 	struct dirent *e;
@@ -354,7 +353,7 @@ static void web_submit(struct fsb_store *s, struct fsb_signer *signer, const cha
 			continue;
 		char path[1024], err[256];
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		char *text;
+		char *text = NULL;
 		size_t len;
 		struct fsb_message *m = NULL;
 		struct fsb_errlist errs;
@@ -364,8 +363,7 @@ static void web_submit(struct fsb_store *s, struct fsb_signer *signer, const cha
 					 NULL, &errs) == 0)
 			fsb_submit_commit(s, signer, "longan", &m, 1, NULL, NULL, err, sizeof err);
 		fsb_message_free(m);
-		if (text)
-			free(text);
+		free(text);
 	}
 	if (d)
 		closedir(d);
@@ -398,22 +396,15 @@ static int web_start(void)
 	so.read_only = 1;
 	if (fsb_store_open(web.dir, &so, &web.store, err, sizeof err))
 		return -1;
-	struct fsb_trust *t = trust_store();
+	/* the page checks signatures again with the envelope target's trust:
+	 * only the server's thread uses it while this one waits */
 	web.web = (struct fsb_web){
 		.store = web.store,
 		.case_opts = {.ack_alert_ms = FSB_DEFAULT_ACK_ALERT_MS,
 			      .ack_other_ms = FSB_DEFAULT_ACK_OTHER_MS},
 		.unit = "Chi cục Chăn nuôi, Thú y và Thủy sản",
-		.check = {.trust = NULL, .skew_ms = FSB_DEFAULT_MAX_SKEW_MS},
+		.check = {.trust = trust_store(), .skew_ms = FSB_DEFAULT_MAX_SKEW_MS},
 	};
-	/* the recheck's trust is its own, closed at exit with the server */
-	if (t && pki) {
-		char ca[512], crl[512];
-		snprintf(ca, sizeof ca, "%s/ca.crt", pki);
-		snprintf(crl, sizeof crl, "%s/ca.crl", pki);
-		struct fsb_trust_anchor a = {ca, crl};
-		fsb_trust_open(&a, 1, &web.web.check.trust, err, sizeof err);
-	}
 	/* a free port: the kernel's choice, released for the server to take */
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
